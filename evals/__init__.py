@@ -1,0 +1,3 @@
+"""Fanout: an evaluation harness for parallel tool calling."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,350 @@
+"""Loading task fixtures and suites from YAML, with errors that name file, task and field."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from mock_tools import Tool, ToolRegistry, default_registry, table_tool
+
+from .graph import CallGraph, CycleError
+from .schema import NodeSpec, SuiteSpec, TaskSpec
+from .templating import Compiled, TemplateError, compile_value, refs_in
+
+
+class FixtureError(ValueError):
+    """A problem in a fixture file. `str()` reads `file: task 'id': field: message`."""
+
+    def __init__(self, file: str, task: str | None, field: str | None, message: str):
+        self.file, self.task, self.field, self.message = file, task, field, message
+        where = file
+        if task:
+            where += f": task {task!r}"
+        if field:
+            where += f": {field}"
+        super().__init__(f"{where}: {message}")
+
+
+class FixtureErrors(ValueError):
+    def __init__(self, errors: list[FixtureError]):
+        self.errors = errors
+        super().__init__("\n".join(str(e) for e in errors))
+
+
+@dataclass
+class Node:
+    spec: NodeSpec
+    args_fn: Compiled
+    accept_fns: dict[str, list[Compiled]]
+    when_fn: Compiled | None
+    deps: tuple[str, ...]  # data references, `when` references and `after`, declaration order
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def tool(self) -> str:
+        return self.spec.tool
+
+    @property
+    def required(self) -> bool:
+        return not self.spec.optional
+
+
+@dataclass
+class Task:
+    spec: TaskSpec
+    file: str
+    suite: str
+    nodes: list[Node]
+    graph: CallGraph
+    tools: list[Tool]
+    matching: str
+    answer_fns: list[Compiled] = field(default_factory=list)
+    answer_any_fns: list[list[Compiled]] = field(default_factory=list)
+    not_contains_fns: list[Compiled] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.node_by_id = {n.id: n for n in self.nodes}
+        self.tool_by_name = {t.name: t for t in self.tools}
+        self.tool_specs = [t.spec() for t in self.tools]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def pattern(self) -> str:
+        return self.spec.pattern
+
+    @property
+    def prompt(self) -> str:
+        return self.spec.prompt
+
+
+@dataclass
+class Suite:
+    name: str
+    path: Path
+    spec: SuiteSpec
+    tasks: list[Task]
+    registry: ToolRegistry
+
+    def __post_init__(self) -> None:
+        self.by_id = {t.id: t for t in self.tasks}
+
+    @property
+    def hash(self) -> str:
+        """Content hash of the suite (task specs and table tools): pins what a run was scored on."""
+        h = hashlib.sha256()
+        h.update(self.spec.model_dump_json().encode())
+        for t in sorted(self.tasks, key=lambda t: t.id):
+            h.update(t.spec.model_dump_json().encode())
+        return h.hexdigest()[:16]
+
+    def select(self, patterns: list[str] | None) -> list[Task]:
+        if not patterns:
+            return list(self.tasks)
+        return [t for t in self.tasks if any(fnmatch.fnmatchcase(t.id, p) for p in patterns)]
+
+
+# ---------------------------------------------------------------------------------------
+def _loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, matching: str) -> Task:
+    """Compile and check one task. Raises FixtureError naming the field."""
+    tid = spec.id
+
+    def err(fld: str | None, msg: str) -> FixtureError:
+        return FixtureError(file, tid, fld, msg)
+
+    tools: list[Tool] = []
+    for i, name in enumerate(spec.tools):
+        t = registry.get(name)
+        if t is None:
+            raise err(f"tools[{i}]", f"unknown tool {name!r}")
+        if name in {x.name for x in tools}:
+            raise err(f"tools[{i}]", f"tool {name!r} listed twice")
+        tools.append(t)
+    exposed = {t.name for t in tools}
+
+    ids: dict[str, int] = {}
+    for i, n in enumerate(spec.calls):
+        if n.id in ids:
+            raise err(f"calls[{i}].id", f"duplicate node id {n.id!r} (first at calls[{ids[n.id]}])")
+        ids[n.id] = i
+
+    nodes: list[Node] = []
+    for i, n in enumerate(spec.calls):
+        base = f"calls[{i}]"
+        t = registry.get(n.tool)
+        if t is None:
+            raise err(f"{base}.tool", f"unknown tool {n.tool!r}")
+        if n.tool not in exposed:
+            raise err(f"{base}.tool", f"tool {n.tool!r} is not in the task's exposed tools")
+        props = t.property_names()
+        for a in list(n.args) + list(n.accept) + list(n.omissible):
+            if a not in props:
+                raise err(f"{base}.args.{a}", f"argument {a!r} is not in the schema of tool {n.tool!r}")
+        refs: set[str] = set()
+        try:
+            for a, v in n.args.items():
+                for r in refs_in(v):
+                    if r not in ids:
+                        raise err(f"{base}.args.{a}", f"reference to unknown node {r!r}")
+                    refs.add(r)
+            for a, alts in n.accept.items():
+                for r in refs_in(alts):
+                    if r not in ids:
+                        raise err(f"{base}.accept.{a}", f"reference to unknown node {r!r}")
+                    refs.add(r)
+            if n.when:
+                for r in refs_in(n.when):
+                    if r not in ids:
+                        raise err(f"{base}.when", f"reference to unknown node {r!r}")
+                    refs.add(r)
+            args_fn = compile_value(n.args)
+            accept_fns = {a: [compile_value(x) for x in alts] for a, alts in n.accept.items()}
+            when_fn = compile_value(n.when if n.when.strip().startswith("{{") else "{{ " + n.when + " }}") if n.when else None
+        except TemplateError as exc:
+            raise err(base, str(exc)) from exc
+        for j, a in enumerate(n.after):
+            if a not in ids:
+                raise err(f"{base}.after[{j}]", f"unknown node {a!r}")
+        if n.id in refs or n.id in n.after:
+            raise err(base, f"node {n.id!r} depends on itself")
+        deps = tuple(sorted(refs | set(n.after), key=ids.__getitem__))
+        nodes.append(Node(n, args_fn, accept_fns, when_fn, deps))
+
+    try:
+        graph = CallGraph([n.id for n in nodes], {n.id: n.deps for n in nodes})
+    except CycleError as exc:
+        raise err(f"calls[{ids[exc.nodes[0]]}]", f"dependency cycle: {' -> '.join(exc.nodes)}") from exc
+
+    by_id = {n.id: n for n in nodes}
+    for n in nodes:
+        if n.required:
+            for u in n.deps:
+                if not by_id[u].required:
+                    raise err(f"calls[{ids[n.id]}]", f"required node {n.id!r} depends on optional node {u!r}")
+
+    answer_fns: list[Compiled] = []
+    any_fns: list[list[Compiled]] = []
+    not_fns: list[Compiled] = []
+    if spec.answer:
+        try:
+            for fld, values, sink in (("contains", spec.answer.contains, answer_fns),
+                                      ("not_contains", spec.answer.not_contains, not_fns)):
+                for j, v in enumerate(values):
+                    for r in refs_in(v):
+                        if r not in ids:
+                            raise err(f"answer.{fld}[{j}]", f"reference to unknown node {r!r}")
+                    sink.append(compile_value(v))
+            for j, group in enumerate(spec.answer.contains_any):
+                for r in refs_in(group):
+                    if r not in ids:
+                        raise err(f"answer.contains_any[{j}]", f"reference to unknown node {r!r}")
+                any_fns.append([compile_value(v) for v in group])
+        except TemplateError as exc:
+            raise err("answer", str(exc)) from exc
+    for name in spec.latency:
+        if name not in exposed:
+            raise err(f"latency.{name}", f"latency override for a tool the task does not expose: {name!r}")
+    return Task(spec, file, suite, nodes, graph, tools, spec.matching or matching, answer_fns, any_fns, not_fns)
+
+
+def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
+    """Raw task mappings of a YAML file (one task or a list), with their index in the file."""
+    disp = display or str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise FixtureError(disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}") from exc
+    except OSError as exc:
+        raise FixtureError(disp, None, None, f"cannot read: {exc}") from exc
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        raise FixtureError(disp, None, None, "expected a task mapping or a list of tasks")
+    return [(d, i) for i, d in enumerate(data)]
+
+
+def task_from_mapping(raw: Any, disp: str, index: int, suite: str, registry: ToolRegistry, matching: str) -> Task:
+    tid = raw.get("id") if isinstance(raw, dict) else None
+    label = str(tid) if tid else f"#{index}"
+    if not isinstance(raw, dict):
+        raise FixtureError(disp, label, None, "a task must be a mapping")
+    try:
+        spec = TaskSpec.model_validate(raw)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise FixtureError(disp, label, _loc(e["loc"]), e["msg"]) from exc
+    return build_task(spec, disp, suite, registry, matching)
+
+
+def resolve_suite_path(name_or_path: str | Path) -> Path:
+    """A path as given; else `./tasks/<name>`; else the suite shipped in the package."""
+    p = Path(name_or_path)
+    if p.exists():
+        return p
+    local = Path("tasks") / str(name_or_path)
+    if local.is_dir():
+        return local
+    shipped = resources.files("fanout_tasks") / str(name_or_path)
+    if shipped.is_dir():
+        return Path(str(shipped))
+    raise FileNotFoundError(f"no suite {name_or_path!r}: not a path, not ./tasks/{name_or_path}, not a shipped suite")
+
+
+def load_suite_spec(folder: Path) -> SuiteSpec:
+    f = folder / "suite.yaml"
+    if not f.exists():
+        return SuiteSpec(name=folder.name)
+    try:
+        raw = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        spec = SuiteSpec.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise FixtureError(str(f), None, None, f"YAML syntax error: {exc}") from exc
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        raise FixtureError(str(f), None, _loc(e["loc"]), e["msg"]) from exc
+    if not spec.name:
+        spec.name = folder.name
+    return spec
+
+
+def load_suite(name_or_path: str | Path, registry: ToolRegistry | None = None, collect: bool = False) -> Suite:
+    """Load every task of a suite folder (or a single YAML file).
+
+    All files are read; problems are collected and raised together as FixtureErrors, so one
+    bad file does not hide the others.
+    """
+    path = resolve_suite_path(name_or_path)
+    folder = path if path.is_dir() else path.parent
+    errors: list[FixtureError] = []
+    try:
+        sspec = load_suite_spec(folder) if path.is_dir() else SuiteSpec(name=path.stem)
+    except FixtureError as exc:
+        raise FixtureErrors([exc]) from exc
+    base = registry or default_registry()
+    try:
+        reg = base.extended(table_tool(t) for t in sspec.tools)
+    except ValueError as exc:
+        raise FixtureErrors([FixtureError(str(folder / "suite.yaml"), None, "tools", str(exc))]) from exc
+    files = sorted(p for p in folder.rglob("*.y*ml") if p.name != "suite.yaml") if path.is_dir() else [path]
+    tasks: list[Task] = []
+    seen: dict[str, str] = {}
+    prompts: dict[str, str] = {}
+    for f in files:
+        try:
+            rel = str(f.relative_to(folder.parent)) if path.is_dir() else str(f)
+        except ValueError:
+            rel = str(f)
+        try:
+            raws = parse_task_file(f, rel)
+        except FixtureError as exc:
+            errors.append(exc)
+            continue
+        for raw, i in raws:
+            try:
+                t = task_from_mapping(raw, rel, i, sspec.name or folder.name, reg, sspec.matching)
+            except FixtureError as exc:
+                errors.append(exc)
+                continue
+            if t.id in seen:
+                errors.append(FixtureError(rel, t.id, "id", f"duplicate task id (also in {seen[t.id]})"))
+                continue
+            key = " ".join(t.prompt.split())
+            if key in prompts:
+                errors.append(FixtureError(rel, t.id, "prompt", f"same prompt as task {prompts[key]!r}"))
+                continue
+            seen[t.id] = rel
+            prompts[key] = t.id
+            tasks.append(t)
+    if errors and not collect:
+        raise FixtureErrors(errors)
+    suite = Suite(sspec.name or folder.name, folder, sspec, sorted(tasks, key=lambda t: t.id), reg)
+    suite.errors = errors  # type: ignore[attr-defined]
+    return suite
+
+
+def canonical_task_dict(task: Task) -> dict:
+    return json.loads(task.spec.model_dump_json(exclude_defaults=True))

@@ -1,0 +1,120 @@
+"""Argument matching: when does a model's call count as a ground-truth node's call?
+
+`default`: values JSON-equal after normalisation (strings trimmed and case-folded, int/float
+compared numerically, dict key order ignored, list order kept). An argument the node sets may be
+given as any accepted alternative, or left out if it is omissible or the tool's default equals
+the expected value. An argument the node does not set must be in the tool's schema and equal
+its default or be declared acceptable.
+`exact`: like default but strings must match exactly (no trimming or case-folding).
+`bfcl`: BFCL's AST checker rules (see `bfcl_normalize`): strings compared after removing spaces
+and the punctuation `,./-_*^` and lower-casing, ints accepted where floats are expected.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from mock_tools.canonical import canonical_json, normalize
+
+_BFCL_STRIP = re.compile(r"[ ,./\-_*^]")
+
+
+def exact_normalize(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {str(k): exact_normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [exact_normalize(v) for v in value]
+    return value
+
+
+def bfcl_normalize(value: Any) -> Any:
+    if isinstance(value, str):
+        return _BFCL_STRIP.sub("", value).lower()
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): bfcl_normalize(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [bfcl_normalize(v) for v in value]
+    return value
+
+
+NORMALIZERS = {"default": normalize, "exact": exact_normalize, "bfcl": bfcl_normalize}
+
+
+def key_of(value: Any, mode: str = "default") -> str:
+    return canonical_json(NORMALIZERS[mode](value))
+
+
+_MISSING = object()
+
+
+class NodeMatcher:
+    """Precomputed acceptable values of one resolved node, so a match is a few dict lookups."""
+
+    __slots__ = ("allowed", "omissible", "defaults", "props", "mode", "norm", "extra_ok")
+
+    def __init__(
+        self,
+        args: dict,
+        accept: dict[str, list[Any]] | None = None,
+        omissible: list[str] | None = None,
+        defaults: dict | None = None,
+        props: set[str] | None = None,
+        mode: str = "default",
+    ):
+        self.mode = mode
+        self.norm = NORMALIZERS[mode]
+        accept = accept or {}
+        self.allowed: dict[str, set[str]] = {}
+        for k, v in args.items():
+            self.allowed[k] = {self._key(v)} | {self._key(x) for x in accept.get(k, [])}
+        # Arguments the node does not set but the model may add with these values.
+        self.extra_ok: dict[str, set[str]] = {
+            k: {self._key(x) for x in alts} for k, alts in accept.items() if k not in args
+        }
+        self.omissible = set(omissible or [])
+        self.defaults = {k: self._key(v) for k, v in (defaults or {}).items()}
+        self.props = props
+
+    def _key(self, v: Any) -> str:
+        return canonical_json(self.norm(v))
+
+    def matches(self, call_args: Any) -> bool:
+        if not isinstance(call_args, dict):
+            return False
+        for k, allowed in self.allowed.items():
+            v = call_args.get(k, _MISSING)
+            if v is _MISSING:
+                if k in self.omissible:
+                    continue
+                d = self.defaults.get(k)
+                if d is not None and d in allowed:
+                    continue
+                return False
+            if self._key(v) not in allowed:
+                return False
+        for k, v in call_args.items():
+            if k in self.allowed:
+                continue
+            if self.props is not None and k not in self.props:
+                return False
+            kv = self._key(v)
+            if kv in self.extra_ok.get(k, ()):
+                continue
+            if self.mode == "bfcl":
+                # BFCL: an unexpected parameter is a mismatch unless declared optional ("" alternative).
+                if k in self.omissible:
+                    continue
+                return False
+            if self.defaults.get(k) == kv:
+                continue
+            return False
+        return True

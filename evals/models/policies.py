@@ -1,0 +1,228 @@
+"""Reference policies: models that read the ground truth and behave in known ways.
+
+They calibrate the scorer (each has known expected scores) and drive the demo and the emulator.
+A policy is stateless: it identifies the task from the user message and rebuilds what it knows
+from the conversation, exactly as an HTTP-served copy of it must.
+
+- oracle: every ready node each turn, then the answer.
+- sequential: one ready node per turn (in topological order).
+- greedy: every unsatisfied node each turn; not-yet-resolvable arguments get placeholders.
+- redundant: oracle plus a duplicate read each turn and a distractor call on the first turn.
+- lazy: oracle that never issues the last required node.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from mock_tools import is_error
+
+from ..fixtures import Suite, Task
+from ..groundtruth import GroundTruth, GroundTruthCache
+from ..templating import TemplateError, compile_value, refs_in
+from .base import Message, Model, ModelRequest, ModelResponse, ToolCall
+
+POLICIES = ("oracle", "sequential", "greedy", "redundant", "lazy")
+PLACEHOLDER = "<pending>"
+
+
+class UnknownTaskError(LookupError):
+    pass
+
+
+@dataclass
+class _ArgPlan:
+    fns: dict[str, Any]
+    refs: dict[str, set[str]]
+
+
+class TaskIndex:
+    """Finds the task a conversation is about, from its first user message."""
+
+    def __init__(self, suites: list[Suite]):
+        self.by_prompt: dict[str, Task] = {}
+        for s in suites:
+            for t in s.tasks:
+                self.by_prompt[_norm(t.prompt)] = t
+        self._memo: dict[str, Task] = {}
+
+    def find(self, messages: list[Message]) -> Task:
+        user = next((m.content for m in messages if m.role == "user" and m.content), None)
+        if user is None:
+            raise UnknownTaskError("conversation has no user message")
+        key = _norm(user)
+        t = self.by_prompt.get(key) or self._memo.get(key)
+        if t is None:
+            # A user-prompt template may wrap the task prompt: take the longest prompt it contains.
+            best = None
+            for p, cand in self.by_prompt.items():
+                if p in key and (best is None or len(p) > len(best[0])):
+                    best = (p, cand)
+            if best is None:
+                raise UnknownTaskError(f"no task matches the user message {user[:80]!r}")
+            t = self._memo[key] = best[1]
+        return t
+
+
+def _norm(s: str) -> str:
+    return " ".join(s.split())
+
+
+def parse_args(raw: Any) -> Any:
+    if isinstance(raw, dict):
+        return raw
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+class Observation:
+    """What the conversation so far tells a policy: satisfied nodes, their outputs, batches issued."""
+
+    def __init__(self, gt: GroundTruth, messages: list[Message]):
+        results: dict[str, Any] = {}
+        for m in messages:
+            if m.role == "tool" and m.tool_call_id is not None:
+                try:
+                    results[m.tool_call_id] = json.loads(m.content or "null")
+                except ValueError:
+                    results[m.tool_call_id] = {"error": {"code": "unparseable"}}
+        self.batches = [m.tool_calls for m in messages if m.role == "assistant" and m.tool_calls]
+        self.sat: dict[str, int] = {}
+        self.outputs: dict[str, Any] = {}
+        for b, calls in enumerate(self.batches, start=1):
+            newly: dict[str, Any] = {}
+            for c in calls:
+                res = results.get(c.id)
+                if res is None or is_error(res):
+                    continue
+                args = parse_args(c.arguments)
+                for v in gt.by_tool.get(c.name, ()):
+                    if v in self.sat or v in newly:
+                        continue
+                    node = gt.nodes[v]
+                    if all(self.sat.get(u, b) < b for u in node.deps) and node.matcher.matches(args):
+                        newly[v] = res
+                        break
+            for v, res in newly.items():
+                self.sat[v] = b
+                self.outputs[v] = res
+        self.turn = len(self.batches) + 1
+
+
+class PolicyModel(Model):
+    remote = False
+
+    def __init__(self, policy: str, suites: list[Suite], seed: int = 0):
+        if policy not in POLICIES:
+            raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
+        self.policy = policy
+        self.name = f"policy/{policy}"
+        self.seed = seed
+        self.index = TaskIndex(suites)
+        self.gts = GroundTruthCache()
+        self._plans: dict[tuple[str, str], _ArgPlan] = {}
+
+    def describe(self) -> dict:
+        return {"name": self.name, "policy": self.policy, "seed": self.seed}
+
+    # -- decision ------------------------------------------------------------------------
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        return self.respond(request.messages)
+
+    def respond(self, messages: list[Message]) -> ModelResponse:
+        task = self.index.find(messages)
+        gt = self.gts.get(task, self.seed)
+        obs = Observation(gt, messages)
+        skip = {gt.required[-1]} if self.policy == "lazy" and gt.required else set()
+        pending = [v for v in gt.required if v not in obs.sat and v not in skip]
+        ready = [v for v in pending if all(u in obs.sat for u in gt.nodes[v].deps)]
+        calls: list[tuple[str, dict]] = []
+        if self.policy in ("oracle", "lazy", "redundant"):
+            calls = [(gt.nodes[v].tool, self._args(task, gt, v, obs, False)) for v in ready]
+        elif self.policy == "sequential":
+            calls = [(gt.nodes[v].tool, self._args(task, gt, v, obs, False)) for v in ready[:1]]
+        elif self.policy == "greedy":
+            calls = [(gt.nodes[v].tool, self._args(task, gt, v, obs, v not in ready)) for v in pending]
+        if self.policy == "redundant" and calls:
+            reads = [c for c in calls if not task.tool_by_name[c[0]].write]
+            if reads:
+                calls.append(reads[0])
+            if obs.turn == 1:
+                d = self._distractor(task, gt)
+                if d:
+                    calls.append(d)
+        if not calls:
+            return ModelResponse(text=self._answer(task, obs), finish_reason="stop")
+        tcs = [ToolCall(id=f"call_{obs.turn}_{i}", name=n, arguments=json.dumps(a)) for i, (n, a) in enumerate(calls)]
+        return ModelResponse(text=None, tool_calls=tcs, finish_reason="tool_calls")
+
+    def _plan(self, task: Task, v: str) -> _ArgPlan:
+        key = (task.suite + "/" + task.id, v)
+        plan = self._plans.get(key)
+        if plan is None:
+            node = task.node_by_id[v]
+            plan = self._plans[key] = _ArgPlan(
+                {k: compile_value(x) for k, x in node.spec.args.items()},
+                {k: refs_in(x) for k, x in node.spec.args.items()},
+            )
+        return plan
+
+    def _args(self, task: Task, gt: GroundTruth, v: str, obs: Observation, placeholders: bool) -> dict:
+        if not placeholders:
+            return gt.nodes[v].args if not gt.nodes[v].deps else self._render(task, v, obs)
+        plan = self._plan(task, v)
+        out = {}
+        for k, fn in plan.fns.items():
+            if plan.refs[k] <= obs.outputs.keys():
+                try:
+                    out[k] = fn(obs.outputs)
+                    continue
+                except TemplateError:
+                    pass
+            out[k] = PLACEHOLDER
+        return out
+
+    def _render(self, task: Task, v: str, obs: Observation) -> dict:
+        try:
+            return task.node_by_id[v].args_fn(obs.outputs)
+        except TemplateError:
+            return self._args(task, None, v, obs, True)  # type: ignore[arg-type]
+
+    def _distractor(self, task: Task, gt: GroundTruth) -> tuple[str, dict] | None:
+        used = {n.tool for n in gt.nodes.values()}
+        for t in task.tools:
+            if t.name not in used and not t.write:
+                args = {}
+                for k in t.parameters.get("required", []):
+                    typ = t.parameters["properties"].get(k, {}).get("type")
+                    args[k] = 1 if typ in ("integer", "number") else "example"
+                return t.name, args
+        return None
+
+    def _answer(self, task: Task, obs: Observation) -> str:
+        parts = []
+        for fn in task.answer_fns:
+            try:
+                parts.append(str(_clean(fn(obs.outputs))))
+            except TemplateError:
+                continue
+        for group in task.answer_any_fns:
+            for fn in group:
+                try:
+                    parts.append(str(_clean(fn(obs.outputs))))
+                    break
+                except TemplateError:
+                    continue
+        if not parts:
+            return "Done: everything you asked for is taken care of."
+        return "Here is what I found: " + "; ".join(parts) + "."
+
+
+def _clean(v: Any) -> Any:
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v

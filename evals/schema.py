@@ -1,0 +1,68 @@
+"""Fixture schemas: what a task and a suite file may say. Validated at load time."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mock_tools.latency import LatencyModel
+from mock_tools.table import TableToolSpec
+
+MATCHING_MODES = ("default", "exact", "bfcl")
+
+
+class NodeSpec(BaseModel):
+    """One ground-truth tool call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    tool: str = Field(min_length=1)
+    args: dict[str, Any] = Field(default_factory=dict)
+    after: list[str] = Field(default_factory=list, description="ordering dependencies without data flow")
+    optional: bool = False
+    when: str | None = Field(None, description="jinja2 condition over earlier outputs; the node is needed only if true")
+    accept: dict[str, list[Any]] = Field(
+        default_factory=dict, description="per-argument alternatives also accepted (may name arguments not in args)"
+    )
+    omissible: list[str] = Field(default_factory=list, description="arguments the model may leave out")
+    note: str | None = None
+
+
+class AnswerCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contains: list[str] = Field(default_factory=list, description="rendered values the final answer must contain")
+    contains_any: list[list[str]] = Field(default_factory=list, description="groups: at least one of each group")
+    not_contains: list[str] = Field(default_factory=list)
+
+
+class TaskSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
+    pattern: str = Field(min_length=1)
+    prompt: str = Field(min_length=1)
+    tools: list[str] = Field(default_factory=list)
+    calls: list[NodeSpec] = Field(default_factory=list)
+    answer: AnswerCheck | None = None
+    latency: dict[str, LatencyModel] = Field(default_factory=dict, description="per-tool latency overrides")
+    matching: Literal["default", "exact", "bfcl"] | None = None
+    tags: list[str] = Field(default_factory=list)
+    notes: str | None = None
+    source: dict[str, Any] | None = Field(None, description="provenance for imported tasks")
+
+
+class SuiteSpec(BaseModel):
+    """`suite.yaml` in a suite folder (optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    description: str = ""
+    version: str = "1"
+    matching: Literal["default", "exact", "bfcl"] = "default"
+    tools: list[TableToolSpec] = Field(default_factory=list, description="table tools declared as data")
+    ordering_only: bool = Field(False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)")
+    license: str | None = None

@@ -1,0 +1,72 @@
+"""The trace of an episode: everything that happened, in a form scoring and what-if can replay.
+
+Times are seconds from the episode start on the run's clock (virtual or real). Each call keeps
+its raw latency sample (before scaling and timeout) so what-if can re-time it exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class CallRecord(BaseModel):
+    index: int  # position in the episode (issue order)
+    turn: int  # the model response that issued it (1-based)
+    position: int  # position inside its batch
+    call_id: str | None = None
+    name: str
+    raw_arguments: str  # as the model sent them (JSON text; objects are dumped)
+    arguments: dict | None = None  # parsed, or None when unparseable
+    parse_error: str | None = None
+    result: Any = None
+    error: str | None = None  # error code when the result is an error
+    sample_s: float = 0.0  # raw latency sample (unscaled, uncapped)
+    duration_s: float = 0.0  # effective duration (scaled, capped by the timeout)
+    start_s: float = 0.0
+    end_s: float = 0.0
+    timed_out: bool = False
+    straggler: bool = False
+    attempt: int = 0
+    hedged: bool = False
+    cls: str | None = None  # call class, filled in by scoring
+    node: str | None = None  # node the class is attributed to
+
+
+class TurnRecord(BaseModel):
+    index: int  # 1-based
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    usage_estimated: bool = False
+    model_latency_s: float = 0.0  # the latency used on this run's clock
+    measured_latency_s: float | None = None  # measured API latency when the model reported one
+    start_s: float = 0.0
+    end_s: float = 0.0  # end of the model response
+    batch_s: float = 0.0  # makespan of the batch this turn issued
+    text: str | None = None
+    n_calls: int = 0
+    cached: bool = False  # response served from the cache (latency and usage are the recorded ones)
+    ttft_s: float | None = None
+    first_call_s: float | None = None
+    finish_reason: str | None = None
+
+
+class Trace(BaseModel):
+    task_id: str
+    suite: str
+    model: str
+    epoch: int = 0
+    seed: int = 0
+    clock: str = "virtual"
+    fan_out_cap: int | None = None
+    tool_timeout: float | None = None
+    latency_scale: float = 1.0
+    turns: list[TurnRecord] = Field(default_factory=list)
+    calls: list[CallRecord] = Field(default_factory=list)
+    final_text: str | None = None
+    stop: str = "answer"  # answer | max_turns | error
+    error: str | None = None
+    wall_s: float = 0.0  # episode wall-clock on the run's clock
+    runtime_overhead_s: float | None = None  # real clock: measured wall minus the virtual timeline

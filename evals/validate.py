@@ -1,0 +1,53 @@
+"""Suite validation beyond the schema: every reference resolves on the mock tools, no two nodes
+are the same call, and the oracle policy succeeds with its answer passing the check."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mock_tools.canonical import normalized_key
+
+from .fixtures import Suite, Task
+from .groundtruth import GroundTruthError, resolve
+from .models.policies import PolicyModel
+from .runtime import RuntimeConfig, run_episode
+from .scoring import score
+
+
+def validate_task(task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int = 0) -> list[str]:
+    where = f"{task.file}: task {task.id!r}"
+    try:
+        gt = resolve(task, seed)
+    except GroundTruthError as exc:
+        return [str(exc)]
+    problems = []
+    seen: dict[str, str] = {}
+    for v, n in gt.nodes.items():
+        key = n.tool + "\x00" + normalized_key(n.args)
+        if key in seen:
+            problems.append(f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})")
+        seen[key] = v
+    trace = asyncio.run(run_episode(oracle, task, cfg))
+    sc = score(gt, trace, cfg.latency)
+    if not sc.success:
+        why = []
+        if sc.required_satisfied < sc.required_total:
+            why.append(f"{sc.required_total - sc.required_satisfied} required node(s) unsatisfied")
+        if not sc.answer_ok:
+            why.append(f"answer check failed on the oracle's answer {trace.final_text!r}")
+        if trace.error:
+            why.append(trace.error)
+        problems.append(f"{where}: oracle does not succeed: {'; '.join(why) or trace.stop}")
+    elif sc.fan_out_recall not in (None, 1.0) or sc.incorrect_fan_out_rate not in (None, 0.0):
+        problems.append(f"{where}: oracle scores recall {sc.fan_out_recall}, incorrect {sc.incorrect_fan_out_rate}")
+    return problems
+
+
+def validate_suite(suite: Suite, seeds: tuple[int, ...] = (0,)) -> list[str]:
+    problems = [str(e) for e in getattr(suite, "errors", [])]
+    for seed in seeds:
+        oracle = PolicyModel("oracle", [suite], seed=seed)
+        cfg = RuntimeConfig(seed=seed)
+        for t in suite.tasks:
+            problems.extend(validate_task(t, oracle, cfg, seed))
+    return problems

@@ -1,0 +1,86 @@
+"""Builders for synthetic graph tasks and hand-written traces, shared by the scoring tests."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from evals.fixtures import Suite, build_task
+from evals.groundtruth import GroundTruth, resolve
+from evals.models.base import Model
+from evals.runtime import RuntimeConfig, run_episode
+from evals.schema import SuiteSpec, TaskSpec
+from evals.scoring import Scores, score
+from evals.trace import CallRecord, Trace, TurnRecord
+from mock_tools import ToolRegistry, default_registry, fixed, table_tool
+from mock_tools.table import TableToolSpec
+
+
+def graph_tools(names) -> list[TableToolSpec]:
+    return [
+        TableToolSpec(
+            name=f"t_{n}",
+            description=f"lookup {n}",
+            parameters={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
+            latency=fixed(0.3),
+            default={"value": f"v_{n}"},
+        )
+        for n in names
+    ]
+
+
+def graph_suite(graphs: dict[str, dict[str, list[str]]], shared_tool: bool = False) -> Suite:
+    """One task per graph: node -> its dependencies (as `after`). Each node calls its own table tool
+    `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`)."""
+    names = sorted({n for g in graphs.values() for n in g}) if not shared_tool else ["x"]
+    specs = graph_tools(names)
+    reg: ToolRegistry = default_registry().extended(table_tool(s) for s in specs)
+    tasks = []
+    for tid, g in graphs.items():
+        tools = [f"t_{n}" for n in g] if not shared_tool else ["t_x"]
+        calls = [{"id": n, "tool": "t_x" if shared_tool else f"t_{n}", "args": {"key": n}, "after": deps}
+                 for n, deps in g.items()]
+        spec = TaskSpec(id=tid, pattern="synthetic", prompt=f"synthetic task {tid}", tools=tools, calls=calls)
+        tasks.append(build_task(spec, "<test>", "synthetic", reg, "default"))
+    return Suite("synthetic", __import__("pathlib").Path("."), SuiteSpec(name="synthetic", tools=specs), tasks, reg)
+
+
+def make_trace(gt: GroundTruth, batches: list[list[str]], final_text: str = "done") -> Trace:
+    """Batches of node ids; `x?` issues x's tool with placeholder arguments. Every result succeeds."""
+    tr = Trace(task_id=gt.task.id, suite="synthetic", model="hand")
+    idx = 0
+    for t, batch in enumerate(batches, start=1):
+        tr.turns.append(TurnRecord(index=t, n_calls=len(batch), model_latency_s=1.0))
+        for pos, item in enumerate(batch):
+            nid = item.rstrip("?")
+            node = gt.task.node_by_id[nid]
+            args = {"key": "<pending>"} if item.endswith("?") else {"key": nid}
+            tr.calls.append(CallRecord(index=idx, turn=t, position=pos, name=node.tool, raw_arguments=json.dumps(args),
+                                       arguments=args, result={"value": "ok"}, duration_s=0.3, sample_s=0.3))
+            idx += 1
+    tr.turns.append(TurnRecord(index=len(batches) + 1, model_latency_s=1.0))
+    tr.final_text = final_text
+    tr.wall_s = sum(t.model_latency_s for t in tr.turns) + 0.3 * len(batches)
+    for t in tr.turns:
+        t.batch_s = 0.3 if t.n_calls else 0.0
+    return tr
+
+
+def score_batches(suite: Suite, task_id: str, batches: list[list[str]]) -> Scores:
+    task = suite.by_id[task_id]
+    gt = resolve(task, 0)
+    return score(gt, make_trace(gt, batches), RuntimeConfig().latency)
+
+
+def run_model(model: Model, suite: Suite, task_id: str, cfg: RuntimeConfig | None = None) -> tuple[Trace, Scores]:
+    cfg = cfg or RuntimeConfig()
+    task = suite.by_id[task_id]
+    trace = asyncio.run(run_episode(model, task, cfg))
+    return trace, score(resolve(task, cfg.seed), trace, cfg.latency)
+
+
+def batches_of(trace: Trace) -> list[list[str]]:
+    out: dict[int, list[str]] = {}
+    for c in trace.calls:
+        out.setdefault(c.turn, []).append(json.loads(c.raw_arguments).get("key", "?"))
+    return [out[k] for k in sorted(out)]
