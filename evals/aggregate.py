@@ -13,10 +13,26 @@ import numpy as np
 import pandas as pd
 
 SUMMARY_KEYS = (
-    "success_rate", "fan_out_recall", "incorrect_fan_out_rate", "redundant_calls_per_task", "redundant_rate",
-    "mean_turns", "mean_ideal_turns", "wall_s_mean", "wall_s_p50", "wall_s_p95", "parallel_speedup",
-    "ideal_wall_s_mean", "rejoin_s_mean", "prompt_tokens", "completion_tokens", "cached_tokens", "cost_usd",
-    "cost_per_task_usd", "episodes", "errors",
+    "success_rate",
+    "fan_out_recall",
+    "incorrect_fan_out_rate",
+    "redundant_calls_per_task",
+    "redundant_rate",
+    "mean_turns",
+    "mean_ideal_turns",
+    "wall_s_mean",
+    "wall_s_p50",
+    "wall_s_p95",
+    "parallel_speedup",
+    "ideal_wall_s_mean",
+    "rejoin_s_mean",
+    "prompt_tokens",
+    "completion_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "cost_per_task_usd",
+    "episodes",
+    "errors",
 )
 
 

@@ -179,7 +179,11 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                     refs.add(r)
             args_fn = compile_value(n.args)
             accept_fns = {a: [compile_value(x) for x in alts] for a, alts in n.accept.items()}
-            when_fn = compile_value(n.when if n.when.strip().startswith("{{") else "{{ " + n.when + " }}") if n.when else None
+            when_fn = (
+                compile_value(n.when if n.when.strip().startswith("{{") else "{{ " + n.when + " }}")
+                if n.when
+                else None
+            )
         except TemplateError as exc:
             raise err(base, str(exc)) from exc
         for j, a in enumerate(n.after):
@@ -207,8 +211,10 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     not_fns: list[Compiled] = []
     if spec.answer:
         try:
-            for fld, values, sink in (("contains", spec.answer.contains, answer_fns),
-                                      ("not_contains", spec.answer.not_contains, not_fns)):
+            for fld, values, sink in (
+                ("contains", spec.answer.contains, answer_fns),
+                ("not_contains", spec.answer.not_contains, not_fns),
+            ):
                 for j, v in enumerate(values):
                     for r in refs_in(v):
                         if r not in ids:
@@ -224,7 +230,9 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     for name in spec.latency:
         if name not in exposed:
             raise err(f"latency.{name}", f"latency override for a tool the task does not expose: {name!r}")
-    return Task(spec, file, suite, nodes, graph, tools, spec.matching or matching, answer_fns, any_fns, not_fns)
+    return Task(
+        spec, file, suite, nodes, graph, tools, spec.matching or matching, answer_fns, any_fns, not_fns
+    )
 
 
 def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
@@ -235,7 +243,9 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise FixtureError(disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}") from exc
+        raise FixtureError(
+            disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}"
+        ) from exc
     except OSError as exc:
         raise FixtureError(disp, None, None, f"cannot read: {exc}") from exc
     if data is None:
@@ -247,7 +257,9 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
     return [(d, i) for i, d in enumerate(data)]
 
 
-def task_from_mapping(raw: Any, disp: str, index: int, suite: str, registry: ToolRegistry, matching: str) -> Task:
+def task_from_mapping(
+    raw: Any, disp: str, index: int, suite: str, registry: ToolRegistry, matching: str
+) -> Task:
     tid = raw.get("id") if isinstance(raw, dict) else None
     label = str(tid) if tid else f"#{index}"
     if not isinstance(raw, dict):
@@ -271,7 +283,9 @@ def resolve_suite_path(name_or_path: str | Path) -> Path:
     shipped = resources.files("fanout_tasks") / str(name_or_path)
     if shipped.is_dir():
         return Path(str(shipped))
-    raise FileNotFoundError(f"no suite {name_or_path!r}: not a path, not ./tasks/{name_or_path}, not a shipped suite")
+    raise FileNotFoundError(
+        f"no suite {name_or_path!r}: not a path, not ./tasks/{name_or_path}, not a shipped suite"
+    )
 
 
 def load_suite_spec(folder: Path) -> SuiteSpec:
@@ -291,7 +305,9 @@ def load_suite_spec(folder: Path) -> SuiteSpec:
     return spec
 
 
-def load_suite(name_or_path: str | Path, registry: ToolRegistry | None = None, collect: bool = False) -> Suite:
+def load_suite(
+    name_or_path: str | Path, registry: ToolRegistry | None = None, collect: bool = False
+) -> Suite:
     """Load every task of a suite folder (or a single YAML file).
 
     All files are read; problems are collected and raised together as FixtureErrors, so one

@@ -70,7 +70,7 @@ class CallGraph:
             seen[v] = len(path)
             path.append(v)
             v = next(u for u in self.deps[v] if u in remaining)
-        cyc = path[seen[v]:]
+        cyc = path[seen[v] :]
         raise CycleError([*reversed(cyc), cyc[-1]] if len(cyc) > 1 else [v, v])
 
     # -- derived quantities --------------------------------------------------------------

@@ -107,14 +107,21 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
             ctx = ToolContext(world, state)
             out = tool.invoke(args, ctx)
             if is_error(out):
-                raise GroundTruthError(task, vid, f"ground-truth call {node.tool}({canonical_json(args)}) failed: "
-                                                  f"{out['error'].get('message', out['error'])}")
+                raise GroundTruthError(
+                    task,
+                    vid,
+                    f"ground-truth call {node.tool}({canonical_json(args)}) failed: "
+                    f"{out['error'].get('message', out['error'])}",
+                )
             writes.extend(ctx.writes)
             outputs[vid] = out
             active[vid] = True
-            matcher = NodeMatcher(args, accept, node.spec.omissible, tool.defaults(), tool.property_names(),
-                                  task.matching)
-            resolved[vid] = ResolvedNode(vid, node.tool, args, out, node.required, (), matcher, canonical_json(args))
+            matcher = NodeMatcher(
+                args, accept, node.spec.omissible, tool.defaults(), tool.property_names(), task.matching
+            )
+            resolved[vid] = ResolvedNode(
+                vid, node.tool, args, out, node.required, (), matcher, canonical_json(args)
+            )
         state.apply(writes)
     act = [v for v in task.graph.topo if active.get(v)]
     graph = task.graph.subgraph(act)
@@ -126,8 +133,17 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
         nots = [_text(f(outputs)) for f in task.not_contains_fns]
     except TemplateError as exc:
         raise GroundTruthError(task, None, f"answer check does not resolve: {exc}") from exc
-    return GroundTruth(task, seed, {v: resolved[v] for v in graph.topo}, graph,
-                       [v for v in task.graph.topo if not active.get(v)], contains, any_groups, nots, outputs=outputs)
+    return GroundTruth(
+        task,
+        seed,
+        {v: resolved[v] for v in graph.topo},
+        graph,
+        [v for v in task.graph.topo if not active.get(v)],
+        contains,
+        any_groups,
+        nots,
+        outputs=outputs,
+    )
 
 
 def _text(v: Any) -> str:

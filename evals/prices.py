@@ -39,10 +39,17 @@ def load_prices(override: str | Path | None = None) -> PriceTable:
     table = PriceTable.model_validate(base)
     if override:
         user = json.loads(Path(override).read_text())
-        extra = PriceTable.model_validate({"version": "user", "read_on": "user", **user}) if "models" in user else \
-            PriceTable.model_validate({"version": "user", "read_on": "user", "models": user})
-        table = PriceTable(version=f"{table.version}+user", read_on=table.read_on, source=table.source,
-                           models={**table.models, **extra.models})
+        extra = (
+            PriceTable.model_validate({"version": "user", "read_on": "user", **user})
+            if "models" in user
+            else PriceTable.model_validate({"version": "user", "read_on": "user", "models": user})
+        )
+        table = PriceTable(
+            version=f"{table.version}+user",
+            read_on=table.read_on,
+            source=table.source,
+            models={**table.models, **extra.models},
+        )
     return table
 
 

@@ -53,11 +53,17 @@ class PromptTemplates:
         key = (task.suite, task.id)
         out = self._memo.get(key)
         if out is None:
-            ctx = {"prompt": task.prompt, "tools": task.tool_specs, "pattern": task.pattern,
-                   "tool_names": [t["name"] for t in task.tool_specs]}
+            ctx = {
+                "prompt": task.prompt,
+                "tools": task.tool_specs,
+                "pattern": task.pattern,
+                "tool_names": [t["name"] for t in task.tool_specs],
+            }
             try:
                 out = (self._system.render(**ctx).strip(), self._user.render(**ctx).strip())
             except jinja2.UndefinedError as exc:
-                raise ValueError(f"prompt template: {exc.message} (available: {', '.join(sorted(ctx))})") from exc
+                raise ValueError(
+                    f"prompt template: {exc.message} (available: {', '.join(sorted(ctx))})"
+                ) from exc
             self._memo[key] = out
         return out

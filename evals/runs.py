@@ -116,9 +116,16 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
 
 def runtime_config(cfg: RunConfig) -> RuntimeConfig:
     return RuntimeConfig(
-        seed=cfg.seed, clock=cfg.clock, inference_profile=cfg.inference_profile, latency_scale=cfg.latency_scale,
-        latency_profile=cfg.latency_profile, fan_out_cap=cfg.fan_out_cap, tool_timeout=cfg.tool_timeout,
-        hedge_after=cfg.hedge_after, max_turns=cfg.max_turns, settings=dict(cfg.model_options.get("settings", {})),
+        seed=cfg.seed,
+        clock=cfg.clock,
+        inference_profile=cfg.inference_profile,
+        latency_scale=cfg.latency_scale,
+        latency_profile=cfg.latency_profile,
+        fan_out_cap=cfg.fan_out_cap,
+        tool_timeout=cfg.tool_timeout,
+        hedge_after=cfg.hedge_after,
+        max_turns=cfg.max_turns,
+        settings=dict(cfg.model_options.get("settings", {})),
         prompts=PromptTemplates.load(cfg.system_prompt, cfg.user_prompt),
     )
 
@@ -160,16 +167,31 @@ async def execute(
                 todo.append((suite.by_id[tid], e))
     writer = RunWriter(run_dir)
     sem = asyncio.Semaphore(max(1, cfg.max_concurrency))
-    bar = tqdm(total=len(cfg.task_ids) * cfg.epochs, initial=len(done), desc=cfg.model, unit="ep",
-               file=sys.stderr, disable=not progress, leave=False, dynamic_ncols=True)
+    bar = tqdm(
+        total=len(cfg.task_ids) * cfg.epochs,
+        initial=len(done),
+        desc=cfg.model,
+        unit="ep",
+        file=sys.stderr,
+        disable=not progress,
+        leave=False,
+        dynamic_ncols=True,
+    )
 
     async def one(task: Task, epoch: int) -> None:
         async with sem:
             gt = gts.get(task, cfg.seed)
             trace = await run_episode(model, task, rt, epoch)
             sc = score(gt, trace, rt.latency, price)
-            writer.write({"task_id": task.id, "epoch": epoch, "pattern": task.pattern,
-                          "scores": sc.model_dump(), "trace": trace.model_dump(exclude_none=True)})
+            writer.write(
+                {
+                    "task_id": task.id,
+                    "epoch": epoch,
+                    "pattern": task.pattern,
+                    "scores": sc.model_dump(),
+                    "trace": trace.model_dump(exclude_none=True),
+                }
+            )
             bar.update(1)
 
     try:
@@ -185,8 +207,14 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
     df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
     summary = summarize(df)
     summary_doc = {
-        "run_id": cfg.run_id, "model": cfg.model, "suite": cfg.suite, "suite_hash": cfg.suite_hash,
-        "prompt_hash": cfg.prompt_hash, "clock": cfg.clock, "seed": cfg.seed, **summary,
+        "run_id": cfg.run_id,
+        "model": cfg.model,
+        "suite": cfg.suite,
+        "suite_hash": cfg.suite_hash,
+        "prompt_hash": cfg.prompt_hash,
+        "clock": cfg.clock,
+        "seed": cfg.seed,
+        **summary,
         "by_pattern": summarize_by_pattern(df),
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
@@ -225,9 +253,16 @@ def start_run(
     run_dir.mkdir(parents=True, exist_ok=True)
     prices = load_prices(settings.get("prices"))
     cfg = RunConfig(
-        run_id=rid, model=model_spec, suite=suite.name, suite_path=str(suite.path), suite_hash=suite.hash,
-        task_patterns=task_patterns, task_ids=[t.id for t in tasks], prompt_hash=prompts.hash,
-        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"), price_table_version=prices.version,
+        run_id=rid,
+        model=model_spec,
+        suite=suite.name,
+        suite_path=str(suite.path),
+        suite_hash=suite.hash,
+        task_patterns=task_patterns,
+        task_ids=[t.id for t in tasks],
+        prompt_hash=prompts.hash,
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        price_table_version=prices.version,
         **{k: v for k, v in settings.items() if v is not None},
     )
     write_json_atomic(run_dir / "run.json", cfg.model_dump())

@@ -98,9 +98,17 @@ class Episode:
         self.world = world_for(cfg.seed)
         self.state = EpisodeState()
         self.attempts: dict[tuple[str, str], int] = {}
-        self.trace = Trace(task_id=task.id, suite=task.suite, model=model.name, epoch=epoch, seed=cfg.seed,
-                           clock=cfg.clock, fan_out_cap=cfg.fan_out_cap, tool_timeout=cfg.tool_timeout,
-                           latency_scale=cfg.latency_scale)
+        self.trace = Trace(
+            task_id=task.id,
+            suite=task.suite,
+            model=model.name,
+            epoch=epoch,
+            seed=cfg.seed,
+            clock=cfg.clock,
+            fan_out_cap=cfg.fan_out_cap,
+            tool_timeout=cfg.tool_timeout,
+            latency_scale=cfg.latency_scale,
+        )
 
     async def run(self) -> Trace:
         cfg, task, trace = self.cfg, self.task, self.trace
@@ -125,8 +133,11 @@ class Episode:
                 break
             rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
             profile = cfg.profile or (get_profile(DEFAULT_PROFILE) if resp.latency_s is None else None)
-            lat = resp.latency_s if profile is None else profile.latency(
-                rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens)
+            lat = (
+                resp.latency_s
+                if profile is None
+                else profile.latency(rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens)
+            )
             if real:
                 if resp.latency_s is None:
                     await asyncio.sleep(lat)
@@ -165,9 +176,16 @@ class Episode:
         return trace
 
     def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:
-        rec = TurnRecord(index=turn, text=resp.text, n_calls=len(resp.tool_calls), cached=resp.cached,
-                         measured_latency_s=resp.latency_s, ttft_s=resp.ttft_s, first_call_s=resp.first_call_s,
-                         finish_reason=resp.finish_reason)
+        rec = TurnRecord(
+            index=turn,
+            text=resp.text,
+            n_calls=len(resp.tool_calls),
+            cached=resp.cached,
+            measured_latency_s=resp.latency_s,
+            ttft_s=resp.ttft_s,
+            first_call_s=resp.first_call_s,
+            finish_reason=resp.finish_reason,
+        )
         if resp.usage is not None:
             rec.prompt_tokens = resp.usage.prompt_tokens
             rec.completion_tokens = resp.usage.completion_tokens
@@ -175,7 +193,9 @@ class Episode:
             rec.usage_estimated = resp.usage.estimated
         else:
             completion = estimate_text(resp.text) + sum(
-                estimate_text(tc.name) + estimate_json(tc.arguments) + MESSAGE_OVERHEAD for tc in resp.tool_calls)
+                estimate_text(tc.name) + estimate_json(tc.arguments) + MESSAGE_OVERHEAD
+                for tc in resp.tool_calls
+            )
             rec.prompt_tokens = prompt_est
             rec.completion_tokens = max(1, completion)
             # Providers cache the shared prefix: everything up to the previous response.
@@ -189,8 +209,16 @@ class Episode:
         out = []
         for pos, tc in enumerate(resp.tool_calls):
             raw, parsed, perr = _parse(tc.arguments)
-            c = CallRecord(index=base + pos, turn=turn, position=pos, call_id=tc.id, name=str(tc.name),
-                           raw_arguments=raw, arguments=parsed, parse_error=perr)
+            c = CallRecord(
+                index=base + pos,
+                turn=turn,
+                position=pos,
+                call_id=tc.id,
+                name=str(tc.name),
+                raw_arguments=raw,
+                arguments=parsed,
+                parse_error=perr,
+            )
             tool = task.tool_by_name.get(c.name)
             if perr is not None:
                 c.result = error_result("invalid_json", f"could not parse the arguments of {c.name}: {perr}")
@@ -206,7 +234,9 @@ class Episode:
                 c.straggler = lm.is_straggler(cfg.seed, task.id, c.name, canon, c.attempt)
                 c.duration_s, c.timed_out = effective(c.sample_s, cfg.latency_scale, cfg.tool_timeout)
                 if c.timed_out:
-                    c.result = error_result("timeout", f"{c.name} did not answer within {cfg.tool_timeout:g} s")
+                    c.result = error_result(
+                        "timeout", f"{c.name} did not answer within {cfg.tool_timeout:g} s"
+                    )
             if is_error(c.result):
                 c.error = c.result["error"]["code"]
             out.append(c)

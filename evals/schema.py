@@ -22,9 +22,12 @@ class NodeSpec(BaseModel):
     args: dict[str, Any] = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list, description="ordering dependencies without data flow")
     optional: bool = False
-    when: str | None = Field(None, description="jinja2 condition over earlier outputs; the node is needed only if true")
+    when: str | None = Field(
+        None, description="jinja2 condition over earlier outputs; the node is needed only if true"
+    )
     accept: dict[str, list[Any]] = Field(
-        default_factory=dict, description="per-argument alternatives also accepted (may name arguments not in args)"
+        default_factory=dict,
+        description="per-argument alternatives also accepted (may name arguments not in args)",
     )
     omissible: list[str] = Field(default_factory=list, description="arguments the model may leave out")
     note: str | None = None
@@ -33,8 +36,12 @@ class NodeSpec(BaseModel):
 class AnswerCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    contains: list[str] = Field(default_factory=list, description="rendered values the final answer must contain")
-    contains_any: list[list[str]] = Field(default_factory=list, description="groups: at least one of each group")
+    contains: list[str] = Field(
+        default_factory=list, description="rendered values the final answer must contain"
+    )
+    contains_any: list[list[str]] = Field(
+        default_factory=list, description="groups: at least one of each group"
+    )
     not_contains: list[str] = Field(default_factory=list)
 
 
@@ -64,5 +71,7 @@ class SuiteSpec(BaseModel):
     version: str = "1"
     matching: Literal["default", "exact", "bfcl"] = "default"
     tools: list[TableToolSpec] = Field(default_factory=list, description="table tools declared as data")
-    ordering_only: bool = Field(False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)")
+    ordering_only: bool = Field(
+        False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)"
+    )
     license: str | None = None

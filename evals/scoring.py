@@ -114,7 +114,9 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                         sat[v] = t
                     break
             if cls is None:
-                early = [v for v in cands if v not in sat and nodes[v].required and t < _ready_turn(gt, v, sat)]
+                early = [
+                    v for v in cands if v not in sat and nodes[v].required and t < _ready_turn(gt, v, sat)
+                ]
                 if early:
                     node = next((v for v in early if nodes[v].matcher.matches(args)), early[0])
                     cls = "premature"
@@ -171,8 +173,9 @@ def check_answer(gt: GroundTruth, text: str | None) -> bool:
     return not any(found(v) for v in gt.answer_not if v.strip())
 
 
-def ideal_wall(gt: GroundTruth, latency: LatencySettings, timeout: float | None, cap: int | None,
-               model_latency: float) -> float:
+def ideal_wall(
+    gt: GroundTruth, latency: LatencySettings, timeout: float | None, cap: int | None, model_latency: float
+) -> float:
     """The oracle schedule of the task under the same latency samples and model latency per turn."""
     task = gt.task
     total = gt.ideal_turns * model_latency
@@ -193,7 +196,9 @@ def time_metrics(trace: Trace) -> dict:
     tool_time = sum(t.batch_s for t in trace.turns)
     wall = trace.wall_s
     serial = sum(model) + serial_tools
-    rejoin = [trace.turns[i].model_latency_s for i in range(1, len(trace.turns)) if trace.turns[i - 1].n_calls >= 2]
+    rejoin = [
+        trace.turns[i].model_latency_s for i in range(1, len(trace.turns)) if trace.turns[i - 1].n_calls >= 2
+    ]
     return {
         "wall_s": wall,
         "serial_wall_s": serial if trace.clock == "virtual" else serial + (trace.runtime_overhead_s or 0.0),

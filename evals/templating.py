@@ -13,6 +13,7 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
+
 class _DataEnvironment(jinja2.Environment):
     """Dict keys win over attributes, so `order.items` is the order's items, not `dict.items`."""
 

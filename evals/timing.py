@@ -44,7 +44,9 @@ def get_profile(name: str | None) -> InferenceProfile | None:
     try:
         return INFERENCE_PROFILES[name]
     except KeyError:
-        raise ValueError(f"unknown inference profile {name!r}; known: {', '.join(INFERENCE_PROFILES)}") from None
+        raise ValueError(
+            f"unknown inference profile {name!r}; known: {', '.join(INFERENCE_PROFILES)}"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,9 @@ class LatencySettings:
     def model_for(self, tool: Tool, overrides: dict[str, LatencyModel] | None = None) -> LatencyModel:
         if self.profile and self.profile != "default":
             if self.profile not in LATENCY_PROFILES:
-                raise ValueError(f"unknown latency profile {self.profile!r}; known: {', '.join(LATENCY_PROFILES)}")
+                raise ValueError(
+                    f"unknown latency profile {self.profile!r}; known: {', '.join(LATENCY_PROFILES)}"
+                )
             replaced = LATENCY_PROFILES[self.profile]
             if replaced is not None:
                 return replaced

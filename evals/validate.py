@@ -25,7 +25,9 @@ def validate_task(task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int
     for v, n in gt.nodes.items():
         key = n.tool + "\x00" + normalized_key(n.args)
         if key in seen:
-            problems.append(f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})")
+            problems.append(
+                f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})"
+            )
         seen[key] = v
     trace = asyncio.run(run_episode(oracle, task, cfg))
     sc = score(gt, trace, cfg.latency)
@@ -39,7 +41,9 @@ def validate_task(task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int
             why.append(trace.error)
         problems.append(f"{where}: oracle does not succeed: {'; '.join(why) or trace.stop}")
     elif sc.fan_out_recall not in (None, 1.0) or sc.incorrect_fan_out_rate not in (None, 0.0):
-        problems.append(f"{where}: oracle scores recall {sc.fan_out_recall}, incorrect {sc.incorrect_fan_out_rate}")
+        problems.append(
+            f"{where}: oracle scores recall {sc.fan_out_recall}, incorrect {sc.incorrect_fan_out_rate}"
+        )
     return problems
 
 

@@ -51,16 +51,25 @@ class LatencyModel(BaseModel):
         return value
 
     def is_straggler(self, seed: int, task: str, tool: str, canon_args: str, attempt: int = 0) -> bool:
-        return self.straggler_p > 0 and unit_hash("strag", seed, task, tool, canon_args, attempt) < self.straggler_p
+        return (
+            self.straggler_p > 0
+            and unit_hash("strag", seed, task, tool, canon_args, attempt) < self.straggler_p
+        )
 
 
 def fixed(seconds: float) -> LatencyModel:
     return LatencyModel(kind="fixed", median_s=seconds, sigma=0.0)
 
 
-def lognormal(median_s: float, sigma: float = 0.25, straggler_p: float = 0.0, straggler_mult: float = 1.0) -> LatencyModel:
+def lognormal(
+    median_s: float, sigma: float = 0.25, straggler_p: float = 0.0, straggler_mult: float = 1.0
+) -> LatencyModel:
     return LatencyModel(
-        kind="lognormal", median_s=median_s, sigma=sigma, straggler_p=straggler_p, straggler_mult=straggler_mult
+        kind="lognormal",
+        median_s=median_s,
+        sigma=sigma,
+        straggler_p=straggler_p,
+        straggler_mult=straggler_mult,
     )
 
 

@@ -13,7 +13,9 @@ from .registry import Tool, ToolContext, error_result
 
 class TableRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    match: dict[str, Any] = Field(default_factory=dict, description="arguments that select this row (normalised equality)")
+    match: dict[str, Any] = Field(
+        default_factory=dict, description="arguments that select this row (normalised equality)"
+    )
     response: Any
 
 

@@ -42,10 +42,30 @@ PEOPLE = [
 
 # Manager of each person, by first name (a tree rooted at Tara), fixed so prompts can rely on it.
 MANAGERS = {
-    "Ana": "Leo", "Ben": "Grace", "Chloe": "Rosa", "Dev": "Grace", "Elena": "Omar", "Farid": "Sam",
-    "Grace": "Uma", "Hiro": "Nora", "Isla": "Quinn", "Jonas": "Uma", "Kara": "Yusuf", "Leo": "Victor",
-    "Maya": "Tara", "Nora": "Wen", "Omar": "Tara", "Priya": "Grace", "Quinn": "Sam", "Rosa": "Tara",
-    "Sam": "Tara", "Tara": None, "Uma": "Tara", "Victor": "Tara", "Wen": "Tara", "Yusuf": "Rosa",
+    "Ana": "Leo",
+    "Ben": "Grace",
+    "Chloe": "Rosa",
+    "Dev": "Grace",
+    "Elena": "Omar",
+    "Farid": "Sam",
+    "Grace": "Uma",
+    "Hiro": "Nora",
+    "Isla": "Quinn",
+    "Jonas": "Uma",
+    "Kara": "Yusuf",
+    "Leo": "Victor",
+    "Maya": "Tara",
+    "Nora": "Wen",
+    "Omar": "Tara",
+    "Priya": "Grace",
+    "Quinn": "Sam",
+    "Rosa": "Tara",
+    "Sam": "Tara",
+    "Tara": None,
+    "Uma": "Tara",
+    "Victor": "Tara",
+    "Wen": "Tara",
+    "Yusuf": "Rosa",
 }
 
 PRODUCTS = [
@@ -74,30 +94,74 @@ PRODUCTS = [
 
 CITIES = {
     # city: (country, currency, base temperature C)
-    "Lisbon": ("Portugal", "EUR", 19), "Lagos": ("Nigeria", "NGN", 29), "Paris": ("France", "EUR", 14),
-    "Mumbai": ("India", "INR", 30), "Rome": ("Italy", "EUR", 18), "Dubai": ("UAE", "AED", 33),
-    "Seoul": ("South Korea", "KRW", 13), "Tokyo": ("Japan", "JPY", 16), "Edinburgh": ("UK", "GBP", 10),
-    "Oslo": ("Norway", "NOK", 7), "Hanoi": ("Vietnam", "VND", 26), "Berlin": ("Germany", "EUR", 11),
-    "Tel Aviv": ("Israel", "ILS", 24), "Stockholm": ("Sweden", "SEK", 8), "Cairo": ("Egypt", "EGP", 27),
-    "Bangalore": ("India", "INR", 25), "Dublin": ("Ireland", "EUR", 10), "Madrid": ("Spain", "EUR", 17),
-    "Toronto": ("Canada", "CAD", 8), "New York": ("USA", "USD", 13), "Chicago": ("USA", "USD", 11),
-    "Mexico City": ("Mexico", "MXN", 18), "Shanghai": ("China", "CNY", 17), "Istanbul": ("Turkey", "TRY", 15),
-    "London": ("UK", "GBP", 12), "Sydney": ("Australia", "AUD", 20), "San Francisco": ("USA", "USD", 15),
+    "Lisbon": ("Portugal", "EUR", 19),
+    "Lagos": ("Nigeria", "NGN", 29),
+    "Paris": ("France", "EUR", 14),
+    "Mumbai": ("India", "INR", 30),
+    "Rome": ("Italy", "EUR", 18),
+    "Dubai": ("UAE", "AED", 33),
+    "Seoul": ("South Korea", "KRW", 13),
+    "Tokyo": ("Japan", "JPY", 16),
+    "Edinburgh": ("UK", "GBP", 10),
+    "Oslo": ("Norway", "NOK", 7),
+    "Hanoi": ("Vietnam", "VND", 26),
+    "Berlin": ("Germany", "EUR", 11),
+    "Tel Aviv": ("Israel", "ILS", 24),
+    "Stockholm": ("Sweden", "SEK", 8),
+    "Cairo": ("Egypt", "EGP", 27),
+    "Bangalore": ("India", "INR", 25),
+    "Dublin": ("Ireland", "EUR", 10),
+    "Madrid": ("Spain", "EUR", 17),
+    "Toronto": ("Canada", "CAD", 8),
+    "New York": ("USA", "USD", 13),
+    "Chicago": ("USA", "USD", 11),
+    "Mexico City": ("Mexico", "MXN", 18),
+    "Shanghai": ("China", "CNY", 17),
+    "Istanbul": ("Turkey", "TRY", 15),
+    "London": ("UK", "GBP", 12),
+    "Sydney": ("Australia", "AUD", 20),
+    "San Francisco": ("USA", "USD", 15),
     "Singapore": ("Singapore", "SGD", 28),
 }
 
 # Units per 1 USD (a fixed base; the seed perturbs it by at most 2%).
 USD_RATES = {
-    "USD": 1.0, "EUR": 0.92, "GBP": 0.79, "JPY": 151.0, "INR": 83.2, "CAD": 1.36, "AUD": 1.52,
-    "CHF": 0.90, "CNY": 7.2, "SEK": 10.6, "NOK": 10.8, "MXN": 17.1, "AED": 3.67, "SGD": 1.35,
-    "KRW": 1340.0, "BRL": 5.0, "NGN": 1500.0, "EGP": 47.0, "TRY": 32.0, "ILS": 3.7, "VND": 24500.0,
+    "USD": 1.0,
+    "EUR": 0.92,
+    "GBP": 0.79,
+    "JPY": 151.0,
+    "INR": 83.2,
+    "CAD": 1.36,
+    "AUD": 1.52,
+    "CHF": 0.90,
+    "CNY": 7.2,
+    "SEK": 10.6,
+    "NOK": 10.8,
+    "MXN": 17.1,
+    "AED": 3.67,
+    "SGD": 1.35,
+    "KRW": 1340.0,
+    "BRL": 5.0,
+    "NGN": 1500.0,
+    "EGP": 47.0,
+    "TRY": 32.0,
+    "ILS": 3.7,
+    "VND": 24500.0,
 }
 
 CONDITIONS = ["sunny", "cloudy", "rain", "windy", "snow", "fog"]
 
 STOCKS = {
-    "AAPL": "Apple", "MSFT": "Microsoft", "GOOGL": "Alphabet", "AMZN": "Amazon", "NVDA": "NVIDIA",
-    "META": "Meta", "TSLA": "Tesla", "IBM": "IBM", "ORCL": "Oracle", "SAP": "SAP",
+    "AAPL": "Apple",
+    "MSFT": "Microsoft",
+    "GOOGL": "Alphabet",
+    "AMZN": "Amazon",
+    "NVDA": "NVIDIA",
+    "META": "Meta",
+    "TSLA": "Tesla",
+    "IBM": "IBM",
+    "ORCL": "Oracle",
+    "SAP": "SAP",
 }
 
 DOCUMENTS = [
@@ -116,16 +180,39 @@ DOCUMENTS = [
 
 TICKETS = [f"T-{5000 + i}" for i in range(1, 31)]
 TICKET_SUBJECTS = [
-    "Login page times out", "Refund not received", "Cannot export report", "Wrong invoice address",
-    "App crashes on upload", "Password reset email missing", "Duplicate charge", "Slow dashboard",
-    "Feature request: dark mode", "Broken link in docs",
+    "Login page times out",
+    "Refund not received",
+    "Cannot export report",
+    "Wrong invoice address",
+    "App crashes on upload",
+    "Password reset email missing",
+    "Duplicate charge",
+    "Slow dashboard",
+    "Feature request: dark mode",
+    "Broken link in docs",
 ]
 
 AIRPORTS = {
-    "LIS": "Lisbon", "CDG": "Paris", "FCO": "Rome", "LHR": "London", "JFK": "New York",
-    "ORD": "Chicago", "NRT": "Tokyo", "ICN": "Seoul", "DXB": "Dubai", "BER": "Berlin",
-    "MAD": "Madrid", "DUB": "Dublin", "YYZ": "Toronto", "SFO": "San Francisco", "SIN": "Singapore",
-    "SYD": "Sydney", "BOM": "Mumbai", "IST": "Istanbul", "OSL": "Oslo", "ARN": "Stockholm",
+    "LIS": "Lisbon",
+    "CDG": "Paris",
+    "FCO": "Rome",
+    "LHR": "London",
+    "JFK": "New York",
+    "ORD": "Chicago",
+    "NRT": "Tokyo",
+    "ICN": "Seoul",
+    "DXB": "Dubai",
+    "BER": "Berlin",
+    "MAD": "Madrid",
+    "DUB": "Dublin",
+    "YYZ": "Toronto",
+    "SFO": "San Francisco",
+    "SIN": "Singapore",
+    "SYD": "Sydney",
+    "BOM": "Mumbai",
+    "IST": "Istanbul",
+    "OSL": "Oslo",
+    "ARN": "Stockholm",
 }
 AIRLINES = ["TP", "AF", "LH", "BA", "UA", "NH", "EK", "IB"]
 
@@ -196,7 +283,9 @@ class World:
             "id": oid,
             "user_id": self.user_id(key),
             "date": f"2026-10-{day:02d}",
-            "status": self.choice(["delivered", "shipped", "processing"], "ostatus", oid) if index else "processing",
+            "status": self.choice(["delivered", "shipped", "processing"], "ostatus", oid)
+            if index
+            else "processing",
             "items": items,
             "total": round(sum(self.price(i["product_id"]) * i["quantity"] for i in items), 2),
         }

@@ -38,11 +38,15 @@ def graph_suite(graphs: dict[str, dict[str, list[str]]], shared_tool: bool = Fal
     tasks = []
     for tid, g in graphs.items():
         tools = [f"t_{n}" for n in g] if not shared_tool else ["t_x"]
-        calls = [{"id": n, "tool": "t_x" if shared_tool else f"t_{n}", "args": {"key": n}, "after": deps}
-                 for n, deps in g.items()]
+        calls = [
+            {"id": n, "tool": "t_x" if shared_tool else f"t_{n}", "args": {"key": n}, "after": deps}
+            for n, deps in g.items()
+        ]
         spec = TaskSpec(id=tid, pattern="synthetic", prompt=f"synthetic task {tid}", tools=tools, calls=calls)
         tasks.append(build_task(spec, "<test>", "synthetic", reg, "default"))
-    return Suite("synthetic", __import__("pathlib").Path("."), SuiteSpec(name="synthetic", tools=specs), tasks, reg)
+    return Suite(
+        "synthetic", __import__("pathlib").Path("."), SuiteSpec(name="synthetic", tools=specs), tasks, reg
+    )
 
 
 def make_trace(gt: GroundTruth, batches: list[list[str]], final_text: str = "done") -> Trace:
@@ -55,8 +59,19 @@ def make_trace(gt: GroundTruth, batches: list[list[str]], final_text: str = "don
             nid = item.rstrip("?")
             node = gt.task.node_by_id[nid]
             args = {"key": "<pending>"} if item.endswith("?") else {"key": nid}
-            tr.calls.append(CallRecord(index=idx, turn=t, position=pos, name=node.tool, raw_arguments=json.dumps(args),
-                                       arguments=args, result={"value": "ok"}, duration_s=0.3, sample_s=0.3))
+            tr.calls.append(
+                CallRecord(
+                    index=idx,
+                    turn=t,
+                    position=pos,
+                    name=node.tool,
+                    raw_arguments=json.dumps(args),
+                    arguments=args,
+                    result={"value": "ok"},
+                    duration_s=0.3,
+                    sample_s=0.3,
+                )
+            )
             idx += 1
     tr.turns.append(TurnRecord(index=len(batches) + 1, model_latency_s=1.0))
     tr.final_text = final_text
@@ -72,7 +87,9 @@ def score_batches(suite: Suite, task_id: str, batches: list[list[str]]) -> Score
     return score(gt, make_trace(gt, batches), RuntimeConfig().latency)
 
 
-def run_model(model: Model, suite: Suite, task_id: str, cfg: RuntimeConfig | None = None) -> tuple[Trace, Scores]:
+def run_model(
+    model: Model, suite: Suite, task_id: str, cfg: RuntimeConfig | None = None
+) -> tuple[Trace, Scores]:
     cfg = cfg or RuntimeConfig()
     task = suite.by_id[task_id]
     trace = asyncio.run(run_episode(model, task, cfg))

@@ -95,8 +95,11 @@ def test_duplicate_wrong_args_and_extraneous():
     assert cl.classes == ["correct", "correct", "wrong_args", "duplicate"]
     tr2 = make_trace(gt, [["a", "b"], ["c"]])
     tr2.calls.append(tr2.calls[0].model_copy(update={"index": 3, "turn": 2, "name": "get_weather"}))
-    tr2.calls.append(tr2.calls[0].model_copy(update={"index": 4, "turn": 2, "arguments": None,
-                                                     "raw_arguments": "{bad", "parse_error": "x"}))
+    tr2.calls.append(
+        tr2.calls[0].model_copy(
+            update={"index": 4, "turn": 2, "arguments": None, "raw_arguments": "{bad", "parse_error": "x"}
+        )
+    )
     assert classify(gt, tr2).classes == ["correct", "correct", "correct", "extraneous", "extraneous"]
 
 

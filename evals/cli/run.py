@@ -29,39 +29,89 @@ def register(sub) -> None:
         "(e.g. FANOUT_SEED=3, FANOUT_MODEL=policy/oracle,policy/greedy).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--model", action="append", default=None,
-                   help="model string, repeatable: policy/<oracle|sequential|greedy|redundant|lazy>, openai/<m>, "
-                        "anthropic/<m>, openai-responses/<m>, google/<m>, replay/<run dir> [FANOUT_MODEL, comma-separated]")
+    p.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help="model string, repeatable: policy/<oracle|sequential|greedy|redundant|lazy>, openai/<m>, "
+        "anthropic/<m>, openai-responses/<m>, google/<m>, replay/<run dir> [FANOUT_MODEL, comma-separated]",
+    )
     p.add_argument("--suite", default=env("suite", "core"), help="suite name or folder [FANOUT_SUITE]")
     p.add_argument("--task", action="append", default=None, help="task id glob, repeatable [FANOUT_TASK]")
-    p.add_argument("--seed", type=int, default=env("seed", 0, int), help="world and latency seed [FANOUT_SEED]")
+    p.add_argument(
+        "--seed", type=int, default=env("seed", 0, int), help="world and latency seed [FANOUT_SEED]"
+    )
     p.add_argument("--epochs", type=int, default=env("epochs", 1, int), help="runs per task [FANOUT_EPOCHS]")
-    p.add_argument("--clock", choices=("virtual", "real"), default=env("clock", "virtual"), help="[FANOUT_CLOCK]")
-    p.add_argument("--inference-profile", default=env("inference_profile"),
-                   help="fast|typical|slow|measured; default: measured for providers, typical for policies "
-                        "[FANOUT_INFERENCE_PROFILE]")
-    p.add_argument("--latency-scale", type=float, default=env("latency_scale", 1.0, float),
-                   help="multiply every tool latency [FANOUT_LATENCY_SCALE]")
-    p.add_argument("--latency-profile", default=env("latency_profile"),
-                   help="replace every tool's latency model: uniform|fast-tools|slow-tools|heavy-tail "
-                        "[FANOUT_LATENCY_PROFILE]")
-    p.add_argument("--fan-out-cap", type=_opt_int, default=env("fan_out_cap", None, _opt_int),
-                   help="max concurrent tool calls per batch (none = unbounded) [FANOUT_FAN_OUT_CAP]")
-    p.add_argument("--tool-timeout", type=_opt_float, default=env("tool_timeout", None, _opt_float),
-                   help="seconds before a tool call returns a timeout error [FANOUT_TOOL_TIMEOUT]")
-    p.add_argument("--hedge-after", type=_opt_float, default=env("hedge_after", None, _opt_float),
-                   help="seconds after which a read call is hedged with a duplicate request [FANOUT_HEDGE_AFTER]")
+    p.add_argument(
+        "--clock", choices=("virtual", "real"), default=env("clock", "virtual"), help="[FANOUT_CLOCK]"
+    )
+    p.add_argument(
+        "--inference-profile",
+        default=env("inference_profile"),
+        help="fast|typical|slow|measured; default: measured for providers, typical for policies "
+        "[FANOUT_INFERENCE_PROFILE]",
+    )
+    p.add_argument(
+        "--latency-scale",
+        type=float,
+        default=env("latency_scale", 1.0, float),
+        help="multiply every tool latency [FANOUT_LATENCY_SCALE]",
+    )
+    p.add_argument(
+        "--latency-profile",
+        default=env("latency_profile"),
+        help="replace every tool's latency model: uniform|fast-tools|slow-tools|heavy-tail "
+        "[FANOUT_LATENCY_PROFILE]",
+    )
+    p.add_argument(
+        "--fan-out-cap",
+        type=_opt_int,
+        default=env("fan_out_cap", None, _opt_int),
+        help="max concurrent tool calls per batch (none = unbounded) [FANOUT_FAN_OUT_CAP]",
+    )
+    p.add_argument(
+        "--tool-timeout",
+        type=_opt_float,
+        default=env("tool_timeout", None, _opt_float),
+        help="seconds before a tool call returns a timeout error [FANOUT_TOOL_TIMEOUT]",
+    )
+    p.add_argument(
+        "--hedge-after",
+        type=_opt_float,
+        default=env("hedge_after", None, _opt_float),
+        help="seconds after which a read call is hedged with a duplicate request [FANOUT_HEDGE_AFTER]",
+    )
     p.add_argument("--max-turns", type=int, default=env("max_turns", 30, int), help="[FANOUT_MAX_TURNS]")
-    p.add_argument("--max-concurrency", type=int, default=env("max_concurrency", 32, int),
-                   help="episodes run concurrently [FANOUT_MAX_CONCURRENCY]")
-    p.add_argument("--system-prompt", default=env("system_prompt"), help="jinja2 system prompt template [FANOUT_SYSTEM_PROMPT]")
-    p.add_argument("--user-prompt", default=env("user_prompt"), help="jinja2 user prompt template [FANOUT_USER_PROMPT]")
-    p.add_argument("--prices", default=env("prices"), help="JSON price table overriding the shipped one [FANOUT_PRICES]")
+    p.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=env("max_concurrency", 32, int),
+        help="episodes run concurrently [FANOUT_MAX_CONCURRENCY]",
+    )
+    p.add_argument(
+        "--system-prompt",
+        default=env("system_prompt"),
+        help="jinja2 system prompt template [FANOUT_SYSTEM_PROMPT]",
+    )
+    p.add_argument(
+        "--user-prompt", default=env("user_prompt"), help="jinja2 user prompt template [FANOUT_USER_PROMPT]"
+    )
+    p.add_argument(
+        "--prices", default=env("prices"), help="JSON price table overriding the shipped one [FANOUT_PRICES]"
+    )
     p.add_argument("--out", default=env("out", "runs"), help="folder for run folders [FANOUT_OUT]")
-    p.add_argument("--resume", default=env("resume"), metavar="RUN_DIR",
-                   help="continue an interrupted run (other flags are taken from its run.json) [FANOUT_RESUME]")
-    p.add_argument("--no-progress", action="store_true", default=bool(env("no_progress", False)),
-                   help="hide the progress bar [FANOUT_NO_PROGRESS]")
+    p.add_argument(
+        "--resume",
+        default=env("resume"),
+        metavar="RUN_DIR",
+        help="continue an interrupted run (other flags are taken from its run.json) [FANOUT_RESUME]",
+    )
+    p.add_argument(
+        "--no-progress",
+        action="store_true",
+        default=bool(env("no_progress", False)),
+        help="hide the progress bar [FANOUT_NO_PROGRESS]",
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -69,14 +119,36 @@ def _row(cfg: RunConfig, s: dict) -> list[str]:
     def f(v, fmt="{:.3f}"):
         return "n/a" if v is None else fmt.format(v)
 
-    return [cfg.model, str(s["episodes"]), f(s["success_rate"]), f(s["fan_out_recall"]), f(s["incorrect_fan_out_rate"]),
-            f(s["redundant_calls_per_task"], "{:.2f}"), f"{s['mean_turns']:.2f}/{s['mean_ideal_turns']:.2f}",
-            f(s["wall_s_p50"], "{:.2f}"), f(s["parallel_speedup"], "{:.2f}"),
-            str(s["prompt_tokens"] + s["completion_tokens"]), f(s["cost_usd"], "{:.4f}"), str(s["errors"])]
+    return [
+        cfg.model,
+        str(s["episodes"]),
+        f(s["success_rate"]),
+        f(s["fan_out_recall"]),
+        f(s["incorrect_fan_out_rate"]),
+        f(s["redundant_calls_per_task"], "{:.2f}"),
+        f"{s['mean_turns']:.2f}/{s['mean_ideal_turns']:.2f}",
+        f(s["wall_s_p50"], "{:.2f}"),
+        f(s["parallel_speedup"], "{:.2f}"),
+        str(s["prompt_tokens"] + s["completion_tokens"]),
+        f(s["cost_usd"], "{:.4f}"),
+        str(s["errors"]),
+    ]
 
 
-HEADER = ["model", "episodes", "success", "recall", "incorrect", "redund/task", "turns/ideal", "wall_p50_s",
-          "speedup", "tokens", "cost_usd", "errors"]
+HEADER = [
+    "model",
+    "episodes",
+    "success",
+    "recall",
+    "incorrect",
+    "redund/task",
+    "turns/ideal",
+    "wall_p50_s",
+    "speedup",
+    "tokens",
+    "cost_usd",
+    "errors",
+]
 
 
 def print_table(rows: list[list[str]], header: list[str] = HEADER, file=sys.stdout) -> None:
@@ -96,8 +168,11 @@ def cmd_run(args) -> int:
             print(f"fanout run --resume: {exc}", file=sys.stderr)
             return EXIT_MISUSE
         if suite.hash != cfg.suite_hash:
-            print(f"fanout run --resume: suite {cfg.suite!r} changed since the run started "
-                  f"(hash {suite.hash} != {cfg.suite_hash}); start a new run", file=sys.stderr)
+            print(
+                f"fanout run --resume: suite {cfg.suite!r} changed since the run started "
+                f"(hash {suite.hash} != {cfg.suite_hash}); start a new run",
+                file=sys.stderr,
+            )
             return EXIT_MISUSE
         model = build_model(cfg, [suite])
         summary = asyncio.run(_execute_and_close(Path(args.resume), cfg, model, suite, not args.no_progress))
@@ -115,11 +190,22 @@ def cmd_run(args) -> int:
     except FileNotFoundError as exc:
         print(f"fanout run: {exc}", file=sys.stderr)
         return EXIT_MISUSE
-    settings = dict(seed=args.seed, epochs=args.epochs, clock=args.clock, inference_profile=args.inference_profile,
-                    latency_scale=args.latency_scale, latency_profile=args.latency_profile,
-                    fan_out_cap=args.fan_out_cap, tool_timeout=args.tool_timeout, hedge_after=args.hedge_after,
-                    max_turns=args.max_turns, max_concurrency=args.max_concurrency,
-                    system_prompt=args.system_prompt, user_prompt=args.user_prompt, prices=args.prices)
+    settings = dict(
+        seed=args.seed,
+        epochs=args.epochs,
+        clock=args.clock,
+        inference_profile=args.inference_profile,
+        latency_scale=args.latency_scale,
+        latency_profile=args.latency_profile,
+        fan_out_cap=args.fan_out_cap,
+        tool_timeout=args.tool_timeout,
+        hedge_after=args.hedge_after,
+        max_turns=args.max_turns,
+        max_concurrency=args.max_concurrency,
+        system_prompt=args.system_prompt,
+        user_prompt=args.user_prompt,
+        prices=args.prices,
+    )
     out = Path(args.out)
     dirs = []
     for spec in models:

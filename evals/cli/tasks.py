@@ -29,6 +29,13 @@ def register(sub) -> None:
     va.add_argument("suite", nargs="?", default="core", help="suite name or path")
     va.add_argument("--seeds", default="0", help="comma-separated seeds to validate under")
     va.set_defaults(func=cmd_validate)
+    try:  # `fanout tasks import ...` lives with the importers
+        from ..importers.cli import register as register_import
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("evals.importers.cli", "evals.importers"):
+            raise
+    else:
+        register_import(tsub)
     p.set_defaults(func=lambda a: (p.print_help(), EXIT_MISUSE)[1])
 
 
@@ -78,7 +85,9 @@ def cmd_show(args) -> int:
         print(f"  {v}: {n.tool}({json.dumps(n.args)}) -> {json.dumps(n.output)[:200]}")
     if gt.inactive:
         print(f"  inactive (condition false): {', '.join(gt.inactive)}")
-    print(f"ideal turns: {gt.ideal_turns}; |P| = {len(gt.parallelizable)}; answer must contain: {gt.answer_contains}")
+    print(
+        f"ideal turns: {gt.ideal_turns}; |P| = {len(gt.parallelizable)}; answer must contain: {gt.answer_contains}"
+    )
     return 0
 
 

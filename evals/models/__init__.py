@@ -8,7 +8,16 @@ from typing import Any
 
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 
-__all__ = ["Message", "Model", "ModelError", "ModelRequest", "ModelResponse", "ToolCall", "Usage", "make_model"]
+__all__ = [
+    "Message",
+    "Model",
+    "ModelError",
+    "ModelRequest",
+    "ModelResponse",
+    "ToolCall",
+    "Usage",
+    "make_model",
+]
 
 # provider prefix -> (module, factory function); the module is imported only when used.
 PROVIDERS: dict[str, tuple[str, str]] = {

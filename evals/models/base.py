@@ -39,7 +39,9 @@ class Usage:
 class ModelRequest:
     messages: list[Message]
     tools: list[dict]  # {name, description, parameters}
-    settings: dict[str, Any] = field(default_factory=dict)  # temperature, parallel_tool_calls, tool_choice ...
+    settings: dict[str, Any] = field(
+        default_factory=dict
+    )  # temperature, parallel_tool_calls, tool_choice ...
     epoch: int = 0
 
 

@@ -157,7 +157,10 @@ class PolicyModel(Model):
                     calls.append(d)
         if not calls:
             return ModelResponse(text=self._answer(task, obs), finish_reason="stop")
-        tcs = [ToolCall(id=f"call_{obs.turn}_{i}", name=n, arguments=json.dumps(a)) for i, (n, a) in enumerate(calls)]
+        tcs = [
+            ToolCall(id=f"call_{obs.turn}_{i}", name=n, arguments=json.dumps(a))
+            for i, (n, a) in enumerate(calls)
+        ]
         return ModelResponse(text=None, tool_calls=tcs, finish_reason="tool_calls")
 
     def _plan(self, task: Task, v: str) -> _ArgPlan:

@@ -40,21 +40,34 @@ def _user(ctx: ToolContext, user_id: str) -> str:
     return key
 
 
-@tool("list_events", ListEvents, "List a user's calendar events on a date.", latency=lognormal(0.15, 0.25),
-      domain="calendar")
+@tool(
+    "list_events",
+    ListEvents,
+    "List a user's calendar events on a date.",
+    latency=lognormal(0.15, 0.25),
+    domain="calendar",
+)
 def list_events(a: dict, ctx: ToolContext) -> dict:
     key = _user(ctx, a["user_id"])
     n = ctx.world.randint(1, 4, "nev", key, a["date"])
-    events = [{"title": ctx.world.choice(_TITLES, "evt", key, a["date"], i), "time": f"{9 + 2 * i:02d}:00"}
-              for i in range(n)]
+    events = [
+        {"title": ctx.world.choice(_TITLES, "evt", key, a["date"], i), "time": f"{9 + 2 * i:02d}:00"}
+        for i in range(n)
+    ]
     for (kind, k), ev in sorted(ctx.state.data.items()):
         if kind == "event" and ev["user_id"] == a["user_id"] and ev["date"] == a["date"]:
             events.append({"title": ev["title"], "time": ev["time"], "event_id": k})
     return {"user_id": a["user_id"], "date": a["date"], "events": sorted(events, key=lambda e: e["time"])}
 
 
-@tool("create_event", CreateEvent, "Create a calendar event for a user.", write=True, latency=lognormal(0.3, 0.2),
-      domain="calendar")
+@tool(
+    "create_event",
+    CreateEvent,
+    "Create a calendar event for a user.",
+    write=True,
+    latency=lognormal(0.3, 0.2),
+    domain="calendar",
+)
 def create_event(a: dict, ctx: ToolContext) -> dict:
     _user(ctx, a["user_id"])
     eid = ctx.world.ident("ev_", a["user_id"], a["title"], a["date"], a["time"])
@@ -62,8 +75,14 @@ def create_event(a: dict, ctx: ToolContext) -> dict:
     return {"event_id": eid, "status": "created", **a}
 
 
-@tool("send_email", SendEmail, "Send an email. Each call sends one message.", write=True,
-      latency=lognormal(0.4, 0.2), domain="calendar")
+@tool(
+    "send_email",
+    SendEmail,
+    "Send an email. Each call sends one message.",
+    write=True,
+    latency=lognormal(0.4, 0.2),
+    domain="calendar",
+)
 def send_email(a: dict, ctx: ToolContext) -> dict:
     to = a["to"].strip().lower()
     if "@" not in to:
@@ -73,8 +92,13 @@ def send_email(a: dict, ctx: ToolContext) -> dict:
     return {"message_id": mid, "status": "sent", "to": to}
 
 
-@tool("list_inbox", Mailbox, "List messages received by an address (subjects, newest last).",
-      latency=lognormal(0.12, 0.2), domain="calendar")
+@tool(
+    "list_inbox",
+    Mailbox,
+    "List messages received by an address (subjects, newest last).",
+    latency=lognormal(0.12, 0.2),
+    domain="calendar",
+)
 def list_inbox(a: dict, ctx: ToolContext) -> dict:
     to = a["email"].strip().lower()
     return {"email": to, "messages": list(ctx.state.get("mailbox", to, []))}

@@ -55,16 +55,26 @@ def _sku(ctx: ToolContext, sku: str) -> str:
     return s
 
 
-@tool("list_orders", ListOrders, "List a user's most recent orders, newest first (id, date, status, total).",
-      latency=lognormal(0.15, 0.25), domain="commerce")
+@tool(
+    "list_orders",
+    ListOrders,
+    "List a user's most recent orders, newest first (id, date, status, total).",
+    latency=lognormal(0.15, 0.25),
+    domain="commerce",
+)
 def list_orders(a: dict, ctx: ToolContext) -> dict:
     key = _user(ctx, a["user_id"])
     recs = [ctx.world.order_record(key, i) for i in range(len(ctx.world.order_ids(key)))][: a["limit"]]
     return {"orders": [{k: r[k] for k in ("id", "date", "status", "total")} for r in recs]}
 
 
-@tool("get_order", OrderId, "Get one order with its line items (product_id, quantity), status and total.",
-      latency=lognormal(0.1, 0.25), domain="commerce")
+@tool(
+    "get_order",
+    OrderId,
+    "Get one order with its line items (product_id, quantity), status and total.",
+    latency=lognormal(0.1, 0.25),
+    domain="commerce",
+)
 def get_order(a: dict, ctx: ToolContext) -> dict:
     rec = ctx.world.find_order(a["order_id"].strip())
     if rec is None:
@@ -73,14 +83,24 @@ def get_order(a: dict, ctx: ToolContext) -> dict:
     return rec
 
 
-@tool("get_product", ProductId, "Get a product's name, category, price (USD) and rating by SKU.",
-      latency=lognormal(0.07, 0.2), domain="commerce")
+@tool(
+    "get_product",
+    ProductId,
+    "Get a product's name, category, price (USD) and rating by SKU.",
+    latency=lognormal(0.07, 0.2),
+    domain="commerce",
+)
 def get_product(a: dict, ctx: ToolContext) -> dict:
     return ctx.world.product_record(_sku(ctx, a["product_id"]))
 
 
-@tool("search_products", SearchProducts, "Full-text search over the product catalogue.",
-      latency=lognormal(0.45, 0.3), domain="commerce")
+@tool(
+    "search_products",
+    SearchProducts,
+    "Full-text search over the product catalogue.",
+    latency=lognormal(0.45, 0.3),
+    domain="commerce",
+)
 def search_products(a: dict, ctx: ToolContext) -> dict:
     words = a["query"].lower().split()
     hits = [
@@ -91,8 +111,13 @@ def search_products(a: dict, ctx: ToolContext) -> dict:
     return {"results": hits[: a["max_results"]]}
 
 
-@tool("check_inventory", Inventory, "How many units of a product are in stock in a warehouse.",
-      latency=lognormal(0.12, 0.3, straggler_p=0.05, straggler_mult=8.0), domain="commerce")
+@tool(
+    "check_inventory",
+    Inventory,
+    "How many units of a product are in stock in a warehouse.",
+    latency=lognormal(0.12, 0.3, straggler_p=0.05, straggler_mult=8.0),
+    domain="commerce",
+)
 def check_inventory(a: dict, ctx: ToolContext) -> dict:
     sku = _sku(ctx, a["product_id"])
     wh = a["warehouse"].strip().lower()
@@ -101,20 +126,41 @@ def check_inventory(a: dict, ctx: ToolContext) -> dict:
     return {"product_id": sku, "warehouse": wh, "in_stock": ctx.world.stock_level(sku, wh)}
 
 
-@tool("add_to_cart", AddToCart, "Add units of a product to a user's cart. Calling it twice adds twice.",
-      write=True, latency=lognormal(0.2, 0.2), domain="commerce")
+@tool(
+    "add_to_cart",
+    AddToCart,
+    "Add units of a product to a user's cart. Calling it twice adds twice.",
+    write=True,
+    latency=lognormal(0.2, 0.2),
+    domain="commerce",
+)
 def add_to_cart(a: dict, ctx: ToolContext) -> dict:
     _user(ctx, a["user_id"])
     sku = _sku(ctx, a["product_id"])
     before = dict(ctx.state.get("cart", a["user_id"], {}))
-    ctx.mutate("cart", a["user_id"], lambda old: {**(old or {}), sku: (old or {}).get(sku, 0) + a["quantity"]})
-    return {"user_id": a["user_id"], "product_id": sku, "quantity_in_cart": before.get(sku, 0) + a["quantity"]}
+    ctx.mutate(
+        "cart", a["user_id"], lambda old: {**(old or {}), sku: (old or {}).get(sku, 0) + a["quantity"]}
+    )
+    return {
+        "user_id": a["user_id"],
+        "product_id": sku,
+        "quantity_in_cart": before.get(sku, 0) + a["quantity"],
+    }
 
 
-@tool("get_cart", UserOnly,
-      "Show the items currently in a user's cart.", latency=lognormal(0.08, 0.2), domain="commerce")
+@tool(
+    "get_cart",
+    UserOnly,
+    "Show the items currently in a user's cart.",
+    latency=lognormal(0.08, 0.2),
+    domain="commerce",
+)
 def get_cart(a: dict, ctx: ToolContext) -> dict:
     _user(ctx, a["user_id"])
     cart = ctx.state.get("cart", a["user_id"], {})
     items = [{"product_id": k, "quantity": v} for k, v in sorted(cart.items())]
-    return {"user_id": a["user_id"], "items": items, "total": round(sum(ctx.world.price(k) * v for k, v in cart.items()), 2)}
+    return {
+        "user_id": a["user_id"],
+        "items": items,
+        "total": round(sum(ctx.world.price(k) * v for k, v in cart.items()), 2),
+    }

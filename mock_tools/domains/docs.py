@@ -22,8 +22,13 @@ class Report(Args):
     quarter: str = Field(description="Quarter such as 2026-Q3")
 
 
-@tool("search_documents", Query, "Search internal documents; returns doc ids and titles, best match first.",
-      latency=lognormal(0.5, 0.3), domain="docs")
+@tool(
+    "search_documents",
+    Query,
+    "Search internal documents; returns doc ids and titles, best match first.",
+    latency=lognormal(0.5, 0.3),
+    domain="docs",
+)
 def search_documents(a: dict, ctx: ToolContext) -> dict:
     words = [w for w in a["query"].lower().split() if len(w) > 2]
     scored = []
@@ -35,23 +40,40 @@ def search_documents(a: dict, ctx: ToolContext) -> dict:
     return {"results": [{"doc_id": d, "title": t} for _, d, t in scored[: a["max_results"]]]}
 
 
-@tool("get_document", DocId, "Fetch a document's title, owner, last-updated date and summary.",
-      latency=lognormal(0.2, 0.25), domain="docs")
+@tool(
+    "get_document",
+    DocId,
+    "Fetch a document's title, owner, last-updated date and summary.",
+    latency=lognormal(0.2, 0.25),
+    domain="docs",
+)
 def get_document(a: dict, ctx: ToolContext) -> dict:
     d = ctx.world.documents.get(a["doc_id"].strip().upper())
     if d is None:
         raise ToolError("not_found", f"no document {a['doc_id']!r}")
     owner = ctx.world.choice(sorted(ctx.world.people), "owner", d[0])
-    return {"doc_id": d[0], "title": d[1], "owner_email": f"{owner}@example.com",
-            "updated": f"2026-{ctx.world.randint(1, 10, 'm', d[0]):02d}-{ctx.world.randint(1, 28, 'd', d[0]):02d}",
-            "summary": f"{d[1]}: covers {d[2].split()[0]} and {d[2].split()[-1]}."}
+    return {
+        "doc_id": d[0],
+        "title": d[1],
+        "owner_email": f"{owner}@example.com",
+        "updated": f"2026-{ctx.world.randint(1, 10, 'm', d[0]):02d}-{ctx.world.randint(1, 28, 'd', d[0]):02d}",
+        "summary": f"{d[1]}: covers {d[2].split()[0]} and {d[2].split()[-1]}.",
+    }
 
 
-@tool("generate_report", Report, "Generate a department's quarterly KPI report (slow).",
-      latency=lognormal(2.0, 0.3), domain="docs")
+@tool(
+    "generate_report",
+    Report,
+    "Generate a department's quarterly KPI report (slow).",
+    latency=lognormal(2.0, 0.3),
+    domain="docs",
+)
 def generate_report(a: dict, ctx: ToolContext) -> dict:
     dept = a["department"].strip().title()
-    return {"department": dept, "quarter": a["quarter"].strip().upper(),
-            "revenue_usd": ctx.world.randint(100, 900, "rev", dept, a["quarter"]) * 1000,
-            "headcount": ctx.world.randint(5, 60, "hc", dept),
-            "report_id": ctx.world.ident("R-", dept, a["quarter"]).upper()}
+    return {
+        "department": dept,
+        "quarter": a["quarter"].strip().upper(),
+        "revenue_usd": ctx.world.randint(100, 900, "rev", dept, a["quarter"]) * 1000,
+        "headcount": ctx.world.randint(5, 60, "hc", dept),
+        "report_id": ctx.world.ident("R-", dept, a["quarter"]).upper(),
+    }

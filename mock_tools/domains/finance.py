@@ -31,26 +31,45 @@ def _cur(code: str) -> str:
     return c
 
 
-@tool("convert_currency", Convert, "Convert an amount between currencies at today's rate.",
-      latency=lognormal(0.15, 0.25), domain="finance")
+@tool(
+    "convert_currency",
+    Convert,
+    "Convert an amount between currencies at today's rate.",
+    latency=lognormal(0.15, 0.25),
+    domain="finance",
+)
 def convert_currency(a: dict, ctx: ToolContext) -> dict:
     f, t = _cur(a["from_currency"]), _cur(a["to_currency"])
     rate = ctx.world.rate(f, t)
     return {"amount": round(a["amount"] * rate, 2), "currency": t, "rate": rate}
 
 
-@tool("get_exchange_rate", Rate, "The exchange rate: units of `quote` per one unit of `base`.",
-      latency=lognormal(0.1, 0.25), domain="finance")
+@tool(
+    "get_exchange_rate",
+    Rate,
+    "The exchange rate: units of `quote` per one unit of `base`.",
+    latency=lognormal(0.1, 0.25),
+    domain="finance",
+)
 def get_exchange_rate(a: dict, ctx: ToolContext) -> dict:
     b, q = _cur(a["base"]), _cur(a["quote"])
     return {"base": b, "quote": q, "rate": ctx.world.rate(b, q)}
 
 
-@tool("get_stock_price", Symbol, "Latest stock price (USD) for a ticker symbol.",
-      latency=lognormal(0.2, 0.3, straggler_p=0.08, straggler_mult=6.0), domain="finance")
+@tool(
+    "get_stock_price",
+    Symbol,
+    "Latest stock price (USD) for a ticker symbol.",
+    latency=lognormal(0.2, 0.3, straggler_p=0.08, straggler_mult=6.0),
+    domain="finance",
+)
 def get_stock_price(a: dict, ctx: ToolContext) -> dict:
     s = a["symbol"].strip().upper()
     if s not in STOCKS:
         raise ToolError("not_found", f"unknown symbol {a['symbol']!r}")
-    return {"symbol": s, "company": STOCKS[s], "price": round(20 + ctx.world.rand("stock", s) * 480, 2),
-            "change_pct": round(-3 + ctx.world.rand("chg", s) * 6, 2)}
+    return {
+        "symbol": s,
+        "company": STOCKS[s],
+        "price": round(20 + ctx.world.rand("stock", s) * 480, 2),
+        "change_pct": round(-3 + ctx.world.rand("chg", s) * 6, 2),
+    }

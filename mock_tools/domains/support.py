@@ -30,8 +30,13 @@ def _tid(t: str) -> str:
     return tid
 
 
-@tool("get_ticket", TicketId, "Get a support ticket: subject, status, priority, assignee email and comment count.",
-      latency=lognormal(0.1, 0.25), domain="support")
+@tool(
+    "get_ticket",
+    TicketId,
+    "Get a support ticket: subject, status, priority, assignee email and comment count.",
+    latency=lognormal(0.1, 0.25),
+    domain="support",
+)
 def get_ticket(a: dict, ctx: ToolContext) -> dict:
     tid = _tid(a["ticket_id"])
     w = ctx.world
@@ -45,16 +50,28 @@ def get_ticket(a: dict, ctx: ToolContext) -> dict:
     }
 
 
-@tool("update_ticket", UpdateTicket, "Set a ticket's status.", write=True, latency=lognormal(0.25, 0.2),
-      domain="support")
+@tool(
+    "update_ticket",
+    UpdateTicket,
+    "Set a ticket's status.",
+    write=True,
+    latency=lognormal(0.25, 0.2),
+    domain="support",
+)
 def update_ticket(a: dict, ctx: ToolContext) -> dict:
     tid = _tid(a["ticket_id"])
     ctx.mutate("ticket_status", tid, lambda _old: a["status"])
     return {"ticket_id": tid, "status": a["status"], "result": "updated"}
 
 
-@tool("add_ticket_comment", AddComment, "Add a comment to a ticket. Each call adds one comment.", write=True,
-      latency=lognormal(0.2, 0.2), domain="support")
+@tool(
+    "add_ticket_comment",
+    AddComment,
+    "Add a comment to a ticket. Each call adds one comment.",
+    write=True,
+    latency=lognormal(0.2, 0.2),
+    domain="support",
+)
 def add_ticket_comment(a: dict, ctx: ToolContext) -> dict:
     tid = _tid(a["ticket_id"])
     ctx.mutate("ticket_comments", tid, lambda old: [*(old or []), a["comment"]])

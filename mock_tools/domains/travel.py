@@ -37,17 +37,26 @@ def _flights(ctx: ToolContext, o: str, d: str, date: str) -> list[dict]:
     for i in range(n):
         al = ctx.world.choice(AIRLINES, "al", o, d, date, i)
         num = ctx.world.randint(100, 999, "fn", o, d, date, i)
-        out.append({
-            "flight_id": f"{al}{num}-{date}",
-            "origin": o, "destination": d, "date": date,
-            "departure": f"{6 + 3 * i:02d}:{ctx.world.randint(0, 5, 'dm', o, d, date, i) * 10:02d}",
-            "price_usd": round(120 + ctx.world.rand("fare", o, d, date, i) * 880, 2),
-        })
+        out.append(
+            {
+                "flight_id": f"{al}{num}-{date}",
+                "origin": o,
+                "destination": d,
+                "date": date,
+                "departure": f"{6 + 3 * i:02d}:{ctx.world.randint(0, 5, 'dm', o, d, date, i) * 10:02d}",
+                "price_usd": round(120 + ctx.world.rand("fare", o, d, date, i) * 880, 2),
+            }
+        )
     return sorted(out, key=lambda f: f["price_usd"])
 
 
-@tool("search_flights", Search, "Search flights between two airports on a date, cheapest first.",
-      latency=lognormal(0.8, 0.35, straggler_p=0.1, straggler_mult=5.0), domain="travel")
+@tool(
+    "search_flights",
+    Search,
+    "Search flights between two airports on a date, cheapest first.",
+    latency=lognormal(0.8, 0.35, straggler_p=0.1, straggler_mult=5.0),
+    domain="travel",
+)
 def search_flights(a: dict, ctx: ToolContext) -> dict:
     o, d = _apt(a["origin"]), _apt(a["destination"])
     if o == d:
@@ -55,25 +64,42 @@ def search_flights(a: dict, ctx: ToolContext) -> dict:
     return {"flights": _flights(ctx, o, d, a["date"].strip())}
 
 
-@tool("get_flight_status", FlightId, "Status (on_time, delayed, cancelled) and gate of a flight.",
-      latency=lognormal(0.15, 0.25), domain="travel")
+@tool(
+    "get_flight_status",
+    FlightId,
+    "Status (on_time, delayed, cancelled) and gate of a flight.",
+    latency=lognormal(0.15, 0.25),
+    domain="travel",
+)
 def get_flight_status(a: dict, ctx: ToolContext) -> dict:
     fid = a["flight_id"].strip().upper()
     if "-" not in fid or len(fid) < 6:
         raise ToolError("not_found", f"unknown flight {a['flight_id']!r}")
     booked = ctx.state.get("booking", fid)
-    return {"flight_id": fid, "status": ctx.world.choice(["on_time", "on_time", "delayed", "cancelled"], "fs", fid),
-            "gate": f"{ctx.world.choice('ABCDE', 'gate', fid)}{ctx.world.randint(1, 40, 'gn', fid)}",
-            "booked_seats": len(booked or [])}
+    return {
+        "flight_id": fid,
+        "status": ctx.world.choice(["on_time", "on_time", "delayed", "cancelled"], "fs", fid),
+        "gate": f"{ctx.world.choice('ABCDE', 'gate', fid)}{ctx.world.randint(1, 40, 'gn', fid)}",
+        "booked_seats": len(booked or []),
+    }
 
 
-@tool("book_flight", Book, "Book a seat on a flight for a passenger. Not idempotent: each call books a seat.",
-      write=True, latency=lognormal(0.6, 0.25), domain="travel")
+@tool(
+    "book_flight",
+    Book,
+    "Book a seat on a flight for a passenger. Not idempotent: each call books a seat.",
+    write=True,
+    latency=lognormal(0.6, 0.25),
+    domain="travel",
+)
 def book_flight(a: dict, ctx: ToolContext) -> dict:
     fid = a["flight_id"].strip().upper()
     if "-" not in fid:
         raise ToolError("not_found", f"unknown flight {a['flight_id']!r}")
     n = len(ctx.state.get("booking", fid) or [])
     ctx.mutate("booking", fid, lambda old: [*(old or []), a["passenger_email"]])
-    return {"confirmation": ctx.world.ident("BK", fid, a["passenger_email"], n).upper(), "flight_id": fid,
-            "passenger_email": a["passenger_email"]}
+    return {
+        "confirmation": ctx.world.ident("BK", fid, a["passenger_email"], n).upper(),
+        "flight_id": fid,
+        "passenger_email": a["passenger_email"],
+    }

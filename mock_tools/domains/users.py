@@ -34,8 +34,13 @@ def user_view(ctx: ToolContext, key: str) -> dict:
     return rec
 
 
-@tool("find_user", FindUser, "Look up a user by email address. Returns the user's id, name, city, timezone and manager_id.",
-      latency=lognormal(0.08, 0.2), domain="users")
+@tool(
+    "find_user",
+    FindUser,
+    "Look up a user by email address. Returns the user's id, name, city, timezone and manager_id.",
+    latency=lognormal(0.08, 0.2),
+    domain="users",
+)
 def find_user(a: dict, ctx: ToolContext) -> dict:
     key = ctx.world.emails.get(a["email"].strip().lower())
     if key is None:
@@ -43,14 +48,24 @@ def find_user(a: dict, ctx: ToolContext) -> dict:
     return user_view(ctx, key)
 
 
-@tool("get_user", UserId, "Get a user's profile (name, email, city, timezone, address, manager_id) by user id.",
-      latency=lognormal(0.06, 0.2), domain="users")
+@tool(
+    "get_user",
+    UserId,
+    "Get a user's profile (name, email, city, timezone, address, manager_id) by user id.",
+    latency=lognormal(0.06, 0.2),
+    domain="users",
+)
 def get_user(a: dict, ctx: ToolContext) -> dict:
     return user_view(ctx, _key(ctx, a["user_id"]))
 
 
-@tool("get_manager", UserId, "Get the profile of a user's manager, given the user's id.",
-      latency=lognormal(0.1, 0.2), domain="users")
+@tool(
+    "get_manager",
+    UserId,
+    "Get the profile of a user's manager, given the user's id.",
+    latency=lognormal(0.1, 0.2),
+    domain="users",
+)
 def get_manager(a: dict, ctx: ToolContext) -> dict:
     rec = ctx.world.user_record(_key(ctx, a["user_id"]))
     if rec["manager_id"] is None:
@@ -58,8 +73,14 @@ def get_manager(a: dict, ctx: ToolContext) -> dict:
     return user_view(ctx, ctx.world.user_ids[rec["manager_id"]])
 
 
-@tool("update_address", UpdateAddress, "Change a user's postal address.", write=True,
-      latency=lognormal(0.25, 0.2), domain="users")
+@tool(
+    "update_address",
+    UpdateAddress,
+    "Change a user's postal address.",
+    write=True,
+    latency=lognormal(0.25, 0.2),
+    domain="users",
+)
 def update_address(a: dict, ctx: ToolContext) -> dict:
     _key(ctx, a["user_id"])
     ctx.mutate("address", a["user_id"], lambda _old: a["address"])

@@ -25,19 +25,36 @@ def _city(name: str) -> str:
     raise ToolError("not_found", f"unknown city {name!r}")
 
 
-@tool("get_weather", CityDate, "Current weather (or the forecast for a date) in a city: condition, temp_c, humidity.",
-      latency=lognormal(0.3, 0.3), domain="weather")
+@tool(
+    "get_weather",
+    CityDate,
+    "Current weather (or the forecast for a date) in a city: condition, temp_c, humidity.",
+    latency=lognormal(0.3, 0.3),
+    domain="weather",
+)
 def get_weather(a: dict, ctx: ToolContext) -> dict:
     return ctx.world.weather(_city(a["city"]), a["date"])
 
 
-@tool("get_air_quality", City, "Air quality index (AQI) for a city.", latency=lognormal(0.35, 0.35), domain="weather")
+@tool(
+    "get_air_quality",
+    City,
+    "Air quality index (AQI) for a city.",
+    latency=lognormal(0.35, 0.35),
+    domain="weather",
+)
 def get_air_quality(a: dict, ctx: ToolContext) -> dict:
     city = _city(a["city"])
     return {"city": city, "aqi": ctx.world.randint(10, 180, "aqi", city)}
 
 
-@tool("get_local_time", City, "The local time and UTC offset in a city.", latency=lognormal(0.05, 0.2), domain="weather")
+@tool(
+    "get_local_time",
+    City,
+    "The local time and UTC offset in a city.",
+    latency=lognormal(0.05, 0.2),
+    domain="weather",
+)
 def get_local_time(a: dict, ctx: ToolContext) -> dict:
     city = _city(a["city"])
     hour = ctx.world.randint(0, 23, "hour", city)
