@@ -1,3 +1,19 @@
 """Built-in tool domains; importing this package registers every tool."""
 
-from . import calendar, commerce, docs, finance, support, travel, users, weather  # noqa: F401
+from . import (  # noqa: F401
+    analytics,
+    calendar,
+    ci,
+    commerce,
+    crm,
+    docs,
+    finance,
+    hotels,
+    hr,
+    maps,
+    news,
+    support,
+    travel,
+    users,
+    weather,
+)

@@ -1,0 +1,146 @@
+"""CRM: customer accounts, their contacts, and logging an activity (a write)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+
+from ..latency import lognormal
+from ..registry import Args, ToolContext, ToolError, tool
+from ..world import World
+
+ACCOUNTS = [
+    # (company, industry, headquarters city)
+    ("Acme Corp", "manufacturing", "Chicago"),
+    ("Globex", "energy", "Toronto"),
+    ("Initech", "software", "San Francisco"),
+    ("Umbrella Health", "healthcare", "London"),
+    ("Stark Logistics", "logistics", "Berlin"),
+    ("Wayne Foods", "food", "New York"),
+    ("Hooli", "software", "San Francisco"),
+    ("Vandelay Imports", "retail", "Madrid"),
+    ("Soylent Labs", "biotech", "Stockholm"),
+    ("Cyberdyne Systems", "robotics", "Tokyo"),
+    ("Oceanic Airlines", "travel", "Sydney"),
+    ("Tyrell Retail", "retail", "Singapore"),
+]
+_FIRST = ["Alex", "Jordan", "Morgan", "Casey", "Riley", "Taylor", "Jamie", "Robin", "Avery", "Drew"]
+_LAST = ["Reyes", "Novak", "Khan", "Okoro", "Larsen", "Duarte", "Ibrahim", "Weber", "Ito", "Moreau"]
+_ROLES = ["CTO", "Head of Procurement", "VP Finance", "Operations Lead", "IT Manager"]
+
+
+class Company(Args):
+    company: str = Field(description="Company name, e.g. Acme Corp")
+
+
+class AccountId(Args):
+    account_id: str = Field(description="An account id as returned by find_account")
+
+
+class LogActivity(Args):
+    account_id: str
+    kind: Literal["call", "email", "meeting", "note"]
+    summary: str
+
+
+def _slug(company: str) -> str:
+    return company.lower().split()[0]
+
+
+@lru_cache(maxsize=16)
+def _ids(seed: int) -> dict[str, int]:
+    w = World(seed)
+    return {w.ident("acc_", c[0]): i for i, c in enumerate(ACCOUNTS)}
+
+
+def _account(ctx: ToolContext, i: int) -> dict:
+    w = ctx.world
+    company, industry, city = ACCOUNTS[i]
+    aid = w.ident("acc_", company)
+    owner = w.choice(sorted(w.people), "acc_owner", company)
+    return {
+        "account_id": aid,
+        "company": company,
+        "industry": industry,
+        "city": city,
+        "tier": w.choice(["standard", "premium", "enterprise"], "acc_tier", company),
+        "stage": w.choice(["prospect", "negotiation", "customer", "renewal due"], "acc_stage", company),
+        "annual_value_usd": w.randint(20, 900, "acc_value", company) * 1000,
+        "owner_email": f"{owner}@example.com",
+        "activities_logged": len(ctx.state.get("crm_activity", aid, [])),
+    }
+
+
+def _by_id(ctx: ToolContext, account_id: str) -> int:
+    i = _ids(ctx.world.seed).get(account_id.strip().lower())
+    if i is None:
+        raise ToolError("not_found", f"no account {account_id!r}")
+    return i
+
+
+@tool(
+    "find_account",
+    Company,
+    "Look up a customer account by company name: id, tier, stage, annual value and account owner's email.",
+    latency=lognormal(0.25, 0.3),
+    domain="crm",
+)
+def find_account(a: dict, ctx: ToolContext) -> dict:
+    q = a["company"].strip().lower()
+    for i, (company, _, _) in enumerate(ACCOUNTS):
+        if q in (company.lower(), _slug(company)):
+            return _account(ctx, i)
+    raise ToolError("not_found", f"no account for company {a['company']!r}")
+
+
+@tool(
+    "list_contacts",
+    AccountId,
+    "List the people we deal with at a customer account (name, role, email), primary contact first.",
+    latency=lognormal(0.15, 0.25),
+    domain="crm",
+)
+def list_contacts(a: dict, ctx: ToolContext) -> dict:
+    i = _by_id(ctx, a["account_id"])
+    w = ctx.world
+    company = ACCOUNTS[i][0]
+    n = w.randint(2, 4, "ncontacts", company)
+    contacts, seen = [], set()
+    for j in range(n):
+        first = w.choice(_FIRST, "cf", company, j)
+        last = w.choice(_LAST, "cl", company, j)
+        if (first, last) in seen:
+            continue
+        seen.add((first, last))
+        contacts.append(
+            {
+                "name": f"{first} {last}",
+                "role": _ROLES[(j + i) % len(_ROLES)],
+                "email": f"{first.lower()}.{last.lower()}@{_slug(company)}.example",
+                "primary": j == 0,
+            }
+        )
+    return {"account_id": a["account_id"].strip().lower(), "company": company, "contacts": contacts}
+
+
+@tool(
+    "log_activity",
+    LogActivity,
+    "Record a call, email, meeting or note on a customer account. Each call adds one entry.",
+    write=True,
+    latency=lognormal(0.3, 0.2),
+    domain="crm",
+)
+def log_activity(a: dict, ctx: ToolContext) -> dict:
+    i = _by_id(ctx, a["account_id"])
+    aid = a["account_id"].strip().lower()
+    n = len(ctx.state.get("crm_activity", aid, []))
+    ctx.mutate("crm_activity", aid, lambda old: [*(old or []), {"kind": a["kind"], "summary": a["summary"]}])
+    return {
+        "activity_id": ctx.world.ident("act_", aid, a["kind"], a["summary"], n),
+        "account_id": aid,
+        "company": ACCOUNTS[i][0],
+        "status": "logged",
+    }
