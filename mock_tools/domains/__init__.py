@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     hr,
     maps,
     news,
+    ops,
     support,
     travel,
     users,
