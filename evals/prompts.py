@@ -1,12 +1,18 @@
 """System and user prompt templates (jinja2, StrictUndefined) rendered over the task.
 
-The template text is hashed into run.json, so two runs can be compared knowing whether they
-used the same prompt; the rendered text goes into each request, so it also keys the cache.
+The rendered prompts are hashed into run.json (`prompt_hash`), so two runs can be compared knowing
+whether their models were sent the same prompts; the rendered text goes into each request, so it
+also keys the response cache: an edited template misses the cache, an unchanged one hits it.
+
+Variables a template can use: `prompt` (the task's user prompt), `tools` (list of
+{name, description, parameters}), `tool_names`, `pattern` (the task's dependency pattern) and
+`task_id`. Anything else is an error naming the template file, the line and the variable.
 """
 
 from __future__ import annotations
 
 import hashlib
+import types
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,10 +22,50 @@ import jinja2
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 DEFAULT_USER = "{{ prompt }}"
+DEFAULT_SYSTEM_NAME = "<default system.j2>"
+DEFAULT_USER_NAME = "<default user template>"
+VARIABLES = ("pattern", "prompt", "task_id", "tool_names", "tools")
+
+
+class PromptTemplateError(ValueError):
+    """A template that cannot be read, parsed or rendered; the message names the file."""
 
 
 def default_system_source() -> str:
     return (resources.files("evals") / "prompts" / "system.j2").read_text(encoding="utf-8")
+
+
+def read_template(path: str | Path, role: str) -> str:
+    p = Path(path)
+    if p.is_dir():
+        raise PromptTemplateError(f"{role} prompt template {p} is a folder, not a file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PromptTemplateError(f"{role} prompt template {p} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise PromptTemplateError(f"{role} prompt template {p} is not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise PromptTemplateError(f"{role} prompt template {p} cannot be read: {exc.strerror}") from None
+
+
+def _compile(source: str, name: str) -> jinja2.Template:
+    try:
+        return _ENV.from_string(source)
+    except jinja2.TemplateSyntaxError as exc:
+        raise PromptTemplateError(
+            f"{name}, line {exc.lineno}: template syntax error: {exc.message}"
+        ) from None
+
+
+def _template_line(tb: types.TracebackType | None) -> int | None:
+    """Line of the template where rendering failed: jinja2 rewrites its frames to '<template>'."""
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 @dataclass
@@ -30,26 +76,52 @@ class PromptTemplates:
     user_path: str | None = None
 
     def __post_init__(self) -> None:
-        try:
-            self._system = _ENV.from_string(self.system_source)
-            self._user = _ENV.from_string(self.user_source)
-        except jinja2.TemplateSyntaxError as exc:
-            raise ValueError(f"prompt template syntax error (line {exc.lineno}): {exc.message}") from exc
+        self._system = _compile(self.system_source, self.system_name)
+        self._user = _compile(self.user_source, self.user_name)
         self._memo: dict[tuple[str, str], tuple[str, str]] = {}
+
+    @property
+    def system_name(self) -> str:
+        return self.system_path or DEFAULT_SYSTEM_NAME
+
+    @property
+    def user_name(self) -> str:
+        return self.user_path or DEFAULT_USER_NAME
 
     @classmethod
     def load(cls, system: str | Path | None = None, user: str | Path | None = None) -> PromptTemplates:
-        s = Path(system).read_text(encoding="utf-8") if system else default_system_source()
-        u = Path(user).read_text(encoding="utf-8") if user else DEFAULT_USER
+        """Templates from files (None: the shipped defaults); raises PromptTemplateError naming the file."""
+        s = read_template(system, "system") if system else default_system_source()
+        u = read_template(user, "user") if user else DEFAULT_USER
         return cls(s, u, str(system) if system else None, str(user) if user else None)
 
     @property
-    def hash(self) -> str:
+    def source_hash(self) -> str:
         h = hashlib.sha256((self.system_source + "\x00" + self.user_source).encode()).hexdigest()
         return h[:16]
 
+    @property
+    def hash(self) -> str:
+        """Hash of the prompts as rendered for every task rendered so far, or of the template sources
+        before any rendering. `start_run` renders each task of a run before reading it, so two runs
+        share a hash exactly when their models saw the same prompts (a reworded comment inside a
+        `{# #}` block does not change it; a changed word does)."""
+        if not self._memo:
+            return self.source_hash
+        return self.rendered_hash(sorted(self._memo))
+
+    def rendered_hash(self, keys: list[tuple[str, str]]) -> str:
+        h = hashlib.sha256()
+        for key in keys:
+            system, user = self._memo[key]
+            for part in (*key, system, user):
+                h.update(part.encode())
+                h.update(b"\x00")
+        return h.hexdigest()[:16]
+
     def render(self, task) -> tuple[str, str]:
-        """(system text, user text) for a task; raises ValueError naming an undefined variable."""
+        """(system text, user text) for a task; raises PromptTemplateError naming the template file,
+        the line and the undefined variable."""
         key = (task.suite, task.id)
         out = self._memo.get(key)
         if out is None:
@@ -58,12 +130,31 @@ class PromptTemplates:
                 "tools": task.tool_specs,
                 "pattern": task.pattern,
                 "tool_names": [t["name"] for t in task.tool_specs],
+                "task_id": task.id,
             }
-            try:
-                out = (self._system.render(**ctx).strip(), self._user.render(**ctx).strip())
-            except jinja2.UndefinedError as exc:
-                raise ValueError(
-                    f"prompt template: {exc.message} (available: {', '.join(sorted(ctx))})"
-                ) from exc
+            out = (
+                self._render(self._system, self.system_name, ctx, task.id),
+                self._render(self._user, self.user_name, ctx, task.id),
+            )
             self._memo[key] = out
         return out
+
+    @staticmethod
+    def _render(template: jinja2.Template, name: str, ctx: dict, task_id: str) -> str:
+        try:
+            return template.render(**ctx).strip()
+        except jinja2.UndefinedError as exc:
+            line = _template_line(exc.__traceback__)
+            where = f"{name}, line {line}" if line else name
+            raise PromptTemplateError(
+                f"{where}: {exc.message} while rendering task {task_id!r} "
+                f"(variables available: {', '.join(VARIABLES)})"
+            ) from None
+        except jinja2.TemplateError as exc:
+            raise PromptTemplateError(f"{name}: {exc} while rendering task {task_id!r}") from None
+        except (TypeError, ValueError, LookupError, AttributeError) as exc:
+            line = _template_line(exc.__traceback__)
+            where = f"{name}, line {line}" if line else name
+            raise PromptTemplateError(
+                f"{where}: {type(exc).__name__}: {exc} while rendering task {task_id!r}"
+            ) from None

@@ -40,6 +40,10 @@ def split_model(spec: str) -> tuple[str, str]:
 
 def make_model(spec: str, suites: list, seed: int = 0, options: dict[str, Any] | None = None) -> Model:
     provider, name = split_model(spec)
+    if provider == "policy" and name == "prompt-sensitive":
+        from .prompt_sensitive import PromptSensitiveModel  # demo model for `make gate-demo`
+
+        return PromptSensitiveModel(suites, seed=seed)
     if provider == "policy":
         from .policies import PolicyModel
 
