@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     hotels,
     hr,
     maps,
+    meetings,
     news,
     ops,
     support,

@@ -45,6 +45,11 @@ class LogActivity(Args):
     summary: str
 
 
+class Reassign(Args):
+    account_id: str
+    owner_email: str = Field(description="Email of the new account owner")
+
+
 def _slug(company: str) -> str:
     return company.lower().split()[0]
 
@@ -68,7 +73,7 @@ def _account(ctx: ToolContext, i: int) -> dict:
         "tier": w.choice(["standard", "premium", "enterprise"], "acc_tier", company),
         "stage": w.choice(["prospect", "negotiation", "customer", "renewal due"], "acc_stage", company),
         "annual_value_usd": w.randint(20, 900, "acc_value", company) * 1000,
-        "owner_email": f"{owner}@example.com",
+        "owner_email": ctx.state.get("account_owner", aid, f"{owner}@example.com"),
         "activities_logged": len(ctx.state.get("crm_activity", aid, [])),
     }
 
@@ -144,3 +149,22 @@ def log_activity(a: dict, ctx: ToolContext) -> dict:
         "company": ACCOUNTS[i][0],
         "status": "logged",
     }
+
+
+@tool(
+    "reassign_account",
+    Reassign,
+    "Make someone else the owner of a customer account.",
+    write=True,
+    latency=lognormal(0.3, 0.2),
+    domain="crm",
+)
+def reassign_account(a: dict, ctx: ToolContext) -> dict:
+    i = _by_id(ctx, a["account_id"])
+    aid = a["account_id"].strip().lower()
+    email = a["owner_email"].strip().lower()
+    if email not in ctx.world.emails:
+        raise ToolError("not_found", f"no employee with email {a['owner_email']!r}")
+    previous = _account(ctx, i)["owner_email"]
+    ctx.mutate("account_owner", aid, lambda _old: email)
+    return {"account_id": aid, "company": ACCOUNTS[i][0], "owner_email": email, "previous_owner": previous}
