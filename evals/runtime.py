@@ -119,6 +119,7 @@ class Episode:
         real = cfg.clock == "real"
         t0 = time.perf_counter()
         now = 0.0
+        planned = 0.0  # real clock: the virtual timeline of the same turns, to measure overhead
         prev_context = 0
         for turn in range(1, cfg.max_turns + 1):
             start = time.perf_counter() - t0 if real else now
@@ -141,6 +142,7 @@ class Episode:
             if real:
                 if resp.latency_s is None:
                     await asyncio.sleep(lat)
+                planned += lat
                 rec.start_s, rec.end_s = start, time.perf_counter() - t0
                 rec.model_latency_s = rec.end_s - rec.start_s
             else:
@@ -158,6 +160,7 @@ class Episode:
             if real:
                 await self._execute_real(calls, t0)
                 rec.batch_s = max(c.end_s for c in calls) - rec.end_s
+                planned += schedule([c.duration_s for c in calls], cfg.fan_out_cap)[1]
             else:
                 self._execute_virtual(calls, now)
                 rec.batch_s = max((c.end_s for c in calls), default=now) - now
@@ -171,8 +174,7 @@ class Episode:
             trace.stop = "max_turns"
         trace.wall_s = time.perf_counter() - t0 if real else now
         if real:
-            virtual = sum(t.model_latency_s + t.batch_s for t in trace.turns)
-            trace.runtime_overhead_s = trace.wall_s - virtual
+            trace.runtime_overhead_s = trace.wall_s - planned
         return trace
 
     def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:

@@ -16,24 +16,26 @@ from mock_tools import ToolRegistry, default_registry, fixed, table_tool
 from mock_tools.table import TableToolSpec
 
 
-def graph_tools(names) -> list[TableToolSpec]:
+def graph_tools(names, latency_s: float = 0.3) -> list[TableToolSpec]:
     return [
         TableToolSpec(
             name=f"t_{n}",
             description=f"lookup {n}",
             parameters={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
-            latency=fixed(0.3),
+            latency=fixed(latency_s),
             default={"value": f"v_{n}"},
         )
         for n in names
     ]
 
 
-def graph_suite(graphs: dict[str, dict[str, list[str]]], shared_tool: bool = False) -> Suite:
+def graph_suite(
+    graphs: dict[str, dict[str, list[str]]], shared_tool: bool = False, latency_s: float = 0.3
+) -> Suite:
     """One task per graph: node -> its dependencies (as `after`). Each node calls its own table tool
     `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`)."""
     names = sorted({n for g in graphs.values() for n in g}) if not shared_tool else ["x"]
-    specs = graph_tools(names)
+    specs = graph_tools(names, latency_s)
     reg: ToolRegistry = default_registry().extended(table_tool(s) for s in specs)
     tasks = []
     for tid, g in graphs.items():
