@@ -108,7 +108,7 @@ class Page(Args):
 
 class CreateIncident(Args):
     service: str
-    title: str
+    summary: str = Field(description="One-line summary; becomes the incident title")
     severity: Literal["sev1", "sev2", "sev3"]
 
 
@@ -406,12 +406,14 @@ def page_oncall(a: dict, ctx: ToolContext) -> dict:
 )
 def create_incident(a: dict, ctx: ToolContext) -> dict:
     s = _service(a["service"])
-    iid = "INC-" + str(8000 + int(ctx.world.rand("inc", s, a["title"].strip().lower(), a["severity"]) * 1999))
+    iid = "INC-" + str(
+        8000 + int(ctx.world.rand("inc", s, a["summary"].strip().lower(), a["severity"]) * 1999)
+    )
     primary, _ = _oncall(ctx.world, SERVICES[s][0])
     rec = {
         "incident_id": iid,
         "service": s,
-        "title": a["title"],
+        "title": a["summary"],
         "severity": a["severity"],
         "status": "investigating",
         "commander_email": f"{primary}@example.com",
