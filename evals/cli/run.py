@@ -151,7 +151,8 @@ HEADER = [
 ]
 
 
-def print_table(rows: list[list[str]], header: list[str] = HEADER, file=sys.stdout) -> None:
+def print_table(rows: list[list[str]], header: list[str] = HEADER, file=None) -> None:
+    file = file or sys.stdout
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), file=file)
     for r in rows:

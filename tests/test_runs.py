@@ -1,0 +1,280 @@
+"""Run folders, summary keys, env-var flags, determinism, and resume after a real SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from evals.cli import main as fanout
+from evals.runs import load_run, read_episodes
+
+SUMMARY_KEYS = {
+    "success_rate",
+    "fan_out_recall",
+    "incorrect_fan_out_rate",
+    "redundant_calls_per_task",
+    "redundant_rate",
+    "mean_turns",
+    "mean_ideal_turns",
+    "wall_s_mean",
+    "wall_s_p50",
+    "wall_s_p95",
+    "parallel_speedup",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "episodes",
+    "errors",
+}
+
+
+def make_suite(root: Path, n: int = 24, latency: float = 0.05) -> Path:
+    """A synthetic suite of `n` small fan-out-then-join tasks over one table tool."""
+    d = root / "synth"
+    d.mkdir()
+    (d / "suite.yaml").write_text(
+        textwrap.dedent(f"""
+        name: synth
+        tools:
+          - name: lookup
+            description: Look up a key.
+            parameters: {{type: object, properties: {{key: {{type: string}}}}, required: [key]}}
+            latency: {{kind: fixed, median_s: {latency}}}
+            default: {{value: found}}
+    """)
+    )
+    tasks = []
+    for i in range(n):
+        tasks.append(
+            {
+                "id": f"t{i:03d}",
+                "pattern": "fan_out_join",
+                "prompt": f"Look up k{i}a and k{i}b, then k{i}c.",
+                "tools": ["lookup"],
+                "calls": [
+                    {"id": "a", "tool": "lookup", "args": {"key": f"k{i}a"}},
+                    {"id": "b", "tool": "lookup", "args": {"key": f"k{i}b"}},
+                    {"id": "c", "tool": "lookup", "args": {"key": f"k{i}c"}, "after": ["a", "b"]},
+                ],
+                "answer": {"contains": ["{{ c.value }}"]},
+            }
+        )
+    (d / "tasks.yaml").write_text(json.dumps(tasks))
+    return d
+
+
+def run_dirs(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if (p / "run.json").exists())
+
+
+def test_run_folder_layout_and_summary(tmp_path, capsys):
+    suite = make_suite(tmp_path, n=6)
+    out = tmp_path / "runs"
+    code = fanout(
+        [
+            "run",
+            "--model",
+            "policy/oracle",
+            "--model",
+            "policy/greedy",
+            "--suite",
+            str(suite),
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "policy/oracle" in printed and "policy/greedy" in printed
+    dirs = run_dirs(out)
+    assert len(dirs) == 2
+    for d in dirs:
+        cfg, rows = load_run(d)
+        assert cfg.status == "complete" and cfg.suite == "synth" and len(cfg.suite_hash) == 16
+        assert len(rows) == 6 and {r["task_id"] for r in rows} == set(cfg.task_ids)
+        summary = json.loads((d / "summary.json").read_text())
+        assert SUMMARY_KEYS <= summary.keys()
+        assert summary["cost_usd"] is None  # policies have no price: unknown, never 0
+        assert rows[0]["trace"]["calls"][0]["cls"] in ("correct", "premature")
+    oracle = (
+        json.loads((dirs[1] / "summary.json").read_text())
+        if "oracle" in dirs[1].name
+        else json.loads((dirs[0] / "summary.json").read_text())
+    )
+    assert oracle["success_rate"] == 1.0 and oracle["fan_out_recall"] == 1.0
+
+
+def test_same_inputs_and_seed_give_identical_results(tmp_path):
+    suite = make_suite(tmp_path, n=5)
+    for name in ("a", "b"):
+        assert (
+            fanout(
+                [
+                    "run",
+                    "--model",
+                    "policy/redundant",
+                    "--suite",
+                    str(suite),
+                    "--out",
+                    str(tmp_path / name),
+                    "--seed",
+                    "7",
+                    "--no-progress",
+                ]
+            )
+            == 0
+        )
+    sa, sb = (json.loads((run_dirs(tmp_path / n)[0] / "summary.json").read_text()) for n in ("a", "b"))
+    sa.pop("run_id"), sb.pop("run_id")
+    assert json.dumps(sa, sort_keys=True) == json.dumps(sb, sort_keys=True)
+    ra, rb = (
+        sorted(read_episodes(run_dirs(tmp_path / n)[0] / "episodes.jsonl"), key=lambda r: r["task_id"])
+        for n in ("a", "b")
+    )
+    assert json.dumps(ra, sort_keys=True) == json.dumps(rb, sort_keys=True)
+
+
+def test_flags_read_environment_variables(tmp_path, monkeypatch):
+    suite = make_suite(tmp_path, n=2)
+    monkeypatch.setenv("FANOUT_SEED", "11")
+    monkeypatch.setenv("FANOUT_FAN_OUT_CAP", "1")
+    monkeypatch.setenv("FANOUT_MODEL", "policy/sequential")
+    assert fanout(["run", "--suite", str(suite), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
+    cfg, _ = load_run(run_dirs(tmp_path / "r")[0])
+    assert (cfg.seed, cfg.fan_out_cap, cfg.model) == (11, 1, "policy/sequential")
+
+
+def test_misuse_exits_2(tmp_path, capsys):
+    assert fanout(["run", "--model", "nope", "--suite", "core", "--out", str(tmp_path)]) == 2
+    assert (
+        fanout(
+            ["run", "--model", "policy/oracle", "--suite", str(tmp_path / "missing"), "--out", str(tmp_path)]
+        )
+        == 2
+    )
+    assert (
+        fanout(
+            [
+                "run",
+                "--model",
+                "policy/oracle",
+                "--task",
+                "zzz*",
+                "--suite",
+                str(make_suite(tmp_path, 1)),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "provider" in err and "no suite" in err and "no task" in err
+
+
+def test_torn_last_line_is_dropped_and_resume_completes(tmp_path):
+    suite = make_suite(tmp_path, n=4)
+    out = tmp_path / "runs"
+    assert (
+        fanout(["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"])
+        == 0
+    )
+    d = run_dirs(out)[0]
+    lines = (d / "episodes.jsonl").read_text().splitlines(keepends=True)
+    (d / "episodes.jsonl").write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])
+    assert len(read_episodes(d / "episodes.jsonl")) == 2
+    assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+    rows = read_episodes(d / "episodes.jsonl")
+    assert sorted(r["task_id"] for r in rows) == [f"t{i:03d}" for i in range(4)]
+    assert load_run(d)[0].status == "complete"
+
+
+def test_resume_after_sigkill_has_every_task_exactly_once(tmp_path):
+    suite = make_suite(tmp_path, n=40, latency=0.05)
+    out = tmp_path / "runs"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "evals",
+        "run",
+        "--model",
+        "policy/sequential",
+        "--suite",
+        str(suite),
+        "--out",
+        str(out),
+        "--clock",
+        "real",
+        "--inference-profile",
+        "fast",
+        "--max-concurrency",
+        "4",
+        "--no-progress",
+    ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            dirs = run_dirs(out) if out.exists() else []
+            if dirs and len(read_episodes(dirs[0] / "episodes.jsonl")) >= 5:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    d = run_dirs(out)[0]
+    before = read_episodes(d / "episodes.jsonl")
+    assert 5 <= len(before) < 40, "the kill must land mid-run"
+    assert load_run(d)[0].status == "running"
+    res = subprocess.run(
+        [sys.executable, "-m", "evals", "run", "--resume", str(d), "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    rows = read_episodes(d / "episodes.jsonl")
+    ids = [r["task_id"] for r in rows]
+    assert len(ids) == len(set(ids)) == 40
+    assert load_run(d)[0].status == "complete"
+    assert json.loads((d / "summary.json").read_text())["episodes"] == 40
+
+
+def test_resume_refuses_a_changed_suite(tmp_path, capsys):
+    suite = make_suite(tmp_path, n=2)
+    out = tmp_path / "runs"
+    assert (
+        fanout(["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"])
+        == 0
+    )
+    data = json.loads((suite / "tasks.yaml").read_text())
+    data[0]["prompt"] = "Something else entirely."
+    (suite / "tasks.yaml").write_text(json.dumps(data))
+    assert fanout(["run", "--resume", str(run_dirs(out)[0])]) == 2
+    assert "changed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--help"])
+def test_run_help_documents_env_vars(flag, capsys):
+    with pytest.raises(SystemExit):
+        fanout(["run", flag])
+    out = capsys.readouterr().out
+    for f in (
+        "FANOUT_SEED",
+        "FANOUT_FAN_OUT_CAP",
+        "FANOUT_TOOL_TIMEOUT",
+        "FANOUT_MAX_CONCURRENCY",
+        "FANOUT_RESUME",
+    ):
+        assert f in out
