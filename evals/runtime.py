@@ -24,7 +24,15 @@ from mock_tools.canonical import normalized_key
 from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
-from .timing import InferenceProfile, LatencySettings, effective, get_profile, schedule
+from .timing import (
+    DEFAULT_PROFILE,  # noqa: F401  (re-exported: callers read the runtime's default here)
+    InferenceProfile,
+    LatencySettings,
+    batch_times,
+    call_time,
+    get_profile,
+    turn_latency,
+)
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
 
@@ -50,6 +58,8 @@ class RuntimeConfig:
             raise ValueError("fan_out_cap must be >= 1")
         if self.tool_timeout is not None and self.tool_timeout <= 0:
             raise ValueError("tool_timeout must be > 0")
+        if self.hedge_after is not None and self.hedge_after < 0:
+            raise ValueError("hedge_after must be >= 0")
         if self.max_turns < 1:
             raise ValueError("max_turns must be >= 1")
         self.profile: InferenceProfile | None = get_profile(self.inference_profile)
@@ -58,7 +68,6 @@ class RuntimeConfig:
             self.prompts = PromptTemplates.load()
 
 
-DEFAULT_PROFILE = "typical"
 _WORLDS: dict[int, World] = {}
 
 
@@ -107,6 +116,7 @@ class Episode:
             clock=cfg.clock,
             fan_out_cap=cfg.fan_out_cap,
             tool_timeout=cfg.tool_timeout,
+            hedge_after=cfg.hedge_after,
             latency_scale=cfg.latency_scale,
         )
 
@@ -133,11 +143,8 @@ class Episode:
                 trace.stop, trace.error = "error", f"{type(exc).__name__}: {exc}"
                 break
             rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
-            profile = cfg.profile or (get_profile(DEFAULT_PROFILE) if resp.latency_s is None else None)
-            lat = (
-                resp.latency_s
-                if profile is None
-                else profile.latency(rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens)
+            lat = turn_latency(
+                cfg.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
             )
             if real:
                 if resp.latency_s is None:
@@ -160,10 +167,9 @@ class Episode:
             if real:
                 await self._execute_real(calls, t0)
                 rec.batch_s = max(c.end_s for c in calls) - rec.end_s
-                planned += schedule([c.duration_s for c in calls], cfg.fan_out_cap)[1]
+                planned += batch_times(planned, [c.duration_s for c in calls], cfg.fan_out_cap)[2]
             else:
-                self._execute_virtual(calls, now)
-                rec.batch_s = max((c.end_s for c in calls), default=now) - now
+                rec.batch_s = self._execute_virtual(calls, now)
                 now += rec.batch_s
             for c, tc in zip(calls, resp.tool_calls, strict=True):
                 content = _dump(c.result)
@@ -234,15 +240,20 @@ class Episode:
                 lm = cfg.latency.model_for(tool, task.spec.latency)
                 c.sample_s = lm.sample(cfg.seed, task.id, c.name, canon, c.attempt)
                 c.straggler = lm.is_straggler(cfg.seed, task.id, c.name, canon, c.attempt)
-                c.duration_s, c.timed_out = effective(c.sample_s, cfg.latency_scale, cfg.tool_timeout)
-                if c.timed_out:
-                    c.result = error_result(
-                        "timeout", f"{c.name} did not answer within {cfg.tool_timeout:g} s"
-                    )
+                hedge = None
+                if cfg.hedge_after is not None and not tool.write:  # never duplicate a write
+                    hedge = c.hedge_sample_s = lm.sample(cfg.seed, task.id, c.name, canon, c.attempt + 1)
+                ct = call_time(c.sample_s, cfg.latency_scale, cfg.tool_timeout, cfg.hedge_after, hedge)
+                c.duration_s, c.timed_out, c.hedged = ct.duration_s, ct.timed_out, ct.hedged
             if is_error(c.result):
                 c.error = c.result["error"]["code"]
             out.append(c)
         return out
+
+    def _time_out(self, c: CallRecord) -> None:
+        c.timed_out = True
+        c.result = error_result("timeout", f"{c.name} did not answer within {self.cfg.tool_timeout:g} s")
+        c.error = "timeout"
 
     def _invoke(self, c: CallRecord, writes: list) -> None:
         if c.result is not None:  # parse error, unknown tool or timeout: already answered
@@ -257,14 +268,17 @@ class Episode:
         for _, ws in sorted(writes, key=lambda w: w[0]):
             self.state.apply(ws)
 
-    def _execute_virtual(self, calls: list[CallRecord], now: float) -> None:
-        starts, _ = schedule([c.duration_s for c in calls], self.cfg.fan_out_cap)
+    def _execute_virtual(self, calls: list[CallRecord], now: float) -> float:
+        """Time and answer a batch; returns its duration. A timed-out write is not applied."""
+        starts, ends, batch_s = batch_times(now, [c.duration_s for c in calls], self.cfg.fan_out_cap)
         writes: list = []
-        for c, s in zip(calls, starts, strict=True):
-            c.start_s = now + s
-            c.end_s = c.start_s + c.duration_s
+        for c, s, e in zip(calls, starts, ends, strict=True):
+            c.start_s, c.end_s = s, e
+            if c.timed_out:
+                self._time_out(c)
             self._invoke(c, writes)
         self._apply(writes)
+        return batch_s
 
     async def _execute_real(self, calls: list[CallRecord], t0: float) -> None:
         cap = self.cfg.fan_out_cap
@@ -276,9 +290,8 @@ class Episode:
                 await sem.acquire()
             try:
                 c.start_s = time.perf_counter() - t0
-                if c.duration_s > 0:
-                    await asyncio.sleep(c.duration_s)
-                self._invoke(c, writes)
+                if c.result is None:  # parse errors and unknown tools answer at once
+                    await self._race(c, writes)
                 c.end_s = time.perf_counter() - t0
             finally:
                 if sem is not None:
@@ -286,6 +299,50 @@ class Episode:
 
         await asyncio.gather(*(one(c) for c in calls))
         self._apply(writes)
+
+    async def _race(self, c: CallRecord, writes: list) -> None:
+        """Real clock: the request really waits its latency; a read still unanswered after
+        `hedge_after` gets a duplicate request racing it (first answer wins, the loser is
+        cancelled); the call as a whole is bounded by `tool_timeout`. `hedged` and `timed_out`
+        record what happened; `duration_s` keeps the virtual arithmetic for comparison."""
+        cfg = self.cfg
+        tool = self.task.tool_by_name[c.name]
+
+        async def request(delay: float) -> tuple[Any, ToolContext]:
+            if delay > 0:
+                await asyncio.sleep(delay)
+            ctx = ToolContext(self.world, self.state)
+            return tool.invoke(c.arguments, ctx), ctx
+
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        timeout, hedge_after = cfg.tool_timeout, cfg.hedge_after
+        racers = [asyncio.ensure_future(request(c.sample_s * cfg.latency_scale))]
+        c.hedged = c.timed_out = False
+        try:
+            if (
+                c.hedge_sample_s is not None
+                and hedge_after is not None
+                and (timeout is None or hedge_after < timeout)
+            ):
+                done, _ = await asyncio.wait(racers, timeout=hedge_after)
+                if not done:
+                    c.hedged = True
+                    racers.append(asyncio.ensure_future(request(c.hedge_sample_s * cfg.latency_scale)))
+            left = None if timeout is None else max(0.0, timeout - (loop.time() - begin))
+            done, _ = await asyncio.wait(racers, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for r in racers:
+                r.cancel()
+            await asyncio.gather(*racers, return_exceptions=True)
+        winner = next((r for r in racers if r in done), None)
+        if winner is None:
+            self._time_out(c)
+            return
+        c.result, ctx = winner.result()
+        writes.append((c.index, ctx.writes))
+        if is_error(c.result):
+            c.error = c.result["error"]["code"]
 
 
 async def run_episode(model: Model, task: Task, cfg: RuntimeConfig, epoch: int = 0) -> Trace:

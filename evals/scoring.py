@@ -22,7 +22,7 @@ from mock_tools.canonical import normalized_key
 
 from .groundtruth import GroundTruth
 from .prices import Price, cost_usd
-from .timing import LatencySettings, effective, schedule
+from .timing import LatencySettings, call_time, episode_time_metrics, schedule
 from .trace import Trace
 
 CLASSES = ("correct", "premature", "duplicate", "wrong_args", "extraneous")
@@ -174,39 +174,42 @@ def check_answer(gt: GroundTruth, text: str | None) -> bool:
 
 
 def ideal_wall(
-    gt: GroundTruth, latency: LatencySettings, timeout: float | None, cap: int | None, model_latency: float
+    gt: GroundTruth,
+    latency: LatencySettings,
+    timeout: float | None,
+    cap: int | None,
+    model_latency: float,
+    hedge_after: float | None = None,
 ) -> float:
-    """The oracle schedule of the task under the same latency samples and model latency per turn."""
+    """The oracle schedule of the task under the same latency samples, runtime policies (cap,
+    timeout, hedging of read tools) and model latency per turn."""
     task = gt.task
     total = gt.ideal_turns * model_latency
     for level in gt.oracle_levels():
         durs = []
         for v in level:
             n = gt.nodes[v]
-            lm = latency.model_for(task.tool_by_name[n.tool], task.spec.latency)
-            sample = lm.sample(latency.seed, task.id, n.tool, normalized_key(n.args), 0)
-            durs.append(effective(sample, latency.scale, timeout)[0])
+            tool = task.tool_by_name[n.tool]
+            lm = latency.model_for(tool, task.spec.latency)
+            key = normalized_key(n.args)
+            sample = lm.sample(latency.seed, task.id, n.tool, key, 0)
+            hedge = None
+            if hedge_after is not None and not tool.write:
+                hedge = lm.sample(latency.seed, task.id, n.tool, key, 1)
+            durs.append(call_time(sample, latency.scale, timeout, hedge_after, hedge).duration_s)
         total += schedule(durs, cap)[1]
     return total
 
 
 def time_metrics(trace: Trace) -> dict:
-    model = [t.model_latency_s for t in trace.turns]
-    serial_tools = sum(c.duration_s for c in trace.calls)
-    tool_time = sum(t.batch_s for t in trace.turns)
-    wall = trace.wall_s
-    serial = sum(model) + serial_tools
-    rejoin = [
-        trace.turns[i].model_latency_s for i in range(1, len(trace.turns)) if trace.turns[i - 1].n_calls >= 2
-    ]
-    return {
-        "wall_s": wall,
-        "serial_wall_s": serial if trace.clock == "virtual" else serial + (trace.runtime_overhead_s or 0.0),
-        "model_time_s": sum(model),
-        "tool_time_s": tool_time,
-        "rejoin_s": sum(rejoin) / len(rejoin) if rejoin else None,
-        "mean_model_s": sum(model) / len(model) if model else 0.0,
-    }
+    return episode_time_metrics(
+        [t.model_latency_s for t in trace.turns],
+        [t.batch_s for t in trace.turns],
+        [c.duration_s for c in trace.calls],
+        [t.n_calls for t in trace.turns],
+        trace.wall_s,
+        None if trace.clock == "virtual" else (trace.runtime_overhead_s or 0.0),
+    )
 
 
 def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price | None = None) -> Scores:
@@ -230,7 +233,9 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     req_sat = sum(1 for v in gt.required if v in sat)
     answer_ok = check_answer(gt, trace.final_text) if trace.stop == "answer" else False
     tm = time_metrics(trace)
-    ideal = ideal_wall(gt, latency, trace.tool_timeout, trace.fan_out_cap, tm["mean_model_s"])
+    ideal = ideal_wall(
+        gt, latency, trace.tool_timeout, trace.fan_out_cap, tm["mean_model_s"], trace.hedge_after
+    )
     prompt = sum(t.prompt_tokens for t in trace.turns)
     completion = sum(t.completion_tokens for t in trace.turns)
     cached = sum(t.cached_tokens for t in trace.turns)

@@ -92,3 +92,99 @@ def effective(sample: float, scale: float, timeout: float | None) -> tuple[float
     if timeout is not None and d > timeout:
         return timeout, True
     return d, False
+
+
+# -- shared episode arithmetic ----------------------------------------------------------------
+# The runtime (virtual clock), the scorer and `whatif` all go through the functions below, so a
+# virtual-clock episode re-timed with its own settings reproduces the stored floats bit for bit.
+
+DEFAULT_PROFILE = "typical"  # used for turns whose model reported no latency and no profile was set
+
+
+@dataclass(frozen=True)
+class CallTime:
+    duration_s: float
+    timed_out: bool
+    hedged: bool
+
+
+def call_time(
+    sample: float,
+    scale: float,
+    timeout: float | None,
+    hedge_after: float | None = None,
+    hedge_sample: float | None = None,
+) -> CallTime:
+    """A call's effective duration from its raw samples under scale, timeout and hedging.
+
+    A hedge fires when the first request has not answered `hedge_after` seconds in (and the call
+    has not timed out by then); the hedge's own latency is `hedge_sample` (the next attempt's raw
+    sample), and the first answer wins: min(d0, hedge_after + d1). The timeout bounds the logical
+    call from its start, hedge included. `hedge_sample=None` means the call may not be hedged
+    (write tools, calls without a tool).
+    """
+    d = sample * scale
+    hedged = False
+    if (
+        hedge_after is not None
+        and hedge_sample is not None
+        and d > hedge_after
+        and (timeout is None or hedge_after < timeout)
+    ):
+        hedged = True
+        d = min(d, hedge_after + hedge_sample * scale)
+    if timeout is not None and d > timeout:
+        return CallTime(timeout, True, hedged)
+    return CallTime(d, False, hedged)
+
+
+def batch_times(
+    now: float, durations: list[float], cap: int | None
+) -> tuple[list[float], list[float], float]:
+    """Absolute start and end of each call of a batch starting at `now`, and the batch duration.
+
+    A hedge rides on its call's fan-out slot: the cap bounds logical calls in flight, not requests.
+    """
+    offsets, _ = schedule(durations, cap)
+    starts = [now + s for s in offsets]
+    ends = [s + d for s, d in zip(starts, durations, strict=True)]
+    return starts, ends, max(ends, default=now) - now
+
+
+def turn_latency(
+    profile: InferenceProfile | None,
+    measured: float | None,
+    prompt_tokens: int,
+    cached_tokens: int,
+    completion_tokens: int,
+) -> float:
+    """Virtual latency of one model turn: the profile's when one is set, else the measured latency,
+    else (a model that reports none, e.g. a reference policy) the default profile's."""
+    if profile is None and measured is not None:
+        return measured
+    p = profile or INFERENCE_PROFILES[DEFAULT_PROFILE]
+    return p.latency(prompt_tokens, cached_tokens, completion_tokens)
+
+
+def episode_time_metrics(
+    model_latencies: list[float],
+    batch_durations: list[float],
+    call_durations: list[float],
+    calls_per_turn: list[int],
+    wall_s: float,
+    overhead_s: float | None = None,
+) -> dict:
+    """DESIGN.md section 5 metrics of one episode (ideal_wall_s aside: it needs the ground truth).
+
+    `overhead_s` (real clock) is added to the serial timeline so it stays comparable to `wall_s`.
+    """
+    serial = sum(model_latencies) + sum(call_durations)
+    rejoin = [model_latencies[i] for i in range(1, len(model_latencies)) if calls_per_turn[i - 1] >= 2]
+    return {
+        "wall_s": wall_s,
+        "serial_wall_s": serial if overhead_s is None else serial + overhead_s,
+        "model_time_s": sum(model_latencies),
+        "tool_time_s": sum(batch_durations),
+        "rejoin_s": sum(rejoin) / len(rejoin) if rejoin else None,
+        "mean_model_s": sum(model_latencies) / len(model_latencies) if model_latencies else 0.0,
+    }

@@ -29,7 +29,8 @@ class CallRecord(BaseModel):
     timed_out: bool = False
     straggler: bool = False
     attempt: int = 0
-    hedged: bool = False
+    hedged: bool = False  # a duplicate request was sent after hedge_after (read tools only)
+    hedge_sample_s: float | None = None  # raw sample of the hedge (next attempt), when hedgeable
     cls: str | None = None  # call class, filled in by scoring
     node: str | None = None  # node the class is attributed to
 
@@ -62,6 +63,7 @@ class Trace(BaseModel):
     clock: str = "virtual"
     fan_out_cap: int | None = None
     tool_timeout: float | None = None
+    hedge_after: float | None = None
     latency_scale: float = 1.0
     turns: list[TurnRecord] = Field(default_factory=list)
     calls: list[CallRecord] = Field(default_factory=list)
