@@ -1,0 +1,73 @@
+"""`fanout gate BASELINE CANDIDATE`: pass/fail a candidate run against a baseline run for CI."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..gate import GateError, gate, load_rules, rules_toml
+from ..gate_render import render_junit, render_markdown, render_text
+from . import EXIT_FAIL, EXIT_MISUSE, EXIT_OK
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "gate",
+        help="fail CI when a candidate run regresses against a baseline run",
+        description="Pair the episodes of two run folders by (task, epoch) and check each rule: a rule "
+        "fails when its metric got worse by more than the tolerance AND the paired bootstrap interval of "
+        "the change excludes zero. Exit 0: pass; 1: regression; 2: misuse (missing runs, different suites "
+        "or task sets, malformed rules). See docs/gating.md.",
+    )
+    p.add_argument("baseline", nargs="?", metavar="BASELINE_RUN", help="run folder of the baseline")
+    p.add_argument("candidate", nargs="?", metavar="CANDIDATE_RUN", help="run folder of the candidate")
+    p.add_argument("--rules", metavar="GATE_TOML", help="rules file (default: the shipped rules)")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per rule")
+    p.add_argument("--markdown", metavar="FILE", help="write the Markdown summary to FILE")
+    p.add_argument(
+        "--allow-subset",
+        action="store_true",
+        help="gate on the (task, epoch) pairs both runs have instead of refusing different task sets",
+    )
+    p.add_argument(
+        "--show-rules", action="store_true", help="print the effective rules as gate.toml text and exit"
+    )
+    p.set_defaults(func=cmd_gate)
+
+
+def _write(path: str, text: str, what: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GateError(f"cannot write the {what} to {path}: {exc.strerror}") from None
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    try:
+        if args.show_rules:
+            sys.stdout.write(rules_toml(load_rules(args.rules)))
+            return EXIT_OK
+        if not args.baseline or not args.candidate:
+            raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
+        res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
+        md = render_markdown(res, args.baseline, args.candidate)
+        if args.junit:
+            _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
+        if args.markdown:
+            _write(args.markdown, md, "Markdown summary")
+        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if step_summary:
+            try:
+                with open(step_summary, "a", encoding="utf-8") as f:
+                    f.write(md + "\n")
+            except OSError as exc:
+                raise GateError(
+                    f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
+                ) from None
+    except GateError as exc:
+        print(f"fanout gate: {exc}", file=sys.stderr)
+        return EXIT_MISUSE
+    sys.stdout.write(render_text(res, args.baseline, args.candidate))
+    return EXIT_OK if res.passed else EXIT_FAIL

@@ -1,0 +1,610 @@
+"""The CI gate: pair two runs episode by episode, then decide for each rule whether the candidate
+regressed beyond its tolerance.
+
+A rule fails only when BOTH hold:
+  1. the point estimate of the change is worse than the rule's tolerance (absolute, or relative to
+     the baseline value), and
+  2. the paired bootstrap interval of the change (resampling tasks, fixed seed) excludes zero
+     on the worse side.
+The first keeps noise-free but negligible changes from blocking a merge; the second keeps a large
+but unreproducible change on a handful of tasks from blocking it. The fixed seed makes the verdict
+a pure function of the two runs and the rules, so a re-run of CI gives the same answer.
+
+Misuse (missing folders, different suites or task sets, malformed rules) raises GateError, which
+the CLI turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .runs import RunConfig, read_episodes
+from .scoring import Scores
+from .stats import DEFAULT_RESAMPLES, paired_bootstrap, paired_ratio_bootstrap
+
+# A regression equal to the tolerance passes; this absorbs float noise such as 49/50 - 1.
+EPS = 1e-9
+
+
+class GateError(ValueError):
+    """Misuse of the gate: the message says what is wrong and how to fix it (exit code 2)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics the rules can bound
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    better: Literal["higher", "lower"]
+    kind: Literal["mean", "ratio", "median"]
+    fields: tuple[str, ...]  # mean/median: the summed score fields; ratio: (numerator, denominator)
+    unit: Literal["rate", "count", "seconds", "usd"]
+    description: str
+
+    @property
+    def worse_word(self) -> str:
+        return "drop" if self.better == "higher" else "rise"
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("success_rate", "higher", "mean", ("success",), "rate", "share of episodes that succeed"),
+        Metric(
+            "fan_out_recall",
+            "higher",
+            "ratio",
+            ("on_time", "parallelizable"),
+            "rate",
+            "parallelizable nodes issued on time (micro-averaged)",
+        ),
+        Metric(
+            "incorrect_fan_out_rate",
+            "lower",
+            "ratio",
+            ("premature_nodes", "nodes_with_deps"),
+            "rate",
+            "dependent nodes called before their inputs were back (micro-averaged)",
+        ),
+        Metric(
+            "redundant_rate",
+            "lower",
+            "ratio",
+            ("redundant_calls", "n_calls"),
+            "rate",
+            "duplicate + extraneous calls / all calls (micro-averaged)",
+        ),
+        Metric(
+            "redundant_calls_per_task",
+            "lower",
+            "mean",
+            ("redundant_calls",),
+            "count",
+            "duplicate + extraneous calls per episode",
+        ),
+        Metric("turns_per_task", "lower", "mean", ("turns",), "count", "model responses per episode"),
+        Metric(
+            "tokens_per_task",
+            "lower",
+            "mean",
+            ("prompt_tokens", "completion_tokens"),
+            "count",
+            "prompt + completion tokens per episode",
+        ),
+        Metric("cost_per_task", "lower", "mean", ("cost_usd",), "usd", "USD per episode"),
+        Metric("wall_s_mean", "lower", "mean", ("wall_s",), "seconds", "mean episode wall-clock"),
+        Metric(
+            "wall_s_p50",
+            "lower",
+            "median",
+            ("wall_s",),
+            "seconds",
+            "median over tasks of the episode wall-clock",
+        ),
+    )
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Rules: shipped defaults and the TOML file
+
+
+@dataclass(frozen=True)
+class Rule:
+    metric: str
+    tolerance: float  # absolute units of the metric, or a fraction of the baseline when relative
+    relative: bool
+
+    @property
+    def key(self) -> str:
+        m = METRICS[self.metric]
+        return f"max_{m.worse_word}" + ("_pct" if self.relative else "")
+
+    def describe(self) -> str:
+        m = METRICS[self.metric]
+        if self.relative:
+            return f"{m.worse_word} <= {_num(self.tolerance * 100)}%"
+        return f"{m.worse_word} <= {_num(self.tolerance)}"
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("success_rate", 0.02, False),
+    Rule("fan_out_recall", 0.02, False),
+    Rule("incorrect_fan_out_rate", 0.02, False),
+    Rule("redundant_rate", 0.05, False),
+    Rule("cost_per_task", 0.10, True),
+    Rule("wall_s_p50", 0.10, True),
+)
+
+
+@dataclass(frozen=True)
+class Significance:
+    confidence: float = 0.95
+    resamples: int = DEFAULT_RESAMPLES
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...] = DEFAULT_RULES
+    significance: Significance = field(default_factory=Significance)
+    source: str = "shipped defaults"
+
+
+class _RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    max_drop: float | None = Field(None, ge=0)
+    max_rise: float | None = Field(None, ge=0)
+    max_drop_pct: float | None = Field(None, ge=0)
+    max_rise_pct: float | None = Field(None, ge=0)
+    enabled: bool = True
+
+
+class _SignificanceSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    confidence: float = Field(0.95, gt=0, lt=1)
+    resamples: int = Field(DEFAULT_RESAMPLES, ge=100, le=100_000)
+    seed: int = Field(0, ge=0)
+
+
+class _GateFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    defaults: bool = True
+    significance: _SignificanceSpec = Field(default_factory=_SignificanceSpec)
+    rules: dict[str, _RuleSpec] = Field(default_factory=dict)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for e in exc.errors():
+        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+        if e["type"] == "extra_forbidden":
+            parts.append(f"{loc}: unknown key")
+        else:
+            parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
+    """A RuleSet from gate.toml text; every problem is a GateError naming the file and the key."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise GateError(f"{source}: invalid TOML: {exc}") from None
+    if "rules" in raw and not isinstance(raw["rules"], dict):
+        raise GateError(f"{source}: `rules` must be a table of [rules.<metric>] tables")
+    for name in raw.get("rules", {}):
+        if name not in METRICS:
+            raise GateError(f"{source}: rules.{name}: unknown metric {name!r}; known: {', '.join(METRICS)}")
+    try:
+        spec = _GateFile.model_validate(raw)
+    except ValidationError as exc:
+        allowed = "defaults, [significance], [rules.<metric>]"
+        raise GateError(f"{source}: {_validation_message(exc)} (allowed: {allowed})") from None
+    rules: dict[str, Rule | None] = {r.metric: r for r in DEFAULT_RULES} if spec.defaults else {}
+    for name, rs in spec.rules.items():
+        m = METRICS[name]
+        given = {k: v for k, v in rs.model_dump(exclude={"enabled"}).items() if v is not None}
+        if not rs.enabled:
+            rules[name] = None
+            continue
+        if len(given) != 1:
+            keys = f"max_{m.worse_word} or max_{m.worse_word}_pct"
+            what = "no tolerance" if not given else f"several tolerances ({', '.join(sorted(given))})"
+            raise GateError(f"{source}: rules.{name}: {what}; give exactly one of {keys}")
+        key, value = next(iter(given.items()))
+        if not key.startswith(f"max_{m.worse_word}"):
+            raise GateError(
+                f"{source}: rules.{name}: {name} gets worse when it {m.worse_word}s, so bound it with "
+                f"max_{m.worse_word} or max_{m.worse_word}_pct, not {key}"
+            )
+        relative = key.endswith("_pct")
+        rules[name] = Rule(name, value / 100 if relative else value, relative)
+    kept = tuple(r for r in rules.values() if r is not None)
+    if not kept:
+        raise GateError(f"{source}: no rule is enabled; the gate would pass anything")
+    sig = Significance(spec.significance.confidence, spec.significance.resamples, spec.significance.seed)
+    return RuleSet(kept, sig, source)
+
+
+def load_rules(path: str | Path | None) -> RuleSet:
+    if path is None:
+        return RuleSet()
+    p = Path(path)
+    if not p.is_file():
+        raise GateError(
+            f"rules file {p} does not exist" if not p.exists() else f"rules file {p} is not a file"
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise GateError(f"rules file {p} cannot be read: {exc}") from None
+    return parse_rules(text, str(p))
+
+
+def rules_toml(ruleset: RuleSet) -> str:
+    """The rules as gate.toml text (documentation and `--show-rules`)."""
+    s = ruleset.significance
+    lines = [
+        "defaults = false",
+        "",
+        "[significance]",
+        f"confidence = {s.confidence}",
+        f"resamples = {s.resamples}",
+        f"seed = {s.seed}",
+    ]
+    for r in ruleset.rules:
+        value = _num(round(r.tolerance * 100, 12)) if r.relative else _num(r.tolerance)
+        lines += ["", f"[rules.{r.metric}]", f"{r.key} = {value}"]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and pairing runs
+
+Key = tuple[str, int]
+
+
+@dataclass
+class RunData:
+    path: Path
+    config: RunConfig
+    episodes: dict[Key, dict]  # (task, epoch) -> scores dict
+
+
+def load_run_data(path: str | Path, role: str) -> RunData:
+    """A run folder for the gate, validated: every problem is a GateError naming the folder."""
+    d = Path(path)
+    if not d.exists():
+        raise GateError(f"{role} run folder {d} does not exist")
+    if not d.is_dir():
+        raise GateError(f"{role} run {d} is not a folder (give the run folder that holds run.json)")
+    if not (d / "run.json").is_file():
+        raise GateError(f"{role} run folder {d} has no run.json (is it a run folder of `fanout run`?)")
+    try:
+        cfg = RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
+    except (ValidationError, ValueError, OSError) as exc:
+        msg = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
+        raise GateError(f"{role} run {d}: run.json is not valid: {msg}") from None
+    if not (d / "episodes.jsonl").is_file():
+        raise GateError(f"{role} run folder {d} has no episodes.jsonl")
+    episodes: dict[Key, dict] = {}
+    for n, row in enumerate(read_episodes(d / "episodes.jsonl"), start=1):
+        where = f"{role} run {d}: episodes.jsonl line {n}"
+        if not isinstance(row, dict) or not isinstance(row.get("scores"), dict):
+            raise GateError(f"{where}: no `scores` object")
+        try:
+            sc = Scores.model_validate(row["scores"]).model_dump()
+        except ValidationError as exc:
+            raise GateError(f"{where}: scores are not valid: {_validation_message(exc)}") from None
+        key = (sc["task_id"], int(row.get("epoch", 0)))
+        if key in episodes:
+            raise GateError(f"{where}: a second episode for task {key[0]!r} epoch {key[1]}")
+        episodes[key] = sc
+    if not episodes:
+        raise GateError(f"{role} run {d} has no finished episode")
+    return RunData(d, cfg, episodes)
+
+
+@dataclass
+class Pairing:
+    baseline: RunData
+    candidate: RunData
+    keys: list[Key]  # paired (task, epoch), sorted
+    only_baseline: list[Key]
+    only_candidate: list[Key]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def tasks(self) -> list[str]:
+        return sorted({t for t, _ in self.keys})
+
+    @property
+    def epochs(self) -> int:
+        return len({e for _, e in self.keys})
+
+
+def _few(keys: list[Key], limit: int = 5) -> str:
+    shown = ", ".join(t if e == 0 else f"{t} (epoch {e})" for t, e in keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+
+
+def pair_runs(
+    baseline: RunData, candidate: RunData, allow_subset: bool = False, same_suite_hash: bool = True
+) -> Pairing:
+    """Episodes of the two runs matched by (task, epoch). Runs of different suites never pair;
+    different task sets pair only with `allow_subset` (on their intersection)."""
+    b, c = baseline.config, candidate.config
+    if b.suite != c.suite:
+        raise GateError(
+            f"the runs are of different suites: baseline {baseline.path} ran {b.suite!r}, "
+            f"candidate {candidate.path} ran {c.suite!r}"
+        )
+    warnings = []
+    if b.suite_hash != c.suite_hash:
+        msg = (
+            f"suite {b.suite!r} changed between the runs (suite hash {b.suite_hash} != {c.suite_hash}): "
+            "tasks or their ground truth differ"
+        )
+        if same_suite_hash:
+            raise GateError(msg + "; re-run the baseline on the current suite")
+        warnings.append(msg)
+    bk, ck = set(baseline.episodes), set(candidate.episodes)
+    only_b, only_c = sorted(bk - ck), sorted(ck - bk)
+    keys = sorted(bk & ck)
+    if (only_b or only_c) and not allow_subset:
+        parts = []
+        if only_b:
+            parts.append(f"only in the baseline: {_few(only_b)}")
+        if only_c:
+            parts.append(f"only in the candidate: {_few(only_c)}")
+        raise GateError(
+            "the runs cover different tasks (" + "; ".join(parts) + "); re-run them on the same tasks, "
+            "or pass --allow-subset to gate on the tasks they share"
+        )
+    if not keys:
+        raise GateError("the runs share no (task, epoch): there is nothing to compare")
+    for role, run in (("baseline", baseline), ("candidate", candidate)):
+        if run.config.status != "complete":
+            warnings.append(f"the {role} run {run.path} is {run.config.status}, not complete")
+    return Pairing(baseline, candidate, keys, only_b, only_c, warnings)
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts
+
+
+@dataclass
+class RuleResult:
+    rule: Rule
+    status: Literal["pass", "fail", "skip"]
+    reason: str
+    baseline: float | None = None
+    candidate: float | None = None
+    diff: float | None = None  # candidate - baseline
+    ci: tuple[float, float] | None = None
+    regression: float | None = None  # how much worse, in the rule's units (fraction when relative)
+    significant: bool = False
+
+    @property
+    def metric(self) -> Metric:
+        return METRICS[self.rule.metric]
+
+
+@dataclass
+class Flip:
+    task_id: str
+    baseline_passed: int
+    candidate_passed: int
+    epochs: int
+
+
+@dataclass
+class GateResult:
+    pairing: Pairing
+    ruleset: RuleSet
+    results: list[RuleResult]
+    regressed: list[Flip]  # tasks that pass less often in the candidate
+    fixed: list[Flip]  # tasks that pass more often
+
+    @property
+    def passed(self) -> bool:
+        return not any(r.status == "fail" for r in self.results)
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _value(sc: dict, fields: tuple[str, ...]) -> float | None:
+    vals = [sc[f] for f in fields]
+    if any(v is None for v in vals):
+        return None
+    return float(sum(float(v) for v in vals))
+
+
+def _per_task(run: RunData, keys: list[Key], tasks: list[str], fields: tuple[str, ...], how: str):
+    """One value per task over its paired epochs: the mean (`mean`) or the sum (`sum`)."""
+    groups: dict[str, list[float | None]] = defaultdict(list)
+    for k in keys:
+        groups[k[0]].append(_value(run.episodes[k], fields))
+    out = []
+    for t in tasks:
+        vals = groups[t]
+        if any(v is None for v in vals):
+            return None
+        out.append(sum(vals) / len(vals) if how == "mean" else sum(vals))
+    return np.asarray(out, dtype=float)
+
+
+def paired_median_bootstrap(
+    base, cand, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
+) -> tuple[float, float, float]:
+    """median(cand) - median(base) over paired tasks, resampling the same tasks for both (the
+    resampling scheme of evals.stats, so one seed drives every rule)."""
+    b = np.asarray(base, dtype=float)
+    c = np.asarray(cand, dtype=float)
+    if b.shape != c.shape:
+        raise ValueError("paired samples must have the same length")
+    if b.size == 0:
+        return (0.0, 0.0, 0.0)
+    point = float(np.median(c) - np.median(b))
+    if b.size == 1:
+        return (point, point, point)
+    idx = np.random.default_rng(seed).integers(0, b.size, size=(resamples, b.size))
+    diffs = np.median(c[idx], axis=1) - np.median(b[idx], axis=1)
+    return (point, float(np.quantile(diffs, alpha / 2)), float(np.quantile(diffs, 1 - alpha / 2)))
+
+
+def _unknown_cost_reason(p: Pairing) -> str:
+    models = []
+    for run in (p.baseline, p.candidate):
+        if any(run.episodes[k]["cost_usd"] is None for k in p.keys) and run.config.model not in models:
+            models.append(run.config.model)
+    return f"cost unknown (no price for {' and '.join(models)}): skipped, never read as 0"
+
+
+def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
+    m = METRICS[rule.metric]
+    tasks, keys = p.tasks, p.keys
+    alpha = 1 - sig.confidence
+    boot = {"resamples": sig.resamples, "seed": sig.seed, "alpha": alpha}
+    if m.kind == "ratio":
+        num, den = m.fields
+        bn = _per_task(p.baseline, keys, tasks, (num,), "sum")
+        bd = _per_task(p.baseline, keys, tasks, (den,), "sum")
+        cn = _per_task(p.candidate, keys, tasks, (num,), "sum")
+        cd = _per_task(p.candidate, keys, tasks, (den,), "sum")
+        if bd.sum() == 0 or cd.sum() == 0:
+            return RuleResult(rule, "skip", f"{m.name} is undefined: no paired episode has any {den}")
+        base, cand = bn.sum() / bd.sum(), cn.sum() / cd.sum()
+        diff, lo, hi = paired_ratio_bootstrap(bn, bd, cn, cd, **boot)
+    else:
+        b = _per_task(p.baseline, keys, tasks, m.fields, "mean")
+        c = _per_task(p.candidate, keys, tasks, m.fields, "mean")
+        if b is None or c is None:
+            return RuleResult(rule, "skip", _unknown_cost_reason(p))
+        if m.kind == "median":
+            base, cand = float(np.median(b)), float(np.median(c))
+            diff, lo, hi = paired_median_bootstrap(b, c, **boot)
+        else:
+            base, cand = float(b.mean()), float(c.mean())
+            diff, lo, hi = paired_bootstrap(b, c, **boot)
+    worse = -diff if m.better == "higher" else diff
+    if rule.relative:
+        regression = worse / abs(base) if base else (math.inf if worse > EPS else 0.0)
+    else:
+        regression = worse
+    significant = hi < 0 if m.better == "higher" else lo > 0
+    exceeds = regression > rule.tolerance + EPS
+    level = f"{sig.confidence:.0%}"
+    if not exceeds:
+        status, reason = "pass", "within tolerance"
+    elif not significant:
+        status, reason = "pass", f"worse than tolerance, but the {level} interval includes zero"
+    else:
+        status, reason = "fail", f"worse than tolerance and the {level} interval excludes zero"
+    return RuleResult(
+        rule,
+        status,
+        reason,
+        float(base),
+        float(cand),
+        float(diff),
+        (float(lo), float(hi)),
+        regression,
+        significant,
+    )
+
+
+def flips(p: Pairing) -> tuple[list[Flip], list[Flip]]:
+    passed: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for k in p.keys:
+        row = passed[k[0]]
+        row[0] += bool(p.baseline.episodes[k]["success"])
+        row[1] += bool(p.candidate.episodes[k]["success"])
+        row[2] += 1
+    worse = [Flip(t, b, c, n) for t, (b, c, n) in sorted(passed.items()) if c < b]
+    better = [Flip(t, b, c, n) for t, (b, c, n) in sorted(passed.items()) if c > b]
+    return worse, better
+
+
+def run_gate(p: Pairing, ruleset: RuleSet) -> GateResult:
+    results = [evaluate_rule(r, p, ruleset.significance) for r in ruleset.rules]
+    worse, better = flips(p)
+    return GateResult(p, ruleset, results, worse, better)
+
+
+def gate(
+    baseline: str | Path, candidate: str | Path, rules: str | Path | None = None, allow_subset: bool = False
+) -> GateResult:
+    """Load, pair and judge two run folders (the whole gate without its output)."""
+    ruleset = load_rules(rules)
+    b = load_run_data(baseline, "baseline")
+    c = load_run_data(candidate, "candidate")
+    return run_gate(pair_runs(b, c, allow_subset=allow_subset), ruleset)
+
+
+CONFIG_FIELDS = (
+    "model",
+    "system_prompt",
+    "user_prompt",
+    "prompt_hash",
+    "seed",
+    "clock",
+    "inference_profile",
+    "latency_scale",
+    "latency_profile",
+    "fan_out_cap",
+    "tool_timeout",
+    "hedge_after",
+    "max_turns",
+    "model_options",
+    "prices",
+    "price_table_version",
+    "harness_version",
+)
+
+
+def config_changes(p: Pairing) -> list[str]:
+    """run.json settings that differ between the runs: what the gate is judging."""
+    b, c = p.baseline.config, p.candidate.config
+    return [f for f in CONFIG_FIELDS if getattr(b, f) != getattr(c, f)]
+
+
+__all__ = [
+    "DEFAULT_RULES",
+    "METRICS",
+    "Flip",
+    "GateError",
+    "GateResult",
+    "Pairing",
+    "Rule",
+    "RuleResult",
+    "RuleSet",
+    "RunData",
+    "Significance",
+    "config_changes",
+    "evaluate_rule",
+    "gate",
+    "load_rules",
+    "load_run_data",
+    "pair_runs",
+    "paired_median_bootstrap",
+    "parse_rules",
+    "rules_toml",
+    "run_gate",
+]

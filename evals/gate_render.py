@@ -1,0 +1,212 @@
+"""The gate's verdict as a terminal table, a Markdown summary (PR comments, $GITHUB_STEP_SUMMARY)
+and JUnit XML (one test case per rule, for CI systems that chart test results).
+
+Every output is a pure function of the GateResult: no clock, no host name, no absolute path the
+user did not give, so the same inputs render byte-identical text.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .gate import Flip, GateResult, Metric, RuleResult, config_changes
+
+_FORMATS = {"rate": "{:.3f}", "count": "{:.2f}", "seconds": "{:.3f}", "usd": "{:.6f}"}
+_SIGNED = {"rate": "{:+.3f}", "count": "{:+.2f}", "seconds": "{:+.3f}", "usd": "{:+.6f}"}
+
+
+def fmt_value(m: Metric, v: float | None) -> str:
+    return "n/a" if v is None else _FORMATS[m.unit].format(v)
+
+
+def fmt_change(r: RuleResult) -> str:
+    if r.diff is None:
+        return "n/a"
+    out = _SIGNED[r.metric.unit].format(r.diff)
+    if r.rule.relative and r.baseline:
+        out += f" ({r.diff / abs(r.baseline):+.1%})"
+    return out
+
+
+def fmt_ci(r: RuleResult) -> str:
+    if r.ci is None:
+        return "n/a"
+    f = _SIGNED[r.metric.unit]
+    return f"[{f.format(r.ci[0])}, {f.format(r.ci[1])}]"
+
+
+def headline(res: GateResult) -> str:
+    n = len(res.results)
+    parts = [
+        f"{res.count('fail')} of {n} rules regressed"
+        if not res.passed
+        else f"{n - res.count('skip')} rules hold"
+    ]
+    if res.count("skip"):
+        parts.append(f"{res.count('skip')} skipped")
+    return ("PASS" if res.passed else "FAIL") + " (" + ", ".join(parts) + ")"
+
+
+def _paired_line(res: GateResult) -> str:
+    p = res.pairing
+    cfg = p.baseline.config
+    n_tasks, epochs = len(p.tasks), p.epochs
+    text = f"{n_tasks} tasks x {epochs} epoch{'s' if epochs != 1 else ''} ({len(p.keys)} episode pairs)"
+    text += f" of suite {cfg.suite} (hash {cfg.suite_hash})"
+    if p.only_baseline or p.only_candidate:
+        text += f"; --allow-subset left out {len(p.only_baseline)} baseline and {len(p.only_candidate)} candidate episodes"
+    return text
+
+
+def _flip_text(f: Flip) -> str:
+    if f.epochs == 1:
+        return f.task_id
+    return f"{f.task_id} ({f.baseline_passed}/{f.epochs} -> {f.candidate_passed}/{f.epochs})"
+
+
+def _significance_text(res: GateResult) -> str:
+    s = res.ruleset.significance
+    return (
+        f"A rule fails only when the change is worse than its tolerance and the {s.confidence:.0%} paired "
+        f"bootstrap interval of the change ({s.resamples} resamples over tasks, seed {s.seed}) excludes zero."
+    )
+
+
+def _table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows)
+
+
+def render_text(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
+    p = res.pairing
+    lines = [f"fanout gate: {headline(res)}"]
+    for role, run, arg in (("baseline", p.baseline, baseline_arg), ("candidate", p.candidate, candidate_arg)):
+        lines.append(f"{role + ':':<11}{arg}  model {run.config.model}  prompt {run.config.prompt_hash}")
+    lines.append(f"{'paired:':<11}{_paired_line(res)}")
+    changes = config_changes(p)
+    lines.append(f"{'changed:':<11}{', '.join(changes) if changes else 'nothing in run.json'}")
+    lines.append(f"{'rules:':<11}{res.ruleset.source}")
+    for w in p.warnings:
+        lines.append(f"{'warning:':<11}{w}")
+    lines.append("")
+    rows = [["rule", "baseline", "candidate", "change", "tolerance", "95% CI of change", "verdict", "note"]]
+    rows[0][5] = f"{res.ruleset.significance.confidence:.0%} CI of change"
+    for r in res.results:
+        rows.append(
+            [
+                r.rule.metric,
+                fmt_value(r.metric, r.baseline),
+                fmt_value(r.metric, r.candidate),
+                fmt_change(r),
+                r.rule.describe(),
+                fmt_ci(r),
+                {"pass": "pass", "fail": "FAIL", "skip": "skip"}[r.status],
+                r.reason,
+            ]
+        )
+    lines.append(_table(rows))
+    lines.append("")
+    lines.append(
+        f"tasks that now fail ({len(res.regressed)}): "
+        + (", ".join(map(_flip_text, res.regressed)) or "none")
+    )
+    lines.append(
+        f"tasks that now pass ({len(res.fixed)}): " + (", ".join(map(_flip_text, res.fixed)) or "none")
+    )
+    if not res.passed:
+        lines.append(f"per-task diff: fanout compare {baseline_arg} {candidate_arg}")
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(s: str) -> str:
+    return s.replace("|", "\\|")
+
+
+def render_markdown(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
+    p = res.pairing
+    icon = "✅" if res.passed else "❌"
+    out = [f"## {icon} Fanout gate: {headline(res)}", ""]
+    out += ["| | run | model | prompt hash | episodes |", "|---|---|---|---|---|"]
+    for role, run, arg in (("baseline", p.baseline, baseline_arg), ("candidate", p.candidate, candidate_arg)):
+        out.append(
+            f"| {role} | `{_md_escape(arg)}` | `{_md_escape(run.config.model)}` | `{run.config.prompt_hash}` "
+            f"| {len(run.episodes)} |"
+        )
+    out.append("")
+    changes = config_changes(p)
+    out.append(f"Paired {_paired_line(res)}.")
+    out.append(
+        "Changed between the runs: "
+        + (", ".join(f"`{c}`" for c in changes) if changes else "nothing in run.json")
+        + "."
+    )
+    for w in p.warnings:
+        out.append(f"\n> **Warning:** {_md_escape(w)}")
+    out += [
+        "",
+        f"| rule | baseline | candidate | change | tolerance | {res.ruleset.significance.confidence:.0%} CI of change | verdict |",
+    ]
+    out.append("|---|---:|---:|---:|---|---|---|")
+    for r in res.results:
+        verdict = {"pass": "✅ pass", "fail": "❌ **FAIL**", "skip": "⏭️ skip"}[r.status]
+        out.append(
+            f"| `{r.rule.metric}` | {fmt_value(r.metric, r.baseline)} | {fmt_value(r.metric, r.candidate)} "
+            f"| {fmt_change(r)} | {r.rule.describe().replace('<=', '≤')} | {fmt_ci(r)} | {verdict} |"
+        )
+    out.append("")
+    notes = [r for r in res.results if r.status != "pass" or r.reason != "within tolerance"]
+    for r in notes:
+        out.append(f"- `{r.rule.metric}`: {_md_escape(r.reason)}")
+    if notes:
+        out.append("")
+    out.append(_significance_text(res) + f" Rules: {_md_escape(res.ruleset.source)}.")
+    out += ["", "### Tasks that flipped", ""]
+    out.append(
+        f"- passed before, fail now ({len(res.regressed)}): "
+        + (", ".join(f"`{_flip_text(f)}`" for f in res.regressed) or "none")
+    )
+    out.append(
+        f"- failed before, pass now ({len(res.fixed)}): "
+        + (", ".join(f"`{_flip_text(f)}`" for f in res.fixed) or "none")
+    )
+    if not res.passed:
+        out += ["", f"Per-task diff: `fanout compare {_md_escape(baseline_arg)} {_md_escape(candidate_arg)}`"]
+    return "\n".join(out) + "\n"
+
+
+def render_junit(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
+    """JUnit XML: one <testcase> per rule; failed rules carry <failure>, skipped ones <skipped>."""
+    n, fails, skips = len(res.results), res.count("fail"), res.count("skip")
+    counts = {"tests": str(n), "failures": str(fails), "errors": "0", "skipped": str(skips), "time": "0"}
+    root = ET.Element("testsuites", {"name": "fanout gate", **counts})
+    suite = ET.SubElement(
+        root, "testsuite", {"name": f"fanout gate: {res.pairing.baseline.config.suite}", **counts}
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("baseline", baseline_arg),
+        ("candidate", candidate_arg),
+        ("baseline_model", res.pairing.baseline.config.model),
+        ("candidate_model", res.pairing.candidate.config.model),
+        ("paired_episodes", str(len(res.pairing.keys))),
+        ("rules", res.ruleset.source),
+    ):
+        ET.SubElement(props, "property", {"name": name, "value": value})
+    for r in res.results:
+        case = ET.SubElement(
+            suite, "testcase", {"classname": "fanout.gate", "name": r.rule.metric, "time": "0"}
+        )
+        detail = (
+            f"{r.rule.metric}: baseline {fmt_value(r.metric, r.baseline)}, candidate "
+            f"{fmt_value(r.metric, r.candidate)}, change {fmt_change(r)}, tolerance {r.rule.describe()}, "
+            f"CI {fmt_ci(r)}: {r.reason}"
+        )
+        if r.status == "fail":
+            el = ET.SubElement(case, "failure", {"type": "regression", "message": detail})
+            el.text = detail
+        elif r.status == "skip":
+            ET.SubElement(case, "skipped", {"message": r.reason})
+        else:
+            ET.SubElement(case, "system-out").text = detail
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
