@@ -1,0 +1,76 @@
+"""Gemini generateContent adapter against recorded wire responses served over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+from test_models_openai import TOOLS, conversation
+from wire_server import WireServer, ok
+
+from evals.models.base import ModelRequest
+from evals.models.google import GeminiModel, gemini_schema
+
+
+def generate(url, request):
+    m = GeminiModel("gemini-2.5-flash", {"base_url": url, "cache": False})
+
+    async def go():
+        try:
+            return await m.generate(request)
+        finally:
+            await m.aclose()
+
+    return asyncio.run(go())
+
+
+def test_several_function_calls_and_usage_metadata(monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "gm-test-key")
+    with WireServer([ok("gemini_parallel.json")]) as srv:
+        resp = generate(srv.url, ModelRequest(conversation()[:2], TOOLS, {"temperature": 0}))
+    assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
+        ("call_1_0", "get_weather", {"city": "Paris"}),
+        ("call_1_1", "get_weather", {"city": "Tokyo"}),
+    ]
+    # promptTokenCount includes cached; thinking tokens are output
+    assert (resp.usage.prompt_tokens, resp.usage.completion_tokens, resp.usage.cached_tokens) == (
+        1200,
+        42,
+        1024,
+    )
+    seen = srv.seen[0]
+    assert seen.path == "/v1beta/models/gemini-2.5-flash:generateContent"
+    assert seen.headers["x-goog-api-key"] == "gm-test-key" and "key=" not in seen.path
+    assert seen.body["systemInstruction"] == {"parts": [{"text": "be quick"}]}
+    assert seen.body["tools"][0]["functionDeclarations"][0]["name"] == "get_weather"
+    assert seen.body["generationConfig"] == {"temperature": 0}
+
+
+def test_function_responses_in_one_user_turn_in_call_order():
+    with WireServer([ok("gemini_final.json")]) as srv:
+        resp = generate(srv.url + "/v1beta", ModelRequest(conversation(), TOOLS))
+    assert resp.text == "Paris is sunny, Tokyo is rainy." and resp.finish_reason == "stop"
+    contents = srv.seen[0].body["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert contents[1]["parts"] == [
+        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
+        {"functionCall": {"name": "get_weather", "args": {"city": "Tokyo"}}},
+    ]
+    assert contents[2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"temp": 21}}},
+        {"functionResponse": {"name": "get_weather", "response": {"temp": 17}}},
+    ]
+
+
+def test_schema_is_reduced_to_what_gemini_accepts():
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "$defs": {},
+        "properties": {"n": {"type": ["integer", "null"], "default": None, "examples": [1]}},
+        "required": ["n"],
+    }
+    assert gemini_schema(schema) == {
+        "type": "object",
+        "properties": {"n": {"type": "integer", "nullable": True, "default": None}},
+        "required": ["n"],
+    }

@@ -1,0 +1,145 @@
+"""Chat Completions adapter against recorded wire responses served over loopback HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from wire_server import Reply, WireServer, ok, sse
+
+from evals.models.base import Message, ModelRequest, ToolCall
+from evals.models.openai import OpenAIChatModel
+from evals.runtime import _parse
+
+TOOLS = [
+    {
+        "name": "get_weather",
+        "description": "weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+    {
+        "name": "get_time",
+        "description": "time",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+    },
+]
+
+
+def conversation() -> list[Message]:
+    return [
+        Message("system", "be quick"),
+        Message("user", "Weather in Paris and Tokyo?"),
+        Message(
+            "assistant",
+            None,
+            [
+                ToolCall("c1", "get_weather", '{"city":"Paris"}'),
+                ToolCall("c2", "get_weather", {"city": "Tokyo"}),
+            ],
+        ),
+        Message("tool", '{"temp": 21}', tool_call_id="c1", name="get_weather"),
+        Message("tool", '{"temp": 17}', tool_call_id="c2", name="get_weather"),
+    ]
+
+
+def model(url: str, **opts) -> OpenAIChatModel:
+    return OpenAIChatModel("gpt-4.1", {"base_url": url + "/v1", "cache": False, "retry_base_s": 0.01, **opts})
+
+
+def generate(m, request):
+    async def go():
+        try:
+            return await m.generate(request)
+        finally:
+            await m.aclose()
+
+    return asyncio.run(go())
+
+
+def test_parallel_calls_usage_and_request_shape(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-key")
+    with WireServer([ok("openai_chat_parallel.json")]) as srv:
+        req = ModelRequest(conversation()[:2], TOOLS, {"parallel_tool_calls": True, "temperature": 0.0})
+        resp = generate(model(srv.url), req)
+    assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
+        ("call_a1", "get_weather", '{"city": "Paris"}'),
+        ("call_b2", "get_weather", '{"city": "Tokyo"}'),
+    ]
+    assert (resp.usage.prompt_tokens, resp.usage.completion_tokens, resp.usage.cached_tokens) == (
+        1117,
+        46,
+        1024,
+    )
+    assert resp.usage.estimated is False
+    assert resp.text is None and resp.finish_reason == "tool_calls" and resp.cached is False
+    assert resp.latency_s is not None and resp.latency_s > 0
+    seen = srv.seen[0]
+    assert seen.path == "/v1/chat/completions"
+    assert seen.headers["authorization"] == "Bearer sk-test-key"
+    assert seen.body["parallel_tool_calls"] is True and seen.body["temperature"] == 0.0
+    assert seen.body["tools"][0] == {"type": "function", "function": TOOLS[0]}
+    assert "stream" not in seen.body
+
+
+def test_tool_results_go_back_in_call_order_as_strings(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    with WireServer([ok("openai_chat_final.json")]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation(), TOOLS))
+    assert resp.text == "Paris is sunny, Tokyo is rainy." and resp.tool_calls == []
+    msgs = srv.seen[0].body["messages"]
+    assert [m["role"] for m in msgs] == ["system", "user", "assistant", "tool", "tool"]
+    assert msgs[2]["tool_calls"][1]["function"]["arguments"] == '{"city":"Tokyo"}'  # object sent as JSON text
+    assert [m["tool_call_id"] for m in msgs[3:]] == ["c1", "c2"]
+    assert "authorization" not in srv.seen[0].headers  # no key set: none sent to a local server
+    assert "parallel_tool_calls" not in srv.seen[0].body  # only sent when asked for
+
+
+def test_quirks_object_arguments_missing_and_duplicate_ids_empty_content_no_usage():
+    with WireServer([ok("openai_chat_quirks.json")]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    ids = [c.id for c in resp.tool_calls]
+    assert ids == ["call_1_0", "dup", "dup_2", "x9"]
+    assert resp.text is None  # "" with tool calls
+    assert resp.usage is None  # the runtime estimates and flags it
+    assert resp.tool_calls[0].arguments == {"city": "Paris"}
+    # the runtime parses what the adapter passes through: the broken call is kept, not dropped
+    assert _parse(resp.tool_calls[0].arguments)[1] == {"city": "Paris"}
+    assert _parse(resp.tool_calls[2].arguments)[1] is None
+    assert resp.tool_calls[3].name == "no_such_tool" and _parse(resp.tool_calls[3].arguments)[1] == {}
+
+
+def test_stream_assembles_argument_deltas_and_times_first_call():
+    with WireServer([sse("openai_chat_stream.sse")]) as srv:
+        resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in resp.tool_calls] == [
+        ("call_a1", "get_weather", {"city": "Paris"}),
+        ("call_b2", "get_weather", {"city": "Tokyo"}),
+    ]
+    assert (resp.usage.prompt_tokens, resp.usage.cached_tokens) == (1117, 1024)
+    assert resp.finish_reason == "tool_calls"
+    assert resp.ttft_s is not None and resp.first_call_s is not None and resp.ttft_s <= resp.first_call_s
+    body = srv.seen[0].body
+    assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
+
+
+def test_truncated_stream_is_retried():
+    with WireServer([sse("openai_chat_stream_truncated.sse"), sse("openai_chat_stream.sse")]) as srv:
+        resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    assert len(srv.seen) == 2 and len(resp.tool_calls) == 2
+
+
+def test_client_error_is_not_retried_and_names_the_status():
+    from evals.models.base import ModelError
+
+    with WireServer([Reply(400, b'{"error": {"message": "bad tools"}}')]) as srv:
+        with pytest.raises(ModelError, match="HTTP 400.*bad tools"):
+            generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    assert len(srv.seen) == 1
+
+
+def test_default_endpoint_without_key_is_a_clear_error(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    with pytest.raises(ValueError, match="OPENAI_API_KEY"):
+        OpenAIChatModel("gpt-4.1", {"cache": False})
