@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ..latency import lognormal
 from ..registry import Args, ToolContext, ToolError, tool
-from ..world import World
+from ..world import MANAGERS, World
 
 REPOS = ["web-app", "payments-api", "mobile-app", "data-pipeline", "docs-site", "auth-service"]
 PR_NUMBERS = range(100, 160)
@@ -64,7 +64,8 @@ def _builds(seed: int) -> dict[str, tuple[str, int]]:
 
 
 def pull_request(w: World, repo: str, number: int) -> dict:
-    author = w.choice(sorted(w.people), "author", repo, number)
+    # Authors are individual contributors (everyone with a manager), so "the author's manager" exists.
+    author = w.choice(sorted(k for k in w.people if MANAGERS[w.people[k][0]]), "author", repo, number)
     reviewer = w.choice(sorted(k for k in w.people if k != author), "reviewer", repo, number)
     return {
         "repo": repo,
