@@ -1,0 +1,33 @@
+"""`fanout compare A B`: the per-task diff of two runs, for reading a failed gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..compare import FORMATS, compare_runs, render
+from ..gate import GateError
+from . import EXIT_MISUSE, EXIT_OK
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="per-task diff of two runs (success, turns, call classes)",
+        description="List the paired episodes of two run folders whose success, number of turns or call "
+        "class counts changed, newly failing tasks first. Task sets may differ (the leftovers are listed).",
+    )
+    p.add_argument("baseline", metavar="A", help="run folder (baseline)")
+    p.add_argument("candidate", metavar="B", help="run folder (candidate)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.set_defaults(func=cmd_compare)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    try:
+        rep = compare_runs(args.baseline, args.candidate)
+    except GateError as exc:
+        print(f"fanout compare: {exc}", file=sys.stderr)
+        return EXIT_MISUSE
+    sys.stdout.write(render(rep, args.format))
+    return EXIT_OK
