@@ -10,6 +10,7 @@ from pathlib import Path
 from ..fixtures import FixtureErrors, load_suite
 from ..runs import RunConfig, build_model, execute, load_run, open_suite_for, start_run
 from . import EXIT_MISUSE, env
+from .provider_flags import add_provider_flags, model_options
 
 
 def _opt_int(v: str) -> int | None:
@@ -112,6 +113,7 @@ def register(sub) -> None:
         default=bool(env("no_progress", False)),
         help="hide the progress bar [FANOUT_NO_PROGRESS]",
     )
+    add_provider_flags(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -206,6 +208,7 @@ def cmd_run(args) -> int:
         system_prompt=args.system_prompt,
         user_prompt=args.user_prompt,
         prices=args.prices,
+        model_options=model_options(args),
     )
     out = Path(args.out)
     dirs = []

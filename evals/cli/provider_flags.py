@@ -1,0 +1,105 @@
+"""`fanout run` flags for HTTP providers, and the `model_options` they become in run.json.
+
+Only flags the user set are stored, so a policy run's run.json stays free of provider noise and a
+resumed run rebuilds the same client. API keys are never flags: they come from the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from . import env
+
+
+def _bool(v: str) -> bool:
+    low = v.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {v!r}")
+
+
+def add_provider_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("HTTP providers (openai/, anthropic/, openai-responses/, google/)")
+    g.add_argument(
+        "--base-url",
+        default=env("base_url"),
+        help="API base URL, e.g. http://127.0.0.1:8911/v1 for `fanout serve` or a vLLM/Ollama server; "
+        "openai/ also reads OPENAI_BASE_URL; a trailing /v1 is dropped for anthropic/ and google/ [FANOUT_BASE_URL]",
+    )
+    g.add_argument(
+        "--stream",
+        action="store_true",
+        default=env("stream", False, _bool),
+        help="stream responses (openai/ and anthropic/): records time to first token and to first complete "
+        "tool call [FANOUT_STREAM]",
+    )
+    g.add_argument(
+        "--max-connections",
+        type=int,
+        default=env("max_connections", None, int),
+        help="concurrent HTTP requests per model (default 16) [FANOUT_MAX_CONNECTIONS]",
+    )
+    g.add_argument(
+        "--rpm", type=float, default=env("rpm", None, float), help="requests per minute limit [FANOUT_RPM]"
+    )
+    g.add_argument(
+        "--no-cache",
+        action="store_true",
+        default=env("no_cache", False, _bool),
+        help="do not read or write the response cache [FANOUT_NO_CACHE]",
+    )
+    g.add_argument(
+        "--cache-path",
+        default=env("cache_path"),
+        help="SQLite response cache (default $FANOUT_CACHE_DIR/responses.sqlite or "
+        "~/.cache/fanout/responses.sqlite) [FANOUT_CACHE_PATH]",
+    )
+    g.add_argument(
+        "--request-timeout",
+        type=float,
+        default=env("request_timeout", None, float),
+        help="seconds per HTTP request before it is retried (default 120) [FANOUT_REQUEST_TIMEOUT]",
+    )
+    g.add_argument(
+        "--max-retries",
+        type=int,
+        default=env("max_retries", None, int),
+        help="retries on 408/429/5xx/529, timeouts and broken bodies (default 6) [FANOUT_MAX_RETRIES]",
+    )
+    g.add_argument(
+        "--temperature",
+        type=float,
+        default=env("temperature", None, float),
+        help="sampling temperature sent to the provider [FANOUT_TEMPERATURE]",
+    )
+    g.add_argument(
+        "--parallel-tool-calls",
+        action=argparse.BooleanOptionalAction,
+        default=env("parallel_tool_calls", None, _bool),
+        help="send parallel_tool_calls (Anthropic: disable_parallel_tool_use); unset = provider default "
+        "[FANOUT_PARALLEL_TOOL_CALLS]",
+    )
+
+
+def model_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The `RunConfig.model_options` of these flags; `settings` reach every ModelRequest."""
+    opts: dict[str, Any] = {}
+    for flag in ("base_url", "max_connections", "rpm", "cache_path", "request_timeout", "max_retries"):
+        v = getattr(args, flag, None)
+        if v is not None:
+            opts[flag] = v
+    if getattr(args, "stream", False):
+        opts["stream"] = True
+    if getattr(args, "no_cache", False):
+        opts["cache"] = False
+    settings = {}
+    if getattr(args, "temperature", None) is not None:
+        settings["temperature"] = args.temperature
+    if getattr(args, "parallel_tool_calls", None) is not None:
+        settings["parallel_tool_calls"] = args.parallel_tool_calls
+    if settings:
+        opts["settings"] = settings
+    return opts
