@@ -78,6 +78,20 @@ def world_for(seed: int) -> World:
     return w
 
 
+async def sleep_until(deadline: float) -> None:
+    """Sleep until a perf_counter deadline with sub-millisecond lateness.
+
+    The event loop's timers wake up to a millisecond late (epoll rounds timeouts up); over a
+    turn of two sleeps that is the whole overhead budget of the real clock. So sleep coarsely
+    until 1.5 ms before the deadline, then yield to the loop until it passes.
+    """
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(remaining - 0.0015 if remaining > 0.002 else 0)
+
+
 def _dump(result: Any) -> str:
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -148,7 +162,7 @@ class Episode:
             )
             if real:
                 if resp.latency_s is None:
-                    await asyncio.sleep(lat)
+                    await sleep_until(t0 + start + lat)
                 planned += lat
                 rec.start_s, rec.end_s = start, time.perf_counter() - t0
                 rec.model_latency_s = rec.end_s - rec.start_s
@@ -310,7 +324,7 @@ class Episode:
 
         async def request(delay: float) -> tuple[Any, ToolContext]:
             if delay > 0:
-                await asyncio.sleep(delay)
+                await sleep_until(time.perf_counter() + delay)
             ctx = ToolContext(self.world, self.state)
             return tool.invoke(c.arguments, ctx), ctx
 
