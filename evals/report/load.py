@@ -1,0 +1,91 @@
+"""Reading run folders into what the report needs: one frame of episode scores and the traces.
+
+A report is only as trustworthy as its inputs, so anything that is not a complete, readable run
+folder stops the report with a message naming the folder (never a traceback, never a silent skip).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from pydantic import ValidationError
+
+from ..aggregate import frame
+from ..runs import RunConfig, load_run
+
+
+class ReportInputError(ValueError):
+    """A run folder the report cannot use; the message names the folder and the problem."""
+
+
+@dataclass
+class RunData:
+    path: Path
+    config: RunConfig
+    episodes: pd.DataFrame  # one row per episode: the scores, plus `epoch`; sorted by (task_id, epoch)
+    traces: list[dict]  # the traces, aligned with `episodes` rows
+    label: str = ""  # how the run is named on the page (the model, disambiguated when needed)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.config.model, self.config.suite, self.config.run_id)
+
+
+def expand_run_dirs(paths: list[str | Path]) -> list[Path]:
+    """Run folders named directly, or every run folder directly inside a named folder (runs/demo)."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if not p.exists():
+            raise ReportInputError(f"{p}: no such folder")
+        if (p / "run.json").is_file():
+            out.append(p)
+            continue
+        if not p.is_dir():
+            raise ReportInputError(f"{p}: not a run folder (expected a folder holding run.json)")
+        children = sorted(c for c in p.iterdir() if (c / "run.json").is_file())
+        if not children:
+            raise ReportInputError(f"{p}: not a run folder and holds no run folders (no run.json found)")
+        out.extend(children)
+    seen: set[Path] = set()
+    unique = []
+    for p in out:
+        r = p.resolve()
+        if r not in seen:
+            seen.add(r)
+            unique.append(p)
+    return unique
+
+
+def load_one(path: Path) -> RunData:
+    try:
+        cfg, rows = load_run(path)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "run.json"
+        raise ReportInputError(f"{path}/run.json: {where}: {first['msg']}") from None
+    except ValueError as exc:  # run.json that is not JSON
+        raise ReportInputError(f"{path}/run.json: {exc}") from None
+    for i, r in enumerate(rows, start=1):
+        if not isinstance(r, dict) or not isinstance(r.get("scores"), dict) or "trace" not in r:
+            raise ReportInputError(f"{path}/episodes.jsonl: line {i} has no 'scores' and 'trace'")
+    rows = sorted(rows, key=lambda r: (str(r["scores"].get("task_id", r.get("task_id"))), r.get("epoch", 0)))
+    try:
+        df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
+    except (KeyError, TypeError) as exc:
+        raise ReportInputError(f"{path}/episodes.jsonl: unreadable scores ({exc})") from None
+    return RunData(path=path, config=cfg, episodes=df, traces=[r["trace"] for r in rows])
+
+
+def load_runs(paths: list[str | Path]) -> list[RunData]:
+    """Load and label runs, in a stable order (suite, model, run id) whatever order they were named in."""
+    runs = [load_one(p) for p in expand_run_dirs(paths)]
+    runs.sort(key=lambda r: (r.config.suite, r.config.model, r.config.run_id))
+    counts: dict[tuple[str, str], int] = {}
+    for r in runs:
+        counts[(r.config.model, r.config.suite)] = counts.get((r.config.model, r.config.suite), 0) + 1
+    for r in runs:
+        twin = counts[(r.config.model, r.config.suite)] > 1
+        r.label = f"{r.config.model} [{r.config.run_id}]" if twin else r.config.model
+    return runs
