@@ -98,6 +98,7 @@ class Suite:
     spec: SuiteSpec
     tasks: list[Task]
     registry: ToolRegistry
+    errors: list[FixtureError] = field(default_factory=list)  # collected when loaded with collect=True
 
     def __post_init__(self) -> None:
         self.by_id = {t.id: t for t in self.tasks}
@@ -357,9 +358,7 @@ def load_suite(
             tasks.append(t)
     if errors and not collect:
         raise FixtureErrors(errors)
-    suite = Suite(sspec.name or folder.name, folder, sspec, sorted(tasks, key=lambda t: t.id), reg)
-    suite.errors = errors  # type: ignore[attr-defined]
-    return suite
+    return Suite(sspec.name or folder.name, folder, sspec, sorted(tasks, key=lambda t: t.id), reg, errors)
 
 
 def canonical_task_dict(task: Task) -> dict:

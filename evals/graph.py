@@ -95,12 +95,11 @@ class CallGraph:
         """Nodes of `subset` incomparable with at least one other node of `subset` (the set P)."""
         nodes = list(self.ids if subset is None else subset)
         out = set()
-        for i, u in enumerate(nodes):
+        for u in nodes:
             for w in nodes:
                 if w != u and not self.comparable(u, w):
                     out.add(u)
                     break
-            del i
         return out
 
     def subgraph(self, keep: Iterable[str]) -> CallGraph:

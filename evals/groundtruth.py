@@ -57,8 +57,7 @@ class GroundTruth:
 
     def __post_init__(self) -> None:
         self.required = [v for v in self.graph.topo if self.nodes[v].required]
-        req_graph = self.graph
-        self.parallelizable = req_graph.parallelizable(self.required)
+        self.parallelizable = self.graph.parallelizable(self.required)
         self.with_deps = [v for v in self.required if self.nodes[v].deps]
         self.ideal_turns = self.graph.subgraph(self.required).longest_path() + 1
         self.by_tool: dict[str, list[str]] = {}
@@ -67,10 +66,6 @@ class GroundTruth:
 
     def oracle_levels(self) -> list[list[str]]:
         return self.graph.subgraph(self.required).levels()
-
-
-def render_outputs_namespace(outputs: dict[str, Any]) -> dict[str, Any]:
-    return dict(outputs)
 
 
 def resolve(task: Task, seed: int = 0) -> GroundTruth:

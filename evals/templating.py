@@ -107,7 +107,3 @@ def _const(value: Any) -> Compiled:
 
     c._const = True  # type: ignore[attr-defined]
     return c
-
-
-def is_const(fn: Compiled) -> bool:
-    return getattr(fn, "_const", False)

@@ -175,8 +175,15 @@ class PolicyModel(Model):
         return plan
 
     def _args(self, task: Task, gt: GroundTruth, v: str, obs: Observation, placeholders: bool) -> dict:
+        """Arguments as the policy would write them: rendered from the outputs it has seen (for a
+        ready node that is exactly the ground truth); `placeholders` for what it cannot know yet."""
         if not placeholders:
-            return gt.nodes[v].args if not gt.nodes[v].deps else self._render(task, v, obs)
+            if not gt.nodes[v].deps:
+                return gt.nodes[v].args
+            try:
+                return task.node_by_id[v].args_fn(obs.outputs)
+            except TemplateError:
+                pass
         plan = self._plan(task, v)
         out = {}
         for k, fn in plan.fns.items():
@@ -188,12 +195,6 @@ class PolicyModel(Model):
                     pass
             out[k] = PLACEHOLDER
         return out
-
-    def _render(self, task: Task, v: str, obs: Observation) -> dict:
-        try:
-            return task.node_by_id[v].args_fn(obs.outputs)
-        except TemplateError:
-            return self._args(task, None, v, obs, True)  # type: ignore[arg-type]
 
     def _distractor(self, task: Task, gt: GroundTruth) -> tuple[str, dict] | None:
         used = {n.tool for n in gt.nodes.values()}
