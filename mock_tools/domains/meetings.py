@@ -19,7 +19,7 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 class Meeting(Args):
     organizer_id: str = Field(description="User id of the organiser, as returned by find_user")
     attendee_email: str = Field(description="Email address of the person to invite")
-    title: str
+    subject: str = Field(description="Meeting subject, shown in the invitation")
     date: str = Field(description="ISO date YYYY-MM-DD")
     time: str = Field(description="Local start time HH:MM (24-hour)")
 
@@ -41,7 +41,7 @@ def schedule_meeting(a: dict, ctx: ToolContext) -> dict:
         raise ToolError("invalid_arguments", f"not an email address: {a['attendee_email']!r}")
     if not _TIME.match(a["time"].strip()):
         raise ToolError("invalid_arguments", f"time must be HH:MM, got {a['time']!r}")
-    mid = ctx.world.ident("mtg_", org, attendee, a["title"], a["date"], a["time"])
-    event = {"user_id": org, "title": a["title"], "date": a["date"].strip(), "time": a["time"].strip()}
+    mid = ctx.world.ident("mtg_", org, attendee, a["subject"], a["date"], a["time"])
+    event = {"user_id": org, "title": a["subject"], "date": a["date"].strip(), "time": a["time"].strip()}
     ctx.mutate("event", mid, lambda _old: event)
     return {"meeting_id": mid, "status": "invited", "attendee_email": attendee, **event}
