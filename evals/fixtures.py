@@ -173,8 +173,11 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                     if r not in ids:
                         raise err(f"{base}.accept.{a}", f"reference to unknown node {r!r}")
                     refs.add(r)
+            when_src = None
             if n.when:
-                for r in refs_in(n.when):
+                # `when` may be a bare expression or a `{{ ... }}` template; references count either way.
+                when_src = n.when if "{{" in n.when else "{{ " + n.when + " }}"
+                for r in refs_in(when_src):
                     if r not in ids:
                         raise err(f"{base}.when", f"reference to unknown node {r!r}")
                     refs.add(r)

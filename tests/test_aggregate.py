@@ -1,0 +1,100 @@
+"""Suite aggregates are micro-averaged and independent of episode order."""
+
+from __future__ import annotations
+
+import json
+import random
+
+from evals.aggregate import frame, summarize, summarize_by_pattern
+
+
+def row(task, **kw):
+    base = dict(
+        task_id=task,
+        pattern="p",
+        success=True,
+        on_time=0,
+        parallelizable=0,
+        premature_nodes=0,
+        nodes_with_deps=0,
+        redundant_calls=0,
+        n_calls=1,
+        turns=2,
+        ideal_turns=2,
+        wall_s=1.0,
+        serial_wall_s=1.0,
+        ideal_wall_s=1.0,
+        rejoin_s=None,
+        prompt_tokens=10,
+        completion_tokens=2,
+        cached_tokens=0,
+        usage_estimated=True,
+        cost_usd=None,
+        stop="answer",
+        timed_out_calls=0,
+        errors_in_results=0,
+    )
+    return {**base, **kw}
+
+
+ROWS = [
+    row(
+        "a",
+        on_time=8,
+        parallelizable=8,
+        premature_nodes=0,
+        nodes_with_deps=1,
+        n_calls=9,
+        wall_s=2.0,
+        serial_wall_s=4.0,
+    ),
+    row(
+        "b",
+        on_time=0,
+        parallelizable=2,
+        premature_nodes=1,
+        nodes_with_deps=1,
+        n_calls=3,
+        redundant_calls=1,
+        success=False,
+        wall_s=4.0,
+        serial_wall_s=4.0,
+        pattern="q",
+    ),
+]
+
+
+def test_micro_averages_count_nodes_not_tasks():
+    s = summarize(frame(ROWS))
+    assert s["fan_out_recall"] == 8 / 10  # not the mean of 1.0 and 0.0
+    assert s["incorrect_fan_out_rate"] == 1 / 2
+    assert s["redundant_rate"] == 1 / 12
+    assert s["redundant_calls_per_task"] == 0.5
+    assert s["success_rate"] == 0.5
+    assert s["parallel_speedup"] == 8 / 6
+    assert s["wall_s_p50"] == 3.0
+    assert s["cost_usd"] is None and s["episodes"] == 2 and s["errors"] == 0
+
+
+def test_undefined_ratios_are_null_not_zero():
+    s = summarize(frame([row("a")]))
+    assert s["fan_out_recall"] is None and s["incorrect_fan_out_rate"] is None
+
+
+def test_known_costs_sum_and_one_unknown_makes_the_total_unknown():
+    assert summarize(frame([row("a", cost_usd=0.25), row("b", cost_usd=0.5)]))["cost_usd"] == 0.75
+    assert summarize(frame([row("a", cost_usd=0.25), row("b")]))["cost_usd"] is None
+
+
+def test_summary_is_byte_identical_whatever_the_episode_order():
+    rows = [row(f"t{i}", wall_s=random.Random(i).random(), serial_wall_s=1.0) for i in range(50)]
+    ref = json.dumps(summarize(frame(rows)), sort_keys=True)
+    for seed in range(5):
+        shuffled = rows[:]
+        random.Random(seed).shuffle(shuffled)
+        assert json.dumps(summarize(frame(shuffled)), sort_keys=True) == ref
+
+
+def test_per_pattern_breakdown():
+    by = summarize_by_pattern(frame(ROWS))
+    assert set(by) == {"p", "q"} and by["q"]["success_rate"] == 0.0
