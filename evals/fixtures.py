@@ -183,11 +183,7 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                     refs.add(r)
             args_fn = compile_value(n.args)
             accept_fns = {a: [compile_value(x) for x in alts] for a, alts in n.accept.items()}
-            when_fn = (
-                compile_value(n.when if n.when.strip().startswith("{{") else "{{ " + n.when + " }}")
-                if n.when
-                else None
-            )
+            when_fn = compile_value(when_src) if when_src else None
         except TemplateError as exc:
             raise err(base, str(exc)) from exc
         for j, a in enumerate(n.after):
