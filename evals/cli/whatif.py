@@ -1,0 +1,156 @@
+"""`fanout whatif`: re-time stored runs under other inference speeds, tool latencies and runtime
+policies, without calling any model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+from ..whatif import (
+    DIMENSIONS,
+    SETTING_KEYS,
+    WhatIfError,
+    WhatIfRow,
+    custom_profile,
+    grid,
+    load_runs,
+    parse_sweep,
+    parse_values,
+    whatif_rows,
+)
+from . import EXIT_MISUSE
+from .run import print_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "whatif",
+        help="re-time stored runs under other inference profiles, latencies and runtime policies",
+        description="Recompute the time metrics of stored runs (wall-clock p50/p95, serial wall-clock, "
+        "parallel speedup, ideal wall-clock, rejoin latency, model vs tool share) under other settings, "
+        "without calling any model. Each setting flag takes one value or a comma list (every list is a "
+        "sweep dimension); 'as-run' keeps the run's own value, 'none' removes a cap/timeout/hedge. "
+        "RUN_DIR may also be a folder of run folders (a `fanout run --out` target).",
+    )
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folder(s)")
+    p.add_argument("--inference-profile", metavar="P[,P...]", help="fast|typical|slow|as-run")
+    p.add_argument("--ttft", type=float, help="custom profile: time to first token, seconds")
+    p.add_argument("--prefill-tps", type=float, help="custom profile: prefill tokens/s ('inf' allowed)")
+    p.add_argument("--decode-tps", type=float, help="custom profile: decode tokens/s ('inf' allowed)")
+    p.add_argument("--latency-scale", metavar="X[,X...]", help="multiply every raw tool latency sample")
+    p.add_argument(
+        "--latency-profile",
+        metavar="NAME[,NAME...]",
+        help="replace every tool's latency model (resamples): default|uniform|fast-tools|slow-tools|heavy-tail",
+    )
+    p.add_argument("--fan-out-cap", metavar="K[,K...]", help="max concurrent calls per batch, or none")
+    p.add_argument("--tool-timeout", metavar="S[,S...]", help="seconds before a call times out, or none")
+    p.add_argument("--hedge-after", metavar="S[,S...]", help="hedge read calls after S seconds, or none")
+    p.add_argument(
+        "--sweep",
+        nargs="+",
+        default=[],
+        metavar="SETTING=V1,V2",
+        help=f"grid dimensions, e.g. inference-profile=fast,typical,slow fan-out-cap=2,4,8,none "
+        f"(settings: {', '.join(DIMENSIONS)})",
+    )
+    p.add_argument("--by-pattern", action="store_true", help="also print one row per pattern")
+    p.add_argument("--out", metavar="DIR", help="write whatif.json (a list of rows) and whatif.csv here")
+    p.set_defaults(func=cmd_whatif)
+
+
+def _dimensions(args) -> dict[str, list]:
+    dims = parse_sweep(args.sweep)
+    for dim in DIMENSIONS:
+        text = getattr(args, dim.replace("-", "_"))
+        if text is None:
+            continue
+        if dim in dims:
+            raise WhatIfError(f"{dim} is given both as --{dim} and in --sweep")
+        dims[dim] = parse_values(dim, text)
+    custom = (args.ttft, args.prefill_tps, args.decode_tps)
+    if any(v is not None for v in custom):
+        if any(v is None for v in custom):
+            raise WhatIfError(
+                "a custom inference profile needs all of --ttft, --prefill-tps and --decode-tps"
+            )
+        if "inference-profile" in dims:
+            raise WhatIfError(
+                "give either --inference-profile or --ttft/--prefill-tps/--decode-tps, not both"
+            )
+        dims["inference-profile"] = [custom_profile(*custom)]
+    return dims
+
+
+def _fmt(v, spec: str = "{:.2f}") -> str:
+    if v is None:
+        return "n/a"
+    return spec.format(round(v, 2) + 0.0)  # + 0.0: no "-0.00" for a float-noise difference
+
+
+def _setting_text(key: str, v) -> str:
+    if v is None:
+        return {"fan_out_cap": "none", "tool_timeout": "none", "hedge_after": "none"}.get(key, "default")
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def table(rows: list[WhatIfRow], shown: list[str], by_pattern: bool) -> tuple[list[str], list[list[str]]]:
+    header = ["model", *(["pattern"] if by_pattern else []), *shown]
+    header += ["episodes", "wall_p50", "wall_p95", "serial", "saved", "speedup", "ideal", "rejoin"]
+    header += ["model%", "tool%", "timeouts", "hedged"]
+    out = []
+    for r in rows:
+        if r.pattern is not None and not by_pattern:
+            continue
+        line = [r.model, *([r.pattern or "(all)"] if by_pattern else [])]
+        line += [_setting_text(k, getattr(r, k)) for k in shown]
+        line += [
+            str(r.episodes),
+            _fmt(r.wall_s_p50),
+            _fmt(r.wall_s_p95),
+            _fmt(r.serial_wall_s_mean),
+            _fmt(r.fan_out_saved_s_mean),
+            _fmt(r.parallel_speedup),
+            _fmt(r.ideal_wall_s_mean),
+            _fmt(r.rejoin_s_mean),
+            _fmt(None if r.model_share is None else 100 * r.model_share, "{:.0f}"),
+            _fmt(None if r.tool_share is None else 100 * r.tool_share, "{:.0f}"),
+            str(r.timed_out_calls),
+            str(r.hedged_calls),
+        ]
+        out.append(line)
+    return header, out
+
+
+def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    data = [r.model_dump() for r in rows]
+    jpath, cpath = out / "whatif.json", out / "whatif.csv"
+    jpath.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    with open(cpath, "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=list(WhatIfRow.model_fields))
+        w.writeheader()
+        w.writerows(data)
+    return jpath, cpath
+
+
+def cmd_whatif(args) -> int:
+    try:
+        dims = _dimensions(args)
+        runs = load_runs(args.run_dirs)
+        for run in runs:
+            for w in run.warnings:
+                print(f"fanout whatif: warning: {w}", file=sys.stderr)
+        rows = whatif_rows(runs, grid(dims))
+    except WhatIfError as exc:
+        print(f"fanout whatif: {exc}", file=sys.stderr)
+        return EXIT_MISUSE
+    shown = [k for k in SETTING_KEYS if k.replace("_", "-") in dims]
+    header, lines = table(rows, shown, args.by_pattern)
+    print_table(lines, header)
+    if args.out:
+        jpath, cpath = write_outputs(rows, Path(args.out))
+        print(f"wrote {jpath} and {cpath}", file=sys.stderr)
+    return 0

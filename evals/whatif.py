@@ -1,0 +1,483 @@
+"""What-if: re-time stored traces under other inference profiles, tool latencies and runtime policies.
+
+No model is called. The trace's turns and calls are what they are; only the clock is replayed:
+model turns from their recorded tokens through an inference profile (or as run), tool calls
+from their raw latency samples through scale, timeout, hedging and the fan-out cap. The
+arithmetic is the runtime's own (`evals.timing`), so a virtual-clock run re-timed with its own
+settings reproduces its stored time metrics bit for bit; a real-clock run re-timed the same way
+gives the virtual timeline its measured overhead was taken against.
+
+Limitation: a setting that would have made a call time out (or not) cannot change what the
+model did next; such calls are counted (`timed_out_calls`) beside the time, not replayed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from mock_tools import LATENCY_PROFILES
+from mock_tools.canonical import normalized_key
+
+from .aggregate import frame, summarize
+from .fixtures import FixtureErrors, Suite, Task, load_suite
+from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
+from .runs import RunConfig, load_run
+from .scoring import ideal_wall
+from .timing import (
+    INFERENCE_PROFILES,
+    InferenceProfile,
+    LatencySettings,
+    batch_times,
+    call_time,
+    episode_time_metrics,
+    get_profile,
+    turn_latency,
+)
+from .trace import Trace
+
+
+class WhatIfError(ValueError):
+    """Bad what-if input (a setting value, a run folder); the message names what is wrong."""
+
+
+class _Keep:
+    """Sentinel: leave this setting as the run had it."""
+
+    def __repr__(self) -> str:
+        return "as-run"
+
+
+KEEP: Any = _Keep()
+AS_RUN = "as-run"
+NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One what-if point; every field left at KEEP takes the run's own value. `None` for the cap,
+    timeout and hedge means unbounded / none / off."""
+
+    inference_profile: Any = KEEP  # InferenceProfile
+    latency_scale: Any = KEEP  # float
+    latency_profile: Any = KEEP  # LATENCY_PROFILES name
+    fan_out_cap: Any = KEEP  # int | None
+    tool_timeout: Any = KEEP  # float | None
+    hedge_after: Any = KEEP  # float | None
+
+
+@dataclass(frozen=True)
+class Effective:
+    """A Setting resolved against one run."""
+
+    profile: InferenceProfile | None  # None: each turn as the run timed it
+    profile_label: str
+    latency: LatencySettings
+    resample: bool  # the latency profile differs from the run's: draw new samples
+    fan_out_cap: int | None
+    tool_timeout: float | None
+    hedge_after: float | None
+
+
+def _norm_latency_profile(p: str | None) -> str | None:
+    return None if p in (None, "default") else p
+
+
+def effective(setting: Setting, cfg: RunConfig) -> Effective:
+    def pick(v: Any, own: Any) -> Any:
+        return own if v is KEEP else v
+
+    prof = None if setting.inference_profile is KEEP else setting.inference_profile
+    lp = pick(setting.latency_profile, cfg.latency_profile)
+    return Effective(
+        profile=prof,
+        profile_label=prof.name if prof is not None else (cfg.inference_profile or AS_RUN),
+        latency=LatencySettings(cfg.seed, pick(setting.latency_scale, cfg.latency_scale), lp),
+        resample=_norm_latency_profile(lp) != _norm_latency_profile(cfg.latency_profile),
+        fan_out_cap=pick(setting.fan_out_cap, cfg.fan_out_cap),
+        tool_timeout=pick(setting.tool_timeout, cfg.tool_timeout),
+        hedge_after=pick(setting.hedge_after, cfg.hedge_after),
+    )
+
+
+# -- one episode ------------------------------------------------------------------------------
+
+
+def retime(
+    trace: Trace,
+    eff: Effective,
+    run_profile: InferenceProfile | None,
+    task: Task | None = None,
+    gt: GroundTruth | None = None,
+) -> dict:
+    """Time metrics of one stored episode under `eff` (the virtual clock, always).
+
+    `run_profile` is the inference profile the run was made with (None: measured latency, or the
+    default profile for turns without one). `task` is needed to resample latencies or to hedge
+    (which tools are reads); `gt` for ideal_wall_s (NaN without it).
+    """
+    prof = eff.profile if eff.profile is not None else run_profile
+    lats = [
+        turn_latency(prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens)
+        for t in trace.turns
+    ]
+    scale, timeout, hedge_after = eff.latency.scale, eff.tool_timeout, eff.hedge_after
+    need_task = eff.resample or hedge_after is not None
+    by_turn: dict[int, list[float]] = {}
+    durations: list[float] = []
+    timed_out = hedged = 0
+    for c in trace.calls:
+        if c.arguments is None or c.error in NO_SERVER_ERRORS:
+            d = 0.0  # answered by the runtime itself, at once
+        else:
+            sample, hedge = c.sample_s, None
+            if need_task:
+                tool = task.tool_by_name.get(c.name) if task is not None else None
+                if tool is None:
+                    raise WhatIfError(
+                        f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
+                        "resampling latencies and hedging need it"
+                    )
+                lm = eff.latency.model_for(tool, task.spec.latency)
+                canon = normalized_key(c.arguments)
+                if eff.resample:
+                    sample = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt)
+                if hedge_after is not None and not tool.write:
+                    hedge = c.hedge_sample_s
+                    if hedge is None or eff.resample:
+                        hedge = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt + 1)
+            ct = call_time(sample, scale, timeout, hedge_after, hedge)
+            d = ct.duration_s
+            timed_out += ct.timed_out
+            hedged += ct.hedged
+        durations.append(d)
+        by_turn.setdefault(c.turn, []).append(d)
+    now = 0.0
+    batches: list[float] = []
+    for t, lat in zip(trace.turns, lats, strict=True):
+        now = now + lat  # the runtime's own order of float operations
+        durs = by_turn.get(t.index)
+        b = batch_times(now, durs, eff.fan_out_cap)[2] if durs else 0.0
+        now += b
+        batches.append(b)
+    m = episode_time_metrics(lats, batches, durations, [t.n_calls for t in trace.turns], now)
+    ideal = math.nan
+    if gt is not None:
+        ideal = ideal_wall(gt, eff.latency, timeout, eff.fan_out_cap, m["mean_model_s"], hedge_after)
+    return {
+        "wall_s": m["wall_s"],
+        "serial_wall_s": m["serial_wall_s"],
+        "parallel_speedup": m["serial_wall_s"] / m["wall_s"] if m["wall_s"] > 0 else None,
+        "ideal_wall_s": ideal,
+        "rejoin_s": m["rejoin_s"],
+        "model_time_s": m["model_time_s"],
+        "tool_time_s": m["tool_time_s"],
+        "timed_out_calls": timed_out,
+        "hedged_calls": hedged,
+    }
+
+
+# -- runs -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    cfg: RunConfig
+    episodes: list[dict]  # episodes.jsonl rows: task_id, epoch, pattern, scores, trace
+    traces: list[Trace]
+    suite: Suite | None
+    warnings: list[str] = field(default_factory=list)
+    _gts: GroundTruthCache = field(default_factory=GroundTruthCache)
+
+    def task(self, task_id: str) -> Task | None:
+        return self.suite.by_id.get(task_id) if self.suite is not None else None
+
+    def ground_truth(self, task: Task | None) -> GroundTruth | None:
+        if task is None:
+            return None
+        try:
+            return self._gts.get(task, self.cfg.seed)
+        except GroundTruthError:
+            return None
+
+
+def _run_dirs(paths: Iterable[str | Path]) -> list[Path]:
+    """Run folders; a folder holding run folders (a `fanout run --out` target) stands for all of them."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "run.json").exists():
+            out.append(p)
+        elif p.is_dir() and (subs := sorted(d for d in p.iterdir() if (d / "run.json").exists())):
+            out.extend(subs)
+        else:
+            raise WhatIfError(f"{p} is not a run folder (no run.json in it or in its subfolders)")
+    return out
+
+
+def _open_suite(cfg: RunConfig, cache: dict[str, Suite | None], warnings: list[str]) -> Suite | None:
+    key = cfg.suite_path or cfg.suite
+    if key not in cache:
+        suite = None
+        for where in (cfg.suite_path, cfg.suite):
+            try:
+                suite = load_suite(where, collect=True)
+                break
+            except (FileNotFoundError, FixtureErrors):
+                continue
+        if suite is None:
+            warnings.append(
+                f"suite {cfg.suite!r} ({cfg.suite_path}) cannot be loaded: ideal_wall_s is n/a "
+                "and settings that resample latencies or hedge are refused"
+            )
+        cache[key] = suite
+    suite = cache[key]
+    if suite is not None and suite.hash != cfg.suite_hash:
+        warnings.append(
+            f"run {cfg.run_id}: suite {cfg.suite!r} changed since the run (hash {suite.hash} != "
+            f"{cfg.suite_hash}); latency models and ideal schedules come from the current suite"
+        )
+    return suite
+
+
+def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
+    runs = []
+    suites: dict[str, Suite | None] = {}
+    for d in _run_dirs(paths):
+        try:
+            cfg, rows = load_run(d)
+        except (OSError, ValueError) as exc:
+            raise WhatIfError(f"{d}: cannot read the run: {exc}") from exc
+        warnings: list[str] = []
+        if not rows:
+            warnings.append(f"run {cfg.run_id} has no finished episode")
+        try:
+            traces = [Trace.model_validate(r["trace"]) for r in rows]
+        except (KeyError, ValueError) as exc:
+            raise WhatIfError(f"{d}/episodes.jsonl: an episode has no valid trace: {exc}") from exc
+        suite = _open_suite(cfg, suites, warnings)
+        runs.append(LoadedRun(d, cfg, rows, traces, suite, warnings))
+    return runs
+
+
+def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
+    """One row per episode: its stored scores with the time metrics replaced by the what-if's."""
+    eff = effective(setting, run.cfg)
+    run_profile = get_profile(run.cfg.inference_profile)
+    out = []
+    for row, trace in zip(run.episodes, run.traces, strict=True):
+        task = run.task(trace.task_id)
+        times = retime(trace, eff, run_profile, task, run.ground_truth(task))
+        out.append({**row["scores"], "epoch": row.get("epoch", 0), **times})
+    return out
+
+
+# -- aggregation ------------------------------------------------------------------------------
+
+
+class WhatIfRow(BaseModel):
+    """One line of the what-if table / CSV / JSON: a model (run) under one setting, over all its
+    episodes (`pattern` None) or one pattern's. The JSON file is a list of these."""
+
+    model: str
+    suite: str
+    run_id: str
+    clock: str
+    pattern: str | None
+    inference_profile: str
+    latency_scale: float
+    latency_profile: str | None
+    fan_out_cap: int | None
+    tool_timeout: float | None
+    hedge_after: float | None
+    episodes: int
+    calls: int
+    wall_s_p50: float | None
+    wall_s_p95: float | None
+    wall_s_mean: float | None
+    serial_wall_s_mean: float | None
+    fan_out_saved_s_mean: float | None
+    parallel_speedup: float | None
+    ideal_wall_s_mean: float | None
+    rejoin_s_mean: float | None
+    model_share: float | None
+    tool_share: float | None
+    timed_out_calls: int
+    hedged_calls: int
+
+
+SETTING_KEYS = (
+    "inference_profile",
+    "latency_scale",
+    "latency_profile",
+    "fan_out_cap",
+    "tool_timeout",
+    "hedge_after",
+)
+_HEAD_KEYS = ("model", "suite", "run_id", "clock", "pattern", *SETTING_KEYS)
+_AGG_KEYS = tuple(k for k in WhatIfRow.model_fields if k not in _HEAD_KEYS)
+
+
+def _num(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return None if math.isnan(f) else f
+
+
+def _aggregate(df: pd.DataFrame) -> dict:
+    if df.empty:
+        return {k: None for k in _AGG_KEYS} | {
+            "episodes": 0,
+            "calls": 0,
+            "timed_out_calls": 0,
+            "hedged_calls": 0,
+        }
+    s = summarize(df)  # the same aggregation as summary.json, so as-run rows match it exactly
+    wall = df["wall_s"].sum()
+    return {
+        "episodes": s["episodes"],
+        "calls": s["calls"],
+        "wall_s_p50": s["wall_s_p50"],
+        "wall_s_p95": s["wall_s_p95"],
+        "wall_s_mean": s["wall_s_mean"],
+        "serial_wall_s_mean": _num(df["serial_wall_s"].mean()),
+        "fan_out_saved_s_mean": _num((df["serial_wall_s"] - df["wall_s"]).mean()),
+        "parallel_speedup": s["parallel_speedup"],
+        "ideal_wall_s_mean": _num(df["ideal_wall_s"].astype(float).mean()),
+        "rejoin_s_mean": s["rejoin_s_mean"],
+        "model_share": _num(df["model_time_s"].sum() / wall) if wall > 0 else None,
+        "tool_share": _num(df["tool_time_s"].sum() / wall) if wall > 0 else None,
+        "timed_out_calls": int(df["timed_out_calls"].sum()),
+        "hedged_calls": int(df["hedged_calls"].sum()),
+    }
+
+
+def whatif_rows(
+    runs: Sequence[LoadedRun], settings: Sequence[Setting], by_pattern: bool = True
+) -> list[WhatIfRow]:
+    """The grid: for each run (model) and setting, an all-patterns row then one row per pattern."""
+    rows: list[WhatIfRow] = []
+    for run in runs:
+        cfg = run.cfg
+        for setting in settings:
+            eff = effective(setting, cfg)
+            head = {
+                "model": cfg.model,
+                "suite": cfg.suite,
+                "run_id": cfg.run_id,
+                "clock": cfg.clock,
+                "inference_profile": eff.profile_label,
+                "latency_scale": eff.latency.scale,
+                "latency_profile": eff.latency.profile,
+                "fan_out_cap": eff.fan_out_cap,
+                "tool_timeout": eff.tool_timeout,
+                "hedge_after": eff.hedge_after,
+            }
+            df = frame(retime_run(run, setting))
+            rows.append(WhatIfRow(**head, pattern=None, **_aggregate(df)))
+            if by_pattern and not df.empty:
+                for pattern, g in df.groupby("pattern", sort=True):
+                    rows.append(WhatIfRow(**head, pattern=str(pattern), **_aggregate(g)))
+    return rows
+
+
+# -- settings from the command line ------------------------------------------------------------
+
+DIMENSIONS = (
+    "inference-profile",
+    "latency-scale",
+    "latency-profile",
+    "fan-out-cap",
+    "tool-timeout",
+    "hedge-after",
+)
+_NONE = ("none", "off", "unbounded")
+
+
+def _parse_value(dim: str, text: str) -> Any:
+    v = text.strip()
+    low = v.lower()
+    if low == AS_RUN:
+        return KEEP
+    try:
+        if dim == "inference-profile":
+            if low not in INFERENCE_PROFILES:
+                raise ValueError(f"known: {', '.join(INFERENCE_PROFILES)}, {AS_RUN}")
+            return INFERENCE_PROFILES[low]
+        if dim == "latency-profile":
+            if low not in LATENCY_PROFILES:
+                raise ValueError(f"known: {', '.join(LATENCY_PROFILES)}, {AS_RUN}")
+            return low
+        if dim == "latency-scale":
+            f = float(v)
+            if not (f > 0 and math.isfinite(f)):
+                raise ValueError("must be a finite number > 0")
+            return f
+        if low in _NONE:
+            if dim == "latency-scale":
+                raise ValueError("cannot be none")
+            return None
+        if dim == "fan-out-cap":
+            n = int(v)
+            if n < 1:
+                raise ValueError("must be an integer >= 1 (or none)")
+            return n
+        f = float(v)
+        if dim == "tool-timeout" and not (f > 0 and math.isfinite(f)):
+            raise ValueError("must be a finite number of seconds > 0 (or none)")
+        if dim == "hedge-after" and not (f >= 0 and math.isfinite(f)):
+            raise ValueError("must be a finite number of seconds >= 0 (or none)")
+        return f
+    except ValueError as exc:
+        raise WhatIfError(f"{dim}: {text!r} is not a valid value ({exc})") from None
+
+
+def parse_values(dim: str, text: str) -> list[Any]:
+    """`fast,typical,slow` -> values of one dimension (`as-run` keeps the run's own)."""
+    if dim not in DIMENSIONS:
+        raise WhatIfError(f"unknown what-if setting {dim!r}; known: {', '.join(DIMENSIONS)}")
+    parts = [p for p in text.split(",") if p.strip()]
+    if not parts:
+        raise WhatIfError(f"{dim}: no value given")
+    return [_parse_value(dim, p) for p in parts]
+
+
+def parse_sweep(specs: Sequence[str]) -> dict[str, list[Any]]:
+    """`["inference-profile=fast,slow", "fan-out-cap=2,none"]` -> {dimension: values}."""
+    out: dict[str, list[Any]] = {}
+    for spec in specs:
+        dim, sep, values = spec.partition("=")
+        dim = dim.strip().lstrip("-").replace("_", "-")
+        if not sep:
+            raise WhatIfError(
+                f"--sweep {spec!r}: expected SETTING=V1,V2,... (settings: {', '.join(DIMENSIONS)})"
+            )
+        if dim in out:
+            raise WhatIfError(f"--sweep names {dim!r} twice")
+        out[dim] = parse_values(dim, values)
+    return out
+
+
+def custom_profile(ttft: float, prefill_tps: float, decode_tps: float) -> InferenceProfile:
+    if not (ttft >= 0 and prefill_tps > 0 and decode_tps > 0):
+        raise WhatIfError("--ttft must be >= 0 and --prefill-tps, --decode-tps > 0")
+    label = f"custom(ttft={ttft:g},prefill={prefill_tps:g},decode={decode_tps:g})"
+    return InferenceProfile(name=label, ttft_s=ttft, prefill_tps=prefill_tps, decode_tps=decode_tps)
+
+
+def grid(dims: dict[str, list[Any]]) -> list[Setting]:
+    """Every combination of the given dimensions (others as run), in DIMENSIONS order."""
+    names = [d for d in DIMENSIONS if d in dims]
+    settings = []
+    for combo in itertools.product(*(dims[d] for d in names)):
+        kw = {d.replace("-", "_"): v for d, v in zip(names, combo, strict=True)}
+        settings.append(Setting(**kw))
+    return settings or [Setting()]
