@@ -148,7 +148,10 @@ class PolicyModel(Model):
         elif self.policy == "greedy":
             calls = [(gt.nodes[v].tool, self._args(task, gt, v, obs, v not in ready)) for v in pending]
         if self.policy == "redundant" and calls:
-            reads = [c for c in calls if not task.tool_by_name[c[0]].write]
+            # Duplicate a read whose tool no later node uses, so the copy is a pure duplicate
+            # (a call to a tool with a not-yet-ready node would be classed premature first).
+            later = {gt.nodes[v].tool for v in pending if v not in ready}
+            reads = [c for c in calls if not task.tool_by_name[c[0]].write and c[0] not in later]
             if reads:
                 calls.append(reads[0])
             if obs.turn == 1:
