@@ -6,12 +6,16 @@ given as any accepted alternative, or left out if it is omissible or the tool's 
 the expected value. An argument the node does not set must be in the tool's schema and equal
 its default or be declared acceptable.
 `exact`: like default but strings must match exactly (no trimming or case-folding).
-`bfcl`: BFCL's AST checker rules (see `bfcl_normalize`): strings compared after removing spaces
-and the punctuation `,./-_*^` and lower-casing, ints accepted where floats are expected.
+`bfcl`: BFCL's AST checker rules (see `bfcl_normalize` and docs/importing.md): strings compared
+after removing spaces and the punctuation `,./-_*^`, lower-casing and `'` -> `"`; numbers keep their
+type (an int is accepted for a float, not the reverse) except inside dicts, where BFCL compares them
+numerically; an argument the node does not list is unexpected, and a missing one must be omissible
+(BFCL's `""`), whatever the tool's default.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -32,17 +36,21 @@ def exact_normalize(value: Any) -> Any:
     return value
 
 
-def bfcl_normalize(value: Any) -> Any:
+def bfcl_normalize(value: Any, _in_dict: bool = False) -> Any:
+    """BFCL's `standardize_string` on every string; ints and floats stay apart (its type check)
+    except under a dict, whose values its `dict_checker` compares with Python `==`."""
     if isinstance(value, str):
-        return _BFCL_STRIP.sub("", value).lower()
+        return _BFCL_STRIP.sub("", value).lower().replace("'", '"')
     if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, float) and _in_dict and math.isfinite(value) and value.is_integer():
+        return int(value)
     if isinstance(value, int | float):
-        return float(value)
+        return value
     if isinstance(value, dict):
-        return {str(k): bfcl_normalize(v) for k, v in value.items()}
+        return {str(k): bfcl_normalize(v, True) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [bfcl_normalize(v) for v in value]
+        return [bfcl_normalize(v, _in_dict) for v in value]
     return value
 
 
@@ -96,10 +104,13 @@ class NodeMatcher:
                 if k in self.omissible:
                     continue
                 d = self.defaults.get(k)
-                if d is not None and d in allowed:
+                if d is not None and d in allowed and self.mode != "bfcl":  # BFCL: only "" may be left out
                     continue
                 return False
             if self._key(v) not in allowed:
+                # BFCL promotes an int to float where a float is expected (top level only).
+                if self.mode == "bfcl" and type(v) is int and self._key(float(v)) in allowed:
+                    continue
                 return False
         for k, v in call_args.items():
             if k in self.allowed:
@@ -110,9 +121,7 @@ class NodeMatcher:
             if kv in self.extra_ok.get(k, ()):
                 continue
             if self.mode == "bfcl":
-                # BFCL: an unexpected parameter is a mismatch unless declared optional ("" alternative).
-                if k in self.omissible:
-                    continue
+                # BFCL: a parameter the answer does not list is unexpected, even when equal to the default.
                 return False
             if self.defaults.get(k) == kv:
                 continue

@@ -1,0 +1,323 @@
+"""BFCL (Berkeley Function Calling Leaderboard) -> a Fanout suite scored in `bfcl` matching mode.
+
+One task per entry; every function of the entry becomes a table tool; every expected call of
+`possible_answer` becomes an independent node (BFCL wants them all in one response). Per-argument
+alternatives become `accept`, `""` becomes `omissible` (and, for string and array parameters, the
+literal `""` / `[]` that BFCL's checker also lets through). Values are written in the types BFCL's
+checker compares in: a `float` parameter's numbers as floats, so the matcher's int-to-float
+promotion applies exactly where BFCL's does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from evals.schema import SuiteSpec
+from mock_tools.canonical import canonical_json, normalized_key
+
+from .archive import SourceFiles
+from .common import ImportError_, ImportReport, SuiteBuilder, digest, literal
+from .schemas import bfcl_param_types, bfcl_schema
+
+PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
+BASELINES = ("simple", "multiple")
+EXTRA = ("live_simple", "live_multiple")
+CATEGORIES = PARALLEL + BASELINES + EXTRA
+DEFAULT_CATEGORIES = PARALLEL + BASELINES
+# BFCL v4 splits `simple` by language; only the Python one has JSON-typed answers.
+FILE_ALIASES = {"simple": ("simple", "simple_python")}
+MAX_ALTERNATIVES = 256
+
+_FILE = re.compile(r"(?:^|/)BFCL_v(\d+)_([a-z_]+)\.json$")
+
+
+class BfclEntry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    question: list
+    function: list[dict]
+
+
+class BfclAnswer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    ground_truth: list[dict]
+
+
+class EntrySkip(Exception):
+    """This entry cannot become a task; the message is the reported reason."""
+
+
+def find_files(files: SourceFiles) -> dict[str, tuple[str, str]]:
+    """category file stem -> (question file, answer file); the newest BFCL version wins."""
+    questions: dict[str, tuple[int, str]] = {}
+    answers: dict[str, tuple[int, str]] = {}
+    for name in files.names:
+        if "unused_datasets" in name:
+            continue
+        m = _FILE.search(name)
+        if not m:
+            continue
+        version, stem = int(m.group(1)), m.group(2)
+        table = answers if "/possible_answer/" in "/" + name else questions
+        if stem not in table or table[stem][0] < version:
+            table[stem] = (version, name)
+    return {s: (q[1], answers[s][1]) for s, q in questions.items() if s in answers}
+
+
+def _jsonl(files: SourceFiles, name: str) -> list[dict]:
+    out = []
+    for i, line in enumerate(files.read_text(name).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            raise ImportError_(f"{name} line {i}: not JSON ({exc})") from exc
+    return out
+
+
+def import_bfcl(
+    source: Path,
+    out: Path,
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES,
+    force: bool = False,
+    duplicates: str = "tag",
+) -> ImportReport:
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ImportError_(f"unknown BFCL categories {unknown}; known: {', '.join(CATEGORIES)}")
+    report = ImportReport(str(source))
+    builder = SuiteBuilder(report, duplicates)
+    with SourceFiles(source) as files:
+        found = find_files(files)
+        if not found:
+            raise ImportError_(
+                f"{source}: no BFCL_v*_<category>.json with a possible_answer/ twin; "
+                "expected a bfcl-eval wheel/sdist (pip download --no-deps bfcl-eval) or its data folder"
+            )
+        for cat in categories:
+            stem = next((s for s in FILE_ALIASES.get(cat, (cat,)) if s in found), None)
+            if stem is None:
+                raise ImportError_(
+                    f"{source}: no data for category {cat!r} (found: {', '.join(sorted(found))})"
+                )
+            qfile, afile = found[stem]
+            answers = {a.get("id"): a for a in _jsonl(files, afile)}
+            for raw in _jsonl(files, qfile):
+                _import_entry(builder, report, cat, raw, answers)
+    suite = SuiteSpec(
+        name=out.name,
+        description=f"BFCL categories {', '.join(categories)}, imported from {source.name}",
+        matching="bfcl",
+        license="Apache-2.0 (BFCL data, Gorilla project)",
+    )
+    builder.write(out, suite, force=force)
+    return report
+
+
+def _import_entry(builder: SuiteBuilder, report: ImportReport, cat: str, raw: dict, answers: dict) -> None:
+    eid = str(raw.get("id", "?"))
+    try:
+        entry = BfclEntry.model_validate(raw)
+        ans_raw = answers.get(entry.id)
+        if ans_raw is None:
+            raise EntrySkip("no possible_answer entry")
+        answer = BfclAnswer.model_validate(ans_raw)
+        task = _task(builder, cat, entry, answer)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        report.skip(cat, eid, f"malformed record: {'.'.join(map(str, e['loc']))}: {e['msg']}")
+        return
+    except EntrySkip as exc:
+        report.skip(cat, eid, str(exc))
+        return
+    prompt = builder.prompt_for(cat, eid, task["prompt"])
+    if prompt is None:
+        return
+    task["prompt"] = prompt
+    builder.add_task(cat, cat, task)
+
+
+def _prompt(question: list) -> str:
+    if len(question) != 1 or not isinstance(question[0], list):
+        raise EntrySkip(f"multi-turn question ({len(question)} turns); Fanout tasks have one user prompt")
+    parts = []
+    for m in question[0]:
+        if not isinstance(m, dict) or not isinstance(m.get("content"), str):
+            raise EntrySkip("question message without text content")
+        parts.append(m["content"])
+    if not parts or not "".join(parts).strip():
+        raise EntrySkip("empty question")
+    return "\n\n".join(parts)
+
+
+def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer) -> dict:
+    prompt = _prompt(entry.question)
+    names: dict[str, str] = {}
+    specs: dict[str, dict] = {}
+    for f in entry.function:
+        fname = f.get("name")
+        if not isinstance(fname, str) or not isinstance(f.get("parameters"), dict):
+            raise EntrySkip("function without a name or parameters")
+        schema = bfcl_schema(f["parameters"])
+        names[fname] = builder.tool(
+            fname, str(f.get("description", "")), schema, default={"status": "success"}
+        )
+        specs[fname] = f["parameters"]
+    calls = []
+    for i, expected in enumerate(answer.ground_truth, start=1):
+        if not isinstance(expected, dict) or len(expected) != 1:
+            raise EntrySkip(f"possible_answer call #{i} is not a single {{function: args}} mapping")
+        fname, params = next(iter(expected.items()))
+        if fname not in names:
+            raise EntrySkip(f"possible_answer calls {fname!r}, which the entry does not define")
+        node, args = _node(f"c{i}", names[fname], specs[fname], params)
+        calls.append(node)
+        builder.row(node["tool"], args, {"status": "success", "result_id": f"r_{digest(node['tool'], args)}"})
+    seen: dict[str, str] = {}
+    for n in calls:
+        key = n["tool"] + "\x00" + normalized_key(n["args"])
+        if key in seen:
+            raise EntrySkip(
+                f"expected calls {seen[key]} and {n['id']} are the same call after normalisation "
+                f"({n['tool']}({canonical_json(n['args'])})); a Fanout graph cannot hold two identical nodes"
+            )
+        seen[key] = n["id"]
+    return {
+        "id": entry.id,
+        "pattern": cat,
+        "prompt": prompt,
+        "tools": list(dict.fromkeys(names.values())),
+        "calls": calls,
+        "tags": ["bfcl", cat],
+        "source": {"dataset": "bfcl", "category": cat, "id": entry.id},
+    }
+
+
+def _node(nid: str, tool: str, parameters: dict, expected: Any) -> tuple[dict, dict]:
+    """The node mapping (values escaped for the fixture loader) and its plain expected arguments."""
+    if not isinstance(expected, dict):
+        raise EntrySkip(f"arguments of call {nid} are not a mapping")
+    types = bfcl_param_types(parameters)
+    required = parameters.get("required", []) if isinstance(parameters.get("required"), list) else []
+    args: dict[str, Any] = {}
+    accept: dict[str, list] = {}
+    omissible: list[str] = []
+    dropped: list[str] = []
+    for param, alts in expected.items():
+        if not isinstance(alts, list):
+            raise EntrySkip(f"possible_answer argument {param!r} is not a list of alternatives")
+        if param not in types:
+            if "" in alts:
+                # BFCL rejects an argument outside the schema, so the only passing choice is to omit it.
+                dropped.append(param)
+                continue
+            raise EntrySkip(f"possible_answer argument {param!r} is not in the schema of {tool}")
+        values = _alternatives(types[param], [a for a in alts if a != ""], param)
+        optional = "" in alts
+        literals = _empty_literals(types[param]) if optional else []
+        if values:
+            args[param] = values[0]
+            rest = values[1:] + [x for x in literals if x not in values]
+            if rest:
+                accept[param] = rest
+            if optional:
+                omissible.append(param)
+        elif literals:
+            accept[param] = literals  # may be left out, or given as the empty literal
+    missing = [p for p in required if p not in args]
+    if missing:
+        raise EntrySkip(f"required parameter(s) {missing} of {tool} have no expected value")
+    node: dict[str, Any] = {"id": nid, "tool": tool, "args": literal(args)}
+    if dropped:
+        node["note"] = (
+            f"answer lists {dropped} outside the schema as optional; BFCL lets them only be omitted"
+        )
+    if accept:
+        node["accept"] = literal(accept)
+    if omissible:
+        node["omissible"] = omissible
+    return node, args
+
+
+def _empty_literals(spec: dict) -> list:
+    """What BFCL's checker accepts for a `""` alternative when the model does give the parameter."""
+    t = spec.get("type")
+    if t in ("string", "any", None):
+        return [""]
+    if t in ("array", "tuple"):
+        return [[]]  # list_checker turns "" into an empty list
+    return []
+
+
+def _alternatives(spec: dict, alts: list, param: str) -> list:
+    t = spec.get("type")
+    out: list = []
+    for a in alts:
+        if t == "float":
+            out.append(_floats(a))
+        elif t == "dict" and isinstance(a, dict):
+            out.extend(_expand_dict(a, param))
+        elif t in ("array", "tuple") and isinstance(a, list):
+            item_t = (spec.get("items") or {}).get("type")
+            if item_t == "dict" and all(isinstance(x, dict) for x in a):
+                out.extend(_expand_list_of_dicts(a, param))
+            else:
+                out.append(a)
+                if item_t == "float":
+                    out.append([_floats(x) for x in a])  # BFCL accepts floats for a float list given as ints
+        else:
+            out.append(a)
+        if len(out) > MAX_ALTERNATIVES:
+            raise EntrySkip(f"argument {param!r} expands to more than {MAX_ALTERNATIVES} alternatives")
+    uniq: list = []
+    keys: set[str] = set()
+    for v in out:
+        k = json.dumps(v, sort_keys=True)
+        if k not in keys:
+            keys.add(k)
+            uniq.append(v)
+    return uniq
+
+
+def _floats(v: Any) -> Any:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        return float(v)
+    return v
+
+
+def _expand_dict(alt: dict, param: str) -> list[dict]:
+    """BFCL writes a dict answer as {key: [alternatives]}; `""` = the key may be absent."""
+    keys = list(alt)
+    choices = []
+    for k in keys:
+        vs = alt[k] if isinstance(alt[k], list) else [alt[k]]
+        choices.append(vs)
+    n = 1
+    for c in choices:
+        n *= max(1, len(c))
+    if n > MAX_ALTERNATIVES:
+        raise EntrySkip(f"dict argument {param!r} expands to {n} alternatives (> {MAX_ALTERNATIVES})")
+    out = []
+    for combo in itertools.product(*choices):
+        out.append({k: v for k, v in zip(keys, combo, strict=True) if v != ""})
+    return out
+
+
+def _expand_list_of_dicts(alt: list[dict], param: str) -> list[list[dict]]:
+    per_item = [_expand_dict(d, param) for d in alt]
+    n = 1
+    for c in per_item:
+        n *= len(c)
+    if n > MAX_ALTERNATIVES:
+        raise EntrySkip(f"list argument {param!r} expands to {n} alternatives (> {MAX_ALTERNATIVES})")
+    return [list(combo) for combo in itertools.product(*per_item)]
