@@ -21,7 +21,7 @@ from evals.models.policies import PolicyModel
 from evals.prompts import PromptTemplates
 from evals.runtime import RuntimeConfig, run_episode, world_for
 from evals.trace import Trace
-from mock_tools import EpisodeState, ToolContext
+from mock_tools import EpisodeState, ToolContext, error_result
 
 TASK = "orders_multi_wave_01"
 KEY = {"Authorization": "Bearer test"}
@@ -54,9 +54,14 @@ class ToolRunner:
         self.batches.append(calls)
         out, writes = [], []
         for name, args in calls:
-            ctx = ToolContext(self.world, self.state)
-            out.append(json.dumps(self.task.tool_by_name[name].invoke(args, ctx), separators=(",", ":")))
-            writes.append(ctx.writes)
+            tool = self.task.tool_by_name.get(name)
+            if tool is None:
+                result = error_result("unknown_tool", f"no tool named {name!r} is available")
+            else:
+                ctx = ToolContext(self.world, self.state)
+                result = tool.invoke(args, ctx)
+                writes.append(ctx.writes)
+            out.append(json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str))
         for w in writes:
             self.state.apply(w)
         return out
@@ -102,13 +107,13 @@ def reference(task) -> Trace:
 # -- raw-HTTP episodes per format -------------------------------------------------------------
 def chat_episode(
     base: str, task: Task, model: str = "oracle", extra: dict | None = None
-) -> tuple[ToolRunner, list[dict], str]:
+) -> tuple[ToolRunner, list[dict], str | None]:
     system, user = prompts(task)
     msgs: list[dict] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
     tools = [{"type": "function", "function": t} for t in task.tool_specs]
     runner, usages = ToolRunner(task), []
     with httpx.Client(base_url=base, headers=KEY, timeout=10) as c:
-        for _ in range(12):
+        for _ in range(RuntimeConfig().max_turns):
             r = c.post(
                 "/v1/chat/completions",
                 json={"model": model, "messages": msgs, "tools": tools, **(extra or {})},
@@ -127,7 +132,7 @@ def chat_episode(
             ]
             for tc, res in zip(msg["tool_calls"], runner.run(calls), strict=True):
                 msgs.append({"role": "tool", "tool_call_id": tc["id"], "content": res})
-    raise AssertionError("the episode did not end")
+    return runner, usages, None  # out of turns, as the runtime stops
 
 
 def test_chat_episode_matches_inprocess_run(server, task, reference):
@@ -459,3 +464,20 @@ def test_serve_refuses_remote_hosts_and_bad_faults(capsys):
 def test_emulator_rejects_unknown_default_policy(suite):
     with pytest.raises(ValueError, match="unknown policy"):
         EmulatorServer([suite], policy="clever")
+
+
+@pytest.mark.parametrize("policy", ["oracle", "sequential", "greedy", "redundant", "lazy"])
+def test_every_core_task_over_chat_matches_inprocess(server, suite, policy):
+    """The core suite (all of it for oracle, every 8th task for the others, to stay fast), each
+    reference policy: same batches, answer and usage as in-process."""
+    mismatched = []
+    for task in suite.tasks if policy == "oracle" else suite.tasks[::8]:
+        ref = inprocess(task, policy)
+        runner, usages, answer = chat_episode(server.base_url, task, model=f"policy/{policy}")
+        got = [
+            (u["prompt_tokens"], u["prompt_tokens_details"]["cached_tokens"], u["completion_tokens"])
+            for u in usages
+        ]
+        if (runner.batches, answer, got) != (inprocess_batches(ref), ref.final_text, usage_rows(ref)):
+            mismatched.append(task.id)
+    assert mismatched == []
