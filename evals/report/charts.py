@@ -183,19 +183,31 @@ def pattern_heatmap(
         return to_svg(fig, prefix)
 
 
+def saved_by_fan_out(row: dict) -> float | None:
+    """Seconds per episode that fan-out saves in a what-if row: serial minus actual wall-clock, from
+    the first pair of keys the row has (means, plain, medians), else from the speedup and p50."""
+    for wall_key, serial_key in (
+        ("wall_s_mean", "serial_wall_s_mean"),
+        ("wall_s", "serial_wall_s"),
+        ("wall_s_p50", "serial_wall_s_p50"),
+    ):
+        if row.get(wall_key) is not None and row.get(serial_key) is not None:
+            return float(row[serial_key]) - float(row[wall_key])
+    if row.get("wall_s_p50") is not None and row.get("parallel_speedup") is not None:
+        return float(row["wall_s_p50"]) * (float(row["parallel_speedup"]) - 1.0)
+    return None
+
+
 def whatif_savings(rows: list[dict], prefix: str) -> str | None:
-    """Wall-clock saved by fan-out (serial minus actual, p50 when given) against inference speed,
-    one line per model, from `fanout whatif --out` rows."""
+    """Wall-clock saved by fan-out against inference speed, one line per model, from the uncapped rows
+    of a `fanout whatif --out` file."""
     series: dict[str, list[tuple[str, float]]] = {}
     for r in rows:
         model, prof = r.get("model"), r.get("inference_profile")
-        wall = r.get("wall_s_p50", r.get("wall_s"))
-        serial = r.get("serial_wall_s_p50", r.get("serial_wall_s"))
-        if model is None or prof is None or wall is None or serial is None:
+        saved = saved_by_fan_out(r)
+        if model is None or prof is None or saved is None or r.get("fan_out_cap") not in (None, "none"):
             continue
-        if r.get("fan_out_cap") not in (None, "none"):
-            continue
-        series.setdefault(str(model), []).append((str(prof), float(serial) - float(wall)))
+        series.setdefault(str(model), []).append((str(prof), saved))
     if not series:
         return None
     order = {"fast": 0, "typical": 1, "slow": 2}

@@ -1,0 +1,365 @@
+"""`fanout report`: rows, intervals, order, formats, errors and determinism on real run folders."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from report_runs import run_policies, write_suite
+
+from evals.cli import main as fanout
+from evals.report import charts, formatting
+from evals.report.build import build_report
+from evals.report.load import ReportInputError, load_runs
+from evals.report.markdown import cell
+from evals.report.tables import LEADERBOARD_COLUMNS, intervals, sort_default
+from evals.report.timeline import CLASSES, Strings, encode_episode
+from evals.stats import bootstrap_ci, bootstrap_ratio_ci
+
+MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/lazy"]
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("report")
+    suite = write_suite(root)
+    prices = root / "prices.json"
+    prices.write_text(json.dumps({"policy/oracle": {"input": 2.0, "cached_input": 0.5, "output": 8.0}}))
+    run_policies(suite, root / "runs", MODELS, "--prices", str(prices))
+    return root / "runs"
+
+
+@pytest.fixture(scope="module")
+def report(runs_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    return build_report([runs_dir], out)
+
+
+def test_rows_match_summaries_and_columns_are_stable(runs_dir, report):
+    assert list(json.loads(report.json.read_text())["columns"]) == LEADERBOARD_COLUMNS
+    summaries = {
+        json.loads((d / "summary.json").read_text())["model"]: json.loads((d / "summary.json").read_text())
+        for d in runs_dir.iterdir()
+    }
+    assert {r["model"] for r in report.rows} == set(MODELS)
+    for r in report.rows:
+        s = summaries[r["model"]]
+        for k in (
+            "success_rate",
+            "fan_out_recall",
+            "incorrect_fan_out_rate",
+            "wall_s_p50",
+            "parallel_speedup",
+        ):
+            assert r[k] == s[k], (r["model"], k)
+        assert r["episodes"] == 6 and r["tasks"] == 6
+
+
+def test_default_order_is_success_desc_then_wall_asc(report):
+    # lazy never finishes a task; the three others all succeed and are ordered by median wall-clock.
+    models = [r["model"] for r in report.rows]
+    assert models[-1] == "policy/lazy"
+    done = report.rows[:-1]
+    assert all(r["success_rate"] == 1.0 for r in done)
+    assert [r["wall_s_p50"] for r in done] == sorted(r["wall_s_p50"] for r in done)
+    assert models[0] == "policy/oracle"
+
+
+def test_sort_default_puts_missing_values_last_and_breaks_ties_by_name():
+    base = {"suite": "s", "run_id": "r"}
+    rows = [
+        {**base, "model": "b", "success_rate": 0.5, "wall_s_p50": 2.0},
+        {**base, "model": "a", "success_rate": 0.5, "wall_s_p50": 2.0},
+        {**base, "model": "c", "success_rate": None, "wall_s_p50": 1.0},
+        {**base, "model": "d", "success_rate": 0.5, "wall_s_p50": 1.0},
+        {**base, "model": "e", "success_rate": 0.9, "wall_s_p50": None},
+    ]
+    assert [r["model"] for r in sort_default(rows)] == ["e", "d", "a", "b", "c"]
+
+
+def test_intervals_resample_tasks_with_epochs_together():
+    df = pd.DataFrame(
+        {
+            "task_id": ["t1", "t1", "t2", "t2", "t3", "t3"],
+            "epoch": [0, 1, 0, 1, 0, 1],
+            "success": [True, False, True, True, False, False],
+            "on_time": [1, 2, 3, 3, 0, 1],
+            "parallelizable": [3, 3, 3, 3, 2, 2],
+            "premature_nodes": [0, 1, 0, 0, 2, 2],
+            "nodes_with_deps": [2, 2, 1, 1, 2, 2],
+            "redundant_calls": [0, 2, 1, 1, 0, 0],
+            "n_calls": [5, 7, 4, 4, 3, 3],
+        }
+    )
+    ci = intervals(df)
+    assert ci["success_rate"] == bootstrap_ci([0.5, 1.0, 0.0])
+    assert ci["fan_out_recall"] == bootstrap_ratio_ci([3, 6, 1], [6, 6, 4])
+    assert ci["incorrect_fan_out_rate"] == bootstrap_ratio_ci([1, 0, 4], [4, 2, 4])
+    assert ci["redundant_calls_per_task"] == bootstrap_ci([1.0, 1.0, 0.0])
+    lo, hi = ci["success_rate"]
+    assert 0.0 <= lo < 0.5 < hi <= 1.0
+
+
+def test_undefined_ratio_has_no_interval():
+    df = pd.DataFrame(
+        {
+            "task_id": ["t1"],
+            "success": [True],
+            "on_time": [0],
+            "parallelizable": [0],
+            "premature_nodes": [0],
+            "nodes_with_deps": [0],
+            "redundant_calls": [0],
+            "n_calls": [1],
+        }
+    )
+    ci = intervals(df)
+    assert ci["fan_out_recall"] == (None, None)
+    assert ci["success_rate"] == (1.0, 1.0)
+
+
+def test_cost_unknown_is_never_zero(report):
+    rows = {r["model"]: r for r in report.rows}
+    assert rows["policy/oracle"]["cost_per_task_usd"] > 0
+    assert rows["policy/greedy"]["cost_per_task_usd"] is None
+    table = list(csv.DictReader(io.StringIO(report.csv.read_text())))
+    by_model = {r["model"]: r for r in table}
+    assert by_model["policy/greedy"]["cost_per_task_usd"] == ""
+    assert float(by_model["policy/oracle"]["cost_per_task_usd"]) == rows["policy/oracle"]["cost_per_task_usd"]
+    md = report.markdown.read_text()
+    greedy_line = next(line for line in md.splitlines() if "| policy/greedy |" in line)
+    assert greedy_line.rstrip().endswith("| unknown |")
+    html = report.html.read_text()
+    assert "Not shown, cost unknown: policy/greedy" in html  # some prices known: chart plus a note
+    assert formatting.cost(None) == "unknown" and formatting.cost(0.0) == "$0"
+
+
+def test_cost_chart_replaced_by_a_note_when_no_price_is_known(runs_dir, tmp_path):
+    greedy = next(d for d in runs_dir.iterdir() if d.name.endswith("policy-greedy"))
+    files = build_report([greedy], tmp_path)
+    html = files.html.read_text()
+    assert "Cost is unknown for every model in this report" in html
+    assert 'aria-label="success-cost"' not in html
+    assert 'aria-label="success-wall"' in html
+
+
+def test_html_is_self_contained(report):
+    html = report.html.read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html)
+    assert "@import" not in html and "url(http" not in html
+    assert "<image" not in html  # charts are vector, no embedded bitmaps
+    # charts carry per-chart id prefixes so several SVGs can share the page
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+
+
+def test_markdown_is_a_gfm_table(report):
+    lines = report.markdown.read_text().splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("| # | Model |"))
+    cols = lines[head].count("|")
+    assert re.fullmatch(r"\|(-{3}:?\||---:\|)+", lines[head + 1].replace("---:|", "---|"))
+    body = lines[head + 2 : head + 2 + len(MODELS)]
+    assert [line.count("|") for line in body] == [cols] * len(MODELS)
+    assert "| wide |" in report.markdown.read_text()
+
+
+def test_markdown_cells_are_inert():
+    assert cell("a|b") == "a\\|b"
+    assert cell("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"
+    assert cell("two\nlines") == "two lines"
+    assert cell(None) == ""
+
+
+def test_same_runs_give_identical_files(runs_dir, report, tmp_path):
+    again = build_report([runs_dir], tmp_path)
+    for a, b in ((report.html, again.html), (report.markdown, again.markdown), (report.csv, again.csv)):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert report.json.read_bytes() == again.json.read_bytes()
+
+
+def test_rows_are_model_by_suite(tmp_path, runs_dir):
+    other = write_suite(tmp_path, name="rtest2")
+    extra = run_policies(other, tmp_path / "runs2", ["policy/oracle"])
+    files = build_report([runs_dir, *extra], tmp_path / "out")
+    keys = sorted((r["model"], r["suite"]) for r in files.rows)
+    assert keys == sorted([(m, "rtest") for m in MODELS] + [("policy/oracle", "rtest2")])
+    md = files.markdown.read_text()
+    assert "| # | Model | Suite |" in md
+    assert "policy/oracle (rtest2)" in files.html.read_text()  # chart and picker labels name the suite
+
+
+def test_fan_out_width_counts_come_from_traces(runs_dir, report):
+    doc = json.loads(report.json.read_text())
+    for row in doc["rows"]:
+        d = next(
+            d for d in runs_dir.iterdir() if json.loads((d / "run.json").read_text())["model"] == row["model"]
+        )
+        counts: dict[str, int] = {}
+        for line in (d / "episodes.jsonl").read_text().splitlines():
+            for t in json.loads(line)["trace"]["turns"]:
+                if t["n_calls"]:
+                    counts[str(t["n_calls"])] = counts.get(str(t["n_calls"]), 0) + 1
+        assert row["fan_out_widths"] == counts
+    widths = {r["model"]: r["fan_out_widths"] for r in doc["rows"]}
+    assert widths["policy/sequential"] == {"1": 24}  # 3 wide tasks x 6 calls + 3 chains x 2
+    assert widths["policy/oracle"] == {"1": 6, "3": 6}
+
+
+def test_timeline_encoding():
+    strings = Strings()
+    trace = {
+        "task_id": "t",
+        "stop": "answer",
+        "wall_s": 2.12345,
+        "final_text": "x" * 500,
+        "turns": [{"start_s": 0, "end_s": 1.0, "text": None}, {"start_s": 1.5, "end_s": 2.12345}],
+        "calls": [
+            {
+                "turn": 1,
+                "start_s": 1.0,
+                "end_s": 1.5,
+                "cls": "premature",
+                "straggler": True,
+                "name": "a",
+                "raw_arguments": "{}",
+            },
+            {
+                "turn": 1,
+                "start_s": 1.0,
+                "end_s": 1.2,
+                "cls": "correct",
+                "name": "a",
+                "raw_arguments": "{}",
+                "error": "e",
+            },
+        ],
+    }
+    ep = encode_episode(trace, {"task_id": "t", "epoch": 0, "success": True}, strings)
+    assert ep[:5] == [3, 0, 1, 4, 2.123]
+    assert ep[5] == [[0.0, 1.0, -1], [1.5, 2.123, -1]]
+    assert ep[6] == [[1, 1.0, 1.5, CLASSES.index("premature"), 1, 0, 1, -1], [1, 1.0, 1.2, 0, 0, 0, 1, 2]]
+    assert strings.items[:5] == ["a", "{}", "e", "t", "answer"]
+    assert len(strings.items[ep[7]]) == 300  # long model text is cut
+
+
+def test_pareto_front():
+    # (x = cost, y = success): (1, .5) and (2, .9) are on the front; (3, .8) is beaten by (2, .9).
+    assert charts.pareto_front([(3, 0.8), (1, 0.5), (2, 0.9), (1, 0.4)]) == [1, 2]
+
+
+def test_chart_labels_are_literal_text():
+    assert charts.plain("cost $5 a\\b") == "cost \\$5 a\\\\b"
+    svg = charts.success_vs(
+        [{"wall_s_p50": 1.0, "success_rate": 0.5, "success_rate_lo": 0.4, "success_rate_hi": 0.6}],
+        ["m<$x$>"],
+        ["#000000"],
+        "wall_s_p50",
+        "wall",
+        "c1",
+    )
+    assert svg.startswith("<svg") and "m&lt;$x$&gt;" in svg and "<?xml" not in svg
+
+
+def test_whatif_chart(runs_dir, tmp_path):
+    rows = [
+        {
+            "model": m,
+            "inference_profile": p,
+            "fan_out_cap": None,
+            "wall_s_mean": w,
+            "serial_wall_s_mean": w + gain,
+        }
+        for m, base in (("policy/oracle", 3.0), ("policy/sequential", 5.0))
+        for p, w, gain in (("fast", base, 0.5), ("typical", base * 2, 0.4), ("slow", base * 3, 0.3))
+    ]
+    path = tmp_path / "whatif.json"
+    path.write_text(json.dumps({"rows": rows}))
+    files = build_report([runs_dir], tmp_path / "out", whatif=path)
+    assert 'aria-label="whatif"' in files.html.read_text()
+    assert charts.whatif_savings([{"model": "m"}], "w") is None
+
+
+def test_cli_writes_the_four_files(runs_dir, tmp_path, capsys):
+    assert fanout(["report", str(runs_dir), "--out", str(tmp_path / "r"), "--title", "My <board>"]) == 0
+    out = capsys.readouterr().out
+    assert f"report: {len(MODELS)} runs, {6 * len(MODELS)} episodes" in out
+    names = sorted(p.name for p in (tmp_path / "r").iterdir())
+    assert names == ["leaderboard.csv", "leaderboard.html", "leaderboard.json", "leaderboard.md"]
+    assert "<title>My &lt;board&gt;</title>" in (tmp_path / "r" / "leaderboard.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda d: d / "missing", "no such folder"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "holds no run folders"),
+        (lambda d: _write(d / "bad", run_json="{not json"), "run.json"),
+        (lambda d: _write(d / "bad2", run_json=json.dumps({"model": "m"})), "run_id: Field required"),
+        (lambda d: _write(d / "bad3", episodes='{"task_id": "x"}\n'), "line 1 has no 'scores' and 'trace'"),
+    ],
+)
+def test_cli_names_the_bad_input(tmp_path, runs_dir, capsys, setup, message):
+    target = setup(tmp_path)
+    code = fanout(["report", str(target), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("fanout report: ") and message in err and str(target) in err
+    assert "Traceback" not in err
+
+
+def test_cli_rejects_a_bad_whatif_file(runs_dir, tmp_path, capsys):
+    bad = tmp_path / "w.json"
+    bad.write_text('{"rows": 3}')
+    assert fanout(["report", str(runs_dir), "--out", str(tmp_path / "o"), "--whatif", str(bad)]) == 2
+    assert "expected a list of what-if rows" in capsys.readouterr().err
+
+
+def test_load_runs_labels_twins(runs_dir, tmp_path):
+    oracle = next(d for d in runs_dir.iterdir() if d.name.endswith("policy-oracle"))
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    cfg = json.loads((oracle / "run.json").read_text())
+    cfg["run_id"] = "twin-run"
+    (twin / "run.json").write_text(json.dumps(cfg))
+    (twin / "episodes.jsonl").write_text((oracle / "episodes.jsonl").read_text())
+    runs = load_runs([oracle, twin, oracle])  # the same folder twice counts once
+    assert sorted(r.label for r in runs) == sorted(
+        ["policy/oracle [twin-run]", f"policy/oracle [{oracle.name}]"]
+    )
+    with pytest.raises(ReportInputError):
+        load_runs([tmp_path / "nope"])
+
+
+def _write(d: Path, run_json: str | None = None, episodes: str | None = None) -> Path:
+    d.mkdir()
+    if run_json is None:
+        src = json.loads(
+            json.dumps(
+                {
+                    "run_id": "r",
+                    "model": "m",
+                    "suite": "s",
+                    "suite_path": "s",
+                    "suite_hash": "h",
+                    "task_ids": ["x"],
+                    "prompt_hash": "p",
+                    "created": "2026-01-01T00:00:00+00:00",
+                }
+            )
+        )
+        run_json = json.dumps(src)
+    (d / "run.json").write_text(run_json)
+    (d / "episodes.jsonl").write_text(episodes or "")
+    return d
+
+
+def test_saved_by_fan_out_prefers_means_then_plain_then_medians():
+    assert charts.saved_by_fan_out({"wall_s_mean": 2.0, "serial_wall_s_mean": 3.5, "wall_s": 9}) == 1.5
+    assert charts.saved_by_fan_out({"wall_s": 2.0, "serial_wall_s": 2.25}) == 0.25
+    assert charts.saved_by_fan_out({"wall_s_p50": 4.0, "parallel_speedup": 1.5}) == 2.0
+    assert charts.saved_by_fan_out({"wall_s_p50": 4.0}) is None
