@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -101,8 +102,7 @@ def effective(sample: float, scale: float, timeout: float | None) -> tuple[float
 DEFAULT_PROFILE = "typical"  # used for turns whose model reported no latency and no profile was set
 
 
-@dataclass(frozen=True)
-class CallTime:
+class CallTime(NamedTuple):
     duration_s: float
     timed_out: bool
     hedged: bool
