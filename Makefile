@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MODELS := policy/oracle policy/sequential policy/greedy policy/redundant policy/lazy
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt venv bench clean
+.PHONY: run test lint fmt venv bench clean gate-demo
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ fmt: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_runtime.py
+
+# CI gate demo (docs/gating.md): the worse prompt must FAIL with exit 1, the unchanged one PASS.
+GATE_DEMO_OUT ?= runs/gate-demo
+gate-demo: $(STAMP)
+	$(BIN)/python examples/gate_demo.py --out $(GATE_DEMO_OUT)
 
 clean:
 	rm -rf $(VENV) runs build *.egg-info
