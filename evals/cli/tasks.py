@@ -1,22 +1,26 @@
-"""`fanout tasks`: list, show and validate suites."""
+"""`fanout tasks`: list, show, validate, stats and export task suites."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import sys
+from pathlib import Path
 
-from ..fixtures import FixtureErrors, load_suite
+from ..fixtures import FixtureErrors, Suite, load_suite
 from ..groundtruth import GroundTruthError, resolve
 from . import EXIT_FAIL, EXIT_MISUSE
 
 
 def register(sub) -> None:
-    p = sub.add_parser("tasks", help="list, show, validate task suites")
+    p = sub.add_parser("tasks", help="list, show, validate, describe and export task suites")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION")
 
     ls = tsub.add_parser("list", help="list tasks")
-    ls.add_argument("suite", nargs="?", default="core")
-    ls.add_argument("--pattern", help="only this dependency pattern")
+    ls.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
+    ls.add_argument("--pattern", action="append", help="only this dependency pattern (repeatable)")
+    ls.add_argument("--task", action="append", help="only task ids matching this glob (repeatable)")
+    ls.add_argument("--json", action="store_true", help="one JSON object per line")
     ls.set_defaults(func=cmd_list)
 
     sh = tsub.add_parser("show", help="prompt, tools, graph and resolved ground truth of a task")
@@ -26,9 +30,22 @@ def register(sub) -> None:
     sh.set_defaults(func=cmd_show)
 
     va = tsub.add_parser("validate", help="check a suite: schema, DAG, references, oracle success")
-    va.add_argument("suite", nargs="?", default="core", help="suite name or path")
+    va.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
     va.add_argument("--seeds", default="0", help="comma-separated seeds to validate under")
     va.set_defaults(func=cmd_validate)
+
+    st = tsub.add_parser("stats", help="tasks per pattern, width and depth distribution, tools used")
+    st.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
+    st.add_argument("--seed", type=int, default=0, help="seed of the ground truth the shapes come from")
+    st.add_argument("--json", action="store_true")
+    st.set_defaults(func=cmd_stats)
+
+    ex = tsub.add_parser("export", help="write a suite as JSONL or a Hugging Face datasets folder")
+    ex.add_argument("suite", help="suite name, folder or YAML file")
+    ex.add_argument("--format", choices=("jsonl", "hf"), default="jsonl")
+    ex.add_argument("--out", required=True, help="output file (jsonl) or folder (hf)")
+    ex.add_argument("--force", action="store_true", help="overwrite an existing output")
+    ex.set_defaults(func=cmd_export)
     try:  # `fanout tasks import ...` lives with the importers
         from ..importers.cli import register as register_import
     except ModuleNotFoundError as exc:
@@ -39,22 +56,71 @@ def register(sub) -> None:
     p.set_defaults(func=lambda a: (p.print_help(), EXIT_MISUSE)[1])
 
 
-def _load(name: str, collect: bool = False):
+def _read(name: str, collect: bool = False) -> Suite:
+    """A suite from a name, folder or YAML file, or from a JSONL / datasets export."""
+    from ..suite_export import is_export, load_export
+
+    path = Path(name)
+    if is_export(path):
+        return load_export(path)
+    return load_suite(name, collect=collect)
+
+
+def _load(name: str, collect: bool = False) -> Suite | None:
+    from ..suite_export import ExportError
+
     try:
-        return load_suite(name, collect=collect)
-    except (FixtureErrors, FileNotFoundError) as exc:
+        return _read(name, collect)
+    except (FixtureErrors, FileNotFoundError, ExportError) as exc:
         print(f"fanout tasks: {exc}", file=sys.stderr)
         return None
+
+
+def _selected(suite: Suite, patterns: list[str] | None, globs: list[str] | None):
+    for t in suite.select(globs):
+        if patterns and t.pattern not in patterns:
+            continue
+        yield t
 
 
 def cmd_list(args) -> int:
     suite = _load(args.suite)
     if suite is None:
         return EXIT_MISUSE
-    for t in suite.tasks:
-        if args.pattern and t.pattern != args.pattern:
-            continue
-        print(f"{t.id}\t{t.pattern}\t{len(t.nodes)} calls\t{t.prompt[:80]}")
+    known = {t.pattern for t in suite.tasks}
+    unknown = sorted(set(args.pattern or ()) - known)
+    if unknown:
+        print(
+            f"fanout tasks list: no pattern {', '.join(map(repr, unknown))} in suite {suite.name!r}; "
+            f"patterns: {', '.join(sorted(known))}",
+            file=sys.stderr,
+        )
+        return EXIT_MISUSE
+    rows = list(_selected(suite, args.pattern, args.task))
+    if args.json:
+        for t in rows:
+            rec = {
+                "id": t.id,
+                "pattern": t.pattern,
+                "calls": len(t.nodes),
+                "depth": t.graph.longest_path(),
+                "width": t.graph.width(),
+                "tools": [x.name for x in t.tools],
+                "prompt": t.prompt,
+            }
+            print(json.dumps(rec, ensure_ascii=False))
+        return 0
+    idw = max((len(t.id) for t in rows), default=2)
+    pw = max((len(t.pattern) for t in rows), default=7)
+    print(f"{'id':<{idw}}  {'pattern':<{pw}}  calls  depth  width  prompt")
+    for t in rows:
+        prompt = " ".join(t.prompt.split())
+        prompt = prompt if len(prompt) <= 72 else prompt[:71] + "…"
+        print(
+            f"{t.id:<{idw}}  {t.pattern:<{pw}}  {len(t.nodes):>5}  {t.graph.longest_path():>5}  "
+            f"{t.graph.width():>5}  {prompt}"
+        )
+    print(f"{len(rows)} of {len(suite.tasks)} tasks in suite {suite.name!r}")
     return 0
 
 
@@ -64,17 +130,32 @@ def cmd_show(args) -> int:
         return EXIT_MISUSE
     task = suite.by_id.get(args.task_id)
     if task is None:
-        print(f"fanout tasks show: no task {args.task_id!r} in suite {suite.name!r}", file=sys.stderr)
+        close = [t for t in suite.by_id if fnmatch.fnmatchcase(t, f"*{args.task_id}*")][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        print(f"fanout tasks show: no task {args.task_id!r} in suite {suite.name!r}{hint}", file=sys.stderr)
         return EXIT_MISUSE
     print(f"id:      {task.id}\npattern: {task.pattern}\nfile:    {task.file}\nprompt:  {task.prompt}")
-    print(f"tools:   {', '.join(t.name for t in task.tools)}")
+    print(f"tools:   {', '.join(t.name + (' (write)' if t.write else '') for t in task.tools)}")
     print("graph:")
     for lvl, nodes in enumerate(task.graph.levels()):
         for v in nodes:
             n = task.node_by_id[v]
             deps = f" <- {', '.join(n.deps)}" if n.deps else ""
-            flags = " (optional)" if not n.required else ""
-            print(f"  L{lvl} {v}: {n.tool}{flags}{deps}")
+            flags = []
+            if not n.required:
+                flags.append("optional")
+            if n.spec.when:
+                flags.append(f"when {n.spec.when.strip()}")
+            if n.spec.after:
+                flags.append(f"after {', '.join(n.spec.after)}")
+            if n.spec.accept:
+                flags.append(f"accepts {json.dumps(n.spec.accept)}")
+            if n.spec.omissible:
+                flags.append(f"may omit {', '.join(n.spec.omissible)}")
+            extra = f"  [{'; '.join(flags)}]" if flags else ""
+            print(f"  L{lvl} {v}: {n.tool}({json.dumps(n.spec.args, ensure_ascii=False)}){deps}{extra}")
+    for name, lat in task.spec.latency.items():
+        print(f"latency override: {name}: {lat.model_dump_json(exclude_defaults=True)}")
     try:
         gt = resolve(task, args.seed)
     except GroundTruthError as exc:
@@ -82,22 +163,54 @@ def cmd_show(args) -> int:
         return EXIT_FAIL
     print(f"ground truth (seed {args.seed}):")
     for v, n in gt.nodes.items():
-        print(f"  {v}: {n.tool}({json.dumps(n.args)}) -> {json.dumps(n.output)[:200]}")
+        out = json.dumps(n.output, ensure_ascii=False)
+        print(
+            f"  {v}: {n.tool}({json.dumps(n.args, ensure_ascii=False)}) -> {out[:200]}{'…' if len(out) > 200 else ''}"
+        )
     if gt.inactive:
         print(f"  inactive (condition false): {', '.join(gt.inactive)}")
+    levels = gt.oracle_levels()
+    print(f"oracle batches: {' | '.join('{' + ', '.join(lv) + '}' for lv in levels) or '(none)'}")
     print(
-        f"ideal turns: {gt.ideal_turns}; |P| = {len(gt.parallelizable)}; answer must contain: {gt.answer_contains}"
+        f"ideal turns: {gt.ideal_turns}; |P| = {len(gt.parallelizable)}; nodes with dependencies: {len(gt.with_deps)}"
     )
+    checks = [f"contains {gt.answer_contains}"] if gt.answer_contains else []
+    checks += [f"one of {g}" for g in gt.answer_any]
+    checks += [f"not {gt.answer_not}"] if gt.answer_not else []
+    print(f"answer must: {'; '.join(checks) or '(no answer check)'}")
     return 0
 
 
+def _seeds(raw: str) -> tuple[int, ...] | None:
+    try:
+        seeds = tuple(int(s) for s in str(raw).split(",") if s.strip())
+    except ValueError:
+        return None
+    return seeds or None
+
+
 def cmd_validate(args) -> int:
+    from ..suite_export import ExportError
     from ..validate import validate_suite
 
-    suite = _load(args.suite, collect=True)
-    if suite is None:
+    seeds = _seeds(args.seeds)
+    if seeds is None:
+        print(
+            f"fanout tasks validate: --seeds must be comma-separated integers, got {args.seeds!r}",
+            file=sys.stderr,
+        )
         return EXIT_MISUSE
-    seeds = tuple(int(s) for s in str(args.seeds).split(","))
+    try:
+        suite = _read(args.suite, collect=True)
+    except FileNotFoundError as exc:
+        print(f"fanout tasks validate: {exc}", file=sys.stderr)
+        return EXIT_MISUSE
+    except (FixtureErrors, ExportError) as exc:  # the suite itself (suite.yaml, export) does not load
+        errs = [str(e) for e in getattr(exc, "errors", [exc])]
+        print(f"{len(errs)} problem(s) loading {args.suite!r}:", file=sys.stderr)
+        for e in errs:
+            print(f"  - {e}", file=sys.stderr)
+        return EXIT_FAIL
     problems = validate_suite(suite, seeds)
     if problems:
         print(f"{len(problems)} problem(s) in suite {suite.name!r}:", file=sys.stderr)
@@ -105,4 +218,41 @@ def cmd_validate(args) -> int:
             print(f"  - {p}", file=sys.stderr)
         return EXIT_FAIL
     print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))})")
+    return 0
+
+
+def cmd_stats(args) -> int:
+    from ..suite_stats import format_stats, suite_stats
+
+    suite = _load(args.suite)
+    if suite is None:
+        return EXIT_MISUSE
+    try:
+        st = suite_stats(suite, args.seed)
+    except GroundTruthError as exc:
+        print(f"fanout tasks stats: {exc} (run `fanout tasks validate`)", file=sys.stderr)
+        return EXIT_FAIL
+    print(st.model_dump_json(indent=2) if args.json else format_stats(st))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from ..suite_export import export_suite
+
+    suite = _load(args.suite)
+    if suite is None:
+        return EXIT_MISUSE
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        print(f"fanout tasks export: {out} exists (use --force to overwrite)", file=sys.stderr)
+        return EXIT_MISUSE
+    if args.format == "hf" and out.exists() and not out.is_dir():
+        print(f"fanout tasks export: --format hf writes a folder, but {out} is a file", file=sys.stderr)
+        return EXIT_MISUSE
+    try:
+        export_suite(suite, args.format, out)
+    except OSError as exc:
+        print(f"fanout tasks export: cannot write {out}: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    print(f"exported {len(suite.tasks)} tasks of suite {suite.name!r} as {args.format} to {out}")
     return 0
