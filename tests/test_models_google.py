@@ -7,8 +7,8 @@ import asyncio
 from test_models_openai import TOOLS, conversation
 from wire_server import WireServer, ok
 
-from evals.models.base import ModelRequest
-from evals.models.google import GeminiModel, gemini_schema
+from evals.models.base import Message, ModelRequest, ToolCall
+from evals.models.google import GeminiModel
 
 
 def generate(url, request):
@@ -28,8 +28,8 @@ def test_several_function_calls_and_usage_metadata(monkeypatch):
     with WireServer([ok("gemini_parallel.json")]) as srv:
         resp = generate(srv.url, ModelRequest(conversation()[:2], TOOLS, {"temperature": 0}))
     assert [(c.id, c.name, c.arguments) for c in resp.tool_calls] == [
-        ("call_1_0", "get_weather", {"city": "Paris"}),
-        ("call_1_1", "get_weather", {"city": "Tokyo"}),
+        ("gemini-local-1-0", "get_weather", {"city": "Paris"}),
+        ("gemini-local-1-1", "get_weather", {"city": "Tokyo"}),
     ]
     # promptTokenCount includes cached; thinking tokens are output
     assert (resp.usage.prompt_tokens, resp.usage.completion_tokens, resp.usage.cached_tokens) == (
@@ -41,7 +41,11 @@ def test_several_function_calls_and_usage_metadata(monkeypatch):
     assert seen.path == "/v1beta/models/gemini-2.5-flash:generateContent"
     assert seen.headers["x-goog-api-key"] == "gm-test-key" and "key=" not in seen.path
     assert seen.body["systemInstruction"] == {"parts": [{"text": "be quick"}]}
-    assert seen.body["tools"][0]["functionDeclarations"][0]["name"] == "get_weather"
+    assert seen.body["tools"][0]["functionDeclarations"][0] == {
+        "name": "get_weather",
+        "description": "weather",
+        "parametersJsonSchema": TOOLS[0]["parameters"],
+    }
     assert seen.body["generationConfig"] == {"temperature": 0}
 
 
@@ -52,25 +56,34 @@ def test_function_responses_in_one_user_turn_in_call_order():
     contents = srv.seen[0].body["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "user"]
     assert contents[1]["parts"] == [
-        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}},
-        {"functionCall": {"name": "get_weather", "args": {"city": "Tokyo"}}},
+        {"functionCall": {"name": "get_weather", "args": {"city": "Paris"}, "id": "c1"}},
+        {"functionCall": {"name": "get_weather", "args": {"city": "Tokyo"}, "id": "c2"}},
     ]
     assert contents[2]["parts"] == [
-        {"functionResponse": {"name": "get_weather", "response": {"temp": 21}}},
-        {"functionResponse": {"name": "get_weather", "response": {"temp": 17}}},
+        {"functionResponse": {"name": "get_weather", "response": {"temp": 21}, "id": "c1"}},
+        {"functionResponse": {"name": "get_weather", "response": {"temp": 17}, "id": "c2"}},
     ]
 
 
-def test_schema_is_reduced_to_what_gemini_accepts():
-    schema = {
-        "type": "object",
-        "additionalProperties": False,
-        "$defs": {},
-        "properties": {"n": {"type": ["integer", "null"], "default": None, "examples": [1]}},
-        "required": ["n"],
-    }
-    assert gemini_schema(schema) == {
-        "type": "object",
-        "properties": {"n": {"type": "integer", "nullable": True, "default": None}},
-        "required": ["n"],
-    }
+def test_server_given_ids_are_echoed_and_local_ids_are_not():
+    msgs = [
+        Message("user", "Weather in Paris and Tokyo?"),
+        Message(
+            "assistant",
+            None,
+            [ToolCall("fc-7", "get_weather", "{}"), ToolCall("gemini-local-1-1", "get_time", "{}")],
+        ),
+        Message("tool", "[1]", tool_call_id="fc-7", name="get_weather"),
+        Message("tool", "{}", tool_call_id="gemini-local-1-1", name="get_time"),
+    ]
+    with WireServer([ok("gemini_final.json")]) as srv:
+        generate(srv.url, ModelRequest(msgs, TOOLS))
+    contents = srv.seen[0].body["contents"]
+    assert contents[1]["parts"] == [
+        {"functionCall": {"name": "get_weather", "args": {}, "id": "fc-7"}},
+        {"functionCall": {"name": "get_time", "args": {}}},
+    ]
+    assert contents[2]["parts"] == [
+        {"functionResponse": {"name": "get_weather", "response": {"result": [1]}, "id": "fc-7"}},
+        {"functionResponse": {"name": "get_time", "response": {}}},
+    ]

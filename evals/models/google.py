@@ -1,9 +1,11 @@
 """`google/<model>`: Gemini `generateContent` (`POST /v1beta/models/{model}:generateContent`).
 
 Calls come back as `functionCall` parts (several in one candidate when the model fans out);
-results go back as `functionResponse` parts of one user turn, in call order. Gemini's `parameters`
-accept an OpenAPI subset, so tool schemas are reduced to the keys it knows. Ids are optional in
-this format: when a call has none we make `call_<turn>_<i>`, and results are matched by order.
+results go back as `functionResponse` parts of one user turn, in call order. Tool schemas go in
+`parametersJsonSchema` (full JSON Schema) rather than the OpenAPI-subset `parameters`, so nothing is
+lost in translation. Ids are optional in this format: a server-given `functionCall.id` is echoed in
+the matching `functionResponse`; when a call has none we make one locally, never send it back, and
+the server matches results by order.
 `promptTokenCount` includes `cachedContentTokenCount`; thinking tokens are billed as output, so
 completion = candidates + thoughts. The key travels in the `x-goog-api-key` header, never the URL.
 """
@@ -17,51 +19,7 @@ from .base import ModelRequest, ModelResponse, ToolCall, Usage
 from .http import StreamState, WireModel, args_object, text_or_none
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
-SCHEMA_KEYS = {
-    "type",
-    "format",
-    "title",
-    "description",
-    "nullable",
-    "enum",
-    "items",
-    "properties",
-    "required",
-    "minItems",
-    "maxItems",
-    "minimum",
-    "maximum",
-    "minLength",
-    "maxLength",
-    "pattern",
-    "anyOf",
-    "default",
-    "propertyOrdering",
-}
-
-
-def gemini_schema(schema: Any) -> Any:
-    """JSON Schema -> Gemini Schema: unknown keys dropped, `type: [x, "null"]` -> nullable."""
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for k, v in schema.items():
-        if k not in SCHEMA_KEYS:
-            continue
-        if k == "properties" and isinstance(v, dict):
-            out[k] = {name: gemini_schema(s) for name, s in v.items()}
-        elif k == "items":
-            out[k] = gemini_schema(v)
-        elif k == "anyOf" and isinstance(v, list):
-            out[k] = [gemini_schema(s) for s in v]
-        elif k == "type" and isinstance(v, list):
-            kinds = [t for t in v if t != "null"]
-            out["type"] = kinds[0] if kinds else "string"
-            if "null" in v:
-                out["nullable"] = True
-        else:
-            out[k] = v
-    return out
+LOCAL_ID = "gemini-local-"  # prefix of ids we made up; never sent back to the server
 
 
 def _response_object(content: str | None) -> dict:
@@ -84,10 +42,16 @@ def encode_contents(request: ModelRequest) -> tuple[str | None, list[dict]]:
             if m.content:
                 parts.append({"text": m.content})
             for c in m.tool_calls:
-                parts.append({"functionCall": {"name": c.name, "args": args_object(c.arguments)}})
+                fc = {"name": c.name, "args": args_object(c.arguments)}
+                if c.id and not c.id.startswith(LOCAL_ID):
+                    fc["id"] = c.id
+                parts.append({"functionCall": fc})
             contents.append({"role": "model", "parts": parts or [{"text": ""}]})
         elif m.role == "tool":
-            part = {"functionResponse": {"name": m.name or "", "response": _response_object(m.content)}}
+            fr = {"name": m.name or "", "response": _response_object(m.content)}
+            if m.tool_call_id and not m.tool_call_id.startswith(LOCAL_ID):
+                fr["id"] = m.tool_call_id
+            part = {"functionResponse": fr}
             if contents and contents[-1]["role"] == "user" and "functionResponse" in contents[-1]["parts"][0]:
                 contents[-1]["parts"].append(part)
             else:
@@ -104,7 +68,7 @@ def usage_of(u: Any) -> Usage | None:
     return Usage(int(u["promptTokenCount"]), completion, int(u.get("cachedContentTokenCount") or 0))
 
 
-def decode_response(body: dict) -> ModelResponse:
+def decode_response(body: dict, turn: int = 1) -> ModelResponse:
     if body.get("error"):
         raise ValueError(f"error body: {body['error']}")
     candidates = body.get("candidates") or []
@@ -118,7 +82,8 @@ def decode_response(body: dict) -> ModelResponse:
     for part in (cand.get("content") or {}).get("parts") or []:
         if "functionCall" in part:
             fc = part["functionCall"] or {}
-            calls.append(ToolCall(fc.get("id") or "", fc.get("name") or "", fc.get("args") or {}))
+            cid = fc.get("id") or f"{LOCAL_ID}{turn}-{len(calls)}"
+            calls.append(ToolCall(cid, fc.get("name") or "", fc.get("args") or {}))
         elif part.get("text") and not part.get("thought"):
             text.append(part["text"])
     finish = cand.get("finishReason")
@@ -159,9 +124,8 @@ class GeminiModel(WireModel):
             decls = []
             for t in request.tools:
                 d: dict[str, Any] = {"name": t["name"], "description": t.get("description", "")}
-                params = gemini_schema(t.get("parameters") or {})
-                if params.get("properties"):
-                    d["parameters"] = params
+                if (t.get("parameters") or {}).get("properties"):
+                    d["parametersJsonSchema"] = t["parameters"]
                 decls.append(d)
             body["tools"] = [{"functionDeclarations": decls}]
         gen: dict[str, Any] = {}
@@ -172,7 +136,7 @@ class GeminiModel(WireModel):
         return body
 
     def decode(self, body: dict, turn: int) -> ModelResponse:
-        return decode_response(body)
+        return decode_response(body, turn)
 
     def stream_state(self) -> StreamState:  # pragma: no cover - streams is False
         raise NotImplementedError
