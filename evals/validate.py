@@ -21,6 +21,8 @@ def validate_task(task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int
     except GroundTruthError as exc:
         return [str(exc)]
     problems = []
+    if task.spec.answer is None and not any(task.tool_by_name[n.tool].write for n in task.nodes):
+        problems.append(f"{where}: answer: a task with no write has an answer to give, but no answer check")
     seen: dict[str, str] = {}
     for v, n in gt.nodes.items():
         key = n.tool + "\x00" + normalized_key(n.args)
@@ -48,10 +50,17 @@ def validate_task(task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int
 
 
 def validate_suite(suite: Suite, seeds: tuple[int, ...] = (0,)) -> list[str]:
+    """Load errors, then each task's problems under each seed. A problem that only some seeds show
+    (a `when` that flips, a lookup that fails for one seeded world) is labelled with its seed."""
     problems = [str(e) for e in getattr(suite, "errors", [])]
+    reported: set[str] = set()
     for seed in seeds:
         oracle = PolicyModel("oracle", [suite], seed=seed)
         cfg = RuntimeConfig(seed=seed)
         for t in suite.tasks:
-            problems.extend(validate_task(t, oracle, cfg, seed))
+            for p in validate_task(t, oracle, cfg, seed):
+                if p in reported:
+                    continue
+                reported.add(p)
+                problems.append(f"{p} [seed {seed}]" if len(seeds) > 1 else p)
     return problems
