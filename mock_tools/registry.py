@@ -63,10 +63,20 @@ class ToolContext:
         self.writes.append((kind, key, fn))
 
 
-def _clean_schema(schema: dict) -> dict:
-    """Provider-friendly JSON schema: no pydantic titles, definitions inlined where pydantic made them."""
+def _clean_schema(schema: Any) -> Any:
+    """Provider-friendly JSON schema: without the `title` annotations pydantic adds. Keys of a
+    `properties` mapping are argument names, never annotations, so an argument called `title`
+    stays."""
     if isinstance(schema, dict):
-        return {k: _clean_schema(v) for k, v in schema.items() if k != "title"}
+        out = {}
+        for k, v in schema.items():
+            if k == "title":
+                continue
+            if k in ("properties", "$defs", "definitions") and isinstance(v, dict):
+                out[k] = {name: _clean_schema(sub) for name, sub in v.items()}
+            else:
+                out[k] = _clean_schema(v)
+        return out
     if isinstance(schema, list):
         return [_clean_schema(v) for v in schema]
     return schema

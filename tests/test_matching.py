@@ -55,3 +55,11 @@ def test_extra_arguments_must_be_in_schema_and_default_or_accepted():
 def test_non_object_arguments_never_match():
     assert not m({"city": "Paris"}).matches(None)
     assert not m({"city": "Paris"}).matches(["Paris"])
+
+
+def test_an_argument_named_title_survives_schema_cleaning():
+    from mock_tools import default_registry
+
+    params = default_registry()["create_event"].parameters
+    assert "title" in params["properties"] and "title" in params["required"]
+    assert "title" not in params and all("title" not in p for p in params["properties"].values())
