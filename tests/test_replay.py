@@ -1,0 +1,78 @@
+"""`replay/<run dir>`: recorded responses re-served by (task, epoch, turn), marked cached."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from helpers import graph_suite
+
+from evals.models import make_model
+from evals.models.base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall
+from evals.runs import build_model, execute, load_run, start_run
+
+GRAPHS = {
+    "fan": {"a": [], "b": [], "c": [], "d": ["a", "b", "c"]},
+    "chain": {"a": [], "b": ["a"], "c": ["b"]},
+}
+
+
+def run(suite, spec, out, model=None, **settings):
+    run_dir, cfg = start_run(spec, suite, out, inference_profile="typical", **settings)
+    model = model or build_model(cfg, [suite])
+    asyncio.run(execute(run_dir, cfg, model, suite, progress=False))
+    return run_dir, load_run(run_dir)[1]
+
+
+def by_task(rows):
+    return {(r["task_id"], r["epoch"]): r for r in rows}
+
+
+def test_replay_reproduces_scores_and_calls_and_marks_turns_cached(tmp_path):
+    suite = graph_suite(GRAPHS)
+    src, rows = run(suite, "policy/greedy", tmp_path, epochs=2)
+    _, again = run(suite, f"replay/{src}", tmp_path, epochs=2)
+    a, b = by_task(rows), by_task(again)
+    assert a.keys() == b.keys() and len(a) == 4
+    for k in a:
+        assert a[k]["scores"] == b[k]["scores"]
+        assert [(c["name"], c["raw_arguments"], c["call_id"]) for c in a[k]["trace"]["calls"]] == [
+            (c["name"], c["raw_arguments"], c["call_id"]) for c in b[k]["trace"]["calls"]
+        ]
+        assert [t["cached"] for t in b[k]["trace"]["turns"]] == [True] * len(b[k]["trace"]["turns"])
+        assert b[k]["trace"]["final_text"] == a[k]["trace"]["final_text"]
+
+
+class FailsOnTurn2(Model):
+    name = "flaky"
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        if any(m.role == "assistant" for m in request.messages):
+            raise ModelError("HTTP 503: overloaded (recorded)")
+        return ModelResponse(tool_calls=[ToolCall("x1", "t_a", json.dumps({"key": "a"}))])
+
+
+def test_a_recorded_failure_fails_again_at_the_same_turn(tmp_path):
+    suite = graph_suite({"chain": GRAPHS["chain"]})
+    src, rows = run(suite, "policy/oracle", tmp_path, model=FailsOnTurn2())
+    assert rows[0]["trace"]["stop"] == "error"
+    _, again = run(suite, f"replay/{src}", tmp_path)
+    assert again[0]["trace"]["error"] == "HTTP 503: overloaded (recorded)"
+    assert again[0]["scores"] == rows[0]["scores"]
+
+
+def test_an_unrecorded_turn_is_a_model_error_naming_it(tmp_path):
+    suite = graph_suite({"chain": GRAPHS["chain"]})
+    src, _ = run(suite, "policy/oracle", tmp_path)
+    model = make_model(f"replay/{src}", [suite])
+    req = ModelRequest([Message("user", "synthetic task chain")], [], epoch=3)
+    with pytest.raises(ModelError, match="no response for task 'chain' epoch 3 turn 1"):
+        asyncio.run(model.generate(req))
+    with pytest.raises(ModelError, match="no task matches"):
+        asyncio.run(model.generate(ModelRequest([Message("user", "something else")], [])))
+
+
+def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="is not a run folder"):
+        make_model(f"replay/{tmp_path}", [])
