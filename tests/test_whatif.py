@@ -15,7 +15,7 @@ from helpers import graph_suite
 from evals.cli import main
 from evals.models.policies import PolicyModel
 from evals.runtime import RuntimeConfig, run_episode
-from evals.timing import InferenceProfile
+from evals.timing import INFERENCE_PROFILES, InferenceProfile
 from evals.whatif import (
     KEEP,
     Effective,
@@ -231,7 +231,7 @@ def test_tuned_run_exercises_every_policy(runs):
 def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
     """Settings that leave every call's result unchanged (profile, cap, hedging) must re-time the
     base traces into exactly what the runtime recorded when it ran with them."""
-    setting = Setting(inference_profile=custom_or("slow"), fan_out_cap=2, hedge_after=0.35)
+    setting = Setting(inference_profile=INFERENCE_PROFILES["slow"], fan_out_cap=2, hedge_after=0.35)
     mirror = {r.cfg.model: r for r in load_runs([runs["mirror"]])}
     for run in load_runs([runs["base"]]):
         predicted = _by_key(retime_run(run, setting))
@@ -246,12 +246,6 @@ def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
         actual = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in uniform[run.cfg.model].episodes])
         for key, p in predicted.items():
             assert p["wall_s"] == actual[key]["wall_s"] and p["ideal_wall_s"] == actual[key]["ideal_wall_s"]
-
-
-def custom_or(name: str):
-    from evals.timing import INFERENCE_PROFILES
-
-    return INFERENCE_PROFILES[name]
 
 
 def test_timeout_whatif_counts_the_calls_it_would_cut(runs):
@@ -409,7 +403,7 @@ def test_a_run_whose_suite_is_gone_still_retimes_what_it_can(runs, tmp_path):
     (dst / "run.json").write_text(json.dumps(cfg))
     (run,) = load_runs([dst])
     assert run.suite is None and "cannot be loaded" in run.warnings[0]
-    (row, *_) = whatif_rows([run], [Setting(inference_profile=custom_or("fast"))])
+    (row, *_) = whatif_rows([run], [Setting(inference_profile=INFERENCE_PROFILES["fast"])])
     assert row.ideal_wall_s_mean is None and row.wall_s_mean is not None
     with pytest.raises(WhatIfError, match="not in the suite any more"):
         retime_run(run, Setting(hedge_after=0.1))
