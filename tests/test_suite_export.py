@@ -76,7 +76,7 @@ def test_jsonl_round_trip_with_table_tools(mini, tmp_path):
     rec = json.loads(lines[0])
     assert (rec["id"], rec["pattern"], rec["n_calls"], rec["depth"], rec["width"]) == (
         "mini_pair_01",
-        "chain",
+        "independent",
         2,
         1,
         2,
