@@ -302,8 +302,12 @@ def load_run_data(path: str | Path, role: str) -> RunData:
         raise GateError(f"{role} run {d}: run.json is not valid: {msg}") from None
     if not (d / "episodes.jsonl").is_file():
         raise GateError(f"{role} run folder {d} has no episodes.jsonl")
+    try:
+        rows = read_episodes(d / "episodes.jsonl")
+    except OSError as exc:
+        raise GateError(f"{role} run {d}: episodes.jsonl cannot be read: {exc.strerror}") from None
     episodes: dict[Key, dict] = {}
-    for n, row in enumerate(read_episodes(d / "episodes.jsonl"), start=1):
+    for n, row in enumerate(rows, start=1):
         where = f"{role} run {d}: episodes.jsonl line {n}"
         if not isinstance(row, dict) or not isinstance(row.get("scores"), dict):
             raise GateError(f"{where}: no `scores` object")

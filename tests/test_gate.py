@@ -457,3 +457,15 @@ def test_example_workflow_runs_the_gate():
     assert "--junit gate.xml" in gate_step and "--rules gate.toml" in gate_step
     assert sum(r.startswith("fanout run") for r in runs) == 2
     assert wf["jobs"]["gate-demo"]["steps"][-1]["run"] == "make gate-demo"
+
+
+def test_allow_subset_and_incomplete_runs_are_reported(tmp_path, capsys):
+    b = write_run(tmp_path / "b", [scores(t) for t in tasks(4)])
+    c = write_run(tmp_path / "c", [scores(t) for t in tasks(3)], status="interrupted")
+    assert main(["gate", str(b), str(c)]) == 2
+    assert "only in the baseline: t003" in capsys.readouterr().err
+    assert main(["gate", str(b), str(c), "--allow-subset"]) == 0
+    out = capsys.readouterr().out
+    assert "paired:    3 tasks x 1 epoch (3 episode pairs) of suite synthetic (hash abc123); " in out
+    assert "--allow-subset left out 1 baseline and 0 candidate episodes" in out
+    assert f"warning:   the candidate run {c} is interrupted, not complete" in out
