@@ -34,7 +34,7 @@ def register(sub) -> None:
         "--model",
         action="append",
         default=None,
-        help="model string, repeatable: policy/<oracle|sequential|greedy|redundant|lazy>, openai/<m>, "
+        help="model string, repeatable: policy/<oracle|sequential|greedy|redundant|lazy|prompt-sensitive>, openai/<m>, "
         "anthropic/<m>, openai-responses/<m>, google/<m>, replay/<run dir> [FANOUT_MODEL, comma-separated]",
     )
     p.add_argument("--suite", default=env("suite", "core"), help="suite name or folder [FANOUT_SUITE]")
