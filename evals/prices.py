@@ -1,12 +1,23 @@
-"""Prices per million tokens, shipped as data and overridable; unknown price means unknown cost."""
+"""Prices per million tokens, shipped as data (evals/data/prices.json) and overridable by a user file.
+
+Each shipped price names its source and the table carries the date it was read. An unlisted model
+has an unknown cost (None, shown as such, never 0). Lookup is exact first, then a listed name
+followed by a dated snapshot suffix (`claude-sonnet-4-5-20250929`, `gpt-4.1-2025-04-14`); a plain
+longer name such as `gpt-4.1-nano` does not inherit `gpt-4.1`'s price. The Responses API bills the
+same models as Chat Completions, so `openai-responses/<m>` falls back to `openai/<m>`.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SNAPSHOT = re.compile(r"^(-\d{4}-\d{2}-\d{2}|-\d{8}|-latest|@.+)$")
+ALIASES = {"openai-responses/": "openai/"}
 
 
 class Price(BaseModel):
@@ -14,46 +25,70 @@ class Price(BaseModel):
     input: float = Field(ge=0, description="USD per million uncached input tokens")
     cached_input: float | None = Field(None, ge=0, description="USD per million cached input tokens")
     output: float = Field(ge=0, description="USD per million output tokens")
+    source: str | None = Field(None, description="where the price was read (a key of PriceTable.source)")
 
 
 class PriceTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: str
     read_on: str = Field(description="date the prices were read from the providers' pages")
+    notes: str | None = None
     source: dict[str, str] = Field(default_factory=dict)
     models: dict[str, Price]
 
     def lookup(self, model: str) -> Price | None:
-        """Exact `provider/model` first, then the longest listed prefix (dated snapshots)."""
-        if model in self.models:
-            return self.models[model]
-        best = None
-        for k in self.models:
-            if model.startswith(k) and (best is None or len(k) > len(best)):
-                best = k
-        return self.models[best] if best else None
+        for name in (model, *(model.replace(a, b, 1) for a, b in ALIASES.items() if model.startswith(a))):
+            if name in self.models:
+                return self.models[name]
+            best = None
+            for k in self.models:
+                if (
+                    name.startswith(k)
+                    and SNAPSHOT.match(name[len(k) :])
+                    and (best is None or len(k) > len(best))
+                ):
+                    best = k
+            if best:
+                return self.models[best]
+        return None
+
+
+def _table(data: dict, origin: str) -> PriceTable:
+    try:
+        return PriceTable.model_validate(data)
+    except ValidationError as exc:
+        bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        raise ValueError(f"price table {origin} is invalid: {bad}") from None
 
 
 def load_prices(override: str | Path | None = None) -> PriceTable:
+    """The shipped table, with a user file's entries added or replacing shipped ones. The user file
+    is either a full table ({"models": {...}, ...}) or just {"provider/model": {input, output, ...}}."""
     base = json.loads((resources.files("evals") / "data" / "prices.json").read_text())
-    table = PriceTable.model_validate(base)
-    if override:
-        user = json.loads(Path(override).read_text())
-        extra = (
-            PriceTable.model_validate({"version": "user", "read_on": "user", **user})
-            if "models" in user
-            else PriceTable.model_validate({"version": "user", "read_on": "user", "models": user})
-        )
-        table = PriceTable(
-            version=f"{table.version}+user",
-            read_on=table.read_on,
-            source=table.source,
-            models={**table.models, **extra.models},
-        )
-    return table
+    table = _table(base, "evals/data/prices.json")
+    if not override:
+        return table
+    try:
+        user = json.loads(Path(override).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read the price file {override}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise ValueError(f"price file {override} is not JSON: {exc}") from None
+    if not isinstance(user, dict):
+        raise ValueError(f"price file {override} must hold a JSON object")
+    doc = user if "models" in user else {"models": user}
+    extra = _table({"version": "user", "read_on": "user", **doc}, str(override))
+    return PriceTable(
+        version=f"{table.version}+user",
+        read_on=table.read_on,
+        notes=table.notes,
+        source={**table.source, **extra.source},
+        models={**table.models, **extra.models},
+    )
 
 
 def cost_usd(price: Price | None, prompt: int, cached: int, completion: int) -> float | None:
+    """Prompt counts include cached tokens; cached ones bill at the cached rate when it is known."""
     if price is None:
         return None
     cached_rate = price.cached_input if price.cached_input is not None else price.input
