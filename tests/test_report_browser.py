@@ -1,0 +1,187 @@
+"""The generated leaderboard in a real browser: headless Debian Chromium driven by Playwright.
+
+Opened from file:// with no server: the page must work offline, load nothing, log no error, sort
+on a header click, draw the chosen episode's timeline, and keep hostile run content inert.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib import image as mpimg
+from report_runs import IMG, SCRIPT, poison, run_policies, write_suite
+
+from evals.report.build import build_report
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/redundant"]
+
+
+@pytest.fixture(scope="module")
+def browser(built, hostile):
+    # Playwright's sync API keeps an event loop running on this thread, so the runs (asyncio.run)
+    # are all made before the browser starts.
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("browser")
+    suite = write_suite(root)
+    runs = run_policies(suite, root / "runs", MODELS)
+    files = build_report(runs, root / "out")
+    return runs, files
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hostile")
+    suite = write_suite(root)
+    (run,) = run_policies(suite, root / "runs", ["policy/oracle"])
+    poison(run)
+    return build_report([run], root / "out")
+
+
+class Page:
+    """A page with its console errors, network requests and dialogs recorded from the first byte."""
+
+    def __init__(self, browser, path: Path):
+        self.url = path.resolve().as_uri()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", self._dialog)
+        self.page.goto(self.url)
+        self.page.wait_for_load_state("load")
+
+    def _dialog(self, d) -> None:
+        self.dialogs.append(d.message)
+        d.dismiss()
+
+    def column(self, table: str, col: int) -> list[str]:
+        return self.page.eval_on_selector_all(
+            f"#{table} tbody tr", f"rows => rows.map(r => r.cells[{col}].dataset.v)"
+        )
+
+
+def _episodes(run_dir: Path) -> list[dict]:
+    rows = [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
+    return sorted(rows, key=lambda r: (r["task_id"], r["epoch"]))
+
+
+def test_page_sorts_draws_timelines_and_stays_offline(browser, built, tmp_path):
+    runs, files = built
+    p = Page(browser, files.html)
+    try:
+        # default order is the documented one: the rank column ascends
+        assert p.column("leaderboard-table", 0) == [repr(float(i)) for i in range(1, len(MODELS) + 1)]
+        default_models = p.column("leaderboard-table", 1)
+        assert default_models == [r["model"] for r in files.rows]
+
+        headers = p.page.locator("#leaderboard-table thead th")
+        wall_col = [headers.nth(i).inner_text().strip() for i in range(headers.count())].index("Wall p50")
+        headers.nth(wall_col).click()  # first click on a lower-is-better column: ascending
+        walls = [float(v) for v in p.column("leaderboard-table", wall_col)]
+        assert walls == sorted(walls)
+        by_wall = [m for _, m in sorted((r["wall_s_p50"], r["model"]) for r in files.rows)]
+        assert p.column("leaderboard-table", 1) == by_wall
+        assert headers.nth(wall_col).get_attribute("aria-sort") == "ascending"
+        headers.nth(wall_col).click()
+        assert p.column("leaderboard-table", 1) == by_wall[::-1]
+        assert headers.nth(wall_col).get_attribute("aria-sort") == "descending"
+        assert by_wall != default_models[::-1]  # the reversal is a real reordering, not the initial order
+
+        headers.nth(1).click()  # text column, first click ascending
+        assert p.column("leaderboard-table", 1) == sorted(MODELS)
+
+        # timeline: pick the greedy run and its first wide task; one bar per call, one per model turn
+        labels = p.page.eval_on_selector_all("#tl-run option", "os => os.map(o => o.textContent)")
+        greedy = next(i for i, t in enumerate(labels) if t.startswith("policy/greedy "))
+        p.page.select_option("#tl-run", str(greedy))
+        greedy_dir = next(d for d in runs if d.name.endswith("policy-greedy"))
+        eps = _episodes(greedy_dir)
+        k = next(i for i, e in enumerate(eps) if e["task_id"] == "rtest_wide_02")
+        p.page.select_option("#tl-episode", str(k))
+        trace = eps[k]["trace"]
+        assert p.page.locator("#tl-chart svg rect.tl-call").count() == len(trace["calls"]) == 9
+        assert p.page.locator("#tl-chart svg rect.tl-model").count() == len(trace["turns"])
+        premature = sum(1 for c in trace["calls"] if c["cls"] == "premature")
+        assert premature > 0
+        assert p.page.locator("#tl-chart svg rect.tl-premature").count() == premature
+        assert p.page.locator("#tl-chart svg rect.tl-straggler").count() == sum(
+            c["straggler"] for c in trace["calls"]
+        )
+        assert p.page.locator("#tl-calls tbody tr").count() == 9
+        assert "rtest_wide_02" in p.page.inner_text("#tl-summary")
+        # the bars sit where the trace says: the widest call spans the most pixels
+        widths = p.page.eval_on_selector_all(
+            "#tl-chart svg rect.tl-call", "rs => rs.map(r => parseFloat(r.getAttribute('width')))"
+        )
+        durations = [c["end_s"] - c["start_s"] for c in trace["calls"]]
+        assert int(np.argmax(widths)) == int(np.argmax(durations))
+
+        shot = tmp_path / "leaderboard.png"
+        p.page.evaluate("window.scrollTo(0, 0)")
+        p.page.screenshot(path=str(shot))
+        rgb = (mpimg.imread(shot)[..., :3] * 255).astype(np.uint32)
+        assert rgb.shape == (1000, 1400, 3)
+        assert float(rgb.std()) > 10  # not a blank page
+        packed = (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+        assert len(np.unique(packed)) > 50  # text, table and chart colours, not a flat fill
+
+        assert p.errors == []
+        assert p.requests == [p.url]
+        assert p.dialogs == []
+    finally:
+        p.page.close()
+
+
+def test_hostile_run_content_is_inert(browser, hostile):
+    files = hostile
+    raw = files.html.read_text()
+    assert SCRIPT not in raw and IMG not in raw
+    assert "&lt;script&gt;window.__pwned" in raw  # autoescaped in the table and the runs section
+    assert "&lt;script&gt;" in files.markdown.read_text() and SCRIPT not in files.markdown.read_text()
+
+    p = Page(browser, files.html)
+    try:
+        p.page.wait_for_timeout(300)  # give an injected onerror handler time to fire
+        assert p.page.evaluate("typeof window.__pwned") == "undefined"
+        assert p.dialogs == []
+        assert p.page.locator("img").count() == 0
+        assert p.page.locator("script").count() == 2  # the timeline data and the page script
+        assert p.page.inner_text("#leaderboard-table tbody tr td:nth-child(2)") == f"evil/{SCRIPT}"
+        assert p.page.inner_text("#tl-final") == f"The answer {SCRIPT} and {IMG} end"
+        first_call = p.page.locator("#tl-calls tbody tr").first.locator("td")
+        assert first_call.nth(2).inner_text() == f"lookup_city{IMG}"
+        assert first_call.nth(3).inner_text() == json.dumps({"name": SCRIPT + IMG})
+        titles = p.page.eval_on_selector_all("#tl-chart svg title", "ts => ts.map(t => t.textContent)")
+        assert any(IMG in t for t in titles)
+        assert p.errors == []
+        assert p.requests == [p.url]
+    finally:
+        p.page.close()
