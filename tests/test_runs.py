@@ -278,3 +278,35 @@ def test_run_help_documents_env_vars(flag, capsys):
         "FANOUT_RESUME",
     ):
         assert f in out
+
+
+def test_resume_refuses_a_changed_or_missing_prompt_template(tmp_path, capsys):
+    suite = make_suite(tmp_path, n=2)
+    tmpl = tmp_path / "sys.j2"
+    tmpl.write_text("You are terse. {{ pattern }}")
+    out = tmp_path / "runs"
+    assert (
+        fanout(
+            [
+                "run",
+                "--model",
+                "policy/oracle",
+                "--suite",
+                str(suite),
+                "--out",
+                str(out),
+                "--system-prompt",
+                str(tmpl),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    d = run_dirs(out)[0]
+    assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0  # unchanged: fine
+    tmpl.write_text("You are verbose. {{ pattern }}")
+    assert fanout(["run", "--resume", str(d)]) == 2
+    assert "prompt templates changed" in capsys.readouterr().err
+    tmpl.unlink()
+    assert fanout(["run", "--resume", str(d)]) == 2
+    assert "does not exist" in capsys.readouterr().err

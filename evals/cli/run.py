@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..fixtures import FixtureErrors, load_suite
+from ..prompts import PromptTemplates
 from ..runs import RunConfig, build_model, execute, load_run, open_suite_for, start_run
 from . import EXIT_MISUSE, env
 from .provider_flags import add_provider_flags, model_options
@@ -177,7 +178,25 @@ def cmd_run(args) -> int:
                 file=sys.stderr,
             )
             return EXIT_MISUSE
-        model = build_model(cfg, [suite])
+        try:
+            prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
+            for tid in cfg.task_ids:
+                prompts.render(suite.by_id[tid])
+        except ValueError as exc:
+            print(f"fanout run --resume: {exc}", file=sys.stderr)
+            return EXIT_MISUSE
+        if prompts.hash != cfg.prompt_hash:
+            print(
+                f"fanout run --resume: the prompt templates changed since the run started "
+                f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run",
+                file=sys.stderr,
+            )
+            return EXIT_MISUSE
+        try:
+            model = build_model(cfg, [suite])
+        except ValueError as exc:
+            print(f"fanout run --resume: {exc}", file=sys.stderr)
+            return EXIT_MISUSE
         summary = asyncio.run(_execute_and_close(Path(args.resume), cfg, model, suite, not args.no_progress))
         rows.append(_row(cfg, summary))
         print_table(rows)
