@@ -167,11 +167,11 @@ def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer)
         if not isinstance(fname, str) or not isinstance(f.get("parameters"), dict):
             raise EntrySkip("function without a name or parameters")
         schema = bfcl_schema(f["parameters"])
-        names[fname] = builder.tool(
-            fname, str(f.get("description", "")), schema, default={"status": "success"}
-        )
+        default = {"status": "success", "result": f"res-{digest(fname, 'default')}"}
+        names[fname] = builder.tool(fname, str(f.get("description", "")), schema, default=default)
         specs[fname] = f["parameters"]
     calls = []
+    groups: list[list[str]] = []
     for i, expected in enumerate(answer.ground_truth, start=1):
         if not isinstance(expected, dict) or len(expected) != 1:
             raise EntrySkip(f"possible_answer call #{i} is not a single {{function: args}} mapping")
@@ -180,7 +180,10 @@ def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer)
             raise EntrySkip(f"possible_answer calls {fname!r}, which the entry does not define")
         node, args = _node(f"c{i}", names[fname], specs[fname], params)
         calls.append(node)
-        builder.row(node["tool"], args, {"status": "success", "result_id": f"r_{digest(node['tool'], args)}"})
+        builder.row(node["tool"], args, {"status": "success", "result": f"res-{digest(node['tool'], args)}"})
+        # The answer relays each call's result; a call made with another accepted value gets the
+        # tool's default response, whose result counts as well.
+        groups.append(["{{ " + node["id"] + ".result }}", builder.default(node["tool"])["result"]])
     seen: dict[str, str] = {}
     for n in calls:
         key = n["tool"] + "\x00" + normalized_key(n["args"])
@@ -196,6 +199,7 @@ def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer)
         "prompt": prompt,
         "tools": list(dict.fromkeys(names.values())),
         "calls": calls,
+        "answer": {"contains_any": groups},
         "tags": ["bfcl", cat],
         "source": {"dataset": "bfcl", "category": cat, "id": entry.id},
     }

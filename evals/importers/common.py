@@ -10,6 +10,7 @@ reference policies identify a task by its prompt).
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import sys
 from collections import Counter
@@ -91,6 +92,35 @@ def synth_value(kind: str, *parts: Any) -> Any:
     return f"{label}_{h[:6]}"
 
 
+def answer_group(node: str, value: Any, path: tuple = (), limit: int = 12) -> list[str]:
+    """References to the scalar leaves of `value` (a node's output, or part of it): an answer that
+    mentions any one of them reports that result. Booleans and empty strings say nothing, so they
+    are left out."""
+    out: list[str] = []
+
+    def walk(v: Any, p: tuple) -> None:
+        if len(out) >= limit:
+            return
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, p + (k,))
+        elif isinstance(v, list):
+            for i, x in enumerate(v):
+                walk(x, p + (i,))
+        elif isinstance(v, bool) or v is None or (isinstance(v, str) and not v.strip()):
+            return
+        elif isinstance(v, str | int | float):
+            out.append(
+                "{{ "
+                + node
+                + "".join(f"[{x}]" if isinstance(x, int) else f"[{json.dumps(x)}]" for x in p)
+                + " }}"
+            )
+
+    walk(value, tuple(path))
+    return out
+
+
 _JINJA_MARKERS = ("{{", "{%", "{#")
 
 
@@ -145,6 +175,9 @@ class SuiteBuilder:
         self._defaults[name] = default
         self._rows[name] = {}
         return name
+
+    def default(self, name: str) -> Any:
+        return self._defaults[name]
 
     def tool_parameters(self, name: str) -> dict:
         return self.tools[name].parameters

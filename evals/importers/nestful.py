@@ -25,7 +25,7 @@ from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value, refs_in
 from mock_tools.canonical import canonical_json, normalized_key
 
-from .common import ImportError_, ImportReport, SuiteBuilder, literal, synth_value
+from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, literal, synth_value
 from .schemas import infer_schema, loose_schema, loose_type
 
 RESULT_CALL = "var_result"  # NESTFUL's marker for the final answer, not a tool
@@ -226,6 +226,8 @@ def _put(resp: dict, path: list[str | int], kind: str, seed: tuple) -> None:
 
 
 def _fits(value: Any, kind: str) -> bool:
+    if isinstance(value, dict | list):
+        return True  # a deeper path already needs this container; reading it whole still works
     if kind in ("integer", "number"):
         return isinstance(value, int | float) and not isinstance(value, bool)
     if kind == "string":
@@ -403,7 +405,13 @@ def _task(
         if c.label:
             labels[c.label.lstrip("$")] = nid
         nodes.append({"id": nid, "tool": tool, "args": args, "_name": c.name, "_spec": spec})
-    # Resolve in call order: each response carries what later calls read from it.
+    for final in [c for c in sample.output if c.name == RESULT_CALL][-1:]:
+        for v in final.arguments.values():  # the answer's fields must exist in the responses too
+            try:
+                _convert(v, "string", labels, uses, [])
+            except SampleSkip:
+                pass  # the answer names a label no call carries: nothing to synthesize for it
+    # Resolve in call order: each response carries what later calls (and the answer) read from it.
     outputs: dict[str, Any] = {}
     seen: dict[str, str] = {}
     for n in nodes:
@@ -425,12 +433,14 @@ def _task(
         except TemplateError as exc:
             raise SampleSkip(f"call {n['id']}: synthesized responses conflict ({exc})") from exc
         n["_deps"] = sorted(refs_in(n["args"]))
+    groups = _answer(sample, labels, outputs, nodes[-1]["id"])
     task = {
         "id": re.sub(r"[^A-Za-z0-9_.:\-]", "_", eid),
         "pattern": _pattern(nodes),
         "prompt": sample.input,
         "tools": tools,
         "calls": [{"id": n["id"], "tool": n["tool"], "args": n["args"]} for n in nodes],
+        "answer": {"contains_any": groups},
         "tags": ["nestful", category],
         "source": {"dataset": "nestful", "category": category, "id": eid},
     }
@@ -439,3 +449,34 @@ def _task(
         for t in notes:
             builder.report.note(category, eid, t)
     return task
+
+
+def _answer(
+    sample: NestfulSample, labels: dict[str, str], outputs: dict[str, Any], last: str
+) -> list[list[str]]:
+    """What the final answer must report: for each output NESTFUL's `var_result` names, one of its
+    values (the last call's output when a sample has no `var_result`)."""
+    final = [c for c in sample.output if c.name == RESULT_CALL]
+    targets: list[tuple[str, list[str | int]]] = []
+    if final:
+        for v in final[-1].arguments.values():
+            for m in _REF.finditer(v if isinstance(v, str) else json.dumps(v)):
+                node = labels.get(m.group(1))
+                if node is not None:
+                    targets.append((node, _path(m.group(2))))
+    if not targets:
+        targets = [(last, [])]
+    groups = []
+    for node, path in targets:
+        value: Any = outputs[node]
+        try:
+            for p in path:
+                value = value[p]
+        except (KeyError, IndexError, TypeError):
+            continue
+        group = answer_group(node, value, tuple(path))
+        if group and group not in groups:
+            groups.append(group)
+    if not groups:
+        raise SampleSkip("the final result has no value an answer could report")
+    return groups
