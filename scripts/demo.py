@@ -51,6 +51,7 @@ def main() -> None:
         for m in MODELS:
             args += ["--model", m]
         run(args)
+    run(["report", str(OUT), "--out", "reports"])
 
 
 if __name__ == "__main__":
