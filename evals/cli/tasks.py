@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
+import os
 import sys
 from pathlib import Path
 
 from ..fixtures import FixtureErrors, Suite, load_suite
 from ..groundtruth import GroundTruthError, resolve
 from . import EXIT_FAIL, EXIT_MISUSE
+
+
+def _pipe_safe(fn):
+    """`fanout tasks list | head` must end quietly when the reader goes away."""
+
+    @functools.wraps(fn)
+    def run(args) -> int:
+        try:
+            return fn(args)
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
+
+    return run
 
 
 def register(sub) -> None:
@@ -21,13 +37,13 @@ def register(sub) -> None:
     ls.add_argument("--pattern", action="append", help="only this dependency pattern (repeatable)")
     ls.add_argument("--task", action="append", help="only task ids matching this glob (repeatable)")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
-    ls.set_defaults(func=cmd_list)
+    ls.set_defaults(func=_pipe_safe(cmd_list))
 
     sh = tsub.add_parser("show", help="prompt, tools, graph and resolved ground truth of a task")
     sh.add_argument("task_id")
     sh.add_argument("--suite", default="core")
     sh.add_argument("--seed", type=int, default=0)
-    sh.set_defaults(func=cmd_show)
+    sh.set_defaults(func=_pipe_safe(cmd_show))
 
     va = tsub.add_parser("validate", help="check a suite: schema, DAG, references, oracle success")
     va.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
@@ -38,7 +54,7 @@ def register(sub) -> None:
     st.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
     st.add_argument("--seed", type=int, default=0, help="seed of the ground truth the shapes come from")
     st.add_argument("--json", action="store_true")
-    st.set_defaults(func=cmd_stats)
+    st.set_defaults(func=_pipe_safe(cmd_stats))
 
     ex = tsub.add_parser("export", help="write a suite as JSONL or a Hugging Face datasets folder")
     ex.add_argument("suite", help="suite name, folder or YAML file")
