@@ -14,7 +14,7 @@ from anthropic import Anthropic
 from openai import OpenAI
 from test_emulator import TASK, ToolRunner, core_suite, inprocess, inprocess_batches, prompts, usage_rows
 
-from evals.emulator import EmulatorServer
+from evals.emulator import EmulatorServer, FaultConfig
 from evals.fixtures import Task
 from evals.trace import Trace
 
@@ -254,3 +254,20 @@ def test_anthropic_sdk_disable_parallel_tool_use(anthropic_client, task, referen
     runner, _, answer, _ = _anthropic_episode(anthropic_client, task, False, choice)
     assert [len(b) for b in runner.batches] == [1] * len(reference.calls)
     assert answer == reference.final_text
+
+
+def test_sdk_retries_ride_through_injected_faults(task, reference):
+    """With half the requests faulted (statuses and dropped connections), the SDKs' own retries
+    (honouring Retry-After) finish the episode with the reference result."""
+    cfg = FaultConfig(rate=0.5, seed=1, kinds=["429", "500", "503", "529", "drop"], retry_after_s=0.01)
+    with EmulatorServer([core_suite()], faults=cfg) as s:
+        with OpenAI(base_url=s.base_url + "/v1", api_key="test", max_retries=cfg.max_per_request) as oa:
+            runner, _, answer, _ = _responses_episode(oa, task, stream=False)
+        assert answer == reference.final_text and runner.batches == inprocess_batches(reference)
+        with Anthropic(base_url=s.base_url, api_key="test", max_retries=cfg.max_per_request) as an:
+            runner, _, answer, _ = _anthropic_episode(an, task, stream=True)
+        assert answer == reference.final_text and runner.batches == inprocess_batches(reference)
+        faults = sum(s.faults.counts().values())
+        assert faults >= 3
+        # every turn of both episodes was served once, after the faulted attempts before it
+        assert s.requests_served == len(s.faults.log) == 2 * len(reference.turns) + faults

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
 import socket
 import sys
 import threading
@@ -102,11 +103,16 @@ def cmd_serve(args) -> int:
     except OSError as exc:
         return fail(str(exc))
     print_banner(server, suites, faults)
+    stop = threading.Event()
+    # SIGTERM (how scripts stop a background server, whose SIGINT the shell ignores) stops it cleanly too.
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        threading.Event().wait()
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.stop()
         counts = server.faults.counts()
         injected = ", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "none"
