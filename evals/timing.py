@@ -88,11 +88,9 @@ def schedule(durations: list[float], cap: int | None) -> tuple[list[float], floa
 
 
 def effective(sample: float, scale: float, timeout: float | None) -> tuple[float, bool]:
-    """Duration after scaling and the timeout cap, and whether it timed out."""
-    d = sample * scale
-    if timeout is not None and d > timeout:
-        return timeout, True
-    return d, False
+    """Duration after scaling and the timeout cap, and whether it timed out (no hedging)."""
+    ct = call_time(sample, scale, timeout)
+    return ct.duration_s, ct.timed_out
 
 
 # -- shared episode arithmetic ----------------------------------------------------------------
