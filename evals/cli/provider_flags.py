@@ -40,7 +40,7 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
         "--max-connections",
         type=int,
         default=env("max_connections", None, int),
-        help="concurrent HTTP requests per model (default 16) [FANOUT_MAX_CONNECTIONS]",
+        help="concurrent HTTP requests per model; unset = 16 [FANOUT_MAX_CONNECTIONS]",
     )
     g.add_argument(
         "--rpm", type=float, default=env("rpm", None, float), help="requests per minute limit [FANOUT_RPM]"
@@ -54,20 +54,20 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--cache-path",
         default=env("cache_path"),
-        help="SQLite response cache (default $FANOUT_CACHE_DIR/responses.sqlite or "
-        "~/.cache/fanout/responses.sqlite) [FANOUT_CACHE_PATH]",
+        help="SQLite response cache; unset = $FANOUT_CACHE_DIR/responses.sqlite or "
+        "~/.cache/fanout/responses.sqlite [FANOUT_CACHE_PATH]",
     )
     g.add_argument(
         "--request-timeout",
         type=float,
         default=env("request_timeout", None, float),
-        help="seconds per HTTP request before it is retried (default 120) [FANOUT_REQUEST_TIMEOUT]",
+        help="seconds per HTTP request before it is retried; unset = 120 [FANOUT_REQUEST_TIMEOUT]",
     )
     g.add_argument(
         "--max-retries",
         type=int,
         default=env("max_retries", None, int),
-        help="retries on 408/429/5xx/529, timeouts and broken bodies (default 6) [FANOUT_MAX_RETRIES]",
+        help="retries on 408/429/5xx/529, timeouts and broken bodies; unset = 6 [FANOUT_MAX_RETRIES]",
     )
     g.add_argument(
         "--temperature",
