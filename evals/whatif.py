@@ -260,8 +260,10 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
             traces = [Trace.model_validate(r["trace"]) for r in rows]
-        except (KeyError, ValueError) as exc:
-            raise WhatIfError(f"{d}/episodes.jsonl: an episode has no valid trace: {exc}") from exc
+            if any(not isinstance(r["scores"], dict) for r in rows):
+                raise ValueError("scores is not an object")
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WhatIfError(f"{d}/episodes.jsonl: an episode has no valid trace and scores: {exc}") from exc
         suite = _open_suite(cfg, suites, warnings)
         runs.append(LoadedRun(d, cfg, rows, traces, suite, warnings))
     return runs

@@ -407,3 +407,15 @@ def test_a_run_whose_suite_is_gone_still_retimes_what_it_can(runs, tmp_path):
     assert row.ideal_wall_s_mean is None and row.wall_s_mean is not None
     with pytest.raises(WhatIfError, match="not in the suite any more"):
         retime_run(run, Setting(hedge_after=0.1))
+
+
+def test_a_damaged_episode_line_is_a_clear_error(runs, tmp_path, capsys):
+    src = next(p for p in sorted(runs["base"].iterdir()) if p.name.endswith("policy-lazy"))
+    dst = tmp_path / src.name
+    shutil.copytree(src, dst)
+    lines = (dst / "episodes.jsonl").read_text().splitlines()
+    first = json.loads(lines[0])
+    del first["scores"]
+    (dst / "episodes.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
+    assert main(["whatif", str(dst)]) == 2
+    assert "episodes.jsonl: an episode has no valid trace and scores" in capsys.readouterr().err
