@@ -120,6 +120,7 @@ def _charts(
             "Success rate of each model on the tasks of each pattern.",
             ch.pattern_heatmap(patterns, keys, labels, "patterns"),
             "No episodes.",
+            wide=len({(p["suite"], p["pattern"]) for p in patterns}) > 6,
         )
     )
     if whatif is not None:

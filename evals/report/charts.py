@@ -168,7 +168,7 @@ def pattern_heatmap(
     cols = [f"{s}/{p}" if multi_suite else p for s, p in patterns]
     data = np.ma.masked_invalid(np.array([[np.nan if v is None else 100 * v for v in row] for row in grid]))
     with matplotlib.rc_context(_RC):
-        fig = _figure(max(4.0, 0.8 * len(cols) + 2.8), max(2.0, 0.42 * len(row_keys) + 1.7))
+        fig = _figure(min(16.0, max(4.0, 0.75 * len(cols) + 2.8)), max(2.0, 0.42 * len(row_keys) + 1.9))
         ax = fig.axes[0]
         ax.grid(False)
         ax.pcolormesh(data, cmap="RdYlGn", vmin=0, vmax=100, edgecolors="white", linewidth=1, alpha=0.65)

@@ -50,23 +50,23 @@ LEADERBOARD = [
     ),
     Column(
         "redundant_calls_per_task",
-        "Redundant / task",
+        "Redundant/task",
         "duplicate + extraneous calls per episode (lower is better; 95% interval)",
         first="asc",
     ),
     Column(
         "turns_over_ideal",
-        "Turns / ideal",
+        "Turns/ideal",
         "mean model responses per episode against the ideal (longest path + 1)",
         first="asc",
     ),
     Column("wall_s_p50", "Wall p50", "median episode wall-clock on the run's clock", first="asc"),
     Column("wall_s_p95", "Wall p95", "95th percentile episode wall-clock", first="asc"),
     Column("parallel_speedup", "Speedup", "serial wall-clock over actual wall-clock (sum over episodes)"),
-    Column("tokens_per_task", "Tokens / task", "prompt + completion tokens per episode", first="asc"),
+    Column("tokens_per_task", "Tokens/task", "prompt + completion tokens per episode", first="asc"),
     Column(
         "cost_per_task_usd",
-        "Cost / task",
+        "Cost/task",
         "USD per episode from the price table; unknown when the model has no price",
         first="asc",
     ),
@@ -86,11 +86,11 @@ PATTERNS = [
     ),
     Column(
         "redundant_calls_per_task",
-        "Redundant / task",
+        "Redundant/task",
         "duplicate + extraneous calls per episode",
         first="asc",
     ),
-    Column("turns", "Turns / ideal", "mean turns over mean ideal turns", first="asc"),
+    Column("turns", "Turns/ideal", "mean turns over mean ideal turns", first="asc"),
     Column("wall_s_p50", "Wall p50", "median episode wall-clock", first="asc"),
     Column("parallel_speedup", "Speedup", "serial over actual wall-clock"),
 ]
@@ -159,6 +159,7 @@ class Chart:
     caption: str
     svg: str | None
     missing: str = ""  # shown in place of the chart when svg is None
+    wide: bool = False  # spans the whole row of the chart grid
 
 
 def render_html(
@@ -173,13 +174,16 @@ def render_html(
     env = environment()
     tpl = env.get_template("leaderboard.html.j2")
     suites = sorted({r["suite"] for r in rows})
+    # One suite: its name is in the header line, and the column would only push the table wider.
+    board = [c for c in LEADERBOARD if c.key != "suite" or len(suites) > 1]
+    by_pattern = [c for c in PATTERNS if c.key != "suite" or len(suites) > 1]
     return tpl.render(
         title=title,
         version=__version__,
-        leaderboard_columns=LEADERBOARD,
-        leaderboard=table(rows, LEADERBOARD),
-        pattern_columns=PATTERNS,
-        patterns=table(pattern_rows, PATTERNS),
+        leaderboard_columns=board,
+        leaderboard=table(rows, board),
+        pattern_columns=by_pattern,
+        patterns=table(pattern_rows, by_pattern),
         charts=[{"chart": c, "svg": Markup(c.svg) if c.svg else None} for c in charts],
         timeline=timeline,
         metadata=metadata,

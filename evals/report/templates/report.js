@@ -149,5 +149,11 @@
   });
   runSel.addEventListener("change", function () { fillEpisodes(); show(); });
   epSel.addEventListener("change", show);
-  if (D.runs.length) { fillEpisodes(); show(); }
+  if (D.runs.length) {
+    fillEpisodes();
+    let best = 0;
+    D.runs[0].episodes.forEach(function (ep, i) { if (ep[6].length > D.runs[0].episodes[best][6].length) { best = i; } });
+    epSel.value = String(best);
+    show();
+  }
 })();
