@@ -243,17 +243,8 @@ def _walk_schema(node, path="$"):
             yield from _walk_schema(v, f"{path}[{i}]")
 
 
-KNOWN_SCHEMA_BUG = {
-    # mock_tools/registry.py `_clean_schema` drops every key named "title", including the
-    # *property* `title` of create_event, so "title" is required but not declared.
-    "create_event": "registry._clean_schema strips the property named 'title'",
-}
-
-
 @pytest.mark.parametrize("name", REG.names())
 def test_json_schema_is_valid_and_has_no_titles(name):
-    if name in KNOWN_SCHEMA_BUG:
-        pytest.xfail(KNOWN_SCHEMA_BUG[name])
     params = REG[name].parameters
     assert params["type"] == "object"
     assert list(_walk_schema(params)) == []
