@@ -132,3 +132,8 @@ def test_rate_limiter_spaces_request_starts():
 def test_bad_options_are_a_clear_error():
     with pytest.raises(ValueError, match="invalid model options: max_connections"):
         parse_options({"max_connections": 0})
+
+
+def test_base_url_without_scheme_fails_before_any_request():
+    with pytest.raises(ValueError, match="must start with http:// or https://"):
+        OpenAIChatModel("m", {"base_url": "localhost:8000/v1", "cache": False})

@@ -409,6 +409,8 @@ class WireModel(Model):
         self.opts = parse_options(options)
         self.api_key = env_key(*self.key_env)
         self.base_url = self.resolve_base_url(self.opts.base_url)
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"{self.name}: base URL {self.base_url!r} must start with http:// or https://")
         if self.api_key is None and self.requires_key():
             names = " or ".join(self.key_env)
             raise ValueError(
