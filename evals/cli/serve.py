@@ -134,7 +134,7 @@ def print_banner(server, suites, faults) -> None:
     )
     host = socket.gethostname() if server.host in ("0.0.0.0", "::") else server.host
     print(
-        f"fanout emulator on {host}: policy {server.policy}, suites {names} ({n} tasks), seed {server.seed}, {fault_desc}"
+        f"fanout emulator on {host}: policy {server.policy}, suites {names} ({n} task{'s' if n != 1 else ''}), seed {server.seed}, {fault_desc}"
     )
     rows = [
         ("OpenAI Chat Completions", f"{url}/v1", "POST /v1/chat/completions   model: openai/oracle"),
