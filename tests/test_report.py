@@ -266,19 +266,28 @@ def test_chart_labels_are_literal_text():
 
 
 def test_whatif_chart(runs_dir, tmp_path):
+    def row(model, prof, speedup, **kw):
+        return (
+            {"model": model, "inference_profile": prof, "pattern": None, "fan_out_cap": None}
+            | {"parallel_speedup": speedup}
+            | kw
+        )
+
     rows = [
-        {
-            "model": m,
-            "inference_profile": p,
-            "fan_out_cap": None,
-            "wall_s_mean": w,
-            "serial_wall_s_mean": w + gain,
-        }
-        for m, base in (("policy/oracle", 3.0), ("policy/sequential", 5.0))
-        for p, w, gain in (("fast", base, 0.5), ("typical", base * 2, 0.4), ("slow", base * 3, 0.3))
+        row("policy/oracle", "fast", 1.25),
+        row("policy/oracle", "fast", 1.25, pattern="chain"),  # per-pattern rows are not the whole run
+        row("policy/oracle", "typical", 1.1),
+        row("policy/oracle", "typical", 3.0, fan_out_cap=2),  # capped: another setting
+        row("policy/oracle", "slow", 1.0),
+        row("policy/sequential", "fast", None, wall_s_mean=3.0, serial_wall_s_mean=4.0),
     ]
+    series = charts.whatif_series(rows)
+    assert series == {
+        "policy/oracle": {"fast": 1 - 1 / 1.25, "typical": 1 - 1 / 1.1, "slow": 0.0},
+        "policy/sequential": {"fast": 0.25},
+    }
     path = tmp_path / "whatif.json"
-    path.write_text(json.dumps({"rows": rows}))
+    path.write_text(json.dumps(rows))
     files = build_report([runs_dir], tmp_path / "out", whatif=path)
     assert 'aria-label="whatif"' in files.html.read_text()
     assert charts.whatif_savings([{"model": "m"}], "w") is None
@@ -356,10 +365,3 @@ def _write(d: Path, run_json: str | None = None, episodes: str | None = None) ->
     (d / "run.json").write_text(run_json)
     (d / "episodes.jsonl").write_text(episodes or "")
     return d
-
-
-def test_saved_by_fan_out_prefers_means_then_plain_then_medians():
-    assert charts.saved_by_fan_out({"wall_s_mean": 2.0, "serial_wall_s_mean": 3.5, "wall_s": 9}) == 1.5
-    assert charts.saved_by_fan_out({"wall_s": 2.0, "serial_wall_s": 2.25}) == 0.25
-    assert charts.saved_by_fan_out({"wall_s_p50": 4.0, "parallel_speedup": 1.5}) == 2.0
-    assert charts.saved_by_fan_out({"wall_s_p50": 4.0}) is None

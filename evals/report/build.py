@@ -128,9 +128,12 @@ def _charts(
             Chart(
                 "whatif",
                 "Wall-clock saved by fan-out vs inference speed",
-                "From `fanout whatif`: serial minus actual wall-clock per episode, recomputed for each inference "
-                "profile (uncapped fan-out), one line per model.",
-                ch.whatif_savings(whatif, "whatif"),
+                "From fanout whatif: the share of the serial wall-clock (every batch run one call at a time) "
+                "that fan-out saved, recomputed for each inference profile without a fan-out cap, one line per "
+                "model. The seconds saved do not depend on model speed; their share shrinks as the model slows.",
+                ch.whatif_savings(
+                    whatif, "whatif", {r["model"]: c for r, c in zip(rows, colors, strict=True)}
+                ),
                 "The what-if file holds no rows with a model, an inference profile and wall-clock figures.",
             )
         )

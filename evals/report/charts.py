@@ -183,44 +183,51 @@ def pattern_heatmap(
         return to_svg(fig, prefix)
 
 
-def saved_by_fan_out(row: dict) -> float | None:
-    """Seconds per episode that fan-out saves in a what-if row: serial minus actual wall-clock, from
-    the first pair of keys the row has (means, plain, medians), else from the speedup and p50."""
-    for wall_key, serial_key in (
-        ("wall_s_mean", "serial_wall_s_mean"),
-        ("wall_s", "serial_wall_s"),
-        ("wall_s_p50", "serial_wall_s_p50"),
-    ):
-        if row.get(wall_key) is not None and row.get(serial_key) is not None:
-            return float(row[serial_key]) - float(row[wall_key])
-    if row.get("wall_s_p50") is not None and row.get("parallel_speedup") is not None:
-        return float(row["wall_s_p50"]) * (float(row["parallel_speedup"]) - 1.0)
+def saved_share(row: dict) -> float | None:
+    """Share of the serial wall-clock that fan-out saved in a what-if row: 1 - wall / serial, from
+    the row's micro-averaged `parallel_speedup`, else from its mean wall and serial wall-clock."""
+    sp = row.get("parallel_speedup")
+    if sp is not None and float(sp) > 0:
+        return 1.0 - 1.0 / float(sp)
+    wall, serial = row.get("wall_s_mean"), row.get("serial_wall_s_mean")
+    if wall is not None and serial is not None and float(serial) > 0:
+        return 1.0 - float(wall) / float(serial)
     return None
 
 
-def whatif_savings(rows: list[dict], prefix: str) -> str | None:
-    """Wall-clock saved by fan-out against inference speed, one line per model, from the uncapped rows
-    of a `fanout whatif --out` file."""
-    series: dict[str, list[tuple[str, float]]] = {}
+def whatif_series(rows: list[dict]) -> dict[str, dict[str, float]]:
+    """model -> inference profile -> share of serial wall-clock saved, from a `fanout whatif --out` file: its
+    whole-run rows (no pattern) without a fan-out cap, timeout or hedge; the first row per model and
+    profile wins when a sweep varied something else."""
+    series: dict[str, dict[str, float]] = {}
     for r in rows:
         model, prof = r.get("model"), r.get("inference_profile")
-        saved = saved_by_fan_out(r)
-        if model is None or prof is None or saved is None or r.get("fan_out_cap") not in (None, "none"):
+        saved = saved_share(r)
+        if model is None or prof is None or saved is None or r.get("pattern") is not None:
             continue
-        series.setdefault(str(model), []).append((str(prof), saved))
+        if any(r.get(k) not in (None, "none") for k in ("fan_out_cap", "tool_timeout", "hedge_after")):
+            continue
+        series.setdefault(str(model), {}).setdefault(str(prof), saved)
+    return series
+
+
+def whatif_savings(rows: list[dict], prefix: str, colors: dict[str, str] | None = None) -> str | None:
+    """Wall-clock saved by fan-out against inference speed, one line per model (see whatif_series)."""
+    series = whatif_series(rows)
     if not series:
         return None
+    colors = colors or {}
     order = {"fast": 0, "typical": 1, "slow": 2}
-    profiles = sorted({p for pts in series.values() for p, _ in pts}, key=lambda p: (order.get(p, 9), p))
+    profiles = sorted({p for pts in series.values() for p in pts}, key=lambda p: (order.get(p, 9), p))
     with matplotlib.rc_context(_RC):
         fig = _figure(6.4, 3.6)
         ax = fig.axes[0]
-        for i, (model, pts) in enumerate(sorted(series.items())):
-            d = dict(pts)
+        for i, (model, d) in enumerate(sorted(series.items())):
             xs = [k for k, p in enumerate(profiles) if p in d]
-            ax.plot(xs, [d[profiles[k]] for k in xs], marker="o", color=color(i), label=plain(model))
+            ys = [100 * d[profiles[k]] for k in xs]
+            ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(model))
         ax.set_xticks(range(len(profiles)), [plain(p) for p in profiles])
         ax.set_xlabel("inference profile (fast to slow model)")
-        ax.set_ylabel("wall-clock saved by fan-out (s)")
+        ax.set_ylabel("wall-clock saved by fan-out (% of serial)")
         ax.legend(loc="best", fontsize=8, frameon=False)
         return to_svg(fig, prefix)
