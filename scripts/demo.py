@@ -51,7 +51,9 @@ def main() -> None:
         for m in MODELS:
             args += ["--model", m]
         run(args)
-    run(["report", str(OUT), "--out", "reports"])
+    whatif = OUT / "whatif"  # not a run folder: `fanout report runs/demo` skips it
+    run(["whatif", str(OUT), "--sweep", "inference-profile=fast,typical,slow", "--out", str(whatif)])
+    run(["report", str(OUT), "--out", "reports", "--whatif", str(whatif / "whatif.json")])
 
 
 if __name__ == "__main__":
