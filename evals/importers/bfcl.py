@@ -22,7 +22,7 @@ from evals.schema import SuiteSpec
 from mock_tools.canonical import canonical_json, normalized_key
 
 from .archive import SourceFiles
-from .common import ImportError_, ImportReport, SuiteBuilder, digest, literal
+from .common import ImportError_, ImportReport, SuiteBuilder, check_out, digest, literal
 from .schemas import bfcl_param_types, bfcl_schema
 
 PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
@@ -93,6 +93,7 @@ def import_bfcl(
     unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         raise ImportError_(f"unknown BFCL categories {unknown}; known: {', '.join(CATEGORIES)}")
+    check_out(out, force)
     report = ImportReport(str(source))
     builder = SuiteBuilder(report, duplicates)
     with SourceFiles(source) as files:
@@ -184,6 +185,12 @@ def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer)
         # The answer relays each call's result; a call made with another accepted value gets the
         # tool's default response, whose result counts as well.
         groups.append(["{{ " + node["id"] + ".result }}", builder.default(node["tool"])["result"]])
+    # Most specific node first: the scorer gives each call to the first unsatisfied node it matches,
+    # so when one node's acceptable calls include another's, this order finds the one-to-one
+    # assignment that BFCL's answer-order first fit can miss. Ids keep BFCL's answer order.
+    order = sorted(range(len(calls)), key=lambda i: (_breadth(calls[i]), i))
+    calls = [calls[i] for i in order]
+    groups = [groups[i] for i in order]
     seen: dict[str, str] = {}
     for n in calls:
         key = n["tool"] + "\x00" + normalized_key(n["args"])
@@ -325,3 +332,11 @@ def _expand_list_of_dicts(alt: list[dict], param: str) -> list[list[dict]]:
     if n > MAX_ALTERNATIVES:
         raise EntrySkip(f"list argument {param!r} expands to {n} alternatives (> {MAX_ALTERNATIVES})")
     return [list(combo) for combo in itertools.product(*per_item)]
+
+
+def _breadth(node: dict) -> int:
+    """How many argument combinations a node accepts (omission counts as one more choice)."""
+    n = 1
+    for k in set(node["args"]) | set(node.get("accept", {})):
+        n *= 1 + len(node.get("accept", {}).get(k, [])) + (k in node.get("omissible", []))
+    return n

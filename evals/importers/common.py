@@ -59,7 +59,8 @@ class ImportReport:
     def total(self) -> int:
         return sum(self.counts.values())
 
-    def print(self, out: TextIO = sys.stdout) -> None:
+    def print(self, out: TextIO | None = None) -> None:
+        out = out or sys.stdout
         cats = sorted(set(self.counts) | {s.category for s in self.skipped})
         skipped = Counter(s.category for s in self.skipped)
         print(f"imported from {self.source}:", file=out)
@@ -269,6 +270,14 @@ def _merge(a: Any, b: Any) -> Any:
             out[k] = _merge(out[k], v) if k in out else v
         return out
     return a
+
+
+def check_out(out: Path, force: bool) -> None:
+    """Fail before reading a large source when --out cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise ImportError_(f"--out {out} exists and is not a folder")
+    if out.is_dir() and not force and any(p.suffix in (".yaml", ".yml") for p in out.iterdir()):
+        raise ImportError_(f"--out {out} already holds a suite; pass --force to replace it")
 
 
 def _prepare(out: Path, force: bool) -> None:

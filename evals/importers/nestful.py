@@ -25,7 +25,7 @@ from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value, refs_in
 from mock_tools.canonical import canonical_json, normalized_key
 
-from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, literal, synth_value
+from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, check_out, literal, synth_value
 from .schemas import infer_schema, loose_schema, loose_type
 
 RESULT_CALL = "var_result"  # NESTFUL's marker for the final answer, not a tool
@@ -262,6 +262,7 @@ def _out_params(spec: dict) -> dict:
 
 # -- import -----------------------------------------------------------------------------------
 def import_nestful(source: Path, out: Path, force: bool = False, duplicates: str = "tag") -> ImportReport:
+    check_out(out, force)
     report = ImportReport(str(source))
     builder = SuiteBuilder(report, duplicates)
     sources = discover(source)

@@ -24,7 +24,7 @@ from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value
 from mock_tools.canonical import normalized_key
 
-from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, digest, literal
+from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, check_out, digest, literal
 from .schemas import loose_type, tool_name
 
 _NODE_REF = re.compile(r"^<node-(\d+)>$")
@@ -211,6 +211,7 @@ def import_taskbench(
     force: bool = False,
     duplicates: str = "tag",
 ) -> ImportReport:
+    check_out(out, force)
     name, records, descs = load(source, tools, domain)
     daily = is_dailylife(descs, records)
     if daily and dailylife == "skip":
