@@ -123,6 +123,13 @@ def test_stream_assembles_argument_deltas_and_times_first_call():
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
 
 
+def test_server_ignoring_stream_true_answers_plain_json():
+    with WireServer([ok("openai_chat_parallel.json")]) as srv:
+        resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    assert srv.seen[0].body["stream"] is True and len(srv.seen) == 1
+    assert [c.id for c in resp.tool_calls] == ["call_a1", "call_b2"] and resp.ttft_s is None
+
+
 def test_truncated_stream_is_retried():
     with WireServer([sse("openai_chat_stream_truncated.sse"), sse("openai_chat_stream.sse")]) as srv:
         resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))

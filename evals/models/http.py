@@ -227,13 +227,18 @@ class Transport:
         r = await self.client().post(url, json=body, headers=headers)
         latency = time.perf_counter() - t0
         self._check_status(r.status_code, r.headers, r.text)
+        ex = self._parse_body(r)
+        ex.latency_s = latency
+        return ex
+
+    def _parse_body(self, r: httpx.Response) -> Exchange:
         try:
             data = r.json()
         except ValueError as exc:
             raise RetryableError(f"HTTP {r.status_code} with a malformed JSON body: {exc}") from None
         if not isinstance(data, dict):
             raise RetryableError(f"HTTP {r.status_code} body is a JSON {type(data).__name__}, not an object")
-        return Exchange(body=data, latency_s=latency)
+        return Exchange(body=data)
 
     async def _once_stream(
         self, url: str, body: dict, headers: dict[str, str], state: StreamState
@@ -244,6 +249,12 @@ class Transport:
             if r.status_code != 200:
                 text = (await r.aread()).decode("utf-8", "replace")
                 self._check_status(r.status_code, r.headers, text)
+            if r.headers.get("content-type", "").startswith("application/json"):
+                # a server that ignores `stream: true` answers with one plain JSON body
+                await r.aread()
+                plain = self._parse_body(r)
+                plain.latency_s = time.perf_counter() - t0
+                return plain
             async for event in sse_events(r.aiter_lines()):
                 ex.events.append(event)
                 token, call_done = state.feed(event)
@@ -485,13 +496,15 @@ class WireModel(Model):
         turn = turn_of(request)
         if stream:
             ex = await self.transport.send(url, body, self.headers(), key, self.stream_state())
+        else:
+            ex = await self.transport.send(url, body, self.headers(), key)
+        if ex.body is None:
             try:
                 resp = self.decode_stream(ex.events, turn)
             except (KeyError, TypeError, ValueError, AttributeError) as exc:
                 raise ModelError(self.transport.scrub(f"{url}: unexpected stream: {exc!r}")) from None
             resp.ttft_s, resp.first_call_s = ex.ttft_s, ex.first_call_s
         else:
-            ex = await self.transport.send(url, body, self.headers(), key)
             try:
                 resp = self.decode(ex.body, turn)
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
