@@ -365,3 +365,14 @@ def _write(d: Path, run_json: str | None = None, episodes: str | None = None) ->
     (d / "run.json").write_text(run_json)
     (d / "episodes.jsonl").write_text(episodes or "")
     return d
+
+
+def test_a_run_without_episodes_still_reports(tmp_path, runs_dir):
+    empty = _write(tmp_path / "empty-run")  # e.g. interrupted before its first episode
+    files = build_report([empty, runs_dir], tmp_path / "out")
+    row = next(r for r in files.rows if r["run_id"] == "r")
+    assert row["episodes"] == 0 and row["success_rate"] is None and row["cost_per_task_usd"] is None
+    assert files.rows[-1] is row  # no success rate: last in the default order
+    csv_row = next(r for r in csv.DictReader(io.StringIO(files.csv.read_text())) if r["run_id"] == "r")
+    assert csv_row["success_rate"] == "" and csv_row["episodes"] == "0"
+    assert "| 5 | m | s | n/a |" in files.markdown.read_text()  # two suites: a Suite column
