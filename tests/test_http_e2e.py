@@ -133,8 +133,11 @@ def test_cached_rerun_makes_no_request_and_replay_reproduces(suite, task_ids, ba
     assert scores(replayed, drop=()) == scores(live, drop=())
     assert all(t["cached"] for r in replayed for t in r["trace"]["turns"])
 
-    # keys travel in headers only: no run file and no cache byte holds one
-    for path in [*live_dir.iterdir(), *cached_dir.iterdir(), *tmp_path.glob("*.sqlite*")]:
+    # keys travel in headers only: no run file, cache byte or report holds one
+    assert fanout(["report", str(live_dir), str(cached_dir), "--out", str(tmp_path / "report")]) == 0
+    reports = list((tmp_path / "report").iterdir())
+    assert reports
+    for path in [*live_dir.iterdir(), *cached_dir.iterdir(), *tmp_path.glob("*.sqlite*"), *reports]:
         data = path.read_bytes()
         for secret in SECRETS.values():
             assert secret.encode() not in data, f"{secret} leaked into {path}"

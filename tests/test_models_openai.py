@@ -109,6 +109,14 @@ def test_quirks_object_arguments_missing_and_duplicate_ids_empty_content_no_usag
     assert resp.tool_calls[3].name == "no_such_tool" and _parse(resp.tool_calls[3].arguments)[1] == {}
 
 
+def test_ids_reused_from_earlier_turns_are_made_unique():
+    # conversation() already used c1 and c2; a server restarting its ids must not collide with them
+    body = ok("openai_chat_parallel.json").body.replace(b"call_a1", b"c1").replace(b"call_b2", b"c3")
+    with WireServer([Reply(body=body)]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation(), TOOLS))
+    assert [c.id for c in resp.tool_calls] == ["c1_0", "c3"]
+
+
 def test_stream_assembles_argument_deltas_and_times_first_call():
     with WireServer([sse("openai_chat_stream.sse")]) as srv:
         resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))

@@ -351,10 +351,10 @@ def args_object(arguments: Any) -> dict:
     return {}
 
 
-def unique_ids(calls: list[ToolCall], turn: int) -> list[ToolCall]:
-    """Give every call a non-empty id unique within the response (some servers omit or repeat them);
-    the runtime pairs results with calls by id."""
-    seen: set[str] = set()
+def unique_ids(calls: list[ToolCall], turn: int, used: set[str] | None = None) -> list[ToolCall]:
+    """Give every call a non-empty id unique within the conversation (some servers omit ids, repeat
+    them within a response, or restart at `call_0` every turn); results are paired with calls by id."""
+    seen: set[str] = set(used or ())
     for i, c in enumerate(calls):
         cid = c.id if isinstance(c.id, str) and c.id else f"call_{turn}_{i}"
         while cid in seen:
@@ -510,7 +510,8 @@ class WireModel(Model):
             except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
                 raise ModelError(self.transport.scrub(f"{url}: unexpected response: {exc!r}")) from None
         resp.latency_s = ex.latency_s
-        resp.tool_calls = unique_ids(resp.tool_calls, turn)
+        used = {c.id for m in request.messages for c in m.tool_calls}
+        resp.tool_calls = unique_ids(resp.tool_calls, turn, used)
         if self.cache is not None:
             self.cache.put(key, self.provider, self.model, url, request.epoch, response_to_json(resp))
         return resp
