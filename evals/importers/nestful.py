@@ -191,6 +191,8 @@ def _synth(tool: str, args: dict, uses: list[Use], out_params: dict) -> dict:
         resp[name] = synth_value(kind, *seed, name)
     for use in uses:
         _put(resp, use.path, use.kind, seed)
+    if not resp:
+        resp["result"] = synth_value("string", *seed, "result")  # something for the answer to report
     return resp
 
 
@@ -409,7 +411,7 @@ def _task(
     for final in [c for c in sample.output if c.name == RESULT_CALL][-1:]:
         for v in final.arguments.values():  # the answer's fields must exist in the responses too
             try:
-                _convert(v, "string", labels, uses, [])
+                _convert(v, "any", labels, uses, [])  # "any": never retypes what a call needs
             except SampleSkip:
                 pass  # the answer names a label no call carries: nothing to synthesize for it
     # Resolve in call order: each response carries what later calls (and the answer) read from it.
