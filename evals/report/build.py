@@ -112,17 +112,6 @@ def _charts(
             "No run issued a tool call.",
         )
     )
-    keys = [(r["model"], r["suite"], r["run_id"]) for r in rows]
-    out.append(
-        Chart(
-            "patterns",
-            "Success by dependency pattern",
-            "Success rate of each model on the tasks of each pattern.",
-            ch.pattern_heatmap(patterns, keys, labels, "patterns"),
-            "No episodes.",
-            wide=len({(p["suite"], p["pattern"]) for p in patterns}) > 6,
-        )
-    )
     if whatif is not None:
         out.append(
             Chart(
@@ -137,6 +126,17 @@ def _charts(
                 "The what-if file holds no rows with a model, an inference profile and wall-clock figures.",
             )
         )
+    keys = [(r["model"], r["suite"], r["run_id"]) for r in rows]
+    out.append(
+        Chart(
+            "patterns",
+            "Success by dependency pattern",
+            "Success rate of each model on the tasks of each pattern.",
+            ch.pattern_heatmap(patterns, keys, labels, "patterns"),
+            "No episodes.",
+            wide=len({(p["suite"], p["pattern"]) for p in patterns}) > 6,
+        )
+    )
     return out
 
 

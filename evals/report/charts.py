@@ -61,6 +61,11 @@ def to_svg(fig: Figure, prefix: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{prefix}" ', 1)
 
 
+def _legend(ax) -> None:
+    """Legend beside the axes, so it never hides a point however many models there are."""
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0)
+
+
 def _figure(w: float = 6.4, h: float = 4.0) -> Figure:
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=(w, h))
@@ -92,7 +97,7 @@ def success_vs(
     if not pts:
         return None
     with matplotlib.rc_context(_RC):
-        fig = _figure()
+        fig = _figure(5.0, 3.6)
         ax = fig.axes[0]
         for i, x, y in pts:
             r = rows[i]
@@ -120,7 +125,7 @@ def success_vs(
             span = max(x for _, x, _ in pts) / min(x for _, x, _ in pts)
             if span > 20:
                 ax.set_xscale("log")
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        _legend(ax)
         return to_svg(fig, prefix)
 
 
@@ -132,7 +137,7 @@ def width_distribution(
         return None
     bins = list(range(1, MAX_WIDTH_BIN + 1))
     with matplotlib.rc_context(_RC):
-        fig = _figure(7.0, 3.8)
+        fig = _figure(5.0, 3.6)
         ax = fig.axes[0]
         n = len(widths)
         bar = 0.8 / max(n, 1)
@@ -147,7 +152,7 @@ def width_distribution(
         ax.set_xticks(bins, [str(b) for b in bins[:-1]] + [f"{MAX_WIDTH_BIN}+"])
         ax.set_xlabel("calls in one batch (fan-out width)")
         ax.set_ylabel("share of batches (%)")
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        _legend(ax)
         return to_svg(fig, prefix)
 
 
@@ -220,7 +225,7 @@ def whatif_savings(rows: list[dict], prefix: str, colors: dict[str, str] | None 
     order = {"fast": 0, "typical": 1, "slow": 2}
     profiles = sorted({p for pts in series.values() for p in pts}, key=lambda p: (order.get(p, 9), p))
     with matplotlib.rc_context(_RC):
-        fig = _figure(6.4, 3.6)
+        fig = _figure(5.0, 3.6)
         ax = fig.axes[0]
         for i, (model, d) in enumerate(sorted(series.items())):
             xs = [k for k, p in enumerate(profiles) if p in d]
@@ -229,5 +234,5 @@ def whatif_savings(rows: list[dict], prefix: str, colors: dict[str, str] | None 
         ax.set_xticks(range(len(profiles)), [plain(p) for p in profiles])
         ax.set_xlabel("inference profile (fast to slow model)")
         ax.set_ylabel("wall-clock saved by fan-out (% of serial)")
-        ax.legend(loc="best", fontsize=8, frameon=False)
+        _legend(ax)
         return to_svg(fig, prefix)
