@@ -158,3 +158,29 @@ def test_default_endpoint_without_key_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
         OpenAIChatModel("gpt-4.1", {"cache": False})
+
+
+def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
+    from helpers import graph_suite
+
+    from evals.groundtruth import resolve
+    from evals.runtime import RuntimeConfig, run_episode
+    from evals.scoring import score
+
+    suite = graph_suite({"g": {"a": []}})
+    task = suite.by_id["g"]
+    cfg = RuntimeConfig(inference_profile="typical")
+    with WireServer([ok("openai_chat_quirks.json"), ok("openai_chat_final.json")]) as srv:
+        m = model(srv.url)
+
+        async def go():
+            try:
+                return await run_episode(m, task, cfg)
+            finally:
+                await m.aclose()
+
+        trace = asyncio.run(go())
+    assert trace.stop == "answer" and trace.error is None
+    assert [c.error for c in trace.calls] == ["unknown_tool", "unknown_tool", "invalid_json", "unknown_tool"]
+    sc = score(resolve(task, 0), trace, cfg.latency)
+    assert sc.classes["extraneous"] == 4 and sc.redundant_calls == 4 and sc.success is False
