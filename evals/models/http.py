@@ -212,7 +212,7 @@ class Transport:
                 last, retry_after = str(exc), exc.retry_after
             except httpx.TimeoutException as exc:
                 last = f"timed out after {self.opts.request_timeout:g} s ({type(exc).__name__})"
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:  # connection, protocol and decoding failures
                 last = f"connection failed: {type(exc).__name__}: {exc}"
             if attempt == self.opts.max_retries:
                 break
