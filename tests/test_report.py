@@ -321,6 +321,14 @@ def test_cli_names_the_bad_input(tmp_path, runs_dir, capsys, setup, message):
     assert "Traceback" not in err
 
 
+def test_cli_names_an_unwritable_out(runs_dir, tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    assert fanout(["report", str(runs_dir), "--out", str(blocker)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"fanout report: cannot write to {blocker}: ") and "Traceback" not in err
+
+
 def test_cli_rejects_a_bad_whatif_file(runs_dir, tmp_path, capsys):
     bad = tmp_path / "w.json"
     bad.write_text('{"rows": 3}')

@@ -35,6 +35,9 @@ def cmd_report(args) -> int:
     except ReportInputError as exc:
         print(f"fanout report: {exc}", file=sys.stderr)
         return EXIT_MISUSE
+    except OSError as exc:  # --out is a file, or not writable
+        print(f"fanout report: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_MISUSE
     dt = time.perf_counter() - t0
     episodes = sum(r["episodes"] or 0 for r in files.rows)
     print(f"report: {len(files.rows)} runs, {episodes} episodes in {dt:.2f} s")

@@ -71,7 +71,7 @@ def _metadata(run: RunData, label: str) -> dict:
 
 
 def _charts(
-    rows: list[dict], runs: list[RunData], labels: list[str], patterns: list[dict], whatif
+    rows: list[dict], runs: list[RunData], labels: list[str], patterns: list[dict], whatif: list[dict] | None
 ) -> list[Chart]:
     colors = [ch.color(i) for i in range(len(rows))]
     out = [
@@ -154,10 +154,9 @@ def build_report(
     labels = [f"{r.label} ({r.config.suite})" if multi_suite else r.label for r in ordered]
     label_of = {r.key: r.label for r in runs}
     patterns = by_pattern(ordered)
-    for i, r in enumerate(rows, start=1):
-        r_display = label_of[(r["model"], r["suite"], r["run_id"])]
-        r.setdefault("label", r_display)
-        r.setdefault("rank", i)
+    for i, r in enumerate(rows, start=1):  # page-only keys; CSV and JSON keep LEADERBOARD_COLUMNS
+        r["label"] = label_of[(r["model"], r["suite"], r["run_id"])]
+        r["rank"] = i
     for p in patterns:
         p["label"] = label_of[(p["model"], p["suite"], p["run_id"])]
     out_dir = Path(out)
