@@ -74,4 +74,8 @@ class SuiteSpec(BaseModel):
     ordering_only: bool = Field(
         False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)"
     )
+    require_answer_checks: bool = Field(
+        False,
+        description="validation: every task without a write must have an answer check (the core suite's rule)",
+    )
     license: str | None = None

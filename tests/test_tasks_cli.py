@@ -73,6 +73,7 @@ def broken(tmp_path):
     d.mkdir()
     (d / "tasks.yaml").write_text(BROKEN)
     (d / "more.yaml").write_text("- id: bad_tool_01\n  pattern: single\n  prompt: hi\n  tools: [teleport]\n")
+    (d / "suite.yaml").write_text("name: broken\nrequire_answer_checks: true\n")
     return d
 
 
