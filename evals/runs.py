@@ -55,6 +55,9 @@ class RunConfig(BaseModel):
     user_prompt: str | None = None
     prompt_hash: str
     model_options: dict[str, Any] = Field(default_factory=dict)
+    model_info: dict[str, Any] = Field(
+        default_factory=dict, description="Model.describe(): resolved endpoint etc."
+    )
     prices: str | None = None
     price_table_version: str | None = None
     harness_version: str = __version__
@@ -157,7 +160,8 @@ async def execute(
     rt = runtime_config(cfg)
     gts = GroundTruthCache()
     prices = prices or load_prices(cfg.prices)
-    price = prices.lookup(cfg.model)
+    price = prices.lookup(model.priced_as())
+    cfg.model_info = model.describe()
     todo: list[tuple[Task, int]] = []
     for tid in cfg.task_ids:
         if tid not in suite.by_id:

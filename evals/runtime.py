@@ -161,7 +161,8 @@ class Episode:
                 cfg.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
             )
             if real:
-                if resp.latency_s is None:
+                if resp.latency_s is None or resp.cached:
+                    # A policy's profile latency, or a cached/replayed response's recorded one.
                     await sleep_until(t0 + start + lat)
                 planned += lat
                 rec.start_s, rec.end_s = start, time.perf_counter() - t0

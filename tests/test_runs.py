@@ -310,3 +310,38 @@ def test_resume_refuses_a_changed_or_missing_prompt_template(tmp_path, capsys):
     tmpl.unlink()
     assert fanout(["run", "--resume", str(d)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_model_that_cannot_be_built_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    out = tmp_path / "runs"
+    assert (
+        fanout(
+            ["run", "--model", "openai/gpt-4.1", "--suite", str(make_suite(tmp_path, 1)), "--out", str(out)]
+        )
+        == 2
+    )
+    assert "OPENAI_API_KEY" in capsys.readouterr().err
+    assert not out.exists() or run_dirs(out) == []
+
+
+def test_run_json_records_what_the_model_is(tmp_path):
+    out = tmp_path / "runs"
+    assert (
+        fanout(
+            [
+                "run",
+                "--model",
+                "policy/lazy",
+                "--suite",
+                str(make_suite(tmp_path, 1)),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    cfg, _ = load_run(run_dirs(out)[0])
+    assert cfg.model_info == {"name": "policy/lazy", "policy": "lazy", "seed": 0}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sys
 from pathlib import Path
 
@@ -234,8 +235,13 @@ def cmd_run(args) -> int:
     for spec in models:
         try:
             run_dir, cfg = start_run(spec, suite, out, task_patterns=patterns, **settings)
-            model = build_model(cfg, [suite])
         except (ValueError, FileExistsError) as exc:
+            print(f"fanout run: {exc}", file=sys.stderr)
+            return EXIT_MISUSE
+        try:
+            model = build_model(cfg, [suite])
+        except ValueError as exc:
+            shutil.rmtree(run_dir)  # nothing ran: leave no half-made run folder behind
             print(f"fanout run: {exc}", file=sys.stderr)
             return EXIT_MISUSE
         summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, not args.no_progress))

@@ -72,4 +72,9 @@ class Model(ABC):
         return None
 
     def describe(self) -> dict:
+        """What run.json records about the model (never credentials)."""
         return {"name": self.name}
+
+    def priced_as(self) -> str:
+        """The model string whose price applies (a replay is priced as the model it replays)."""
+        return self.name

@@ -67,6 +67,9 @@ class ReplayModel(Model):
     def describe(self) -> dict:
         return {"name": self.name, "source_model": self.source_model, "source_run": self.run_id}
 
+    def priced_as(self) -> str:
+        return self.source_model or self.name
+
     async def generate(self, request: ModelRequest) -> ModelResponse:
         try:
             task = self.index.find(request.messages)
