@@ -6,6 +6,7 @@ stays an int); any other string with `{{` renders to text. Everything is compile
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -38,13 +39,18 @@ def refs_in(value: Any) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=16384)
+def _refs_of_string(value: str) -> frozenset[str]:
+    try:
+        return frozenset(meta.find_undeclared_variables(ENV.parse(value)))
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error in {value!r}: {exc.message}") from exc
+
+
 def _collect(value: Any, out: set[str]) -> None:
     if isinstance(value, str):
         if "{{" in value or "{%" in value:
-            try:
-                out |= meta.find_undeclared_variables(ENV.parse(value))
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError(f"template syntax error in {value!r}: {exc.message}") from exc
+            out |= _refs_of_string(value)
     elif isinstance(value, dict):
         for v in value.values():
             _collect(v, out)
@@ -59,35 +65,46 @@ Compiled = Callable[[dict], Any]
 def compile_value(value: Any) -> Compiled:
     """Compile a (possibly nested) fixture value into a function of the outputs namespace."""
     if isinstance(value, str) and ("{{" in value or "{%" in value):
-        m = _SINGLE.match(value)
-        if m and "{{" not in m.group(1) and "}}" not in m.group(1):
-            try:
-                expr = ENV.compile_expression(m.group(1), undefined_to_none=False)
-            except jinja2.TemplateSyntaxError as exc:
-                raise TemplateError(f"bad expression {value!r}: {exc.message}") from exc
+        return _compile_string(value)
+    return _compile_structure(value)
 
-            def ev(ns: dict, _e=expr, _v=value) -> Any:
-                try:
-                    out = _e(**ns)
-                except jinja2.UndefinedError as exc:
-                    raise TemplateError(f"{_v!r}: {exc.message}") from exc
-                if isinstance(out, jinja2.Undefined):
-                    raise TemplateError(f"{_v!r} is undefined")
-                return out
 
-            return ev
+@functools.lru_cache(maxsize=16384)
+def _compile_string(value: str) -> Compiled:
+    """Compiled once per distinct string: suites repeat references like `{{ user.id }}` a lot, and
+    jinja2's compiler is most of the cost of loading a suite."""
+    m = _SINGLE.match(value)
+    if m and "{{" not in m.group(1) and "}}" not in m.group(1):
         try:
-            tmpl = ENV.from_string(value)
+            expr = ENV.compile_expression(m.group(1), undefined_to_none=False)
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"bad template {value!r}: {exc.message}") from exc
+            raise TemplateError(f"bad expression {value!r}: {exc.message}") from exc
 
-        def render(ns: dict, _t=tmpl, _v=value) -> Any:
+        def ev(ns: dict, _e=expr, _v=value) -> Any:
             try:
-                return _t.render(**ns)
+                out = _e(**ns)
             except jinja2.UndefinedError as exc:
                 raise TemplateError(f"{_v!r}: {exc.message}") from exc
+            if isinstance(out, jinja2.Undefined):
+                raise TemplateError(f"{_v!r} is undefined")
+            return out
 
-        return render
+        return ev
+    try:
+        tmpl = ENV.from_string(value)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"bad template {value!r}: {exc.message}") from exc
+
+    def render(ns: dict, _t=tmpl, _v=value) -> Any:
+        try:
+            return _t.render(**ns)
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"{_v!r}: {exc.message}") from exc
+
+    return render
+
+
+def _compile_structure(value: Any) -> Compiled:
     if isinstance(value, dict):
         parts = {k: compile_value(v) for k, v in value.items()}
         if all(getattr(p, "_const", False) for p in parts.values()):
