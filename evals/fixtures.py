@@ -19,7 +19,6 @@ from .graph import CallGraph, CycleError
 from .schema import NodeSpec, SuiteSpec, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
-
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
