@@ -74,6 +74,11 @@ class SuiteSpec(BaseModel):
     ordering_only: bool = Field(
         False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)"
     )
+    allow_identical_calls: bool = Field(
+        False,
+        description="the source expects the same call more than once (BFCL's repeated draws); validation "
+        "then accepts identical nodes, and each identical call satisfies one of them",
+    )
     require_answer_checks: bool = Field(
         False,
         description="validation: every task without a write must have an answer check (the core suite's rule)",

@@ -15,7 +15,12 @@ from .scoring import score
 
 
 def validate_task(
-    task: Task, oracle: PolicyModel, cfg: RuntimeConfig, seed: int = 0, require_answer: bool = False
+    task: Task,
+    oracle: PolicyModel,
+    cfg: RuntimeConfig,
+    seed: int = 0,
+    require_answer: bool = False,
+    allow_identical: bool = False,
 ) -> list[str]:
     where = f"{task.file}: task {task.id!r}"
     try:
@@ -32,7 +37,7 @@ def validate_task(
     seen: dict[str, str] = {}
     for v, n in gt.nodes.items():
         key = n.tool + "\x00" + normalized_key(n.args)
-        if key in seen:
+        if key in seen and not allow_identical:
             problems.append(
                 f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})"
             )
@@ -64,7 +69,9 @@ def validate_suite(suite: Suite, seeds: tuple[int, ...] = (0,)) -> list[str]:
         oracle = PolicyModel("oracle", [suite], seed=seed)
         cfg = RuntimeConfig(seed=seed)
         for t in suite.tasks:
-            for p in validate_task(t, oracle, cfg, seed, suite.spec.require_answer_checks):
+            for p in validate_task(
+                t, oracle, cfg, seed, suite.spec.require_answer_checks, suite.spec.allow_identical_calls
+            ):
                 if p in reported:
                     continue
                 reported.add(p)

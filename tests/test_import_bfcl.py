@@ -166,10 +166,9 @@ def imported(tmp_path_factory):
 
 def test_counts_and_skip_reasons(imported):
     report, _ = imported
-    assert dict(report.counts) == {"parallel": 4, "live_parallel_multiple": 1}
+    assert dict(report.counts) == {"parallel": 5, "live_parallel_multiple": 1}
     reasons = {s.entry: s.reason for s in report.skipped}
-    assert set(reasons) == {"parallel_2", "live_parallel_multiple_1-1-0"}
-    assert "same call" in reasons["parallel_2"]
+    assert set(reasons) == {"live_parallel_multiple_1-1-0"}
     assert "'town' is not in the schema" in reasons["live_parallel_multiple_1-1-0"]
     assert [n.entry for n in report.notes] == ["parallel_4"]  # same prompt as parallel_0, tagged
 
@@ -274,8 +273,7 @@ def test_cli_prints_counts_and_skips(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert rc == 0
-    assert "parallel                         4 tasks     1 skipped" in out
-    assert "skipped parallel/parallel_2: expected calls c1 and c2 are the same call" in out
+    assert "parallel                         5 tasks     0 skipped" in out
     # refusing to overwrite, unknown category, missing source: clear messages, exit 2
     assert main(["tasks", "import", "bfcl", "--source", str(wheel), "--out", str(tmp_path / "s")]) == 2
     assert "pass --force" in capsys.readouterr().err
@@ -314,3 +312,20 @@ def test_folder_source_and_missing_category(tmp_path):
     assert report.total == 1
     with pytest.raises(ImportError_, match="no data for category 'simple'"):
         import_bfcl(data, tmp_path / "out2", ("simple",))
+
+
+def test_one_call_expected_twice_is_kept_and_each_copy_satisfies_one_node(imported):
+    """BFCL's parallel_158 asks for two draws from one distribution: two identical expected calls.
+    Both copies are correct (each satisfies one node); a third copy is a duplicate."""
+    _, out = imported
+    suite = load_suite(out)
+    assert suite.spec.allow_identical_calls
+    task = suite.by_id["parallel_2"]
+    (n1, a1), (n2, a2) = [(n.tool, n.spec.args) for n in task.nodes]
+    assert (n1, a1) == (n2, a2)
+    cls, nodes, sc = classes(task, [(n1, a1), (n1, a1)])
+    assert cls == ["correct", "correct"] and sorted(nodes) == ["c1", "c2"] and sc.success
+    cls, _, sc = classes(task, [(n1, a1), (n1, a1), (n1, a1)])
+    assert cls == ["correct", "correct", "duplicate"] and sc.success
+    cls, _, sc = classes(task, [(n1, a1)])
+    assert not sc.success and sc.required_satisfied == 1
