@@ -58,6 +58,13 @@ class ToolContext:
     state: EpisodeState
     writes: list = field(default_factory=list)
 
+    def user_key(self, user_id: str) -> str:
+        """The directory key of a user id, or a not_found error every people-aware tool shares."""
+        key = self.world.user_ids.get(str(user_id).strip())
+        if key is None:
+            raise ToolError("not_found", f"no user with id {user_id!r}")
+        return key
+
     def mutate(self, kind: str, key: str, fn: Callable[[Any], Any]) -> None:
         """Queue a write: `fn(old) -> new`, applied at batch end (so two writes in a batch compose)."""
         self.writes.append((kind, key, fn))

@@ -33,13 +33,6 @@ class Mailbox(Args):
 _TITLES = ["Standup", "1:1", "Design review", "Customer call", "Planning", "Lunch", "Interview", "Retro"]
 
 
-def _user(ctx: ToolContext, user_id: str) -> str:
-    key = ctx.world.user_ids.get(user_id)
-    if key is None:
-        raise ToolError("not_found", f"no user with id {user_id!r}")
-    return key
-
-
 @tool(
     "list_events",
     ListEvents,
@@ -48,7 +41,7 @@ def _user(ctx: ToolContext, user_id: str) -> str:
     domain="calendar",
 )
 def list_events(a: dict, ctx: ToolContext) -> dict:
-    key = _user(ctx, a["user_id"])
+    key = ctx.user_key(a["user_id"])
     n = ctx.world.randint(1, 4, "nev", key, a["date"])
     events = [
         {"title": ctx.world.choice(_TITLES, "evt", key, a["date"], i), "time": f"{9 + 2 * i:02d}:00"}
@@ -69,7 +62,7 @@ def list_events(a: dict, ctx: ToolContext) -> dict:
     domain="calendar",
 )
 def create_event(a: dict, ctx: ToolContext) -> dict:
-    _user(ctx, a["user_id"])
+    ctx.user_key(a["user_id"])
     eid = ctx.world.ident("ev_", a["user_id"], a["title"], a["date"], a["time"])
     ctx.mutate("event", eid, lambda _old: dict(a))
     return {"event_id": eid, "status": "created", **a}

@@ -41,13 +41,6 @@ class AddToCart(Args):
     quantity: int = Field(1, ge=1, le=10)
 
 
-def _user(ctx: ToolContext, user_id: str) -> str:
-    key = ctx.world.user_ids.get(user_id)
-    if key is None:
-        raise ToolError("not_found", f"no user with id {user_id!r}")
-    return key
-
-
 def _sku(ctx: ToolContext, sku: str) -> str:
     s = sku.strip().upper()
     if s not in ctx.world.products:
@@ -63,7 +56,7 @@ def _sku(ctx: ToolContext, sku: str) -> str:
     domain="commerce",
 )
 def list_orders(a: dict, ctx: ToolContext) -> dict:
-    key = _user(ctx, a["user_id"])
+    key = ctx.user_key(a["user_id"])
     recs = [ctx.world.order_record(key, i) for i in range(len(ctx.world.order_ids(key)))][: a["limit"]]
     return {"orders": [{k: r[k] for k in ("id", "date", "status", "total")} for r in recs]}
 
@@ -135,7 +128,7 @@ def check_inventory(a: dict, ctx: ToolContext) -> dict:
     domain="commerce",
 )
 def add_to_cart(a: dict, ctx: ToolContext) -> dict:
-    _user(ctx, a["user_id"])
+    ctx.user_key(a["user_id"])
     sku = _sku(ctx, a["product_id"])
     before = dict(ctx.state.get("cart", a["user_id"], {}))
     ctx.mutate(
@@ -156,7 +149,7 @@ def add_to_cart(a: dict, ctx: ToolContext) -> dict:
     domain="commerce",
 )
 def get_cart(a: dict, ctx: ToolContext) -> dict:
-    _user(ctx, a["user_id"])
+    ctx.user_key(a["user_id"])
     cart = ctx.state.get("cart", a["user_id"], {})
     items = [{"product_id": k, "quantity": v} for k, v in sorted(cart.items())]
     return {

@@ -23,13 +23,6 @@ class TimeOff(Args):
     days: int = Field(ge=1, le=30, description="Number of working days requested")
 
 
-def _key(ctx: ToolContext, user_id: str) -> str:
-    key = ctx.world.user_ids.get(user_id.strip())
-    if key is None:
-        raise ToolError("not_found", f"no user with id {user_id!r}")
-    return key
-
-
 def _allowance(ctx: ToolContext, key: str) -> int:
     return ctx.world.randint(8, 25, "pto", key)
 
@@ -42,7 +35,7 @@ def _allowance(ctx: ToolContext, key: str) -> int:
     domain="hr",
 )
 def list_direct_reports(a: dict, ctx: ToolContext) -> dict:
-    key = _key(ctx, a["user_id"])
+    key = ctx.user_key(a["user_id"])
     first = ctx.world.people[key][0]
     reports = []
     for name, mgr in MANAGERS.items():
@@ -61,7 +54,7 @@ def list_direct_reports(a: dict, ctx: ToolContext) -> dict:
     domain="hr",
 )
 def get_pto_balance(a: dict, ctx: ToolContext) -> dict:
-    key = _key(ctx, a["user_id"])
+    key = ctx.user_key(a["user_id"])
     taken = ctx.state.get("pto_taken", key, 0)
     total = _allowance(ctx, key)
     return {
@@ -81,7 +74,7 @@ def get_pto_balance(a: dict, ctx: ToolContext) -> dict:
     domain="hr",
 )
 def request_time_off(a: dict, ctx: ToolContext) -> dict:
-    key = _key(ctx, a["user_id"])
+    key = ctx.user_key(a["user_id"])
     remaining = _allowance(ctx, key) - ctx.state.get("pto_taken", key, 0)
     if a["days"] > remaining:
         raise ToolError("insufficient_balance", f"only {remaining} day(s) of time off left")

@@ -33,9 +33,8 @@ class Meeting(Args):
     domain="calendar",
 )
 def schedule_meeting(a: dict, ctx: ToolContext) -> dict:
+    ctx.user_key(a["organizer_id"])
     org = a["organizer_id"].strip()
-    if org not in ctx.world.user_ids:
-        raise ToolError("not_found", f"no user with id {a['organizer_id']!r}")
     attendee = a["attendee_email"].strip().lower()
     if "@" not in attendee:
         raise ToolError("invalid_arguments", f"not an email address: {a['attendee_email']!r}")

@@ -21,13 +21,6 @@ class UpdateAddress(Args):
     address: str = Field(description="The new postal address")
 
 
-def _key(ctx: ToolContext, user_id: str) -> str:
-    key = ctx.world.user_ids.get(user_id)
-    if key is None:
-        raise ToolError("not_found", f"no user with id {user_id!r}")
-    return key
-
-
 def user_view(ctx: ToolContext, key: str) -> dict:
     rec = ctx.world.user_record(key)
     rec["address"] = ctx.state.get("address", rec["id"], f"{10 + len(key)} Main Street, {rec['city']}")
@@ -56,7 +49,7 @@ def find_user(a: dict, ctx: ToolContext) -> dict:
     domain="users",
 )
 def get_user(a: dict, ctx: ToolContext) -> dict:
-    return user_view(ctx, _key(ctx, a["user_id"]))
+    return user_view(ctx, ctx.user_key(a["user_id"]))
 
 
 @tool(
@@ -67,7 +60,7 @@ def get_user(a: dict, ctx: ToolContext) -> dict:
     domain="users",
 )
 def get_manager(a: dict, ctx: ToolContext) -> dict:
-    rec = ctx.world.user_record(_key(ctx, a["user_id"]))
+    rec = ctx.world.user_record(ctx.user_key(a["user_id"]))
     if rec["manager_id"] is None:
         raise ToolError("not_found", f"user {a['user_id']} has no manager")
     return user_view(ctx, ctx.world.user_ids[rec["manager_id"]])
@@ -82,6 +75,6 @@ def get_manager(a: dict, ctx: ToolContext) -> dict:
     domain="users",
 )
 def update_address(a: dict, ctx: ToolContext) -> dict:
-    _key(ctx, a["user_id"])
+    ctx.user_key(a["user_id"])
     ctx.mutate("address", a["user_id"], lambda _old: a["address"])
     return {"user_id": a["user_id"], "address": a["address"], "status": "updated"}
