@@ -12,6 +12,7 @@ Classes, tested in this order for each call in issue order:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -156,7 +157,19 @@ def _variants(value: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)
+def _pattern(value: str) -> re.Pattern:
+    """Case-insensitive match of `value` as a whole token: "9" is not found inside "19" or "9.5",
+    "rain" is not found inside "drain". Edges that are not word characters need no boundary."""
+    v = _WS.sub(" ", value.strip().casefold())
+    left = r"(?<!\w)(?<!\d[.,])" if v[:1].isalnum() else ""
+    right = r"(?!\w)(?![.,]\d)" if v[-1:].isalnum() else ""
+    return re.compile(left + re.escape(v).replace(r"\ ", r"\s+") + right)
+
+
 def check_answer(gt: GroundTruth, text: str | None) -> bool:
+    """`contains` values must all appear, one of each `contains_any` group, no `not_contains` value.
+    Numbers also match in their usual renderings (12.5, 12.50, 1,234.50)."""
     if not (gt.answer_contains or gt.answer_any or gt.answer_not):
         return True
     if text is None:
@@ -164,7 +177,9 @@ def check_answer(gt: GroundTruth, text: str | None) -> bool:
     hay = _WS.sub(" ", text.casefold())
 
     def found(value: str) -> bool:
-        return any(_WS.sub(" ", v) in hay for v in _variants(value))
+        if not value.strip():
+            return True  # an empty rendering (an inactive optional branch) asks for nothing
+        return any(_pattern(v).search(hay) for v in _variants(value) if v)
 
     if not all(found(v) for v in gt.answer_contains):
         return False

@@ -142,3 +142,41 @@ def test_all_call_classes_partition_calls_and_are_written_to_trace():
 def test_unsatisfied_required_node_means_failure():
     s = score_batches(SUITE, "join", [["a", "b", "c"]])
     assert not s.success and s.required_satisfied == 3 and s.required_total == 4
+
+
+def answer_gt(contains=(), any_=(), nots=()):
+    gt = resolve(SUITE.by_id["vee"])
+    gt.answer_contains, gt.answer_any, gt.answer_not = list(contains), [list(g) for g in any_], list(nots)
+    return gt
+
+
+@pytest.mark.parametrize(
+    "value,text,ok",
+    [
+        ("9", "The answer is 9.", True),
+        ("9", "The answer is 19.", False),  # a short number is a whole token, not a substring
+        ("9", "about 9.5 units", False),
+        ("12.5", "It costs $12.50 today.", True),  # usual renderings of numbers
+        ("1234.5", "Total: 1,234.50 USD", True),
+        ("rain", "Expect rain in Dublin", True),
+        ("rain", "The drain is blocked", False),
+        ("Europe/Paris", "She is on europe/paris time", True),
+        ("SKU-1001", "Order SKU-10012 shipped", False),
+        ("Grace Kim", "Her manager is Grace  Kim.", True),
+    ],
+)
+def test_answer_values_match_as_whole_tokens(value, text, ok):
+    from evals.scoring import check_answer
+
+    assert check_answer(answer_gt([value]), text) is ok
+
+
+def test_answer_groups_and_forbidden_values():
+    from evals.scoring import check_answer
+
+    gt = answer_gt(["Lisbon"], [["sunny", "clear"]], ["error"])
+    assert check_answer(gt, "Lisbon: clear skies")
+    assert not check_answer(gt, "Lisbon: rain")
+    assert not check_answer(gt, "Lisbon: sunny, no error")
+    assert check_answer(answer_gt([""]), "anything")  # an empty rendering asks for nothing
+    assert not check_answer(answer_gt(["x"]), None)
