@@ -112,7 +112,13 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
             outputs[vid] = out
             active[vid] = True
             matcher = NodeMatcher(
-                args, accept, node.spec.omissible, tool.defaults(), tool.property_names(), task.matching
+                args,
+                accept,
+                node.spec.omissible,
+                tool.defaults(),
+                tool.property_names(),
+                task.matching,
+                tool.default_aliases,
             )
             resolved[vid] = ResolvedNode(
                 vid, node.tool, args, out, node.required, (), matcher, canonical_json(args)

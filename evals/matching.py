@@ -67,7 +67,7 @@ _MISSING = object()
 class NodeMatcher:
     """Precomputed acceptable values of one resolved node, so a match is a few dict lookups."""
 
-    __slots__ = ("allowed", "omissible", "defaults", "props", "mode", "norm", "extra_ok")
+    __slots__ = ("allowed", "omissible", "defaults", "default_like", "props", "mode", "norm", "extra_ok")
 
     def __init__(
         self,
@@ -77,6 +77,7 @@ class NodeMatcher:
         defaults: dict | None = None,
         props: set[str] | None = None,
         mode: str = "default",
+        default_aliases: dict[str, list[Any]] | None = None,
     ):
         self.mode = mode
         self.norm = NORMALIZERS[mode]
@@ -90,6 +91,10 @@ class NodeMatcher:
         }
         self.omissible = set(omissible or [])
         self.defaults = {k: self._key(v) for k, v in (defaults or {}).items()}
+        # Values a tool declares to mean its default (get_weather's date "today" = no date).
+        self.default_like: dict[str, set[str]] = {k: {d} for k, d in self.defaults.items()}
+        for k, alts in (default_aliases or {}).items():
+            self.default_like.setdefault(k, set()).update(self._key(x) for x in alts)
         self.props = props
 
     def _key(self, v: Any) -> str:
@@ -123,7 +128,7 @@ class NodeMatcher:
             if self.mode == "bfcl":
                 # BFCL: a parameter the answer does not list is unexpected, even when equal to the default.
                 return False
-            if self.defaults.get(k) == kv:
+            if kv in self.default_like.get(k, ()):
                 continue
             return False
         return True

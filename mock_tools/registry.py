@@ -99,6 +99,8 @@ class Tool:
     impl: Callable[[dict, ToolContext], dict]
     args_model: type[BaseModel] | None = None
     domain: str = "misc"
+    # Argument values that mean the same as leaving the argument out (get_weather: date "today").
+    default_aliases: dict[str, list[Any]] = field(default_factory=dict)
 
     def spec(self) -> dict:
         return {"name": self.name, "description": self.description, "parameters": self.parameters}
@@ -181,6 +183,7 @@ def tool(
     write: bool = False,
     latency: LatencyModel | None = None,
     domain: str = "misc",
+    default_aliases: dict[str, list[Any]] | None = None,
 ) -> Callable:
     """Register a Python tool. The implementation gets validated args as a dict and a context."""
 
@@ -195,6 +198,7 @@ def tool(
                 impl=fn,
                 args_model=args,
                 domain=domain,
+                default_aliases=dict(default_aliases or {}),
             )
         )
         return fn

@@ -63,3 +63,21 @@ def test_an_argument_named_title_survives_schema_cleaning():
     params = default_registry()["create_event"].parameters
     assert "title" in params["properties"] and "title" in params["required"]
     assert "title" not in params and all("title" not in p for p in params["properties"].values())
+
+
+def test_a_value_a_tool_declares_equal_to_its_default_matches_like_leaving_it_out():
+    node = m({"city": "Paris"}, defaults={"date": None}, default_aliases={"date": ["today"]})
+    assert node.matches({"city": "Paris"})
+    assert node.matches({"city": "Paris", "date": None})
+    assert node.matches({"city": "Paris", "date": "Today"})
+    assert not node.matches({"city": "Paris", "date": "2026-11-24"})
+    assert not m({"city": "Paris"}, defaults={"date": None}).matches({"city": "Paris", "date": "today"})
+
+
+def test_get_weather_today_is_the_same_call_as_no_date():
+    from mock_tools import EpisodeState, ToolContext, World, default_registry
+
+    tool = default_registry()["get_weather"]
+    ctx = ToolContext(World(0), EpisodeState())
+    assert tool.invoke({"city": "Oslo", "date": "today"}, ctx) == tool.invoke({"city": "Oslo"}, ctx)
+    assert tool.default_aliases == {"date": ["today"]}

@@ -31,9 +31,11 @@ def _city(name: str) -> str:
     "Current weather (or the forecast for a date) in a city: condition, temp_c, humidity.",
     latency=lognormal(0.3, 0.3),
     domain="weather",
+    default_aliases={"date": ["today"]},
 )
 def get_weather(a: dict, ctx: ToolContext) -> dict:
-    return ctx.world.weather(_city(a["city"]), a["date"])
+    date = a["date"]
+    return ctx.world.weather(_city(a["city"]), None if date and date.strip().lower() == "today" else date)
 
 
 @tool(
