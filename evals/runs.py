@@ -83,29 +83,29 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_episodes(path: Path, repair: bool = False) -> list[dict]:
-    """Episode lines of a run; a torn last line (no newline, or not JSON) is dropped, and with
-    `repair` also cut from the file so appends start on a clean line."""
+    """Episode lines of a run. A torn last line (no newline: the writer was killed mid-line) is
+    dropped, and with `repair` also cut from the file so appends start on a clean line. A complete
+    line that is not an episode (disk corruption, a hand edit) is skipped with a warning, and
+    the lines after it are kept: its task then counts as not run, so a resume runs it again."""
     if not path.exists():
         return []
     data = path.read_bytes()
-    out = []
-    good_end = 0
-    pos = 0
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl == -1:
-            break  # torn: no newline
-        line = data[pos:nl]
-        if line.strip():
-            try:
-                out.append(json.loads(line))
-            except ValueError:
-                break  # a corrupt line: keep what came before it
-        good_end = nl + 1
-        pos = nl + 1
-    if repair and good_end != len(data):
+    end = data.rfind(b"\n") + 1
+    if repair and end != len(data):
         with open(path, "r+b") as f:
-            f.truncate(good_end)
+            f.truncate(end)
+    out = []
+    for n, line in enumerate(data[:end].splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        if not isinstance(rec, dict) or "task_id" not in rec:
+            print(f"warning: {path}: line {n} is not an episode; skipped", file=sys.stderr)
+            continue
+        out.append(rec)
     return out
 
 

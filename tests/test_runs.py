@@ -345,3 +345,23 @@ def test_run_json_records_what_the_model_is(tmp_path):
     )
     cfg, _ = load_run(run_dirs(out)[0])
     assert cfg.model_info == {"name": "policy/lazy", "policy": "lazy", "seed": 0}
+
+
+def test_a_corrupt_middle_line_is_skipped_and_its_task_rerun_on_resume(tmp_path, capsys):
+    suite = make_suite(tmp_path, n=4)
+    out = tmp_path / "runs"
+    assert (
+        fanout(["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"])
+        == 0
+    )
+    d = run_dirs(out)[0]
+    lines = (d / "episodes.jsonl").read_text().splitlines(keepends=True)
+    lost = json.loads(lines[1])["task_id"]
+    (d / "episodes.jsonl").write_text(lines[0] + "{corrupt\n" + "".join(lines[2:]))
+    rows = read_episodes(d / "episodes.jsonl")
+    assert len(rows) == 3 and lost not in {r["task_id"] for r in rows}
+    assert "line 2 is not an episode" in capsys.readouterr().err
+    assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+    assert sorted(r["task_id"] for r in read_episodes(d / "episodes.jsonl")) == [
+        f"t{i:03d}" for i in range(4)
+    ]
