@@ -151,7 +151,7 @@ def _variants(value: str) -> set[str]:
     if math.isfinite(f):
         out |= {f"{f:.2f}", f"{f:,.2f}", f"{f:g}"}
         if f.is_integer():
-            out |= {str(int(f)), f"{int(f):,}"}
+            out |= {str(int(f)), f"{int(f):,}", f"{f:.1f}", f"{f:,.1f}"}
         else:
             out.add(repr(f))
     return out

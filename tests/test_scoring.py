@@ -158,6 +158,8 @@ def answer_gt(contains=(), any_=(), nots=()):
         ("9", "about 9.5 units", False),
         ("12.5", "It costs $12.50 today.", True),  # usual renderings of numbers
         ("1234.5", "Total: 1,234.50 USD", True),
+        ("13", "It is 13.0°C in Tokyo", True),  # a whole number also matches with one decimal
+        ("13", "It is 13.5°C in Tokyo", False),
         ("rain", "Expect rain in Dublin", True),
         ("rain", "The drain is blocked", False),
         ("Europe/Paris", "She is on europe/paris time", True),
