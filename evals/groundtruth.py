@@ -56,6 +56,10 @@ class GroundTruth:
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._levels: list[list[str]] | None = None
+        # Oracle batch makespans per (latency settings, timeout, cap, hedge): pure, so scoring
+        # computes them once per task instead of once per episode.
+        self.ideal_batches: dict[tuple, list[float]] = {}
         self.required = [v for v in self.graph.topo if self.nodes[v].required]
         self.parallelizable = self.graph.parallelizable(self.required)
         self.with_deps = [v for v in self.required if self.nodes[v].deps]
@@ -65,7 +69,9 @@ class GroundTruth:
             self.by_tool.setdefault(self.nodes[v].tool, []).append(v)
 
     def oracle_levels(self) -> list[list[str]]:
-        return self.graph.subgraph(self.required).levels()
+        if self._levels is None:
+            self._levels = self.graph.subgraph(self.required).levels()
+        return self._levels
 
 
 def resolve(task: Task, seed: int = 0) -> GroundTruth:

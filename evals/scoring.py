@@ -198,22 +198,40 @@ def ideal_wall(
 ) -> float:
     """The oracle schedule of the task under the same latency samples, runtime policies (cap,
     timeout, hedging of read tools) and model latency per turn."""
-    task = gt.task
     total = gt.ideal_turns * model_latency
+    for makespan in _ideal_batches(gt, latency, timeout, cap, hedge_after):
+        total += makespan
+    return total
+
+
+def _ideal_batches(
+    gt: GroundTruth,
+    latency: LatencySettings,
+    timeout: float | None,
+    cap: int | None,
+    hedge_after: float | None,
+) -> list[float]:
+    key = (latency, timeout, cap, hedge_after)
+    cached = gt.ideal_batches.get(key)
+    if cached is not None:
+        return cached
+    task = gt.task
+    out = []
     for level in gt.oracle_levels():
         durs = []
         for v in level:
             n = gt.nodes[v]
             tool = task.tool_by_name[n.tool]
             lm = latency.model_for(tool, task.spec.latency)
-            key = normalized_key(n.args)
-            sample = lm.sample(latency.seed, task.id, n.tool, key, 0)
+            key_args = normalized_key(n.args)
+            sample = lm.sample(latency.seed, task.id, n.tool, key_args, 0)
             hedge = None
             if hedge_after is not None and not tool.write:
-                hedge = lm.sample(latency.seed, task.id, n.tool, key, 1)
+                hedge = lm.sample(latency.seed, task.id, n.tool, key_args, 1)
             durs.append(call_time(sample, latency.scale, timeout, hedge_after, hedge).duration_s)
-        total += schedule(durs, cap)[1]
-    return total
+        out.append(schedule(durs, cap)[1])
+    gt.ideal_batches[key] = out
+    return out
 
 
 def time_metrics(trace: Trace) -> dict:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from evals.schema import SuiteSpec
 
 from .archive import SourceFiles
-from .common import ImportError_, ImportReport, SuiteBuilder, check_out, digest, literal
+from .common import EntrySkip, ImportError_, ImportReport, SuiteBuilder, check_out, digest, literal, malformed
 from .schemas import bfcl_param_types, bfcl_schema
 
 PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
@@ -47,10 +47,6 @@ class BfclAnswer(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str
     ground_truth: list[dict]
-
-
-class EntrySkip(Exception):
-    """This entry cannot become a task; the message is the reported reason."""
 
 
 def find_files(files: SourceFiles) -> dict[str, tuple[str, str]]:
@@ -134,17 +130,12 @@ def _import_entry(builder: SuiteBuilder, report: ImportReport, cat: str, raw: di
         answer = BfclAnswer.model_validate(ans_raw)
         task = _task(builder, cat, entry, answer)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        report.skip(cat, eid, f"malformed record: {'.'.join(map(str, e['loc']))}: {e['msg']}")
+        report.skip(cat, eid, malformed(exc))
         return
     except EntrySkip as exc:
         report.skip(cat, eid, str(exc))
         return
-    prompt = builder.prompt_for(cat, eid, task["prompt"])
-    if prompt is None:
-        return
-    task["prompt"] = prompt
-    builder.add_task(cat, cat, task)
+    builder.add(cat, cat, eid, task)
 
 
 def _prompt(question: list) -> str:

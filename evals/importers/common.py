@@ -35,6 +35,16 @@ class ImportError_(ValueError):
     """A source that cannot be imported at all (missing file, unreadable archive): a clear message."""
 
 
+class EntrySkip(Exception):
+    """A source entry that cannot become a task; the message is the reported reason."""
+
+
+def malformed(exc: ValidationError) -> str:
+    """The skip reason for a source record that fails its schema."""
+    e = exc.errors()[0]
+    return f"malformed record: {'.'.join(map(str, e['loc']))}: {e['msg']}"
+
+
 @dataclass
 class Skip:
     category: str
@@ -209,6 +219,14 @@ class SuiteBuilder:
             category, entry, f"same prompt as {first}; tagged with its id to keep prompts unique"
         )
         return tagged
+
+    def add(self, file_stem: str, category: str, entry: str, task: dict) -> bool:
+        """Keep an imported task under a unique prompt (see `prompt_for`); False when skipped."""
+        prompt = self.prompt_for(category, entry, task["prompt"])
+        if prompt is None:
+            return False
+        task["prompt"] = prompt
+        return self.add_task(file_stem, category, task)
 
     def add_task(self, file_stem: str, category: str, task: dict) -> bool:
         """Validate against TaskSpec and keep it; a schema problem is a reported skip, not a crash."""

@@ -25,7 +25,17 @@ from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value, refs_in
 from mock_tools.canonical import canonical_json, normalized_key
 
-from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, check_out, literal, synth_value
+from .common import (
+    EntrySkip,
+    ImportError_,
+    ImportReport,
+    SuiteBuilder,
+    answer_group,
+    check_out,
+    literal,
+    malformed,
+    synth_value,
+)
 from .schemas import infer_schema, loose_schema, loose_type
 
 RESULT_CALL = "var_result"  # NESTFUL's marker for the final answer, not a tool
@@ -49,10 +59,6 @@ class NestfulSample(BaseModel):
     output: list[NestfulCall]
     tools: list[dict] | None = None
     gold_answer: Any = None
-
-
-class SampleSkip(Exception):
-    pass
 
 
 @dataclass
@@ -161,7 +167,7 @@ def _convert(
         label = m.group(1)
         node = labels.get(label)
         if node is None:
-            raise SampleSkip(f"reference {m.group(0)!r} to a call that is not made before it")
+            raise EntrySkip(f"reference {m.group(0)!r} to a call that is not made before it")
         path = _path(m.group(2))
         uses.setdefault(node, []).append(Use(path, as_kind))
         return _accessor(node, path)
@@ -217,7 +223,7 @@ def _put(resp: dict, path: list[str | int], kind: str, seed: tuple) -> None:
             cur = cur[seg]
         else:
             if not isinstance(cur, dict):
-                raise SampleSkip(f"output path {'.'.join(trail)} needs both a list and a dict")
+                raise EntrySkip(f"output path {'.'.join(trail)} needs both a list and a dict")
             if last:
                 if seg not in cur or not _fits(cur[seg], kind):
                     cur[seg] = synth_value(kind, *seed, ".".join(trail))
@@ -274,10 +280,7 @@ def import_nestful(source: Path, out: Path, force: bool = False, duplicates: str
             try:
                 sample = NestfulSample.model_validate(raw)
             except ValidationError as exc:
-                e = exc.errors()[0]
-                report.skip(
-                    src.category, eid, f"malformed record: {'.'.join(map(str, e['loc']))}: {e['msg']}"
-                )
+                report.skip(src.category, eid, malformed(exc))
                 continue
             specs = dict(src.specs)
             for t in sample.tools or []:
@@ -288,14 +291,10 @@ def import_nestful(source: Path, out: Path, force: bool = False, duplicates: str
     for src, eid, sample, specs in parsed:
         try:
             task = _task(builder, src.category, eid, sample, specs, schemas)
-        except SampleSkip as exc:
+        except EntrySkip as exc:
             report.skip(src.category, eid, str(exc))
             continue
-        prompt = builder.prompt_for(src.category, eid, task["prompt"])
-        if prompt is None:
-            continue
-        task["prompt"] = prompt
-        builder.add_task(_slug(src.category), src.category, task)
+        builder.add(_slug(src.category), src.category, eid, task)
     suite = SuiteSpec(
         name=out.name,
         description=f"NESTFUL nested call sequences, imported from {source.name}",
@@ -377,7 +376,7 @@ def _task(
 ) -> dict:
     calls = [c for c in sample.output if c.name != RESULT_CALL]
     if not calls:
-        raise SampleSkip("no tool calls")
+        raise EntrySkip("no tool calls")
     labels: dict[str, str] = {}
     used_ids: set[str] = set()
     nodes: list[dict] = []
@@ -387,7 +386,7 @@ def _task(
     for i, c in enumerate(calls, start=1):
         spec = specs.get(c.name)
         if spec is None:
-            raise SampleSkip(f"tool {c.name!r} has no spec")
+            raise EntrySkip(f"tool {c.name!r} has no spec")
         schema = schemas[(canonical_json(spec), c.name)]
         tool = builder.tool(c.name, str(spec.get("description", "")), schema)
         if tool not in tools:
@@ -412,7 +411,7 @@ def _task(
         for v in final.arguments.values():  # the answer's fields must exist in the responses too
             try:
                 _convert(v, "any", labels, uses, [])  # "any": never retypes what a call needs
-            except SampleSkip:
+            except EntrySkip:
                 pass  # the answer names a label no call carries: nothing to synthesize for it
     # Resolve in call order: each response carries what later calls (and the answer) read from it.
     outputs: dict[str, Any] = {}
@@ -421,10 +420,10 @@ def _task(
         try:
             resolved = compile_value(n["args"])(outputs)
         except TemplateError as exc:
-            raise SampleSkip(f"call {n['id']}: reference does not resolve ({exc})") from exc
+            raise EntrySkip(f"call {n['id']}: reference does not resolve ({exc})") from exc
         key = n["tool"] + "\x00" + normalized_key(resolved)
         if key in seen:
-            raise SampleSkip(
+            raise EntrySkip(
                 f"calls {seen[key]} and {n['id']} are the same call; a Fanout graph cannot hold both"
             )
         seen[key] = n["id"]
@@ -434,7 +433,7 @@ def _task(
         try:
             compile_value(n["args"])(outputs)
         except TemplateError as exc:
-            raise SampleSkip(f"call {n['id']}: synthesized responses conflict ({exc})") from exc
+            raise EntrySkip(f"call {n['id']}: synthesized responses conflict ({exc})") from exc
         n["_deps"] = sorted(refs_in(n["args"]))
     groups = _answer(sample, labels, outputs, nodes[-1]["id"])
     task = {
@@ -481,5 +480,5 @@ def _answer(
         if group and group not in groups:
             groups.append(group)
     if not groups:
-        raise SampleSkip("the final result has no value an answer could report")
+        raise EntrySkip("the final result has no value an answer could report")
     return groups

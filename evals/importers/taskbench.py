@@ -24,7 +24,17 @@ from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value
 from mock_tools.canonical import normalized_key
 
-from .common import ImportError_, ImportReport, SuiteBuilder, answer_group, check_out, digest, literal
+from .common import (
+    EntrySkip,
+    ImportError_,
+    ImportReport,
+    SuiteBuilder,
+    answer_group,
+    check_out,
+    digest,
+    literal,
+    malformed,
+)
 from .schemas import loose_type, tool_name
 
 _NODE_REF = re.compile(r"^<node-(\d+)>$")
@@ -59,10 +69,6 @@ def _maybe_json(v: Any) -> Any:
         except ValueError:
             return None
     return v
-
-
-class RecordSkip(Exception):
-    pass
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -234,17 +240,12 @@ def import_taskbench(
             rec = TaskBenchRecord.model_validate(raw)
             task = _task(builder, rec, tool_info, daily, cat)
         except ValidationError as exc:
-            e = exc.errors()[0]
-            report.skip(cat, rid, f"malformed record: {'.'.join(map(str, e['loc']))}: {e['msg']}")
+            report.skip(cat, rid, malformed(exc))
             continue
-        except RecordSkip as exc:
+        except EntrySkip as exc:
             report.skip(cat, rid, str(exc))
             continue
-        prompt = builder.prompt_for(cat, rid, task["prompt"])
-        if prompt is None:
-            continue
-        task["prompt"] = prompt
-        builder.add_task(cat, cat, task)
+        builder.add(cat, cat, rid, task)
     suite = SuiteSpec(
         name=out.name,
         description=f"TaskBench {name} tool graphs"
@@ -259,28 +260,28 @@ def import_taskbench(
 def _task(builder: SuiteBuilder, rec: TaskBenchRecord, tool_info: dict, daily: bool, cat: str) -> dict:
     prompt = rec.prompt()
     if not prompt or not prompt.strip():
-        raise RecordSkip("no instruction")
+        raise EntrySkip("no instruction")
     raw_nodes = rec.nodes()
     if not raw_nodes:
-        raise RecordSkip("no task nodes")
+        raise EntrySkip("no task nodes")
     names = []
     for n in raw_nodes:
         if not isinstance(n, dict) or not isinstance(n.get("task"), str):
-            raise RecordSkip("a task node without a `task` name")
+            raise EntrySkip("a task node without a `task` name")
         if n["task"] not in tool_info:
-            raise RecordSkip(f"tool {n['task']!r} is not in tool_desc.json")
+            raise EntrySkip(f"tool {n['task']!r} is not in tool_desc.json")
         names.append(n["task"])
     dup = sorted({t for t in names if names.count(t) > 1})
     if dup:
-        raise RecordSkip(f"tool(s) {dup} used twice; task_links name tools, so their links are ambiguous")
+        raise EntrySkip(f"tool(s) {dup} used twice; task_links name tools, so their links are ambiguous")
     ids = {t: f"n{i}" for i, t in enumerate(names)}
     incoming: dict[str, list[str]] = {t: [] for t in names}
     for link in rec.links():
         s, t = (link.get("source"), link.get("target")) if isinstance(link, dict) else (None, None)
         if s not in ids or t not in ids:
-            raise RecordSkip(f"link {s!r} -> {t!r} names a tool that is not a node of this record")
+            raise EntrySkip(f"link {s!r} -> {t!r} names a tool that is not a node of this record")
         if s == t:
-            raise RecordSkip(f"link {s!r} -> {t!r} is a self-loop")
+            raise EntrySkip(f"link {s!r} -> {t!r} is a self-loop")
         if s not in incoming[t]:
             incoming[t].append(s)
     base = None if daily else _index_base(raw_nodes, names, incoming)
@@ -300,10 +301,10 @@ def _task(builder: SuiteBuilder, rec: TaskBenchRecord, tool_info: dict, daily: b
         try:
             resolved = compile_value(c["args"])(outputs)
         except TemplateError as exc:
-            raise RecordSkip(f"node {c['id']}: {exc}") from exc
+            raise EntrySkip(f"node {c['id']}: {exc}") from exc
         key = c["tool"] + "\x00" + normalized_key(resolved)
         if key in seen:
-            raise RecordSkip(f"nodes {seen[key]} and {c['id']} are the same call")
+            raise EntrySkip(f"nodes {seen[key]} and {c['id']} are the same call")
         seen[key] = c["id"]
         outs = tool_info[names[int(c["id"][1:])]][2]
         outputs[c["id"]] = builder.row(c["tool"], resolved, _synth_output(outs, c["tool"], resolved))
@@ -337,7 +338,7 @@ def _topo(calls: list[dict]) -> list[dict]:
     while len(done) < len(calls):
         ready = [v for v in by_id if v not in done and deps[v] <= set(done)]
         if not ready:
-            raise RecordSkip("task_links form a cycle")
+            raise EntrySkip("task_links form a cycle")
         done.extend(ready)
     return [by_id[v] for v in done]
 
@@ -368,7 +369,7 @@ def _index_base(raw_nodes: list, names: list[str], incoming: dict[str, list[str]
         # Fall back on the links alone when each referencing node has exactly one incoming link.
         if all(len(incoming[names[i]]) == 1 for i, _ in refs):
             return -1
-        raise RecordSkip("<node-j> arguments match the task_links under neither 0- nor 1-based indexing")
+        raise EntrySkip("<node-j> arguments match the task_links under neither 0- nor 1-based indexing")
     return ok[0]
 
 
@@ -385,21 +386,21 @@ def _args(
     """(fixture arguments, tools referenced)."""
     if daily:
         if not isinstance(raw, list):
-            raise RecordSkip(f"arguments of {names[i]} are not a [{{name, value}}] list")
+            raise EntrySkip(f"arguments of {names[i]} are not a [{{name, value}}] list")
         args = {}
         known = {p for p, _ in params}
         for a in raw:
             if not isinstance(a, dict) or "name" not in a:
-                raise RecordSkip(f"an argument of {names[i]} has no name")
+                raise EntrySkip(f"an argument of {names[i]} has no name")
             if a["name"] not in known:
-                raise RecordSkip(f"argument {a['name']!r} is not a parameter of {names[i]}")
+                raise EntrySkip(f"argument {a['name']!r} is not a parameter of {names[i]}")
             args[a["name"]] = literal(a.get("value"))
         return args, set()
     if isinstance(raw, str):
         raw = [raw]
     raw = raw or []
     if len(raw) > len(params):
-        raise RecordSkip(f"{names[i]} gets {len(raw)} arguments but takes {len(params)}")
+        raise EntrySkip(f"{names[i]} gets {len(raw)} arguments but takes {len(params)}")
     args, refs = {}, set()
     for (pname, ptype), value in zip(params, raw, strict=False):
         m = _NODE_REF.match(value.strip()) if isinstance(value, str) else None
