@@ -19,7 +19,10 @@ from pathlib import Path
 
 import jinja2
 
-_ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+from .templating import BoundedOperators
+
+# Sandboxed too: a prompt template can arrive in a pull request that `fanout gate` then runs in CI.
+_ENV = BoundedOperators(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 DEFAULT_USER = "{{ prompt }}"
 DEFAULT_SYSTEM_NAME = "<default system.j2>"

@@ -2,34 +2,162 @@
 
 A string that is exactly one `{{ expr }}` evaluates to the expression's native value (an int
 stays an int); any other string with `{{` renders to text. Everything is compiled once at load.
+
+Task files and imported suites are untrusted, so their templates are data with references, not
+programs: expressions only (no `{% %}` statements, so no loops), a sandbox that allows no
+attribute but a dict's keys and a short list of pure string/dict methods, no globals, an
+allow-list of filters, and bounds on the operators and filters that can build large values
+(`'a' * 10**10`, `10 ** 10 ** 10`, `'%999999999d' % 1`). A hostile template fails to load with a
+`TemplateError`; it never runs code, exhausts memory or hangs validation.
+
+Plain paths (`{{ a.b[0].c }}`, most references) are evaluated without jinja2: they are parsed
+once into a list of keys and looked up directly, with jinja2 only as the fallback that words the
+error when a lookup fails.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable
 from typing import Any
 
 import jinja2
-from jinja2 import meta
+from jinja2 import meta, nodes
+from jinja2.filters import FILTERS
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from .errors import UsageError
+
+MAX_TEMPLATE_CHARS = 100_000  # longer templated strings are refused before parsing
+MAX_VALUE_CHARS = 100_000  # a string or list an operator or filter may build
+
+# Methods of data values an expression may call; everything else (and every `_name`) is refused.
+_SAFE_METHODS: dict[type, frozenset[str]] = {
+    str: frozenset(
+        {"lower", "upper", "strip", "lstrip", "rstrip", "title", "capitalize", "split", "rsplit"}
+        | {"startswith", "endswith", "isdigit", "count", "find", "zfill"}
+    ),
+    dict: frozenset({"get", "keys", "values", "items"}),
+    list: frozenset({"index", "count"}),
+}
+
+# Filters that map data to data of a bounded size. Not allowed: anything that pads or repeats
+# (center, indent, wordwrap, format, truncate with a huge length), reads attributes by a string
+# argument in ways the sandbox cannot see, or renders markup.
+_FILTERS = (
+    "abs attr capitalize count d default first float int join last length list lower map max min "
+    "reject rejectattr reverse round select selectattr sort string sum title trim unique upper"
+).split()
 
 
-class _DataEnvironment(jinja2.Environment):
-    """Dict keys win over attributes, so `order.items` is the order's items, not `dict.items`."""
+class TemplateError(UsageError, ValueError):
+    """A fixture template that cannot be compiled or evaluated; the message quotes the template."""
 
-    def getattr(self, obj, attribute):  # noqa: A003
+
+# A printf conversion whose width or precision could pad a value to any size.
+_WIDE_FORMAT = re.compile(r"%[-+ #0]*(?:\*|\d{3,})|%[-+ #0]*\d*\.(?:\*|\d{3,})")
+
+
+def _sized(value: Any) -> int:
+    return len(value) if isinstance(value, str | list | tuple) else 0
+
+
+def _bounded_replace(s: Any, old: Any, new: Any, count: int | None = None) -> str:
+    s, old, new = str(s), str(old), str(new)
+    hits = (len(s) + 1 if old == "" else s.count(old)) if count is None else max(0, int(count))
+    if len(s) + hits * max(0, len(new) - len(old)) > MAX_VALUE_CHARS:
+        raise SecurityError(f"replace would build a string over {MAX_VALUE_CHARS:,} characters")
+    return s.replace(old, new) if count is None else s.replace(old, new, int(count))
+
+
+class BoundedOperators(ImmutableSandboxedEnvironment):
+    """A sandbox whose operators cannot build huge values: shared by fixture templates and the
+    prompt templates of `fanout run --system-prompt`."""
+
+    intercepted_binops = frozenset({"*", "**", "%", "//"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            n = right if _sized(left) else left
+            size = max(_sized(left), _sized(right))
+            if size and isinstance(n, int) and size * max(0, n) > MAX_VALUE_CHARS:
+                raise SecurityError(f"'*' would build a value over {MAX_VALUE_CHARS:,} items")
+        elif operator == "**":
+            if not isinstance(left, int | float) or not isinstance(right, int | float):
+                raise SecurityError("'**' takes numbers")
+            base = abs(float(left))
+            if abs(right) > 1024 or (base > 1 and right * math.log2(base) > 4096):
+                raise SecurityError("'**' result too large")
+        elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
+            raise SecurityError("'%' formatting with a width or precision over 99 or '*'")
+        return super().call_binop(context, operator, left, right)
+
+
+class FixtureEnvironment(BoundedOperators):
+    """The sandbox for task data. Dict keys win over attributes, so `order.items` is the order's
+    items, not `dict.items`."""
+
+    def __init__(self) -> None:
+        super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+        self.globals.clear()
+        self.filters = {name: FILTERS[name] for name in _FILTERS}
+        self.filters["replace"] = _bounded_replace
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        if attr.startswith("_"):
+            return False
+        allowed = next((names for t, names in _SAFE_METHODS.items() if isinstance(obj, t)), frozenset())
+        return attr in allowed and super().is_safe_attribute(obj, attr, value)
+
+    def wrap_str_format(self, value: Any) -> None:
+        """No `str.format`/`format_map`: a format spec can pad a value to any width."""
+        return None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
 
 
-ENV = _DataEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+ENV = FixtureEnvironment()
 _SINGLE = re.compile(r"^\s*\{\{(.*?)\}\}\s*$", re.S)
+_MARKERS = ("{{", "{%", "{#")
+_OPENING = re.compile(r"\{(?=[{%#]|\Z)")
 
 
-class TemplateError(ValueError):
-    pass
+def _parse(value: str) -> nodes.Template:
+    """Parse a fixture template, refusing statements and oversized or deeply nested input."""
+    if len(value) > MAX_TEMPLATE_CHARS:
+        raise TemplateError(f"template of {len(value):,} characters (limit {MAX_TEMPLATE_CHARS:,})")
+    try:
+        ast = ENV.parse(value)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax error in {_short(value)}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template nested too deeply: {_short(value)}") from None
+    for node in ast.body:
+        if not isinstance(node, nodes.Output):
+            raise TemplateError(
+                f"{_short(value)}: fixture templates hold expressions only ({{{{ ... }}}}); "
+                f"'{{% {type(node).__name__.lower()} %}}' statements are not allowed"
+            )
+    return ast
+
+
+def _evaluation_error(value: str, exc: Exception) -> TemplateError:
+    """One line for whatever a template raised on this data: evaluation is untrusted work, so no
+    exception of it may escape as anything but a TemplateError."""
+    if isinstance(exc, jinja2.UndefinedError):
+        return TemplateError(f"{_short(value)}: {exc.message}")
+    if isinstance(exc, jinja2.TemplateError):
+        return TemplateError(f"{_short(value)}: {exc}")
+    return TemplateError(f"{_short(value)}: {type(exc).__name__}: {exc}")
+
+
+def _short(value: str, limit: int = 120) -> str:
+    return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
 def refs_in(value: Any) -> set[str]:
@@ -41,15 +169,18 @@ def refs_in(value: Any) -> set[str]:
 
 @functools.lru_cache(maxsize=16384)
 def _refs_of_string(value: str) -> frozenset[str]:
+    ast = _parse(value)
     try:
-        return frozenset(meta.find_undeclared_variables(ENV.parse(value)))
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax error in {value!r}: {exc.message}") from exc
+        return frozenset(meta.find_undeclared_variables(ast))
+    except jinja2.TemplateError as exc:  # an unknown filter or test
+        raise TemplateError(f"{_short(value)}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template nested too deeply: {_short(value)}") from None
 
 
 def _collect(value: Any, out: set[str]) -> None:
     if isinstance(value, str):
-        if "{{" in value or "{%" in value:
+        if any(m in value for m in _MARKERS):
             out |= _refs_of_string(value)
     elif isinstance(value, dict):
         for v in value.values():
@@ -59,47 +190,112 @@ def _collect(value: Any, out: set[str]) -> None:
             _collect(v, out)
 
 
+def literal(value: Any) -> Any:
+    """Untrusted source data as fixture data that renders back to itself and refers to nothing.
+
+    Every `{` that could open a marker (followed by `{`, `%` or `#`, or last, so that a reference
+    appended by an importer cannot complete it) becomes `{{ '{' }}`. Unlike a `{% raw %}` block
+    there is no closing marker for the data to forge."""
+    if isinstance(value, str):
+        return _OPENING.sub("{{ '{' }}", value) if "{" in value else value
+    if isinstance(value, list):
+        return [literal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: literal(v) for k, v in value.items()}
+    return value
+
+
 Compiled = Callable[[dict], Any]
 
 
 def compile_value(value: Any) -> Compiled:
     """Compile a (possibly nested) fixture value into a function of the outputs namespace."""
-    if isinstance(value, str) and ("{{" in value or "{%" in value):
+    if isinstance(value, str) and any(m in value for m in _MARKERS):
         return _compile_string(value)
     return _compile_structure(value)
+
+
+# `name`, then `.key`, `[int]` or `['key']` steps: a reference that needs no jinja2 to evaluate.
+_PATH = re.compile(
+    r"\s*([A-Za-z_]\w*)((?:\s*(?:\.[A-Za-z_]\w*|\[\s*-?\d+\s*\]|\[\s*'[^'\\]*'\s*\]|\[\s*\"[^\"\\]*\"\s*\]))*)\s*"
+)
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[\s*(-?\d+)\s*\]|\[\s*'([^'\\]*)'\s*\]|\[\s*\"([^\"\\]*)\"\s*\]")
+
+
+def _path_of(expr: str) -> tuple[str, list[str | int]] | None:
+    m = _PATH.fullmatch(expr)
+    if not m or m.group(1) in ("true", "false", "none", "True", "False", "None"):
+        return None
+    steps: list[str | int] = []
+    for s in _STEP.finditer(m.group(2)):
+        attr, idx, k1, k2 = s.groups()
+        steps.append(int(idx) if idx is not None else (attr or k1 or k2 or ""))
+    return m.group(1), steps
+
+
+def _walk(ns: dict, root: str, steps: list[str | int]) -> Any:
+    """The value at a plain path, or raises LookupError (jinja2 then words the error)."""
+    v = ns[root]
+    for s in steps:
+        if isinstance(s, int):
+            if not isinstance(v, list | tuple | str):
+                raise LookupError(s)
+            v = v[s]
+        elif isinstance(v, dict):
+            v = v[s]
+        else:
+            raise LookupError(s)
+    return v
 
 
 @functools.lru_cache(maxsize=16384)
 def _compile_string(value: str) -> Compiled:
     """Compiled once per distinct string: suites repeat references like `{{ user.id }}` a lot, and
     jinja2's compiler is most of the cost of loading a suite."""
+    _parse(value)
     m = _SINGLE.match(value)
     if m and "{{" not in m.group(1) and "}}" not in m.group(1):
+        src = m.group(1)
         try:
-            expr = ENV.compile_expression(m.group(1), undefined_to_none=False)
-        except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(f"bad expression {value!r}: {exc.message}") from exc
+            expr = ENV.compile_expression(src, undefined_to_none=False)
+        except jinja2.TemplateError as exc:
+            raise TemplateError(f"bad expression {_short(value)}: {exc.message}") from None
+        except RecursionError:
+            raise TemplateError(f"expression nested too deeply: {_short(value)}") from None
 
-        def ev(ns: dict, _e=expr, _v=value) -> Any:
+        def slow(ns: dict) -> Any:
             try:
-                out = _e(**ns)
-            except jinja2.UndefinedError as exc:
-                raise TemplateError(f"{_v!r}: {exc.message}") from exc
+                out = expr(**ns)
+            except Exception as exc:
+                raise _evaluation_error(value, exc) from None
             if isinstance(out, jinja2.Undefined):
-                raise TemplateError(f"{_v!r} is undefined")
+                raise TemplateError(f"{_short(value)} is undefined")
             return out
 
-        return ev
+        path = _path_of(src)
+        if path is None:
+            return slow
+        root, steps = path
+
+        def fast(ns: dict) -> Any:
+            try:
+                return _walk(ns, root, steps)
+            except (LookupError, TypeError):
+                return slow(ns)
+
+        return fast
     try:
         tmpl = ENV.from_string(value)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"bad template {value!r}: {exc.message}") from exc
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"bad template {_short(value)}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"template nested too deeply: {_short(value)}") from None
 
-    def render(ns: dict, _t=tmpl, _v=value) -> Any:
+    def render(ns: dict) -> Any:
         try:
-            return _t.render(**ns)
-        except jinja2.UndefinedError as exc:
-            raise TemplateError(f"{_v!r}: {exc.message}") from exc
+            return tmpl.render(**ns)
+        except Exception as exc:
+            raise _evaluation_error(value, exc) from None
 
     return render
 
@@ -119,7 +315,7 @@ def _compile_structure(value: Any) -> Compiled:
 
 
 def _const(value: Any) -> Compiled:
-    def c(ns: dict, _v=value) -> Any:
+    def c(ns: dict, _v: Any = value) -> Any:
         return _v
 
     c._const = True  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ import yaml
 from pydantic import ValidationError
 
 from evals.schema import SuiteSpec, TaskSpec
+from evals.templating import literal  # noqa: F401  (re-exported for the importers)
 from mock_tools import default_registry
 from mock_tools.canonical import canonical_json, normalize
 from mock_tools.table import TableRow, TableToolSpec
@@ -130,23 +131,6 @@ def answer_group(node: str, value: Any, path: tuple = (), limit: int = 12) -> li
 
     walk(value, tuple(path))
     return out
-
-
-_JINJA_MARKERS = ("{{", "{%", "{#")
-
-
-def literal(value: Any) -> Any:
-    """A source value as fixture data: strings that happen to contain jinja markers are wrapped in a
-    raw block so the loader does not read them as references."""
-    if isinstance(value, str):
-        if any(m in value for m in _JINJA_MARKERS):
-            return "{% raw %}" + value + "{% endraw %}"
-        return value
-    if isinstance(value, list):
-        return [literal(v) for v in value]
-    if isinstance(value, dict):
-        return {k: literal(v) for k, v in value.items()}
-    return value
 
 
 class SuiteBuilder:

@@ -1,0 +1,159 @@
+"""Task files and imported data are untrusted: their templates never run code, exhaust memory or hang.
+
+Each file of tests/hostile/fixtures is one attack; validating it must end within seconds with one
+problem line naming the file and the task, and leave no side effect (the attacks try to create a
+marker file).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evals.cli import main
+from evals.fixtures import load_suite
+from evals.importers.bfcl import import_bfcl
+from evals.templating import TemplateError, compile_value, literal, refs_in
+
+HOSTILE = Path(__file__).parent / "hostile" / "fixtures"
+FILES = sorted(HOSTILE.glob("*.yaml"))
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail instead of hanging: the attacks this guards against are infinite loops."""
+
+    def boom(*_: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, boom)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_corpus_is_there():
+    assert len(FILES) >= 12
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
+def test_hostile_fixture_is_refused_without_side_effects(path, tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    task_file = tmp_path / path.name
+    task_file.write_text(path.read_text().replace("MARKER", str(marker)))
+    with deadline(20):
+        code = main(["tasks", "validate", str(task_file)])
+    out = capsys.readouterr()
+    problems = [line for line in (out.out + out.err).splitlines() if line.startswith("  - ")]
+    assert code != 0
+    assert len(problems) == 1, out
+    assert path.name in problems[0] and "task 'hostile_" in problems[0]
+    assert not marker.exists()
+    for leak in ("<function", "<module", "<built-in", "__builtins__': {", "Traceback"):
+        assert leak not in out.out + out.err
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ ().__class__.__base__.__subclasses__() }}",
+        "{{ x.__class__ }}",
+        "{{ x.upper.__self__ }}",
+        "{{ x.format }}",
+        "{{ '{:>999999999}'.format(1) }}",
+        "{{ '{0:>9999999}'.format_map({}) }}",
+        "{{ range(10) | list }}",
+        "{{ lipsum() }}",
+        "{{ namespace() }}",
+        "{{ 'a' * 10**10 }}",
+        "{{ [1] * 10**9 }}",
+        "{{ 10 ** (10 ** 10) }}",
+        "{{ '%0999999d' % 1 }}",
+        "{{ '%.9999f' % 1 }}",
+        "{{ 'x' | center(10**9) }}",
+        "{{ 'x' | indent(10**9) }}",
+        "{{ 'x' | format(1) }}",
+        "{{ x | attr('__class__') }}",
+        "{% set y = 1 %}{{ y }}",
+        "{% macro m() %}{% endmacro %}",
+        "{% include 'x' %}",
+    ],
+)
+def test_sandbox_refuses(template):
+    with deadline(10), pytest.raises(TemplateError):
+        refs_in(template)
+        compile_value(template)({"x": "s"})
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("{{ a.b[0].c }}", 7),
+        ("{{ a['b'][-1].c }}", 7),
+        ("{{ a.items }}", [1]),
+        ("{{ (a.b | map(attribute='c') | list)[0] + 1 }}", 8),
+        ("{{ '%02d' % 5 }}", "05"),
+        ("{{ s.split('-')[0] | int }}", 12),
+        ("{{ {'rain': 'rainy'}.get(w, w) }}", "rainy"),
+        ("{{ s | replace('-', ' ') }}", "12 30"),
+        ("at {{ a.b[0].c }}!", "at 7!"),
+    ],
+)
+def test_sandbox_keeps_what_fixtures_use(template, expected):
+    ns = {"a": {"b": [{"c": 7}], "items": [1]}, "s": "12-30", "w": "rain"}
+    assert compile_value(template)(ns) == expected
+
+
+@given(st.text(alphabet=st.sampled_from("{}%#-ab '\"\\\n"), max_size=40))
+def test_literal_renders_back_to_itself_and_refers_to_nothing(text):
+    lit = literal(text)
+    assert refs_in(lit) == set()
+    assert compile_value(lit)({}) == text
+    # An importer appends references after literal text: the text must not complete a marker.
+    joined = "<" + lit + "{{ n.x }}" + literal(text) + ">"
+    assert compile_value(joined)({"n": {"x": 1}}) == "<" + text + "1" + text + ">"
+
+
+def _bfcl_wheel(path: Path, city: str) -> Path:
+    fn = {
+        "name": "get_weather",
+        "description": "Weather.",
+        "parameters": {"type": "dict", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+    }
+    question = {"id": "parallel_0", "question": [[{"role": "user", "content": "Weather?"}]], "function": [fn]}
+    answer = {"id": "parallel_0", "ground_truth": [{"get_weather": {"city": [city]}}]}
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("bfcl_eval/data/BFCL_v4_parallel.json", json.dumps(question))
+        z.writestr("bfcl_eval/data/possible_answer/BFCL_v4_parallel.json", json.dumps(answer))
+        z.writestr("bfcl_eval/__init__.py", "")
+    return path
+
+
+def test_imported_data_cannot_break_out_of_its_quoting(tmp_path):
+    """A BFCL value that closed the importer's old `{% raw %}` block ran code at the next validate."""
+    marker = tmp_path / "pwned"
+    payload = (
+        "Paris{% endraw %}{% for c in ().__class__.__base__.__subclasses__() %}"
+        "{% if c.__name__ == 'catch_warnings' %}{{ c()._module.__builtins__['__import__']('os')"
+        f".system('touch {marker}') }}}}{{% endif %}}{{% endfor %}}{{% raw %}}"
+    )
+    wheel = _bfcl_wheel(tmp_path / "bfcl_eval-0.0.0-py3-none-any.whl", payload)
+    out = tmp_path / "bfcl"
+    import_bfcl(wheel, out, ("parallel",))
+    with deadline(20):
+        suite = load_suite(out)
+        assert main(["tasks", "validate", str(out)]) == 0
+    node = suite.tasks[0].nodes[0]
+    assert node.args_fn({})["city"] == payload  # the value is data, exactly as BFCL wrote it
+    assert not marker.exists()
