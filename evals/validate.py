@@ -10,6 +10,7 @@ from mock_tools.canonical import normalized_key
 from .fixtures import Suite, Task
 from .groundtruth import GroundTruthError, resolve
 from .models.policies import PolicyModel
+from .route_lint import lint_routes
 from .runtime import RuntimeConfig, run_episode
 from .scoring import score
 
@@ -42,6 +43,7 @@ def validate_task(
                 f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})"
             )
         seen[key] = v
+    problems += [f.message(task) for f in lint_routes(gt)]
     trace = asyncio.run(run_episode(oracle, task, cfg))
     sc = score(gt, trace, cfg.latency)
     if not sc.success:
