@@ -26,6 +26,7 @@ from mock_tools.canonical import normalized_key
 from .groundtruth import GroundTruth, ResolvedNode
 from .matching import key_of
 from .scoring import Scores, check_answer
+from .templating import TemplateError
 from .trace import CallRecord, Trace
 
 _MISSING = object()
@@ -83,6 +84,20 @@ def _sources(gt: GroundTruth, v: str) -> dict[str, str]:
     return {k: a for k, a in spec.args.items() if isinstance(a, str) and "{{" in a}
 
 
+def _accepted(gt: GroundTruth, v: str) -> dict[str, list[Any]]:
+    """The node's `accept` alternatives, resolved the way ground truth resolves them."""
+    out: dict[str, list[Any]] = {}
+    for k, fns in gt.task.node_by_id[v].accept_fns.items():
+        vals = []
+        for f in fns:
+            try:
+                vals.append(f(gt.outputs))
+            except TemplateError:  # an alternative that does not resolve is simply not shown
+                continue
+        out[k] = vals
+    return out
+
+
 def arg_diffs(gt: GroundTruth, v: str, call_args: dict) -> list[str]:
     """Why `call_args` does not match node `v`, one phrase per argument, by the rules of
     `matching.NodeMatcher.matches` (tests check the two agree: empty here exactly when it matches)."""
@@ -91,6 +106,7 @@ def arg_diffs(gt: GroundTruth, v: str, call_args: dict) -> list[str]:
     tool = gt.task.tool_by_name[node.tool]
     defaults = tool.defaults()
     src = _sources(gt, v)
+    accepted = _accepted(gt, v)
     out: list[str] = []
 
     def origin(k: str) -> str:
@@ -98,10 +114,10 @@ def arg_diffs(gt: GroundTruth, v: str, call_args: dict) -> list[str]:
 
     def alts(k: str) -> str:
         main = key_of(node.args[k], m.mode)
-        others = sorted(a for a in m.allowed[k] if a != main)
+        others = [x for x in accepted.get(k, []) if key_of(x, m.mode) != main]
         if not others:
             return ""
-        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        shown = ", ".join(fmt(x) for x in others[:3]) + (", ..." if len(others) > 3 else "")
         return f"; also accepted: {shown}"
 
     for k, allowed in m.allowed.items():

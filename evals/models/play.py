@@ -71,7 +71,7 @@ class PlayResponse(BaseModel):
     tool_calls: list[PlayCall] = Field(default_factory=list)
     content: str | None = None
     answer: str | None = None
-    source: str = Field("", exclude=True)  # the response as typed, for the transcript
+    source: str = Field(default="", exclude=True)  # the response as typed, for the transcript
 
 
 def _unwrap(call: Any) -> Any:
@@ -222,7 +222,7 @@ class FileSource:
             try:
                 resp = parse_response(chunk)
             except ResponseFormatError as exc:
-                raise ResponseFormatError(f"{label}, line {start}: {_relocate(str(exc), start)}") from None
+                raise ResponseFormatError(f"{label}, {_relocate(str(exc), start)}") from None
             src.responses.append(resp)
             src.lines.append(start)
         if pending:
@@ -252,12 +252,12 @@ class FileSource:
 
 
 def _relocate(msg: str, start: int) -> str:
-    """A JSON error's line inside a multi-line response -> the file's line numbering."""
-    m = re.search(r"\(line (\d+), column (\d+)\)$", msg)
+    """`line N: msg` for a response starting at line `start`; a JSON error's position inside a
+    multi-line response becomes the file's `line N, column C`."""
+    m = re.search(r" \(line (\d+), column (\d+)\)$", msg)
     if not m:
-        return msg
-    line = start + int(m.group(1)) - 1
-    return msg[: m.start()] + f"(line {line}, column {m.group(2)})"
+        return f"line {start}: {msg}"
+    return f"line {start + int(m.group(1)) - 1}, column {m.group(2)}: {msg[: m.start()]}"
 
 
 @dataclass
