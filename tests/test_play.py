@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,12 +78,18 @@ def test_parse_every_documented_form():
     [
         ("", "empty response"),
         ("the weather is fine", "a response is tool calls as JSON (starting with [ or {) or a final answer"),
-        ('[{"name": "a", }]', "invalid JSON: Expecting property name enclosed in double quotes (line 1, column 16)"),
+        (
+            '[{"name": "a", }]',
+            "invalid JSON: Expecting property name enclosed in double quotes (line 1, column 16)",
+        ),
         ("[]", "no tool calls: to finish, reply with a line starting 'answer:'"),
         ('[{"name": "a", "argument": {}}]', "call 1: unknown field 'argument'"),
         ('[{"name": "a"}, 3]', "call 2 is a JSON number, not an object"),
         ('[{"arguments": {}}]', "call 1: missing field 'name'"),
-        ('{"tool_calls": [{"name": "a"}], "answer": "x"}', "a response holds tool calls or an answer, not both"),
+        (
+            '{"tool_calls": [{"name": "a"}], "answer": "x"}',
+            "a response holds tool calls or an answer, not both",
+        ),
         ('{"tool_calls": {"name": "a"}}', "tool_calls must be a JSON array of calls"),
         ('[{"name": "a", "arguments": [1]}]', "call 1: arguments"),
         ('"hello"', "a response is tool calls as JSON"),
@@ -141,7 +150,9 @@ def test_file_premature_and_wrong_args_explained(tmp_path, capsys):
     before = out[: out.index("== episode over")]
     for secret in ("premature", "wrong_args", "ground truth", "ideal", "{{"):
         assert secret not in before  # nothing is revealed before the end
-    assert '[call_3_0] get_distance: {"error":{"code":"not_found","message":"unknown city \'Tokio\'"}}' in before
+    assert (
+        '[call_3_0] get_distance: {"error":{"code":"not_found","message":"unknown city \'Tokio\'"}}' in before
+    )
     end = after_end(out)
     assert "calls by class        correct 3, premature 1, duplicate 0, wrong_args 1, extraneous 0" in end
     assert (
@@ -149,13 +160,17 @@ def test_file_premature_and_wrong_args_explained(tmp_path, capsys):
         "result of `a` (find_user), issued in the same batch, so its result was not back yet; and `h` "
         "(find_user), done only at turn 2; the earliest turn it could go out was turn 3."
     ) in end
-    assert '`origin`: sent "ana@example.com", it needed "Lisbon" (= {{ a.city }}); also accepted: "Tokyo"' in end
+    assert (
+        '`origin`: sent "ana@example.com", it needed "Lisbon" (= {{ a.city }}); also accepted: "Tokyo"' in end
+    )
     assert (
         'wrong_args: step `d` (get_distance) was ready, but `destination`: sent "Tokio", it needed "Tokyo" '
         '(= {{ h.city }}); also accepted: "Lisbon". The step needed get_distance({"origin": "Lisbon", '
         '"destination": "Tokyo"}).'
     ) in end
-    assert "Late: it could have gone out at turn 1, beside the calls of that turn, but went out at turn 2" in end
+    assert (
+        "Late: it could have gone out at turn 1, beside the calls of that turn, but went out at turn 2" in end
+    )
     assert "fan_out_recall        1/2 = 0.500" in end
     assert "== penalties (3) ==" in end
 
@@ -191,14 +206,20 @@ def test_duplicate_extraneous_and_inactive_write_explained(tmp_path, capsys, cor
     f = tmp_path / "r.jsonl"
     f.write_text(
         lines(
-            [{"name": "find_user", "arguments": {"email": "jonas@example.com"}}, {"name": "nope", "arguments": {}}],
+            [
+                {"name": "find_user", "arguments": {"email": "jonas@example.com"}},
+                {"name": "nope", "arguments": {}},
+            ],
             [
                 {"name": "get_pto_balance", "arguments": {"user_id": uid}},
                 {"name": "get_manager", "arguments": {"user_id": uid}},
                 {"name": "find_user", "arguments": {"email": " Jonas@Example.com"}},
             ],
             [
-                {"name": "request_time_off", "arguments": {"user_id": uid, "start_date": "2026-12-22", "days": 5}},
+                {
+                    "name": "request_time_off",
+                    "arguments": {"user_id": uid, "start_date": "2026-12-22", "days": 5},
+                },
                 {"name": "get_pto_balance", "arguments": '{"user_id": '},
             ],
             "answer: Only 9 days left, so nothing was booked.",
@@ -208,7 +229,10 @@ def test_duplicate_extraneous_and_inactive_write_explained(tmp_path, capsys, cor
     assert code == 0
     end = after_end(out)
     assert "extraneous: no tool named 'nope' is offered in this task." in end
-    assert "extraneous: get_manager is offered, but this task needs no get_manager call (a distractor tool)." in end
+    assert (
+        "extraneous: get_manager is offered, but this task needs no get_manager call (a distractor tool)."
+        in end
+    )
     assert (
         "duplicate: the same tool and (normalised) arguments as call #1 at turn 1, which was correct" in end
     )
@@ -282,13 +306,42 @@ def test_stdin_through_a_real_pipe(tmp_path):
 
 def test_end_of_input_and_quit_score_nothing(tmp_path, capsys, monkeypatch):
     out_dir = tmp_path / "runs"
-    code, out, err = play(["maps_fan_out_join_01", "--out", str(out_dir)], capsys, lines([FIND_ANA]), monkeypatch)
+    code, out, err = play(
+        ["maps_fan_out_join_01", "--out", str(out_dir)], capsys, lines([FIND_ANA]), monkeypatch
+    )
     assert code == 2
     assert err == "fanout play: input ended before a final answer (turn 2); nothing was scored\n"
     assert "episode over" not in out
     assert not out_dir.exists()  # no run folder, and the folder it would have gone in is gone too
     code, _, err = play(["maps_fan_out_join_01", "--out", str(out_dir)], capsys, "quit\n", monkeypatch)
     assert (code, err) == (130, "fanout play: quit at turn 1; nothing was scored\n")
+    assert not out_dir.exists()
+
+
+def test_ctrl_c_at_the_prompt_scores_nothing_and_keeps_nothing(tmp_path):
+    out_dir = tmp_path / "runs"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evals", "play", "maps_fan_out_join_01", "--out", str(out_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        seen = b""
+        deadline = time.monotonic() + 60
+        while b"turn 1> " not in seen and time.monotonic() < deadline:
+            chunk = os.read(proc.stdout.fileno(), 65536)  # type: ignore[union-attr]
+            if not chunk:
+                break
+            seen += chunk
+        assert b"turn 1> " in seen
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err.decode().strip() == "fanout play: interrupted; nothing was scored"
     assert not out_dir.exists()
 
 
@@ -308,13 +361,32 @@ def test_responses_file_that_runs_out_stops_there(tmp_path, capsys):
     assert list(keep.iterdir()) == []
 
 
+def test_max_turns_and_unused_responses(tmp_path, capsys):
+    f = tmp_path / "r.jsonl"
+    f.write_text(lines([FIND_ANA], "answer: x"))
+    code, out, err = play(["maps_fan_out_join_01", "--responses", str(f), "--max-turns", "1"], capsys)
+    assert code == 0
+    assert "The episode reached --max-turns 1 without a final answer." in out
+    assert (
+        "success               no: no final answer (stopped: max_turns); 2 of 3 required steps not done"
+        in out
+    )
+    assert err == (
+        f"fanout play: warning: the episode ended at turn 1, so 1 response went unused (from line 2 of {f})\n"
+    )
+
+
 def test_usage_errors(tmp_path, capsys):
     code, _, err = play(["maps_fan_out_join_1"], capsys)
     assert code == 2
-    assert err.startswith("fanout play: no task 'maps_fan_out_join_1' in suite 'core'; did you mean maps_fan_out_join_01")
+    assert err.startswith(
+        "fanout play: no task 'maps_fan_out_join_1' in suite 'core'; did you mean maps_fan_out_join_01"
+    )
     bad = tmp_path / "bad.jsonl"
     bad.write_text("[{}]\n")
-    code, out, err = play(["maps_fan_out_join_01", "--responses", str(bad), "--out", str(tmp_path / "o")], capsys)
+    code, out, err = play(
+        ["maps_fan_out_join_01", "--responses", str(bad), "--out", str(tmp_path / "o")], capsys
+    )
     assert (code, out) == (2, "")
     assert err == f"fanout play: {bad}, line 1: call 1: missing field 'name'\n"
     assert not (tmp_path / "o").exists()
@@ -329,7 +401,12 @@ def test_usage_errors(tmp_path, capsys):
 
 def test_playing_the_oracles_responses_scores_exactly_as_the_oracle(tmp_path, capsys):
     task = "orders_multi_wave_01"
-    assert main(["run", "--model", "policy/oracle", "--task", task, "--out", str(tmp_path / "a"), "--no-progress"]) == 0
+    assert (
+        main(
+            ["run", "--model", "policy/oracle", "--task", task, "--out", str(tmp_path / "a"), "--no-progress"]
+        )
+        == 0
+    )
     [run] = (tmp_path / "a").iterdir()
     ref = json.loads((run / "episodes.jsonl").read_text())
     trace = ref["trace"]
@@ -340,7 +417,9 @@ def test_playing_the_oracles_responses_scores_exactly_as_the_oracle(tmp_path, ca
     f = tmp_path / "oracle.jsonl"
     f.write_text(lines(*responses))
     capsys.readouterr()
-    code, _, err = play([task, "--responses", str(f), "--out", str(tmp_path / "b"), "--player", "oracle-copy"], capsys)
+    code, _, err = play(
+        [task, "--responses", str(f), "--out", str(tmp_path / "b"), "--player", "oracle-copy"], capsys
+    )
     assert code == 0
     [played] = (tmp_path / "b").iterdir()
     assert err == f"run: {played}\n"
@@ -350,7 +429,16 @@ def test_playing_the_oracles_responses_scores_exactly_as_the_oracle(tmp_path, ca
     assert (cfg["model"], cfg["task_ids"], cfg["status"]) == ("play/oracle-copy", [task], "complete")
     assert cfg["model_info"] == {"name": "play/oracle-copy", "player": "oracle-copy"}
     # The kept run folder is an ordinary one: replaying it through `fanout run` scores the same.
-    argv = ["run", "--model", f"replay/{played}", "--task", task, "--out", str(tmp_path / "c"), "--no-progress"]
+    argv = [
+        "run",
+        "--model",
+        f"replay/{played}",
+        "--task",
+        task,
+        "--out",
+        str(tmp_path / "c"),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     [replayed] = (tmp_path / "c").iterdir()
     again = json.loads((replayed / "episodes.jsonl").read_text())
@@ -470,9 +558,7 @@ def test_docs_play_md_commands_run_as_written(tmp_path, capsys, monkeypatch):
             want = int(m.group(1)) if (m := re.search(r"exits (\d+)", comment)) else 0
             argv = shlex.split(argv_text)
             assert argv[0] == "fanout"
-            typed = [
-                m.group(2) for e in expected if (m := re.match(r"^(turn \d+|\.\.\.)> (.*)$", e))
-            ]
+            typed = [m.group(2) for e in expected if (m := re.match(r"^(turn \d+|\.\.\.)> (.*)$", e))]
             stdin = "\n".join(typed) + "\n" if "--responses" not in argv else ""
             monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
             code = main(argv[1:])

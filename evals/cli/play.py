@@ -177,8 +177,9 @@ def _play(args, suite: Suite, task: Task, model: PlayModel, out: Path, keep: boo
     if isinstance(model.source, FileSource) and model.source.unused:
         n = model.source.unused
         print(
-            f"fanout play: warning: {n} response{'s' if n != 1 else ''} after the final answer "
-            f"(from line {model.source.lines[model.source.used]} of {model.source.label}) went unused",
+            f"fanout play: warning: the episode ended at turn {model.turn}, so {n} response"
+            f"{'s' if n != 1 else ''} went unused (from line {model.source.lines[model.source.used]} "
+            f"of {model.source.label})",
             file=sys.stderr,
         )
     if args.json:
