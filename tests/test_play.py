@@ -447,6 +447,37 @@ def test_playing_the_oracles_responses_scores_exactly_as_the_oracle(tmp_path, ca
     }
 
 
+def test_append_builds_one_play_run_from_many_tasks(tmp_path, capsys):
+    first, second = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    first.write_text(lines([FIND_ANA, FIND_HIRO], [dist("Lisbon", "Tokyo")], "answer: 11,144 km"))
+    second.write_text(lines("answer: nothing to look up"))
+    argv = ["maps_fan_out_join_01", "--responses", str(first), "--out", str(tmp_path / "runs")]
+    assert play([*argv, "--player", "pat", "--system-prompt", "neutral"], capsys)[0] == 0
+    [run] = (tmp_path / "runs").iterdir()
+    before = json.loads((run / "run.json").read_text())
+    # An abandoned episode never touches the run.
+    short = tmp_path / "short.jsonl"
+    short.write_text(lines([FIND_ANA]))
+    assert play(["maps_fan_out_join_01", "--responses", str(short), "--append", str(run)], capsys)[0] == 2
+    assert play(["analytics_independent_01", "--responses", str(short), "--append", str(run)], capsys)[0] == 2
+    assert json.loads((run / "run.json").read_text())["task_ids"] == ["maps_fan_out_join_01"]
+    code, _, err = play(
+        ["hr_conditional_11", "--responses", str(second), "--append", str(run), "--seed", "9"], capsys
+    )
+    assert (code, err) == (0, f"run: {run} (+ hr_conditional_11)\n")
+    cfg = json.loads((run / "run.json").read_text())
+    assert cfg["task_ids"] == ["maps_fan_out_join_01", "hr_conditional_11"]
+    assert (cfg["model"], cfg["seed"], cfg["system_prompt"]) == ("play/pat", 0, "neutral")  # from run.json
+    assert cfg["prompt_hash"] != before["prompt_hash"]  # now over both tasks' prompts
+    rows = [json.loads(x) for x in (run / "episodes.jsonl").read_text().splitlines()]
+    assert [r["task_id"] for r in rows] == cfg["task_ids"]
+    assert json.loads((run / "summary.json").read_text())["episodes"] == 2
+    code, _, err = play(["hr_conditional_11", "--responses", str(second), "--append", str(run)], capsys)
+    assert (code, err) == (2, f"fanout play: {run} already holds an episode of hr_conditional_11\n")
+    code, _, err = play(["hr_conditional_11", "--append", str(run), "--out", str(tmp_path)], capsys)
+    assert (code, err) == (2, "fanout play: --out and --append exclude each other\n")
+
+
 def test_neutral_prompt_is_what_the_player_sees(tmp_path, capsys):
     f = tmp_path / "r.jsonl"
     f.write_text("answer: x\n")

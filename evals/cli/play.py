@@ -11,6 +11,7 @@ a responses file that runs out) is not scored and leaves no run folder.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import difflib
 import json
 import shutil
@@ -18,17 +19,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..errors import EXIT_INTERRUPTED, EXIT_USAGE
 from ..explain import explain, render
 from ..fixtures import FixtureErrors, Suite, Task, load_suite
 from ..groundtruth import resolve
 from ..models.play import FileSource, InteractiveSource, PlayModel, ResponseFormatError, ResponseSource
 from ..prompts import PromptTemplates
-from ..runs import RunConfig, execute, start_run
+from ..runs import RunConfig, RunWriter, execute, finalize, load_run, open_suite_for, start_run
 from ..scoring import Scores
 from ..trace import Trace
-from . import EXIT_MISUSE, env
-
-EXIT_QUIT = 130
+from . import env
 
 
 def register(sub) -> None:
@@ -67,6 +67,13 @@ def register(sub) -> None:
         help="keep the episode as a run folder under this folder (default: keep nothing)",
     )
     p.add_argument(
+        "--append",
+        metavar="RUN_DIR",
+        default=None,
+        help="add the episode to an existing play run folder (one folder for a whole play-test); its "
+        "suite, seed, prompts, max turns and player come from its run.json, and the flags for them are ignored",
+    )
+    p.add_argument(
         "--player",
         default="human",
         help="name recorded as the model: play/<player> (e.g. an agent's name) (default: human)",
@@ -82,7 +89,7 @@ def register(sub) -> None:
 
 def _err(msg: str) -> int:
     print(f"fanout play: {msg}", file=sys.stderr)
-    return EXIT_MISUSE
+    return EXIT_USAGE
 
 
 def find_task(suite: Suite, task_id: str) -> Task:
@@ -94,21 +101,46 @@ def find_task(suite: Suite, task_id: str) -> Task:
     return task
 
 
+def _target(args) -> tuple[Suite, RunConfig | None]:
+    """The suite, and with --append the run folder's config (whose settings replace the flags)."""
+    if args.append is None:
+        return load_suite(args.suite), None
+    if args.out is not None:
+        raise ValueError("--out and --append exclude each other")
+    cfg, _ = load_run(args.append)
+    if not cfg.model.startswith("play/"):
+        raise ValueError(
+            f"{args.append} is a run of {cfg.model}, not a play run; --append adds only to play runs"
+        )
+    suite = open_suite_for(cfg)
+    if suite.hash != cfg.suite_hash:
+        raise ValueError(
+            f"suite {cfg.suite!r} changed since {args.append} started (hash {suite.hash} != {cfg.suite_hash}); "
+            "start a new play run with --out"
+        )
+    args.seed, args.max_turns = cfg.seed, cfg.max_turns
+    args.system_prompt, args.user_prompt = cfg.system_prompt, cfg.user_prompt
+    args.player = cfg.model.split("/", 1)[1]
+    return suite, cfg
+
+
 def cmd_play(args) -> int:
     if args.max_turns < 1:
         return _err("--max-turns must be >= 1")
     if "/" in args.player or not args.player.strip():
         return _err("--player must be a non-empty name without '/'")
     try:
-        suite = load_suite(args.suite)
+        suite, appending = _target(args)
     except FixtureErrors as exc:
         return _err(f"the suite has errors:\n{exc}")
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ValueError) as exc:
         return _err(str(exc))
     try:
         task = find_task(suite, args.task)
     except LookupError as exc:
         return _err(str(exc.args[0]))
+    if appending is not None and task.id in appending.task_ids:
+        return _err(f"{args.append} already holds an episode of {task.id}")
     try:
         PromptTemplates.load(args.system_prompt, args.user_prompt).render(task)
     except ValueError as exc:
@@ -132,7 +164,32 @@ def cmd_play(args) -> int:
     if args.out is not None:
         return _play(args, suite, task, model, Path(args.out), keep=True)
     with tempfile.TemporaryDirectory(prefix="fanout-play-") as tmp:
-        return _play(args, suite, task, model, Path(tmp), keep=False)
+        code = _play(args, suite, task, model, Path(tmp), keep=False)
+        if code == 0 and appending is not None:
+            [played] = [p for p in Path(tmp).iterdir() if p.is_dir()]
+            _append(Path(args.append), appending, played, suite)
+            print(f"run: {args.append} (+ {task.id})", file=sys.stderr)
+        return code
+
+
+def _append(run_dir: Path, cfg: RunConfig, played: Path, suite: Suite) -> None:
+    """Add a scored episode to a play run: its line as written, the task to `task_ids`, the prompt
+    hash recomputed over every task now in the run (as `start_run` computes it), the summary
+    rebuilt. Only a finished episode gets here, so an abandoned one never touches the run."""
+    [line] = (played / "episodes.jsonl").read_text(encoding="utf-8").splitlines()
+    row = json.loads(line)
+    cfg.task_ids.append(row["task_id"])
+    cfg.task_patterns = None
+    prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
+    for tid in cfg.task_ids:
+        prompts.render(suite.by_id[tid])
+    cfg.prompt_hash = prompts.hash
+    writer = RunWriter(run_dir)
+    try:
+        writer.write(row)
+    finally:
+        writer.close()
+    finalize(run_dir, cfg)
 
 
 def _play(args, suite: Suite, task: Task, model: PlayModel, out: Path, keep: bool) -> int:
@@ -166,12 +223,12 @@ def _play(args, suite: Suite, task: Task, model: PlayModel, out: Path, keep: boo
     except KeyboardInterrupt:
         discard()
         print("\nfanout play: interrupted; nothing was scored", file=sys.stderr)
-        return EXIT_QUIT
+        return EXIT_INTERRUPTED
     if model.stopped is not None:
         discard()
         if model.stopped.reason == "quit":
             print(f"fanout play: {model.stopped}; nothing was scored", file=sys.stderr)
-            return EXIT_QUIT
+            return EXIT_INTERRUPTED
         return _err(f"{model.stopped}; nothing was scored")
     sys.stdout.write(report(run_dir, cfg, task))
     if isinstance(model.source, FileSource) and model.source.unused:
@@ -213,7 +270,7 @@ def json_line(run_dir: Path, task: Task) -> str:
         {
             "task_id": task.id,
             "scores": scores.model_dump(),
-            "calls": [n.__dict__ for n in ex.calls],
+            "calls": [dataclasses.asdict(n) for n in ex.calls],
             "penalties": ex.penalties,
             "success_reasons": ex.success_reasons,
         },
