@@ -78,7 +78,7 @@ class Classification:
     premature_nodes: set[str]
 
 
-def _ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
+def ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
     if gt.has_routes:
         return gt.ready_turn(v, sat)
     deps = gt.nodes[v].deps
@@ -122,7 +122,7 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
         def is_ready(v: str, _t: int = t, _r: dict[str, bool] = ready) -> bool:
             r = _r.get(v)
             if r is None:
-                r = _r[v] = _t >= _ready_turn(gt, v, sat)
+                r = _r[v] = _t >= ready_turn(gt, v, sat)
             return r
 
         # Candidates: unsatisfied, ready nodes whose arguments the call matches.
@@ -157,7 +157,7 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                 early = [
                     v
                     for v in gt.by_tool.get(c.name, ())
-                    if v not in sat and v not in done and nodes[v].required and t < _ready_turn(gt, v, sat)
+                    if v not in sat and v not in done and nodes[v].required and t < ready_turn(gt, v, sat)
                 ]
                 if early:
                     node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
@@ -365,7 +365,7 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     res = gt.resolve_routes(sat)
     on_time = 0
     for v in res.parallelizable:
-        if v in sat and sat[v] == _ready_turn(gt, v, sat):
+        if v in sat and sat[v] == ready_turn(gt, v, sat):
             on_time += 1
     p = len(res.parallelizable)
     wd = len(res.with_deps)
