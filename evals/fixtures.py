@@ -326,8 +326,14 @@ def _routes(
     return tuple(routes), alt_fns
 
 
-def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
-    """Raw task mappings of a YAML file (one task or a list), with their index in the file."""
+MAX_YAML_VALUES = 1_000_000  # values a fixture file may expand to, aliases counted each time used
+MAX_YAML_DEPTH = 100
+
+
+def read_yaml(path: Path, display: str | None = None) -> Any:
+    """A fixture file's data, or a FixtureError naming the file: not UTF-8, YAML syntax, and
+    aliases that would make the data recursive or expand it past MAX_YAML_VALUES (an alias bomb
+    is a few lines of YAML that every later step would walk billions of times)."""
     disp = display or str(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
@@ -337,8 +343,44 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
         raise FixtureError(
             disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            disp, None, None, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
     except OSError as exc:
-        raise FixtureError(disp, None, None, f"cannot read: {exc}") from exc
+        raise FixtureError(disp, None, None, f"cannot read: {exc.strerror or exc}") from exc
+    problem = _structure_problem(data)
+    if problem:
+        raise FixtureError(disp, None, None, problem)
+    return data
+
+
+def _structure_problem(data: Any) -> str | None:
+    count = 0
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(data, 0, ())]
+    while stack:
+        v, depth, path = stack.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            return f"the data expands to over {MAX_YAML_VALUES:,} values (an alias bomb?)"
+        if depth > MAX_YAML_DEPTH:
+            return f"the data is nested over {MAX_YAML_DEPTH} levels deep"
+        if isinstance(v, dict | list):
+            if id(v) in path:
+                return "a YAML alias refers to a value that contains it (recursive data)"
+            inner = (*path, id(v))
+            for x in v.values() if isinstance(v, dict) else v:
+                if isinstance(x, dict | list):
+                    stack.append((x, depth + 1, inner))
+                else:
+                    count += 1
+    return None
+
+
+def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
+    """Raw task mappings of a YAML file (one task or a list), with their index in the file."""
+    disp = display or str(path)
+    data = read_yaml(path, disp)
     if data is None:
         return []
     if isinstance(data, dict):
@@ -384,10 +426,8 @@ def load_suite_spec(folder: Path) -> SuiteSpec:
     if not f.exists():
         return SuiteSpec(name=folder.name)
     try:
-        raw = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(f) or {}
         spec = SuiteSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise FixtureError(str(f), None, None, f"YAML syntax error: {exc}") from exc
     except ValidationError as exc:
         e = exc.errors()[0]
         raise FixtureError(str(f), None, _loc(e["loc"]), e["msg"]) from exc
