@@ -14,6 +14,7 @@ from typing import Any
 from mock_tools import EpisodeState, ToolContext, World, is_error
 from mock_tools.canonical import canonical_json
 
+from .answers import AnswerValueError, Expected, expand
 from .fixtures import Task
 from .graph import CallGraph
 from .matching import NodeMatcher
@@ -46,9 +47,9 @@ class GroundTruth:
     nodes: dict[str, ResolvedNode]  # active nodes only, in topological order
     graph: CallGraph  # over active nodes
     inactive: list[str]
-    answer_contains: list[str]
-    answer_any: list[list[str]]
-    answer_not: list[str]
+    answer_contains: list[Expected]
+    answer_any: list[list[Expected]]
+    answer_not: list[Expected]
     required: list[str] = field(default_factory=list)
     parallelizable: set[str] = field(default_factory=set)
     with_deps: list[str] = field(default_factory=list)
@@ -135,10 +136,10 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
     for v in act:
         resolved[v].deps = graph.deps[v]
     try:
-        contains = [_text(f(outputs)) for f in task.answer_fns]
-        any_groups = [[_text(f(outputs)) for f in g] for g in task.answer_any_fns]
-        nots = [_text(f(outputs)) for f in task.not_contains_fns]
-    except TemplateError as exc:
+        contains = [x for f in task.answer_fns for x in expand(f(outputs))]
+        any_groups = [[f(outputs) for f in g] for g in task.answer_any_fns]
+        nots = [x for f in task.not_contains_fns for x in expand(f(outputs))]
+    except (TemplateError, AnswerValueError) as exc:
         raise GroundTruthError(task, None, f"answer check does not resolve: {exc}") from exc
     return GroundTruth(
         task,
@@ -151,12 +152,6 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
         nots,
         outputs=outputs,
     )
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v)
 
 
 class GroundTruthCache:
