@@ -12,12 +12,13 @@ this module is their one implementation.
             precision it shows (a tie may go either way), show at least three significant digits
             (or all of the value's, when it has fewer), never be zero for a non-zero value, and
             use an exponent only when the value itself is written with one
-- money     a number; a currency marker next to it must be the expected currency
+- money     a number, also accepted to the cent ("0.92" euros per dollar); a currency marker
+            next to it must be the expected currency
 - quantity  a number; a unit next to it must be the expected unit
 - time      a time of day: `09:00` = `9:00` = `9 am` = `9:00 AM`; `21:29` = `9:29pm` = `9:29`
 - date      an ISO date: `2026-06-11` = `June 11, 2026` = `11 June 2026` = `Jun 11`
 - duration  an amount of time, in any unit and compound form (`1134 s` = `18m 54s` = `18:54` =
-            `19 min`), rounded to a unit no coarser than a tenth of it
+            `19 min`), rounded to a unit no coarser than a tenth of it (`digits: 1`: than itself)
 - entity    a name, its aliases (ids, emails), or the name without words it `may_omit`
 - person    a person: full name, given name, email, or the email's local part
 - state     an enumerated state with its synonyms, and negations that imply it (`open` =
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
 KINDS = ("text", "number", "money", "quantity", "time", "date", "duration", "entity", "person", "state")
 NUMERIC_KINDS = ("number", "money", "quantity")
 DEFAULT_DIGITS = 3  # significant digits a rounded number must keep (or all of the value's, if fewer)
+CENT = Decimal("0.01")  # money given to the cent is precise enough, whatever its significant digits
 
 
 class AnswerValueError(ValueError):
@@ -140,11 +142,15 @@ def render(
 ) -> list[Expected]:
     """The expected values one answer item renders to. A list renders to each of its elements (a
     `contains` item that lists every report's name wants all of them); an empty rendering (an
-    inactive branch's `''`) stays empty and asks for nothing."""
+    inactive branch's `''`) stays empty and asks for nothing. Aliases render with the value."""
     if isinstance(value, (list, tuple)):
+        # An alias that renders to a list as long as the value pairs with it element by element
+        # (incident ids with their titles); any other alias applies to every element.
+        alias_items = list(aliases)
         out: list[Expected] = []
-        for v in value:
-            out.extend(render(v, kind, aliases, options))
+        for i, v in enumerate(value):
+            own = [a[i] if isinstance(a, (list, tuple)) and len(a) == len(value) else a for a in alias_items]
+            out.extend(render(v, kind, own, options))
         return out
     text = canonical_text(value)
     opts = {k: v for k, v in (options or {}).items() if v is not None and v != [] and v != {}}
@@ -153,6 +159,8 @@ def render(
         return [Expected("", kind or "text")]
     k = kind or infer_kind(value, text)
     _validate(k, text.strip(), opts)
+    if k == "duration":  # written with its unit, so the canonical text reads as the duration it is
+        text = f"{text.strip()} {str(opts.get('unit', 's')).strip()}"
     return [Expected(text.strip(), k, alias_texts, opts)]
 
 
@@ -467,8 +475,8 @@ def number_matches(e: Expected, m: NumberMention) -> bool:
     if e.option("signed") and not m.signed:
         return False
     want = min(int(e.option("digits", DEFAULT_DIGITS)), _significant(expected))
-    if m.digits < want:
-        return False
+    if m.digits < want and not (e.kind == "money" and m.quantum <= CENT):
+        return False  # "$1.2M" is too coarse for 1,221,456.78; "0.92" euros is given to the cent
     if abs(m.value - expected) * 2 > m.quantum:
         return False
     return _unit_agrees(e, m)
@@ -708,7 +716,7 @@ def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal, Decimal]]:
 
 
 def duration_matches(e: Expected, mention: tuple[Decimal, Decimal, Decimal]) -> bool:
-    value = _decimal(e)
+    value = _decimal(str(e).split()[0])
     if value is None:
         return False
     unit = _DURATION_UNITS[str(e.option("unit", "s")).strip().lower()]
@@ -718,7 +726,8 @@ def duration_matches(e: Expected, mention: tuple[Decimal, Decimal, Decimal]) -> 
     total, quantum, _ = mention
     if expected != 0 and total == 0:
         return False
-    if quantum > max(resolution, abs(expected) / 10):
+    coarsest = abs(expected) / Decimal(10) ** (int(e.option("digits", 2)) - 1)
+    if quantum > max(resolution, coarsest):
         return False  # "3 hours" is too coarse for 3 h 25 min
     return abs(total - expected) * 2 <= quantum
 
@@ -817,32 +826,43 @@ VOCABULARIES: dict[str, dict[str, State]] = {
             "up": (
                 [
                     "higher",
+                    "rise",
                     "rose",
                     "risen",
                     "rising",
+                    "gain",
                     "gained",
                     "gaining",
                     "climbed",
                     "increased",
-                    "in the green",
-                ],
-                [],
+                ]
+                + ["in the green"],
+                ["down"],
             ),
             "down": (
-                [
-                    "lower",
-                    "fell",
-                    "fallen",
-                    "falling",
-                    "dropped",
-                    "declined",
-                    "decreased",
-                    "slipped",
-                    "in the red",
-                ],
-                [],
+                ["lower", "fall", "fell", "fallen", "falling", "drop", "dropped", "decline", "declined"]
+                + ["decreased", "slipped", "in the red"],
+                ["up"],
             ),
             "unchanged": (["flat"], []),
+        }
+    ),
+    "rain": _vocab(
+        {
+            "rain": (["raining", "rainy", "showers"], []),
+            "dry": (["no rain"], ["rain", "raining", "rainy"]),
+        }
+    ),
+    "stock": _vocab(
+        {
+            "in_stock": (["available"], ["out of stock"]),
+            "out_of_stock": (["sold out", "none left", "unavailable"], ["in stock", "available"]),
+        }
+    ),
+    "acknowledgement": _vocab(
+        {
+            "acknowledged": (["acked"], []),
+            "not_acknowledged": (["unacknowledged"], ["acknowledged", "acked"]),
         }
     ),
     "alert": _vocab(
@@ -920,13 +940,20 @@ def state_found(e: Expected, text: AnswerText) -> bool:
 
 
 def entity_forms(e: Expected) -> tuple[str, ...]:
-    """The name, and the name without any combination of the words it may omit."""
+    """The name, and the name without any of the leading or trailing parts it may omit ("Harbour
+    View Madrid" without "Madrid", "LH168-2026-12-05" without "2026-12-05")."""
     forms = [str(e)]
-    omit = [str(w) for w in (e.option("may_omit") or ()) if str(w).strip()]
+    omit = [str(w).strip() for w in (e.option("may_omit") or ()) if str(w).strip()]
     for w in omit:
         for f in list(forms):
-            shorter = _WS.sub(" ", re.sub(rf"(?<!\w){re.escape(w)}(?!\w)", " ", f, flags=re.I)).strip(" ,-")
-            if shorter and shorter.casefold() != f.casefold():
+            low, part = f.casefold(), w.casefold()
+            shorter = f
+            if low.endswith(part):
+                shorter = f[: len(f) - len(w)]
+            elif low.startswith(part):
+                shorter = f[len(w) :]
+            shorter = shorter.strip(" ,-")
+            if shorter and shorter != f:
                 forms.append(shorter)
     return tuple(dict.fromkeys(forms))
 

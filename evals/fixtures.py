@@ -252,8 +252,12 @@ def _compile_answer_item(item: AnswerItem, where: str, ids: dict[str, int], err:
         if r not in ids:
             raise err(where, f"reference to unknown node {r!r}")
     if not isinstance(item, AnswerValue):
-        value_fn = compile_value(item)
-        return lambda ns, _f=value_fn: all_of(render(_f(ns)))
+        plain_fn = compile_value(item)
+
+        def inferred(ns: dict, _f: Compiled = plain_fn) -> Expected:
+            return all_of(render(_f(ns)))
+
+        return inferred
     kind = item.kind
     value_fn = compile_value(item.value)
     aliases_fn = compile_value(item.aliases)

@@ -136,9 +136,10 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
     for v in act:
         resolved[v].deps = graph.deps[v]
     try:
-        contains = [x for f in task.answer_fns for x in expand(f(outputs))]
+        # An empty rendering (an inactive branch's value) asks for nothing and is left out.
+        contains = [x for f in task.answer_fns for x in expand(f(outputs)) if x.strip()]
         any_groups = [[f(outputs) for f in g] for g in task.answer_any_fns]
-        nots = [x for f in task.not_contains_fns for x in expand(f(outputs))]
+        nots = [x for f in task.not_contains_fns for x in expand(f(outputs)) if x.strip()]
     except (TemplateError, AnswerValueError) as exc:
         raise GroundTruthError(task, None, f"answer check does not resolve: {exc}") from exc
     return GroundTruth(

@@ -40,7 +40,7 @@ _OPTION_KINDS = {
     "may_omit": ("entity",),
     "of": ("state",),
     "synonyms": ("state",),
-    "digits": NUMERIC_KINDS,
+    "digits": (*NUMERIC_KINDS, "duration"),
     "signed": NUMERIC_KINDS,
     "currency": ("money",),
     "unit": ("quantity", "duration"),
@@ -70,7 +70,12 @@ class AnswerValue(BaseModel):
     )
     of: str | None = Field(None, description="state: a built-in vocabulary of synonyms and negations")
     synonyms: dict[str, list[str]] = Field(default_factory=dict, description="state: extra forms per state")
-    digits: int | None = Field(None, ge=1, le=15, description="number: significant digits a rounding keeps")
+    digits: int | None = Field(
+        None,
+        ge=1,
+        le=15,
+        description="number: significant digits a rounding keeps (duration: 1 allows rounding to the value's own order)",
+    )
     signed: bool = Field(False, description="number: the rendering must carry the sign (+1.66%)")
     currency: str | None = Field(None, description="money: ISO code; another currency next to it fails")
     unit: str | None = Field(None, description="quantity: unit; duration: s, min, h or d (default s)")
