@@ -94,6 +94,9 @@ CASES = [
     (11144, "quantity", {"unit": "km"}, "11,144 miles", False),
     (77, "quantity", {"unit": "F"}, "That is 77°F.", True),
     (77, "quantity", {"unit": "F"}, "That is 77°C.", False),
+    (12000, None, {}, "about 12k", True),
+    (3000000000, None, {}, "some 3 bn", True),
+    (1134, None, {}, "it took 1134 s", True),
     # times
     ("09:00", None, {}, "at 9:00 AM", True),
     ("09:00", None, {}, "at 9 am", True),
@@ -101,6 +104,7 @@ CASES = [
     ("09:00", None, {}, "at 9:00", True),
     ("09:00", None, {}, "at 09:00", True),
     ("09:00", None, {}, "at 9 p.m.", False),
+    ("09:00", None, {}, "at 9 a.m.", True),
     ("09:00", None, {}, "at 19:00", False),
     ("21:29", None, {}, "it's 9:29pm there", True),
     ("21:29", None, {}, "it's 9:29 PM there", True),
@@ -120,6 +124,7 @@ CASES = [
     ("2026-06-11", None, {}, "updated Thursday, June 11th", True),
     ("2026-06-11", None, {}, "updated the 11th of June", True),
     ("2026-06-11", None, {}, "updated 2026-06-11", True),
+    ("2026-06-11", None, {}, "updated 2026/06/11", True),
     ("2026-06-11", None, {}, "updated June 11, 2025", False),
     ("2026-06-11", None, {}, "updated Jun 12", False),
     # durations
@@ -158,6 +163,10 @@ CASES = [
     ("merged", "state", {"of": "pull_request"}, "Yes, it was merged.", True),
     ("on_time", "state", {"of": "flight"}, "It's on time.", True),
     ("on_time", "state", {"of": "flight"}, "It's on_time.", True),
+    ("on_time", "state", {"of": "flight"}, "An on-time departure.", True),
+    ("open", "state", {"of": "pull_request"}, "It is open, not merged.", True),
+    ("open", "state", {"of": "pull_request"}, "Not merged, it's open.", True),
+    ("merged", "state", {"of": "pull_request"}, "Not merged, it's open.", False),
     ("on_time", "state", {"of": "flight"}, "It is not delayed.", True),
     ("delayed", "state", {"of": "flight"}, "It is not delayed.", False),
     ("rain", "state", {"of": "weather"}, "Rainy, 15C", True),
@@ -471,3 +480,67 @@ def test_a_rendering_more_than_half_a_unit_away_fails(d, places, k):
     shown = _half_up(Decimal(str(expected)), places) + k * unit
     assume(abs(shown - Decimal(str(expected))) * 2 > unit)
     assert not found(expected, AnswerText(f"It is {shown} now."))
+
+
+# ---------------------------------------------------------------------------------------------
+# The core suite accepts a differently worded correct answer
+
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+_MONTH_NAMES = dict(enumerate(_MONTHS, start=1))
+
+
+def restyle(e: Expected) -> str:
+    """The value as a careful model might write it in another style than the canonical one: 12-hour
+    times, written dates, grouped numbers with a currency or unit, given names, aliases, synonyms
+    and negations of states."""
+    from evals.answers import _resolve_state, entity_forms, person_forms
+
+    k = e.kind
+    if k == "all":
+        return ", ".join(restyle(p) for p in e.parts)
+    if e.aliases:
+        return e.aliases[0].upper()
+    if k == "time":
+        h, m = map(int, e.split(":"))
+        return f"{h % 12 or 12}:{m:02d}{'pm' if h >= 12 else 'am'}"
+    if k == "date":
+        y, mo, d = map(int, e.split("-"))
+        return f"{_MONTH_NAMES[mo]} {d}, {y}"
+    if k in ("number", "money", "quantity"):
+        d = Decimal(str(e))
+        shown = f"{d:,}" if "e" not in str(e).lower() else str(e)
+        if k == "money":
+            cur = str(e.option("currency", "")).upper()
+            return f"{_SYMBOLS[cur]}{shown}" if cur in _SYMBOLS else f"{shown} {cur}"
+        if k == "quantity":
+            return f"{shown}{e.option('unit', '')}"
+        return f"about {shown}" if d >= 0 else shown
+    if k == "duration":
+        seconds = int(Decimal(str(e).split()[0]) * {"s": 1, "min": 60, "h": 3600}[str(e.option("unit", "s"))])
+        h, rest = divmod(seconds, 3600)
+        m, s = divmod(rest, 60)
+        return " ".join(f"{n}{u}" for n, u in ((h, "h"), (m, "m"), (s, "s")) if n) or "0s"
+    if k == "person":
+        return person_forms(e)[-1].title()
+    if k == "entity":
+        return entity_forms(e)[-1]
+    if k == "state":
+        synonyms = tuple(sorted((str(a), tuple(b)) for a, b in (e.option("synonyms") or {}).items()))
+        forms, denied = _resolve_state(str(e), e.option("of"), synonyms)
+        return f"it has not been {denied[0]}" if denied else forms[-1]
+    return str(e).upper()
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_every_core_check_accepts_a_differently_worded_correct_answer(seed):
+    from evals.fixtures import load_suite
+
+    suite = load_suite("core")
+    failures = []
+    for t in suite.tasks:
+        gt = resolve(t, seed)
+        parts = [restyle(v) for v in gt.answer_contains] + [restyle(g[0]) for g in gt.answer_any]
+        text = "Here you go. " + "; ".join(parts) + "."
+        if not check_values(gt.answer_contains, gt.answer_any, gt.answer_not, text):
+            failures.append((t.id, text))
+    assert not failures, failures[:5]
