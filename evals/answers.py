@@ -246,7 +246,7 @@ class AnswerText:
         self._numbers: list[NumberMention] | None = None
         self._times: list[tuple[int, int, str | None]] | None = None
         self._dates: list[tuple[int | None, int, int]] | None = None
-        self._durations: list[tuple[Decimal, Decimal, Decimal]] | None = None
+        self._durations: list[tuple[Decimal, Decimal]] | None = None
 
     @property
     def numbers(self) -> list[NumberMention]:
@@ -267,7 +267,7 @@ class AnswerText:
         return self._dates
 
     @property
-    def durations(self) -> list[tuple[Decimal, Decimal, Decimal]]:
+    def durations(self) -> list[tuple[Decimal, Decimal]]:
         if self._durations is None:
             self._durations = list(_duration_mentions(self.folded))
         return self._durations
@@ -285,7 +285,7 @@ PREFIXES = frozenset(
 )
 # Words that may be written directly after a number (units, scales, meridiems, ordinals, codes).
 SUFFIXES = frozenset(
-    "k m mn b bn km kms mi mph kmh kph c f h hr hrs min mins m s sec secs ms d am pm x st nd rd th pct "
+    "k m mn b bn km kms mi mph kmh kph c f h hr hrs min mins s sec secs ms d am pm x st nd rd th pct "
     "pts kg g l gb mb usd eur gbp jpy inr cad aud chf cny sek nok mxn aed sgd krw brl ngn egp try ils "
     "vnd".split()
 )
@@ -686,8 +686,8 @@ def _words_to_digits(s: str) -> str:
     return _WORD.sub(lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), s)
 
 
-def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal, Decimal]]:
-    """(total seconds, precision in seconds, 0) for each compound mention ("3h 25m", "18 min and
+def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal]]:
+    """(total seconds, precision in seconds) for each compound mention ("3h 25m", "18 min and
     54 s"), and both readings of a clock-style one ("18:54" as m:ss and as h:mm)."""
     s = _words_to_digits(s)
     parts = [m for m in _DUR_PART.finditer(s) if _left_ok(s, m.start(), "0")]
@@ -705,17 +705,17 @@ def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal, Decimal]]:
                 j += 1
                 continue
             break
-        yield total, quantum, Decimal(0)
+        yield total, quantum
         i = j + 1
     for m in _CLOCK.finditer(s):
         a, b = int(m.group(1)), int(m.group(3))
         if b < 60:
             if m.group(2) == ":":  # "18:54" may be m:ss; "3h25" is only h:mm
-                yield Decimal(a * 60 + b), Decimal(1), Decimal(0)
-            yield Decimal(a * 3600 + b * 60), Decimal(60), Decimal(0)
+                yield Decimal(a * 60 + b), Decimal(1)
+            yield Decimal(a * 3600 + b * 60), Decimal(60)
 
 
-def duration_matches(e: Expected, mention: tuple[Decimal, Decimal, Decimal]) -> bool:
+def duration_matches(e: Expected, mention: tuple[Decimal, Decimal]) -> bool:
     value = _decimal(str(e).split()[0])
     if value is None:
         return False
@@ -723,7 +723,7 @@ def duration_matches(e: Expected, mention: tuple[Decimal, Decimal, Decimal]) -> 
     expected = value * unit
     exponent = value.as_tuple().exponent
     resolution = unit.scaleb(exponent if isinstance(exponent, int) and exponent < 0 else 0)
-    total, quantum, _ = mention
+    total, quantum = mention
     if expected != 0 and total == 0:
         return False
     coarsest = abs(expected) / Decimal(10) ** (int(e.option("digits", 2)) - 1)
