@@ -154,6 +154,12 @@ def test_hotel_booking_is_not_idempotent():
     assert b1["total_usd"] == round(call("get_hotel", {"hotel_id": hid})[0]["price_per_night_usd"] * 2, 2)
 
 
+def test_bookings_reject_a_passenger_or_guest_that_is_not_an_email():
+    fid = call("search_flights", READS["search_flights"])[0]["flights"][0]["flight_id"]
+    out, writes = call("book_flight", {"flight_id": fid, "passenger_email": "<pending>"})
+    assert out["error"]["code"] == "invalid_arguments" and writes == []
+
+
 def test_flight_booking_lowers_the_seats_for_sale_after_the_batch():
     state = EpisodeState()
     fid = call("search_flights", READS["search_flights"])[0]["flights"][0]["flight_id"]

@@ -105,6 +105,8 @@ def book_flight(a: dict, ctx: ToolContext) -> dict:
     fid = a["flight_id"].strip().upper()
     if "-" not in fid:
         raise ToolError("not_found", f"unknown flight {a['flight_id']!r}")
+    if "@" not in a["passenger_email"]:
+        raise ToolError("invalid_arguments", f"not an email address: {a['passenger_email']!r}")
     n = len(ctx.state.get("booking", fid) or [])
     ctx.mutate("booking", fid, lambda old: [*(old or []), a["passenger_email"]])
     return {
