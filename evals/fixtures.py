@@ -16,8 +16,9 @@ from pydantic import ValidationError
 
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
 
+from .answers import Expected, all_of, render
 from .graph import CallGraph, CycleError
-from .schema import NodeSpec, SuiteSpec, TaskSpec
+from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
@@ -136,9 +137,14 @@ class Suite:
 
 
 # ---------------------------------------------------------------------------------------
+_UNION_MEMBERS = {"AnswerValue", "str", "int", "float"}
+
+
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS):
+            continue  # pydantic's name for a union member, not a field
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -236,23 +242,20 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                 ("not_contains", spec.answer.not_contains, not_fns),
             ):
                 for j, v in enumerate(values):
-                    for r in refs_in(v):
-                        if r not in ids:
-                            raise err(f"answer.{fld}[{j}]", f"reference to unknown node {r!r}")
-                    sink.append(compile_value(v))
+                    sink.append(_compile_answer_item(v, f"answer.{fld}[{j}]", ids, err))
             for j, group in enumerate(spec.answer.contains_any):
-                for r in refs_in(group):
-                    if r not in ids:
-                        raise err(f"answer.contains_any[{j}]", f"reference to unknown node {r!r}")
-                any_fns.append([compile_value(v) for v in group])
+                any_fns.append(
+                    [
+                        _compile_answer_item(v, f"answer.contains_any[{j}][{k}]", ids, err)
+                        for k, v in enumerate(group)
+                    ]
+                )
         except TemplateError as exc:
             raise err("answer", str(exc)) from exc
     answer_refs: frozenset[str] = frozenset()
     answer_routes: list[frozenset[str]] = []
     if spec.answer:
-        answer_refs = frozenset(
-            refs_in([spec.answer.contains, spec.answer.contains_any, spec.answer.not_contains])
-        )
+        answer_refs = frozenset(refs_in(spec.answer.model_dump(exclude={"routes"})))
         for j, route in enumerate(spec.answer.routes):
             for k, r in enumerate(route):
                 if r not in ids:
@@ -375,6 +378,32 @@ def _structure_problem(data: Any) -> str | None:
                 else:
                     count += 1
     return None
+
+
+def _compile_answer_item(item: AnswerItem, where: str, ids: dict[str, int], err: Any) -> Compiled:
+    """An answer item as a function of the outputs returning one `Expected` (several values, as
+    from a list, come back as one all-of value). Plain strings and numbers get their kind inferred
+    when rendered; a declared kind, its aliases and templated options render with the value."""
+    raw = item.model_dump(exclude_defaults=True) if isinstance(item, AnswerValue) else item
+    for r in refs_in(raw):
+        if r not in ids:
+            raise err(where, f"reference to unknown node {r!r}")
+    if not isinstance(item, AnswerValue):
+        plain_fn = compile_value(item)
+
+        def inferred(ns: dict, _f: Compiled = plain_fn) -> Expected:
+            return all_of(render(_f(ns)))
+
+        return inferred
+    kind = item.kind
+    value_fn = compile_value(item.value)
+    aliases_fn = compile_value(item.aliases)
+    options_fn = compile_value(item.options())
+
+    def rendered(ns: dict, _v=value_fn, _a=aliases_fn, _o=options_fn, _k=kind) -> Expected:
+        return all_of(render(_v(ns), _k, _a(ns), _o(ns)))
+
+    return rendered
 
 
 def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:

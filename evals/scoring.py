@@ -12,15 +12,14 @@ Classes, tested in this order for each call in issue order:
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from mock_tools.canonical import normalized_key
 
+from .answers import check_answer
 from .groundtruth import GroundTruth
 from .prices import Price, cost_usd
 from .timing import LatencySettings, call_time, episode_time_metrics, schedule
@@ -244,56 +243,6 @@ def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str
 
 def _taken(assignment: dict[int, str], before: int) -> set[str]:
     return {v for i, v in assignment.items() if i < before}
-
-
-_WS = re.compile(r"\s+")
-
-
-def _variants(value: str) -> set[str]:
-    v = value.strip().casefold()
-    out = {v}
-    try:
-        f = float(value.replace(",", ""))
-    except ValueError:
-        return out
-    if math.isfinite(f):
-        out |= {f"{f:.2f}", f"{f:,.2f}", f"{f:g}"}
-        if f.is_integer():
-            out |= {str(int(f)), f"{int(f):,}", f"{f:.1f}", f"{f:,.1f}"}
-        else:
-            out.add(repr(f))
-    return out
-
-
-@functools.lru_cache(maxsize=65536)
-def _pattern(value: str) -> re.Pattern:
-    """Case-insensitive match of `value` as a whole token: "9" is not found inside "19" or "9.5",
-    "rain" is not found inside "drain". Edges that are not word characters need no boundary."""
-    v = _WS.sub(" ", value.strip().casefold())
-    left = r"(?<!\w)(?<!\d[.,])" if v[:1].isalnum() else ""
-    right = r"(?!\w)(?![.,]\d)" if v[-1:].isalnum() else ""
-    return re.compile(left + re.escape(v).replace(r"\ ", r"\s+") + right)
-
-
-def check_answer(gt: GroundTruth, text: str | None) -> bool:
-    """`contains` values must all appear, one of each `contains_any` group, no `not_contains` value.
-    Numbers also match in their usual renderings (12.5, 12.50, 1,234.50)."""
-    if not (gt.answer_contains or gt.answer_any or gt.answer_not):
-        return True
-    if text is None:
-        return False
-    hay = _WS.sub(" ", text.casefold())
-
-    def found(value: str) -> bool:
-        if not value.strip():
-            return True  # an empty rendering (an inactive optional branch) asks for nothing
-        return any(_pattern(v).search(hay) for v in _variants(value) if v)
-
-    if not all(found(v) for v in gt.answer_contains):
-        return False
-    if not all(any(found(v) for v in group) for group in gt.answer_any):
-        return False
-    return not any(found(v) for v in gt.answer_not if v.strip())
 
 
 def ideal_wall(
