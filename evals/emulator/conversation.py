@@ -39,8 +39,9 @@ class Conversation:
 @dataclass
 class EmulatedUsage:
     prompt_tokens: int  # cached included
-    completion_tokens: int
+    completion_tokens: int  # reasoning included
     cached_tokens: int
+    reasoning_tokens: int = 0  # reasoning mode only
 
 
 def completion_estimate(text: str | None, calls: list[ToolCall]) -> int:

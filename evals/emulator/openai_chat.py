@@ -7,6 +7,7 @@ from typing import Any
 from ..models.base import Message, ModelResponse, ToolCall
 from .conversation import Conversation, EmulatedUsage, args_text, obj, require, text_of
 from .http import Request
+from .reasoning import Thinking
 from .wire import ReplyIds, WireFormat, pieces, sse
 
 _ERROR_TYPES = {
@@ -107,10 +108,17 @@ class OpenAIChat(WireFormat):
             "completion_tokens": u.completion_tokens,
             "total_tokens": u.prompt_tokens + u.completion_tokens,
             "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens, "audio_tokens": 0},
         }
 
-    def render(self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds) -> dict:
+    def render(
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
+    ) -> dict:
         msg: dict[str, Any] = {"role": "assistant", "content": resp.text, "refusal": None}
         if resp.tool_calls:
             msg["tool_calls"] = [
@@ -128,7 +136,12 @@ class OpenAIChat(WireFormat):
         }
 
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]:
         base = {
             "id": f"chatcmpl-{ids.rid}",

@@ -19,6 +19,7 @@ from ..models.policies import POLICIES, PolicyModel, UnknownTaskError
 from .conversation import WireError, estimate_usage
 from .faults import STATUS_FAULTS, FaultConfig, FaultPlan, canonical_body
 from .http import Reply, Request, serve_connection
+from .reasoning import Signer, thinking_for
 from .wire import ReplyIds, WireFormat
 
 JSON = {"Content-Type": "application/json"}
@@ -66,6 +67,7 @@ class EmulatorServer:
         port: int = 0,
         faults: FaultConfig | None = None,
         chunk_delay_s: float = 0.0,
+        reasoning: bool = False,
     ):
         if policy_name(policy) is None:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
@@ -73,6 +75,8 @@ class EmulatorServer:
         self.policy = policy_name(policy)
         self.faults = FaultPlan(faults)
         self.chunk_delay_s = chunk_delay_s
+        self.reasoning = reasoning  # act as a thinking model (see reasoning.py)
+        self.signer = Signer(seed)
         self.requests_served = 0
         self._policies: dict[str, PolicyModel] = {}
         self._wires = _wire_formats()
@@ -204,6 +208,8 @@ class EmulatorServer:
         except ValueError as exc:
             raise WireError(400, "invalid_request", f"the request body is not valid JSON: {exc}") from exc
         conv = wire.parse(body, req, path_model)
+        if self.reasoning:
+            wire.check_reasoning(body, conv, self.signer)
         model = self._policy_model(policy_name(conv.model) or self.policy)
         try:
             resp = model.respond(conv.messages)
@@ -212,11 +218,17 @@ class EmulatorServer:
         if not conv.parallel:
             resp.tool_calls = resp.tool_calls[:1]
         usage = estimate_usage(conv, resp)
+        think = None
+        if self.reasoning:
+            turn = 1 + sum(1 for m in conv.messages if m.role == "assistant")
+            think = thinking_for(resp, self.signer, turn)
+            usage.reasoning_tokens = think.tokens
+            usage.completion_tokens += think.tokens
         digest = hashlib.sha256(req.path.encode() + canonical_body(req.body)).hexdigest()[:24]
         ids = ReplyIds(digest, int(time.time()))
         if conv.stream:
-            return Reply(200, headers=dict(SSE), events=wire.stream(conv, resp, usage, ids))
-        return Reply(200, _dumps(wire.render(conv, resp, usage, ids)), dict(JSON))
+            return Reply(200, headers=dict(SSE), events=wire.stream(conv, resp, usage, ids, think))
+        return Reply(200, _dumps(wire.render(conv, resp, usage, ids, think)), dict(JSON))
 
     def _policy_model(self, name: str) -> PolicyModel:
         m = self._policies.get(name)
@@ -247,7 +259,12 @@ class EmulatorServer:
             data = [{"id": n, "object": "model", "owned_by": "fanout"} for n in POLICIES]
             return Reply(200, _dumps({"object": "list", "data": data}), dict(JSON))
         if req.method == "GET" and p in ("", "/health"):
-            body = {"status": "ok", "policy": self.policy, "requests_served": self.requests_served}
+            body = {
+                "status": "ok",
+                "policy": self.policy,
+                "reasoning": self.reasoning,
+                "requests_served": self.requests_served,
+            }
             return Reply(200, _dumps(body), dict(JSON))
         msg = (
             f"no route {req.method} {req.path}; the emulator serves POST /v1/chat/completions, /v1/responses, "
