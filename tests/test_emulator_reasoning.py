@@ -139,7 +139,8 @@ def test_altered_thinking_is_caught_by_its_signature(suite):
         runner = ToolRunner(task)
         results = runner.run([(c.name, c.arguments) for c in r1.tool_calls])  # objects in this format
         msgs += [
-            Message("tool", res, tool_call_id=c.id, name=c.name) for c, res in zip(r1.tool_calls, results)
+            Message("tool", res, tool_call_id=c.id, name=c.name)
+            for c, res in zip(r1.tool_calls, results, strict=True)
         ]
         try:
             with pytest.raises(Exception, match="Invalid `signature` in `thinking` block"):
