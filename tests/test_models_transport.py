@@ -547,3 +547,106 @@ def test_unlisted_models_get_no_checks():
     check_settings("openai/my-finetune", {"temperature": 0.3, "reasoning_effort": "high"}, {"top_p": 1})
     with pytest.raises(UnsupportedSetting):
         check_settings("openai/o4-mini", {"temperature": 0.3}, {})
+
+
+# -- reasoning controls on the wire ----------------------------------------------------------------
+
+
+def _body(spec: str, settings: dict, params: dict | None = None, stream: bool = False) -> dict:
+    for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
+        os.environ.setdefault(k, "k-0123456789")
+    m = make_model(spec, [], options={"cache": False, "settings": settings, "params": params or {}})
+    return m.finish_body(m.encode(ModelRequest(conversation()[:2], TOOLS, settings), stream), stream)
+
+
+def test_openai_chat_reasoning_controls():
+    b = _body("openai/gpt-5", {"reasoning_effort": "minimal", "max_tokens": 5000})
+    assert (b["reasoning_effort"], b["max_completion_tokens"]) == ("minimal", 5000)
+    assert "temperature" not in b and "max_tokens" not in b
+
+
+def test_responses_reasoning_controls_and_encrypted_reasoning_requested():
+    b = _body(
+        "openai-responses/gpt-5",
+        {
+            "reasoning_effort": "high",
+            "max_tokens": 900,
+            "tool_choice": {"type": "function", "function": {"name": "get_weather"}},
+        },
+    )
+    assert b["reasoning"] == {"effort": "high"} and b["max_output_tokens"] == 900
+    assert b["include"] == ["reasoning.encrypted_content"] and b["store"] is False
+    assert b["tool_choice"] == {"type": "function", "name": "get_weather"}
+    assert all(t["strict"] is False for t in b["tools"])
+    assert "include" not in _body("openai-responses/gpt-4.1", {})  # a model that does not reason
+
+
+def test_anthropic_thinking_budget_leaves_room_for_the_answer():
+    b = _body("anthropic/claude-sonnet-4-5", {"thinking_budget": 8000})
+    assert b["thinking"] == {"type": "enabled", "budget_tokens": 8000} and b["max_tokens"] == 8000 + 4096
+    assert _body("anthropic/claude-sonnet-4-5", {})["max_tokens"] == 4096  # unchanged without thinking
+    a = _body("anthropic/claude-opus-4-7", {"reasoning_effort": "xhigh"})
+    assert a["thinking"] == {"type": "adaptive"} and a["output_config"] == {"effort": "xhigh"}
+    assert a["max_tokens"] == 32000
+    c = _body(
+        "anthropic/claude-sonnet-4-5",
+        {"tool_choice": {"type": "function", "function": {"name": "get_weather"}}},
+    )
+    assert c["tool_choice"] == {"type": "tool", "name": "get_weather"}  # not the OpenAI shape
+
+
+def test_gemini_thinking_config_and_tool_choice():
+    b = _body(
+        "google/gemini-2.5-flash", {"thinking_budget": 0, "max_tokens": 2048, "tool_choice": "required"}
+    )
+    assert b["generationConfig"] == {"maxOutputTokens": 2048, "thinkingConfig": {"thinkingBudget": 0}}
+    assert b["toolConfig"] == {"functionCallingConfig": {"mode": "ANY"}}
+    g3 = _body(
+        "google/gemini-3-pro-preview",
+        {"reasoning_effort": "low", "tool_choice": {"type": "function", "function": {"name": "get_weather"}}},
+    )
+    assert g3["generationConfig"]["thinkingConfig"] == {"thinkingLevel": "low"}
+    assert g3["toolConfig"]["functionCallingConfig"] == {
+        "mode": "ANY",
+        "allowedFunctionNames": ["get_weather"],
+    }
+    assert _body("google/gemini-3-pro-preview", {}, stream=True)  # the stream URL is separate
+    m = make_model("google/gemini-2.5-flash", [], options={"cache": False})
+    assert m.url(True).endswith(":streamGenerateContent?alt=sse") and m.url(False).endswith(
+        ":generateContent"
+    )
+
+
+def test_provider_parameters_merge_into_the_body_with_dotted_keys():
+    b = _body(
+        "anthropic/claude-sonnet-4-5",
+        {"thinking_budget": 2048},
+        {"top_k": 40, "thinking.type": "enabled", "metadata.user_id": "u1"},
+    )
+    assert b["top_k"] == 40 and b["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+    assert b["metadata"] == {"user_id": "u1"}
+
+
+def test_cli_stores_the_reasoning_flags_in_model_options():
+    from evals.cli import build_parser
+    from evals.cli.provider_flags import model_options
+
+    args = build_parser().parse_args(
+        [
+            "run",
+            "--reasoning-effort",
+            "low",
+            "--thinking-budget",
+            "0",
+            "--max-tokens",
+            "300",
+            "-M",
+            "top_k=40",
+            "-M",
+            "x.y=true",
+        ]
+    )
+    assert model_options(args) == {
+        "settings": {"reasoning_effort": "low", "thinking_budget": 0, "max_tokens": 300},
+        "params": {"top_k": 40, "x.y": True},
+    }
