@@ -350,7 +350,7 @@ def test_connections_are_created_lazily_and_share_one_ssl_context(monkeypatch):
                     await m.generate(REQ)
                 one = m.transport.clients_created
                 await asyncio.gather(*(m.generate(REQ) for _ in range(8)))
-                return one, m.transport.clients_created, [c._transport for c in m.transport._clients]
+                return one, m.transport.clients_created, list(m.transport._conns)
             finally:
                 await m.aclose()
 

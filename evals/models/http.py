@@ -368,6 +368,22 @@ class StreamState(ABC):
 
 
 Classifier = Callable[[int, httpx.Headers, str], Failure]
+BASE_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
+BASE_HEADERS["user-agent"] = "fanout-evals"
+
+
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY),
+    as an httpx client with trust_env would use."""
+    import urllib.request
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
 
 
 class Transport:
@@ -389,45 +405,47 @@ class Transport:
         self.label = label
         self.http_transport = http_transport
         self.rate = RateLimiter(opts.rpm)
-        self._idle: list[httpx.AsyncClient] = []
-        self._clients: list[httpx.AsyncClient] = []
+        self._idle: list[httpx.AsyncBaseTransport] = []
+        self._conns: list[httpx.AsyncBaseTransport] = []
         self._slots: asyncio.Semaphore | None = None
+        t = self.timeout_s
+        self._timeouts = {"connect": t, "read": t, "write": t, "pool": t}
         self.requests_sent = 0
 
     @property
     def clients_created(self) -> int:
-        return len(self._clients)
+        """Connections built so far (each an httpx transport holding one keep-alive connection)."""
+        return 0 if self.http_transport is not None else len(self._conns)
 
-    def _new_client(self) -> httpx.AsyncClient:
-        if self.http_transport is not None:
-            c = httpx.AsyncClient(transport=self.http_transport, timeout=httpx.Timeout(self.timeout_s))
-        else:
-            c = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout_s),
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-                verify=shared_ssl_context(),
-            )
-        self._clients.append(c)
-        return c
+    def _new_conn(self, url: str) -> httpx.AsyncBaseTransport:
+        conn = httpx.AsyncHTTPTransport(
+            verify=shared_ssl_context(),
+            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+            proxy=env_proxy(url),
+        )
+        self._conns.append(conn)
+        return conn
 
-    async def _acquire(self) -> httpx.AsyncClient:
+    async def _acquire(self, url: str) -> httpx.AsyncBaseTransport:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.opts.max_connections)
         await self._slots.acquire()
         if self.http_transport is not None:  # an injected transport has its own notion of connections
-            return self._clients[0] if self._clients else self._new_client()
-        return self._idle.pop() if self._idle else self._new_client()
+            return self.http_transport
+        return self._idle.pop() if self._idle else self._new_conn(url)
 
-    def _release(self, client: httpx.AsyncClient) -> None:
+    def _release(self, conn: httpx.AsyncBaseTransport) -> None:
         if self.http_transport is None:
-            self._idle.append(client)
+            self._idle.append(conn)
         assert self._slots is not None
         self._slots.release()
 
     async def aclose(self) -> None:
-        for c in self._clients:
+        for c in self._conns:
             await c.aclose()
-        self._clients, self._idle, self._slots = [], [], None
+        if self.http_transport is not None:
+            await self.http_transport.aclose()
+        self._conns, self._idle, self._slots = [], [], None
 
     def scrub(self, text: str) -> str:
         """Replace every key in `text` by ***. A key shorter than 8 characters is only replaced
@@ -450,14 +468,14 @@ class Transport:
     ) -> Exchange:
         """POST with retries; a final failure raises ModelError (or ProviderFatalError), scrubbed."""
         payload = dumps_body(body)
-        hdrs = {"content-type": "application/json", **headers}
+        hdrs = {**BASE_HEADERS, **headers}
         last = ""
         tries = self.opts.max_retries + 1
         loop = asyncio.get_running_loop()
         for attempt in range(tries):
             retry_after = None
             try:
-                client = await self._acquire()
+                client = await self._acquire(url)
                 try:
                     await self.rate.wait()
                     self.requests_sent += 1
@@ -508,13 +526,23 @@ class Transport:
             self.timeout_s,
         )
 
+    def _request(self, url: str, payload: bytes, headers: dict[str, str]) -> httpx.Request:
+        return httpx.Request(
+            "POST", url, content=payload, headers=headers, extensions={"timeout": self._timeouts}
+        )
+
     async def _once(
-        self, client: httpx.AsyncClient, url: str, payload: bytes, headers: dict[str, str]
+        self, conn: httpx.AsyncBaseTransport, url: str, payload: bytes, headers: dict[str, str]
     ) -> Exchange:
         t0 = time.perf_counter()
-        r = await client.post(url, content=payload, headers=headers)
+        r = await conn.handle_async_request(self._request(url, payload, headers))
+        try:
+            await r.aread()
+        finally:
+            await r.aclose()
         latency = time.perf_counter() - t0
-        self._check_status(r.status_code, r.headers, r.text)
+        if not 200 <= r.status_code < 300:
+            self._check_status(r.status_code, r.headers, r.content.decode("utf-8", "replace"))
         ex = self._parse_body(r)
         ex.latency_s = latency
         return ex
@@ -529,11 +557,17 @@ class Transport:
         return Exchange(body=data)
 
     async def _once_stream(
-        self, client: httpx.AsyncClient, url: str, payload: bytes, headers: dict[str, str], state: StreamState
+        self,
+        conn: httpx.AsyncBaseTransport,
+        url: str,
+        payload: bytes,
+        headers: dict[str, str],
+        state: StreamState,
     ) -> Exchange:
         t0 = time.perf_counter()
         ex = Exchange()
-        async with client.stream("POST", url, content=payload, headers=headers) as r:
+        r = await conn.handle_async_request(self._request(url, payload, headers))
+        try:
             if r.status_code != 200:
                 text = (await r.aread()).decode("utf-8", "replace")
                 self._check_status(r.status_code, r.headers, text)
@@ -551,6 +585,8 @@ class Transport:
                     ex.ttft_s = now
                 if call_done and ex.first_call_s is None:
                     ex.first_call_s = now
+        finally:
+            await r.aclose()
         if not state.complete:
             raise RetryableError("stream ended before its terminal event (connection dropped?)")
         ex.latency_s = time.perf_counter() - t0
