@@ -55,7 +55,7 @@ class AnthropicMessages(WireFormat):
                 role in ("user", "assistant"), f"{where}.role: must be 'user' or 'assistant', not {role!r}"
             )
             if isinstance(content, str) or content is None:
-                messages.append(Message(role, content))
+                messages.append(Message(str(role), content))
                 continue
             require(isinstance(content, list), f"{where}.content: must be a string or an array of blocks")
             if role == "assistant":
@@ -78,7 +78,7 @@ class AnthropicMessages(WireFormat):
                     tid = b.get("tool_use_id")
                     require(isinstance(tid, str), f"{where}.content.{j}.tool_use_id: Field required")
                     result = text_of(b.get("content"), f"{where}.content.{j}.content") or ""
-                    messages.append(Message("tool", result, tool_call_id=tid, name=names.get(tid)))
+                    messages.append(Message("tool", result, tool_call_id=str(tid), name=names.get(str(tid))))
                 elif b.get("type") == "text":
                     texts.append(str(b.get("text", "")))
             if texts:
@@ -124,7 +124,7 @@ class AnthropicMessages(WireFormat):
                     "type": "tool_use",
                     "id": _tool_id(tc.id),
                     "name": tc.name,
-                    "input": json.loads(tc.arguments),
+                    "input": json.loads(args_text(tc.arguments)),
                 }
             )
         return blocks
@@ -193,7 +193,7 @@ class AnthropicMessages(WireFormat):
         ]
         for i, b in enumerate(self._blocks(resp, think)):
             if b["type"] == "thinking":
-                head = {"type": "thinking", "thinking": ""}
+                head: dict[str, Any] = {"type": "thinking", "thinking": ""}
                 deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces(b["thinking"], 3)]
                 deltas.append({"type": "signature_delta", "signature": b["signature"]})
             elif b["type"] == "redacted_thinking":
@@ -202,7 +202,7 @@ class AnthropicMessages(WireFormat):
                 head = {"type": "text", "text": ""}
                 deltas = [{"type": "text_delta", "text": p} for p in pieces(b["text"], 4)]
             else:
-                head = dict(b, input={})
+                head = {**b, "input": {}}
                 raw = json.dumps(b["input"])
                 deltas = [{"type": "input_json_delta", "partial_json": ""}]
                 deltas += [{"type": "input_json_delta", "partial_json": p} for p in pieces(raw, 3)]

@@ -96,7 +96,7 @@ def args_text(args: Any) -> str:
     return json.dumps(args)
 
 
-def require(cond: bool, message: str, param: str | None = None) -> None:
+def require(cond: object, message: str, param: str | None = None) -> None:
     if not cond:
         raise WireError(400, "invalid_request", message, param)
 

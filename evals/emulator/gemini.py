@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from ..models.base import Message, ModelResponse, ToolCall
-from .conversation import Conversation, EmulatedUsage, WireError, obj, require
+from .conversation import Conversation, EmulatedUsage, WireError, args_text, obj, require
 from .http import Request
 from .reasoning import Signer, Thinking, calls_digest, reject
 from .wire import ReplyIds, WireFormat, bearer, pieces, sse
@@ -83,8 +83,9 @@ class GeminiGenerate(WireFormat):
             require(isinstance(parts, list), f"{where}.parts must be an array")
             if role == "model":
                 turn += 1
-                texts, calls = [], []
-                for j, p in enumerate(parts):
+                texts: list[str] = []
+                calls: list[ToolCall] = []
+                for j, p in enumerate(parts or []):
                     p = obj(p, f"{where}.parts[{j}]")
                     fc = _get(p, "functionCall")
                     if fc is not None:
@@ -101,7 +102,7 @@ class GeminiGenerate(WireFormat):
                 continue
             pending = list(messages[-1].tool_calls) if messages and messages[-1].role == "assistant" else []
             texts = []
-            for j, p in enumerate(parts):
+            for j, p in enumerate(parts or []):
                 p = obj(p, f"{where}.parts[{j}]")
                 fr = _get(p, "functionResponse")
                 if fr is not None:
@@ -169,7 +170,9 @@ class GeminiGenerate(WireFormat):
         if resp.text:
             parts.append({"text": resp.text})
         for tc in resp.tool_calls:
-            parts.append({"functionCall": {"id": tc.id, "name": tc.name, "args": json.loads(tc.arguments)}})
+            parts.append(
+                {"functionCall": {"id": tc.id, "name": tc.name, "args": json.loads(args_text(tc.arguments))}}
+            )
         if think is not None:
             first = next((p for p in parts if "functionCall" in p), None)
             if first is None:  # no call: the signature rides on a last, empty part
@@ -211,7 +214,7 @@ class GeminiGenerate(WireFormat):
         cand: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
         if last:
             cand["finishReason"] = "STOP"
-        out = {"candidates": [cand], "modelVersion": conv.model, "responseId": ids.rid}
+        out: dict[str, Any] = {"candidates": [cand], "modelVersion": conv.model, "responseId": ids.rid}
         if last:
             out["usageMetadata"] = self.usage(usage)
         return out

@@ -52,10 +52,11 @@ def parse_chat_messages(raw: Any) -> list[Message]:
                 calls.append(ToolCall(cid, fn["name"], args_text(fn.get("arguments", "{}"))))
             out.append(Message("assistant", text_of(m.get("content"), where), calls))
         elif role == "tool":
-            cid = m.get("tool_call_id")
-            require(isinstance(cid, str), f"{where}: a tool message needs 'tool_call_id'", where)
+            tid = m.get("tool_call_id")
+            require(isinstance(tid, str), f"{where}: a tool message needs 'tool_call_id'", where)
+            tid = str(tid)
             out.append(
-                Message("tool", text_of(m.get("content"), where) or "", tool_call_id=cid, name=names.get(cid))
+                Message("tool", text_of(m.get("content"), where) or "", tool_call_id=tid, name=names.get(tid))
             )
         else:
             require(
@@ -167,7 +168,7 @@ class OpenAIChat(WireFormat):
                 "function": {"name": tc.name, "arguments": ""},
             }
             out.append(chunk({"tool_calls": [head]}))
-            for p in pieces(tc.arguments, 3):
+            for p in pieces(args_text(tc.arguments), 3):
                 out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": p}}]}))
         out.append(chunk({}, _finish(resp)))
         if conv.include_usage:

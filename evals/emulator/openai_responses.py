@@ -34,15 +34,15 @@ def parse_input(raw: Any) -> list[Message]:
                 f"{where}.role {role!r} is not supported",
             )
             text = text_of(item.get("content"), where)
-            out.append(Message("system" if role == "developer" else role, text))
+            out.append(Message("system" if role == "developer" else str(role), text))
         elif typ == "function_call":
             cid, name = item.get("call_id"), item.get("name")
             require(
                 isinstance(cid, str) and isinstance(name, str),
                 f"{where}: function_call needs call_id and name",
             )
-            names[cid] = name
-            call = ToolCall(cid, name, args_text(item.get("arguments", "{}")))
+            names[str(cid)] = str(name)
+            call = ToolCall(str(cid), str(name), args_text(item.get("arguments", "{}")))
             # Calls of one response arrive as consecutive items after its (optional) message item.
             if out and out[-1].role == "assistant":
                 out[-1].tool_calls.append(call)
@@ -52,7 +52,7 @@ def parse_input(raw: Any) -> list[Message]:
             cid = item.get("call_id")
             require(isinstance(cid, str), f"{where}: function_call_output needs call_id", "input")
             output = text_of(item.get("output"), where) or ""
-            out.append(Message("tool", output, tool_call_id=cid, name=names.get(cid)))
+            out.append(Message("tool", output, tool_call_id=str(cid), name=names.get(str(cid))))
         elif typ == "reasoning":
             continue
         else:

@@ -43,7 +43,7 @@ def _canon_args(arguments: Any) -> Any:
     return arguments
 
 
-def calls_digest(calls: list[tuple[str, Any]]) -> str:
+def calls_digest(calls: list[tuple[Any, Any]]) -> str:
     """Digest of a turn's calls (names and canonical arguments), which its reasoning state names."""
     doc = [[name, _canon_args(args)] for name, args in calls]
     text = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -131,5 +131,5 @@ def check_thinking_block(signer: Signer, block: dict, digest: str, where: str) -
             raise reject(f"{where}: Invalid `data` in `redacted_thinking` block")
 
 
-def tool_calls_of(calls: list[ToolCall]) -> list[tuple[str, Any]]:
+def tool_calls_of(calls: list[ToolCall]) -> list[tuple[Any, Any]]:
     return [(c.name, c.arguments) for c in calls]

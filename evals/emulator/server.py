@@ -72,7 +72,7 @@ class EmulatorServer:
         if policy_name(policy) is None:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
         self.suites, self.seed, self.host, self.port = suites, seed, host, port
-        self.policy = policy_name(policy)
+        self.policy: str = policy_name(policy) or "oracle"
         self.faults = FaultPlan(faults)
         self.chunk_delay_s = chunk_delay_s
         self.reasoning = reasoning  # act as a thinking model (see reasoning.py)
@@ -98,10 +98,12 @@ class EmulatorServer:
         failure: list[BaseException] = []
         self._loop = asyncio.new_event_loop()
 
+        loop = self._loop
+
         def run() -> None:
-            asyncio.set_event_loop(self._loop)
+            asyncio.set_event_loop(loop)
             try:
-                self._server = self._loop.run_until_complete(
+                self._server = loop.run_until_complete(
                     asyncio.start_server(self._on_connect, self.host, self.port, backlog=512)
                 )
                 self.port = self._server.sockets[0].getsockname()[1]
@@ -110,7 +112,7 @@ class EmulatorServer:
                 ready.set()
                 return
             ready.set()
-            self._loop.run_forever()
+            loop.run_forever()
 
         self._thread = threading.Thread(target=run, name="fanout-emulator", daemon=True)
         self._thread.start()
@@ -146,6 +148,7 @@ class EmulatorServer:
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None
         self._conns.add(task)
         try:
             await serve_connection(reader, writer, self.handle)

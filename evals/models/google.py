@@ -284,7 +284,8 @@ class GeminiModel(WireModel):
         if choice in ("required", "any"):
             return {"mode": "ANY"}
         if isinstance(choice, dict):
-            fn = choice.get("function") if isinstance(choice.get("function"), dict) else choice
+            inner = choice.get("function")
+            fn: dict = inner if isinstance(inner, dict) else choice
             if isinstance(fn.get("name"), str):
                 return {"mode": "ANY", "allowedFunctionNames": [fn["name"]]}
         return None

@@ -627,7 +627,8 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
         if event_name and "type" not in obj:
             obj["type"] = event_name
         if obj.get("type") == "error" or event_name == "error":
-            err = obj.get("error") if isinstance(obj.get("error"), dict) else {}
+            raw_err = obj.get("error")
+            err: dict = raw_err if isinstance(raw_err, dict) else {}
             raise RetryableError(f"error event in stream: {err.get('type', '')} {err.get('message', '')}")
         return obj
 
