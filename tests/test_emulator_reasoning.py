@@ -294,3 +294,73 @@ def test_openai_sdk_round_trips_encrypted_reasoning_items(reasoning_server, stre
             tools=[{"type": "function", "function": t} for t in task.tool_specs],
         )
         assert r.usage.completion_tokens_details.reasoning_tokens > 0
+
+
+def _gemini_episode(client, task, stream: bool, keep_signatures: bool = True):
+    from google.genai import types
+
+    system, user = prompts(task)
+    decls = [
+        types.FunctionDeclaration(
+            name=t["name"], description=t["description"], parameters_json_schema=t["parameters"]
+        )
+        for t in task.tool_specs
+    ]
+    cfg = types.GenerateContentConfig(
+        system_instruction=system,
+        tools=[types.Tool(function_declarations=decls)],
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+        thinking_config=types.ThinkingConfig(thinking_level="low"),
+    )
+    contents = [types.Content(role="user", parts=[types.Part(text=user)])]
+    runner, signed = ToolRunner(task), []
+    for _ in range(12):
+        if stream:
+            chunks = list(
+                client.models.generate_content_stream(model="oracle", contents=contents, config=cfg)
+            )
+            parts = [p for ch in chunks for p in ch.candidates[0].content.parts]
+            thoughts = chunks[-1].usage_metadata.thoughts_token_count
+        else:
+            r = client.models.generate_content(model="oracle", contents=contents, config=cfg)
+            parts = list(r.candidates[0].content.parts)
+            thoughts = r.usage_metadata.thoughts_token_count
+        assert thoughts and thoughts > 0
+        signed.append(sum(1 for p in parts if isinstance(p.thought_signature, bytes)))
+        calls = [p.function_call for p in parts if p.function_call]
+        if not calls:
+            return runner, signed, "".join(p.text or "" for p in parts if not p.thought)
+        if not keep_signatures:
+            parts = [p.model_copy(update={"thought_signature": None}) for p in parts]
+        contents.append(types.Content(role="model", parts=parts))
+        results = runner.run([(c.name, c.args) for c in calls])
+        contents.append(
+            types.Content(
+                role="user",
+                parts=[
+                    types.Part(
+                        function_response=types.FunctionResponse(
+                            id=c.id, name=c.name, response={"result": res}
+                        )
+                    )
+                    for c, res in zip(calls, results, strict=True)
+                ],
+            )
+        )
+    raise AssertionError("the episode did not end")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["plain", "stream"])
+def test_google_genai_sdk_round_trips_thought_signatures(reasoning_server, stream):
+    from google import genai
+    from google.genai import errors, types
+
+    task = core_suite().by_id[TASK]
+    reference = inprocess(task)
+    opts = types.HttpOptions(base_url=reasoning_server.base_url, api_version="v1beta")
+    client = genai.Client(api_key="t", http_options=opts)
+    runner, signed, answer = _gemini_episode(client, task, stream)
+    assert answer == reference.final_text and runner.batches == inprocess_batches(reference)
+    assert all(n == 1 for n in signed)  # one signature per step, decoded to bytes by the SDK
+    with pytest.raises(errors.ClientError, match="missing a thought_signature"):
+        _gemini_episode(client, task, stream, keep_signatures=False)

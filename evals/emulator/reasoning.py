@@ -59,10 +59,20 @@ class Signer:
 
     def sign(self, payload: str) -> str:
         mac = hmac.new(self.key, payload.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        return base64.b64encode(mac).decode()  # standard base64, as the providers' signatures
 
     def verify(self, payload: str, signature: Any) -> bool:
-        return isinstance(signature, str) and hmac.compare_digest(self.sign(payload), signature)
+        """Signatures are bytes in the proto3 JSON mapping, which accepts standard and URL-safe
+        base64 alike (google-genai sends back the URL-safe form): compare the decoded bytes."""
+        if not isinstance(signature, str):
+            return False
+        text = signature.strip().replace("+", "-").replace("/", "_")
+        try:
+            got = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        except (ValueError, TypeError):
+            return False
+        mac = hmac.new(self.key, payload.encode(), hashlib.sha256).digest()
+        return hmac.compare_digest(mac, got)
 
     def seal(self, payload: str) -> str:
         doc = json.dumps({"p": payload, "s": self.sign(payload)}, separators=(",", ":"))
