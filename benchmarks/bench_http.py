@@ -6,7 +6,10 @@ Every measurement runs its client in a fresh process, so its peak RSS is the cli
 connections, in-flight episodes) and one setting cannot warm another's caches. Settings are
 interleaved: round 1 measures every (adapter, connections, concurrency) once, then round 2 again,
 and the median per setting is printed, so a burst of load elsewhere on the machine hits every
-setting alike.
+setting alike. Besides episodes/s (which other load on the machine lowers), it prints the CPU time
+the client and the server spend per episode, which load barely moves: on an idle machine with a
+core for each, throughput is about 1000 / the larger of the two (ms) episodes/s. `build` is the
+time to build the model and run the 32 warm-up episodes, when the connections are opened.
 
 Usage:
   python benchmarks/bench_http.py                                  # 4 adapters, 64 connections, concurrency 64
@@ -68,14 +71,18 @@ async def measure(
         async with sem:
             return await run_episode(model, task, cfg)
 
-    await asyncio.gather(*(one(t) for t in suite.tasks[:32]))  # warm up
-    t0 = time.perf_counter()
+    t_warm = time.perf_counter()
+    await asyncio.gather(*(one(t) for t in suite.tasks[:32]))  # warm up (connections are opened here)
+    build_s += time.perf_counter() - t_warm
+    t0, c0 = time.perf_counter(), time.process_time()
     traces = await asyncio.gather(*(one(t) for _ in range(repeats) for t in suite.tasks))
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     await model.aclose()
     errors = [t.error for t in traces if t.error]
     return {
         "eps": len(traces) / dt,
+        "cpu_ms": 1000 * cpu / len(traces),
+        "episodes": 32 + len(traces),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "build_s": build_s,
@@ -88,6 +95,13 @@ def client_main(args: argparse.Namespace) -> None:
         os.environ.setdefault(k, "bench")
     res = asyncio.run(measure(args.client, args.base, args.repeats, args.conn, args.conc, args.stream_client))
     print(json.dumps(res))
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_client(spec: str, base: str, repeats: int, conn: int, conc: int, stream: bool) -> dict:
@@ -148,16 +162,26 @@ def main() -> None:
         )
         for _ in range(args.rounds):
             for a, conn, conc in settings:
-                results[(a, conn, conc)].append(
-                    run_client(f"{a}/oracle", base + "/v1", args.repeats, conn, conc, args.stream)
-                )
-        print(f"{'adapter':<18} {'conns':>6} {'conc':>6} {'episodes/s':>11} {'client RSS':>11} {'errors':>7}")
+                s0 = cpu_s(server.pid)
+                r = run_client(f"{a}/oracle", base + "/v1", args.repeats, conn, conc, args.stream)
+                r["server_cpu_ms"] = 1000 * (cpu_s(server.pid) - s0) / r["episodes"]
+                results[(a, conn, conc)].append(r)
+        print(
+            f"{'adapter':<18} {'conns':>6} {'conc':>6} {'episodes/s':>11} {'client CPU/ep':>14} "
+            f"{'server CPU/ep':>14} {'client RSS':>11} {'warm-up':>8} {'errors':>7}"
+        )
         for a, conn, conc in settings:
             rs = results[(a, conn, conc)]
             eps = statistics.median(r["eps"] for r in rs)
+            cpu = statistics.median(r["cpu_ms"] for r in rs)
+            scpu = statistics.median(r["server_cpu_ms"] for r in rs)
             rss = max(r["rss_mib"] for r in rs)
+            build = statistics.median(r["build_s"] for r in rs)
             errs = sum(r["errors"] for r in rs)
-            print(f"{a:<18} {conn:>6} {conc:>6} {eps:>11.0f} {rss:>8.0f} MiB {errs:>7}")
+            print(
+                f"{a:<18} {conn:>6} {conc:>6} {eps:>11.0f} {cpu:>11.2f} ms {scpu:>11.2f} ms "
+                f"{rss:>7.0f} MiB {build:>7.2f}s {errs:>7}"
+            )
             if errs:
                 print(f"    first error: {next(r['first_error'] for r in rs if r['first_error'])}")
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
