@@ -59,6 +59,7 @@ RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 DEFAULT_TIMEOUT_S = 120.0
 REASONING_TIMEOUT_S = 600.0  # a thinking model may answer in minutes; used when it reasons
 SLOW_LOG_S = 10.0  # an attempt still waiting after this long gets one log line
+REASONING_SLOW_LOG_S = 60.0  # the same for a model that reasons (answers in tens of seconds are normal)
 MAX_DEPTH = 64  # JSON deeper than this in a response is kept as text (see loads_json)
 
 
@@ -405,6 +406,7 @@ class Transport:
         self.label = label
         self.http_transport = http_transport
         self.rate = RateLimiter(opts.rpm)
+        self.slow_log_s: float | None = None  # None: SLOW_LOG_S
         self._idle: list[httpx.AsyncBaseTransport] = []
         self._conns: list[httpx.AsyncBaseTransport] = []
         self._slots: asyncio.Semaphore | None = None
@@ -479,7 +481,7 @@ class Transport:
                 try:
                     await self.rate.wait()
                     self.requests_sent += 1
-                    slow = loop.call_later(SLOW_LOG_S, self._log_slow, url, attempt)
+                    slow = loop.call_later(self.slow_log_s or SLOW_LOG_S, self._log_slow, url, attempt)
                     try:
                         async with asyncio.timeout(self.timeout_s):
                             if stream is None:
@@ -521,7 +523,7 @@ class Transport:
             "%s: still waiting for %s after %g s (attempt %d; deadline %g s, --request-timeout)",
             self.label or url,
             url,
-            SLOW_LOG_S,
+            self.slow_log_s or SLOW_LOG_S,
             attempt + 1,
             self.timeout_s,
         )
@@ -795,6 +797,8 @@ class WireModel(Model):
         self.transport = Transport(
             self.opts, [self.api_key or ""], self.classify, timeout, self.name, http_transport
         )
+        if self.reasons():
+            self.transport.slow_log_s = REASONING_SLOW_LOG_S
         self.cache: ResponseCache | None = None
         if self.opts.cache:
             self.cache = ResponseCache(
