@@ -358,7 +358,7 @@ def test_connections_are_created_lazily_and_share_one_ssl_context(monkeypatch):
     assert one == 1 and many == 8  # no more than were ever in flight
     ctx = shared_ssl_context()
     assert ctx is shared_ssl_context()
-    assert all(t._pool._ssl_context is ctx for t in transports)
+    assert all(t._ssl is ctx for t in transports)
 
 
 def test_secret_scrubbing_leaves_words_alone_for_a_short_key():

@@ -52,6 +52,7 @@ from ..cache import ResponseCache, default_cache_path
 from ..errors import ProviderFatalError
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
 from .capabilities import Capability, capability, check_settings
+from .connection import OneConnection
 
 log = logging.getLogger(__name__)
 
@@ -420,11 +421,16 @@ class Transport:
         return 0 if self.http_transport is not None else len(self._conns)
 
     def _new_conn(self, url: str) -> httpx.AsyncBaseTransport:
-        conn = httpx.AsyncHTTPTransport(
-            verify=shared_ssl_context(),
-            limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
-            proxy=env_proxy(url),
-        )
+        proxy = env_proxy(url)
+        conn: httpx.AsyncBaseTransport
+        if proxy is None:
+            conn = OneConnection(shared_ssl_context())
+        else:  # a proxy: httpx's transport knows how to tunnel
+            conn = httpx.AsyncHTTPTransport(
+                verify=shared_ssl_context(),
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                proxy=proxy,
+            )
         self._conns.append(conn)
         return conn
 
@@ -465,7 +471,7 @@ class Transport:
         url: str,
         body: dict,
         headers: dict[str, str],
-        key: str,
+        key: str | Callable[[], str],
         stream: Callable[[], StreamState] | None = None,
     ) -> Exchange:
         """POST with retries; a final failure raises ModelError (or ProviderFatalError), scrubbed."""
@@ -502,6 +508,8 @@ class Transport:
                 last = f"connection failed: {type(exc).__name__}: {exc}"
             if attempt == self.opts.max_retries:
                 break
+            if not isinstance(key, str):
+                key = key()  # the request's cache key seeds the jitter; computed only when needed
             wait = backoff_s(attempt, self.opts.retry_base_s, self.opts.retry_max_s, key, retry_after)
             capped = ""
             if retry_after is not None and retry_after > self.opts.retry_max_s:
@@ -874,11 +882,14 @@ class WireModel(Model):
         stream = self.opts.stream
         url = self.url(stream)
         body = self.finish_body(self.encode(request, stream), stream)
-        key = self.cache_key(url, body, request.epoch)
+        key: str | Callable[[], str]
         if self.cache is not None:
+            key = self.cache_key(url, body, request.epoch)
             hit = self.cache.get(key)
             if hit is not None:
                 return response_from_json(hit, cached=True)
+        else:  # hashing the canonical body is a sizeable share of a request's CPU: only on a retry
+            key = lambda: self.cache_key(url, body, request.epoch)  # noqa: E731
         turn = turn_of(request)
         ex = await self.transport.send(url, body, self.headers(), key, self.stream_state if stream else None)
         if ex.body is None:
@@ -896,6 +907,7 @@ class WireModel(Model):
         used = {c.id for m in request.messages for c in m.tool_calls}
         resp.tool_calls = unique_ids(resp.tool_calls, turn, used)
         if self.cache is not None:
+            assert isinstance(key, str)
             self.cache.put(key, self.provider, self.model, url, request.epoch, response_to_json(resp))
         return resp
 
