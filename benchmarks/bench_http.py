@@ -53,7 +53,13 @@ def wait_ready(base: str, timeout: float = 30.0) -> None:
 
 
 async def measure(
-    spec: str, base_url: str, repeats: int, connections: int, concurrency: int, stream: bool
+    spec: str,
+    base_url: str,
+    repeats: int,
+    connections: int,
+    concurrency: int,
+    stream: bool,
+    effort: str | None = None,
 ) -> dict:
     from evals.fixtures import load_suite
     from evals.models import make_model
@@ -61,6 +67,8 @@ async def measure(
 
     suite = load_suite("core")
     opts = {"base_url": base_url, "cache": False, "max_connections": connections, "stream": stream}
+    if effort:  # a stateless Responses model keeps its reasoning only when asked to
+        opts["settings"] = {"reasoning_effort": effort}
     t_build = time.perf_counter()
     model = make_model(spec, [suite], options=opts)
     build_s = time.perf_counter() - t_build
@@ -104,8 +112,12 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_client(spec: str, base: str, repeats: int, conn: int, conc: int, stream: bool) -> dict:
+def run_client(
+    spec: str, base: str, repeats: int, conn: int, conc: int, stream: bool, reasoning: bool = False
+) -> dict:
     cmd = [sys.executable, __file__, "--client", spec, "--base", base, "--repeats", str(repeats)]
+    if reasoning and spec.startswith("openai-responses/"):
+        cmd += ["--effort", "medium"]
     cmd += ["--conn", str(conn), "--conc", str(conc)]
     if stream:
         cmd.append("--stream-client")
@@ -136,6 +148,7 @@ def main() -> None:
     ap.add_argument("--conn", type=int, default=64, help=argparse.SUPPRESS)
     ap.add_argument("--conc", type=int, default=64, help=argparse.SUPPRESS)
     ap.add_argument("--stream-client", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--effort", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.client:
         client_main(args)
@@ -163,7 +176,9 @@ def main() -> None:
         for _ in range(args.rounds):
             for a, conn, conc in settings:
                 s0 = cpu_s(server.pid)
-                r = run_client(f"{a}/oracle", base + "/v1", args.repeats, conn, conc, args.stream)
+                r = run_client(
+                    f"{a}/oracle", base + "/v1", args.repeats, conn, conc, args.stream, args.reasoning
+                )
                 r["server_cpu_ms"] = 1000 * (cpu_s(server.pid) - s0) / r["episodes"]
                 results[(a, conn, conc)].append(r)
         print(
