@@ -408,6 +408,7 @@ class Transport:
         self.http_transport = http_transport
         self.rate = RateLimiter(opts.rpm)
         self.slow_log_s: float | None = None  # None: SLOW_LOG_S
+        self._urls: dict[str, httpx.URL] = {}
         self._idle: list[httpx.AsyncBaseTransport] = []
         self._conns: list[httpx.AsyncBaseTransport] = []
         self._slots: asyncio.Semaphore | None = None
@@ -547,23 +548,26 @@ class Transport:
         t0 = time.perf_counter()
         r = await conn.handle_async_request(self._request(url, payload, headers))
         try:
-            await r.aread()
+            if "content-encoding" in r.headers:
+                content = await r.aread()
+            else:  # no decoder to run (we never ask for compression): take the bytes as they come
+                content = b"".join([chunk async for chunk in r.stream])  # type: ignore[union-attr]
         finally:
             await r.aclose()
         latency = time.perf_counter() - t0
         if not 200 <= r.status_code < 300:
-            self._check_status(r.status_code, r.headers, r.content.decode("utf-8", "replace"))
-        ex = self._parse_body(r)
+            self._check_status(r.status_code, r.headers, content.decode("utf-8", "replace"))
+        ex = self._parse_body(r.status_code, content)
         ex.latency_s = latency
         return ex
 
-    def _parse_body(self, r: httpx.Response) -> Exchange:
+    def _parse_body(self, status: int, content: bytes) -> Exchange:
         try:
-            data = loads_json(r.content)
+            data = loads_json(content)
         except ValueError as exc:
-            raise RetryableError(f"HTTP {r.status_code} with a malformed JSON body: {exc}") from None
+            raise RetryableError(f"HTTP {status} with a malformed JSON body: {exc}") from None
         if not isinstance(data, dict):
-            raise RetryableError(f"HTTP {r.status_code} body is a JSON {type(data).__name__}, not an object")
+            raise RetryableError(f"HTTP {status} body is a JSON {type(data).__name__}, not an object")
         return Exchange(body=data)
 
     async def _once_stream(
@@ -583,8 +587,7 @@ class Transport:
                 self._check_status(r.status_code, r.headers, text)
             if r.headers.get("content-type", "").startswith("application/json"):
                 # a server that ignores `stream: true` answers with one plain JSON body
-                await r.aread()
-                plain = self._parse_body(r)
+                plain = self._parse_body(r.status_code, await r.aread())
                 plain.latency_s = time.perf_counter() - t0
                 return plain
             async for event in sse_events(r.aiter_lines()):
