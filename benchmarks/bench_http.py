@@ -101,7 +101,9 @@ async def measure(
 def client_main(args: argparse.Namespace) -> None:
     for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY"):
         os.environ.setdefault(k, "bench")
-    res = asyncio.run(measure(args.client, args.base, args.repeats, args.conn, args.conc, args.stream_client))
+    res = asyncio.run(
+        measure(args.client, args.base, args.repeats, args.conn, args.conc, args.stream_client, args.effort)
+    )
     print(json.dumps(res))
 
 
