@@ -1,5 +1,5 @@
 """Model strings -> Model objects: `policy/<name>`, `openai/<model>`, `anthropic/<model>`,
-`openai-responses/<model>`, `google/<model>`, `replay/<run dir>`."""
+`openai-responses/<model>`, `google/<model>`, `replay/<run dir>`, `agent/<name>`."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ PROVIDERS: dict[str, tuple[str, str]] = {
     "openai-responses": ("evals.models.responses", "make"),
     "google": ("evals.models.google", "make"),
     "replay": ("evals.models.replay", "make"),
+    "agent": ("evals.agents.runner", "make"),  # agents (issue 14): an agent program as the candidate
 }
 
 
