@@ -16,7 +16,7 @@ import os
 import sys
 
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 from openai import AsyncOpenAI
 
 
@@ -27,7 +27,7 @@ def tool_text(result) -> str:
 async def main(serial: bool) -> None:
     llm = AsyncOpenAI()  # OPENAI_BASE_URL and OPENAI_API_KEY point at Fanout's proxy
     async with (
-        streamablehttp_client(os.environ["FANOUT_MCP_URL"]) as (read, write, _),
+        streamable_http_client(os.environ["FANOUT_MCP_URL"]) as (read, write, _),
         ClientSession(read, write) as mcp,
     ):
         await mcp.initialize()
