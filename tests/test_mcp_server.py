@@ -165,28 +165,47 @@ def test_streamable_http_lists_the_task_tools_and_runs_calls_concurrently(core):
     assert max(durs) <= wall < sum(durs)
 
 
-def test_stdio_server_answers_and_records(core, tmp_path):
+def test_stdio_server_answers_and_records(tmp_path):
+    suite = tmp_path / "tiny"
+    suite.mkdir()
+    (suite / "suite.yaml").write_text(
+        "name: tiny\ntools:\n  - name: lookup\n    description: Look up a key.\n"
+        "    parameters: {type: object, properties: {key: {type: string}}, required: [key]}\n"
+        "    latency: {kind: fixed, median_s: 0.3}\n    default: {value: found}\n"
+    )
+    task = {"id": "t", "pattern": "single", "prompt": "Look up k.", "tools": ["lookup"]}
+    task["calls"] = [{"id": "k", "tool": "lookup", "args": {"key": "k"}}]
+    (suite / "tasks.yaml").write_text(json.dumps([task]))
     record = tmp_path / "calls.jsonl"
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "evals", "serve-tools", "--stdio", "--suite", "core", "--task", WRITE_READ]
-        + ["--latency-scale", "0.01", "--record", str(record)],
+        args=[
+            "-m",
+            "evals",
+            "serve-tools",
+            "--stdio",
+            "--suite",
+            str(suite),
+            "--task",
+            "t",
+            "--record",
+            str(record),
+        ],
     )
 
     async def go():
         async with stdio_client(params) as (r, w), ClientSession(r, w) as client:
             await client.initialize()
             names = [t.name for t in (await client.list_tools()).tools]
-            await client.call_tool(*UPDATE)
-            res = await client.call_tool(*READ)
-        return names, json.loads(res.content[0].text)
+            res = await asyncio.gather(*(client.call_tool("lookup", {"key": k}) for k in "ab"))
+        return names, [json.loads(x.content[0].text) for x in res]
 
-    names, read = asyncio.run(go())
-    assert names == ["update_ticket", "get_ticket", "add_ticket_comment"]
-    assert read["status"] == "resolved"  # no model record over plain stdio: each call stands alone
+    names, results = asyncio.run(go())
+    assert names == ["lookup"] and results == [{"value": "found"}] * 2
     rows = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [r["name"] for r in rows] == ["update_ticket", "get_ticket"]
-    assert all(r["end_s"] >= r["start_s"] + r["duration_s"] for r in rows)
+    assert sorted(r["arguments"]["key"] for r in rows) == ["a", "b"]
+    assert all(r["end_s"] >= r["start_s"] + 0.3 for r in rows)
+    assert abs(rows[0]["start_s"] - rows[1]["start_s"]) < 0.2  # served concurrently
 
 
 def test_stdio_relay_reaches_the_episode(core):
