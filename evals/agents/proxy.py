@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from ..emulator.anthropic import AnthropicMessages
-from ..emulator.conversation import Conversation, WireError, estimate_usage
+from ..emulator.conversation import Conversation, EmulatedUsage, WireError, estimate_usage
 from ..emulator.gemini import GeminiGenerate
 from ..emulator.http import Reply, Request, serve_connection
 from ..emulator.openai_chat import OpenAIChat
@@ -137,6 +137,8 @@ class ModelProxy:
         except ValueError as exc:
             raise WireError(400, "invalid_request", f"the request body is not valid JSON: {exc}") from exc
         conv = wire.parse(body, req, path_model)
+        if s.stop == "error":  # the model behind the proxy already failed for good: no retry storm
+            raise WireError(502, "server_error", f"the model behind the proxy failed: {s.error}")
         turn = s.begin_turn()
         if turn.index > s.cfg.max_turns:
             s.stop = s.stop or "max_turns"
@@ -151,25 +153,22 @@ class ModelProxy:
             raise
         if not conv.parallel:
             resp.tool_calls = resp.tool_calls[:1]
-        if resp.usage is not None:
-            turn.prompt_tokens = resp.usage.prompt_tokens
-            turn.completion_tokens = resp.usage.completion_tokens
-            turn.cached_tokens = resp.usage.cached_tokens
-            turn.usage_estimated = resp.usage.estimated
-        else:
-            est = estimate_usage(conv, resp)
-            turn.prompt_tokens, turn.completion_tokens = est.prompt_tokens, est.completion_tokens
-            turn.cached_tokens, turn.usage_estimated = est.cached_tokens, True
+        if resp.usage is not None:  # the provider's own count
+            u = resp.usage
+            usage = EmulatedUsage(u.prompt_tokens, u.completion_tokens, u.cached_tokens)
+            turn.usage_estimated = u.estimated
+        else:  # a policy: estimated exactly as the emulator and the in-process runtime do
+            usage = estimate_usage(conv, resp)
+            turn.usage_estimated = True
+        turn.prompt_tokens, turn.completion_tokens = usage.prompt_tokens, usage.completion_tokens
+        turn.cached_tokens = usage.cached_tokens
         turn.measured_latency_s = resp.latency_s
         if resp.latency_s is None or resp.cached:
             # A policy (or a cached response) takes the inference profile's time, as on the real clock.
             lat = turn_latency(
-                s.cfg.profile, None, turn.prompt_tokens, turn.cached_tokens, turn.completion_tokens
+                s.cfg.profile, None, usage.prompt_tokens, usage.cached_tokens, usage.completion_tokens
             )
             await sleep_until(turn.start + lat)
-        usage = estimate_usage(conv, resp)
-        usage.prompt_tokens, usage.completion_tokens = turn.prompt_tokens, turn.completion_tokens
-        usage.cached_tokens = turn.cached_tokens
         digest = hashlib.sha256(f"{s.token}/{turn.index}".encode() + req.body).hexdigest()[:24]
         ids = ReplyIds(digest, int(time.time()))
         s.end_turn(turn, resp)
