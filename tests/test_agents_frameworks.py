@@ -83,8 +83,8 @@ def test_framework_agent_completes_the_task_like_the_oracle(framework_runs, name
 def test_framework_runtime_concurrency(framework_runs, name):
     rc = runtime_concurrency(Trace.model_validate(framework_runs[name]["trace"]))
     if FRAMEWORKS[name][1]:
-        assert rc.runtime_concurrency >= 0.75 * WIDTH, rc
-        assert rc.runtime_lost_s < 0.5 * LATENCY
+        assert rc.runtime_concurrency >= 0.6 * WIDTH, rc
+        assert rc.runtime_lost_s < LATENCY
     else:
         # If this fails, the framework changed: re-measure the README's agent runtimes table.
         assert rc.runtime_concurrency <= 1.1, rc

@@ -132,18 +132,18 @@ def rebuild(session: EpisodeSession, model: str, out: AgentOutcome, agent: Agent
             )
             if rec.arguments is None:
                 rec.parse_error = "arguments are not a JSON object"
-            c = executed.get(pos)
-            if c is None:
+            done = executed.get(pos)
+            if done is None:
                 rec.result = error_result(NOT_EXECUTED, "the agent never executed this tool call")
                 rec.error = NOT_EXECUTED
                 rec.start_s = rec.end_s = pt.end - t0
                 agent.not_executed += 1
             else:
-                assert c.end is not None
-                rec.result, rec.error = c.result, c.error
-                rec.sample_s, rec.duration_s = c.sample_s, c.duration_s
-                rec.start_s, rec.end_s = c.start - t0, c.end - t0
-                rec.timed_out, rec.straggler, rec.attempt = c.timed_out, c.straggler, c.attempt
+                assert done.end is not None
+                rec.result, rec.error = done.result, done.error
+                rec.sample_s, rec.duration_s = done.sample_s, done.duration_s
+                rec.start_s, rec.end_s = done.start - t0, done.end - t0
+                rec.timed_out, rec.straggler, rec.attempt = done.timed_out, done.straggler, done.attempt
             batch.append(rec)
         for c in mine:
             if c.position is None:
