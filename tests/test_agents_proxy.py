@@ -109,6 +109,7 @@ def test_turn_limit_wrong_task_and_unknown_episode(core):
         await client.chat.completions.create(model="m", messages=msgs, tools=chat_tools(task))
         with pytest.raises(BadRequestError, match="turn limit of 2"):
             await client.chat.completions.create(model="m", messages=msgs, tools=chat_tools(task))
+        assert [m.id async for m in client.models.list()] == ["oracle"]
         bad = AsyncOpenAI(base_url=base.rsplit("/e/", 1)[0] + "/e/nope/v1", api_key="x", max_retries=0)
         with pytest.raises(NotFoundError, match="no running Fanout episode"):
             await bad.chat.completions.create(model="m", messages=msgs)

@@ -113,6 +113,11 @@ class ModelProxy:
         session = self.sessions.get(token or "")
         r = route(path)
         if r is None:
+            if req.method == "GET" and path.rstrip("/") in ("/v1/models", "/models") and session is not None:
+                name = self.backend.name.split("/", 1)[-1]  # what FANOUT_MODEL_NAME says
+                return Reply(
+                    200, _dumps({"object": "list", "data": [{"id": name, "object": "model"}]}), dict(JSON)
+                )
             return _plain(404, f"no route {req.method} {req.path}")
         wire = _WIRES[r[0]]
         if session is None:

@@ -51,7 +51,20 @@ def row(run_dir: Path) -> dict:
     rows.sort(key=lambda r: (r["task_id"], r.get("epoch", 0)))
     traces = [Trace.model_validate(r["trace"]) for r in rows]
     agents = [r["trace"].get("agent") or {} for r in rows]
-    rc = aggregate(runtime_concurrency(t) for t in traces)
+    rcs = [runtime_concurrency(t) for t in traces]
+    rc = aggregate(rcs)
+    by_pattern = {}
+    for pat in sorted({r["pattern"] for r in rows}):
+        idx = [i for i, r in enumerate(rows) if r["pattern"] == pat]
+        a = aggregate(rcs[i] for i in idx)
+        ok_wall = [rows[i]["scores"]["wall_s"] for i in idx if rows[i]["scores"]["success"]]
+        by_pattern[pat] = {
+            "episodes": len(idx),
+            "runtime_concurrency": a["runtime_concurrency"],
+            "runtime_concurrency_ideal": a["runtime_concurrency_ideal"],
+            "runtime_lost_s_mean": a["runtime_lost_s_mean"],
+            "wall_s_mean": float(np.mean(ok_wall)) if ok_wall else None,
+        }
     ok = [r for r in rows if r["scores"]["success"]]
     wall = [r["scores"]["wall_s"] for r in ok]
     process = [a.get("process_s", 0.0) for a in agents]
@@ -74,6 +87,7 @@ def row(run_dir: Path) -> dict:
         "wall_s_p50": float(np.percentile(wall, 50)) if wall else None,
         "process_s_mean": float(np.mean(process)) if process else None,
         "startup_s_mean": float(np.mean(startup)) if startup else None,
+        "by_pattern": by_pattern,
     }
 
 
@@ -87,22 +101,25 @@ def _description(info: dict) -> str:
 
 
 def markdown(rows: list[dict]) -> str:
-    def f(v, fmt):
+    def f(v, fmt="{:.2f}"):
         return "n/a" if v is None else fmt.format(v)
 
-    head = (
-        "| agent | success | runtime concurrency (ideal) | lost s/episode | wall s (p50) | process s "
-        "| start-up s | versions |\n|---|---|---|---|---|---|---|---|"
-    )
-    lines = [head]
+    def conc(d: dict) -> str:
+        return f"{f(d.get('runtime_concurrency'))} / {f(d.get('runtime_concurrency_ideal'))}"
+
+    lines = [
+        "| agent | success | concurrency, all (ideal) | `wide` | `independent` | `straggler` | lost s/episode "
+        "| wall s | process s | start-up s | versions |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v)
+        bp = r.get("by_pattern", {})
         lines.append(
-            f"| `{r['agent']}` | {f(r['success_rate'], '{:.2f}')} ({r['episodes']}) "
-            f"| {f(r['runtime_concurrency'], '{:.2f}')} ({f(r['runtime_concurrency_ideal'], '{:.2f}')}) "
-            f"| {f(r['runtime_lost_s_mean'], '{:.2f}')} | {f(r['wall_s_mean'], '{:.2f}')} "
-            f"({f(r['wall_s_p50'], '{:.2f}')}) | {f(r['process_s_mean'], '{:.2f}')} "
-            f"| {f(r['startup_s_mean'], '{:.2f}')} | {versions} |"
+            f"| `{r['agent']}` | {f(r['success_rate'])} | {conc(r)} | {conc(bp.get('wide', {}))} "
+            f"| {conc(bp.get('independent', {}))} | {conc(bp.get('straggler', {}))} "
+            f"| {f(r['runtime_lost_s_mean'])} | {f(r['wall_s_mean'])} | {f(r['process_s_mean'])} "
+            f"| {f(r['startup_s_mean'])} | {versions} |"
         )
     return "\n".join(lines)
 
