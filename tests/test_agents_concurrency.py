@@ -7,6 +7,8 @@ import asyncio
 
 import pytest
 from helpers import graph_suite
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evals.agents.concurrency import aggregate, batch_timings, runtime_concurrency
 from evals.models.policies import PolicyModel
@@ -102,3 +104,40 @@ def test_the_harness_runtime_on_the_virtual_clock(cap, expected, lost):
     assert rc.runtime_concurrency == pytest.approx(expected)
     assert rc.runtime_concurrency_ideal == pytest.approx(4.0)
     assert rc.runtime_lost_s == pytest.approx(lost)  # span 0.5 * 4 / cap, minus the 0.5 s call
+
+
+batches = st.lists(
+    st.lists(st.tuples(st.floats(0, 10), st.floats(0.001, 5)), min_size=1, max_size=6), min_size=1, max_size=5
+)
+
+
+def laid_out(bs: list[list[tuple[float, float]]], shift: float = 0.0, scale: float = 1.0) -> Trace:
+    return trace([(t, shift + scale * s, shift + scale * (s + d)) for t, b in enumerate(bs, 1) for s, d in b])
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches, st.floats(-100, 100), st.floats(0.1, 10))
+def test_properties(bs, shift, scale):
+    rc = runtime_concurrency(laid_out(bs))
+    if rc.runtime_concurrency is not None:
+        assert rc.runtime_concurrency > 0  # below 1.0 when the runtime idles between calls
+        assert rc.runtime_concurrency <= rc.runtime_concurrency_ideal * (1 + 1e-9)
+        assert rc.runtime_concurrency_ideal <= max(len(b) for b in bs) + 1e-9
+    assert rc.runtime_lost_s >= 0
+    moved = runtime_concurrency(laid_out(bs, shift, scale))  # a unit or an origin changes nothing
+    assert moved.concurrent_batches == rc.concurrent_batches
+    if rc.runtime_concurrency is not None:
+        assert moved.runtime_concurrency == pytest.approx(rc.runtime_concurrency, rel=1e-6)
+    assert moved.runtime_lost_s == pytest.approx(scale * rc.runtime_lost_s, rel=1e-6, abs=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.floats(0.001, 5), min_size=2, max_size=6), min_size=1, max_size=5))
+def test_all_at_once_is_ideal_and_end_to_end_is_one(durations):
+    together = [[(0.0, d) for d in b] for b in durations]
+    rc = runtime_concurrency(laid_out(together))
+    assert rc.runtime_concurrency == pytest.approx(rc.runtime_concurrency_ideal) and rc.runtime_lost_s == 0
+    chained = [[(sum(b[:i]), d) for i, d in enumerate(b)] for b in durations]
+    rc = runtime_concurrency(laid_out(chained))
+    assert rc.runtime_concurrency == pytest.approx(1.0)
+    assert rc.runtime_lost_s == pytest.approx(sum(sum(b) - max(b) for b in durations))
