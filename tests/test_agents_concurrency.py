@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from evals.agents.concurrency import aggregate, batch_timings, runtime_concurrency
 from evals.models.policies import PolicyModel
 from evals.runtime import RuntimeConfig, run_episode
-from evals.trace import CallRecord, Trace
+from evals.trace import CallRecord, Trace, TurnRecord
 
 
 def trace(calls: list[tuple[int, float, float]], errors: dict[int, str] | None = None) -> Trace:
@@ -85,6 +85,15 @@ def test_ratio_of_sums_over_batches_and_what_is_left_out():
     assert suite["runtime_concurrency"] == pytest.approx((5 + 2) / (3 + 1))
     assert suite["runtime_lost_s_mean"] == pytest.approx(0.5)
     assert suite["episodes"] == 2
+
+
+def test_dispatch_delay_from_response_to_first_call():
+    t = trace([(1, 1.25, 2.0), (1, 1.5, 2.0), (2, 3.0, 3.5)])
+    t.turns = [TurnRecord(index=1, start_s=0.0, end_s=1.0), TurnRecord(index=2, start_s=2.5, end_s=2.9)]
+    assert [b.dispatch_s for b in batch_timings(t)] == [pytest.approx(0.25), pytest.approx(0.1)]
+    rc = runtime_concurrency(t)
+    assert rc.runtime_dispatch_s == pytest.approx(0.35) and rc.dispatched_batches == 2
+    assert aggregate([rc])["runtime_dispatch_s_mean"] == pytest.approx(0.175)
 
 
 def test_no_batch_of_two_calls_is_undefined():

@@ -16,6 +16,8 @@ Per episode, over the batches of two or more calls (a single call is concurrent 
   runtime_lost_s            = sum lost_b               (over every batch)
 Ratios of sums, so long batches weigh in proportion to their time; a suite aggregates the same
 sums over its episodes. `None` when the episode has no batch of two or more timed calls.
+Beside them, the runtime's dispatch delay: per batch, from the end of the model response to the
+start of its first executed call (`runtime_dispatch_s`, summed; a suite reports it per batch).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class BatchTiming(BaseModel):
     work_s: float
     span_s: float
     longest_s: float
+    dispatch_s: float | None  # response end -> first call start (None: the turn is not in the trace)
 
 
 class RuntimeConcurrency(BaseModel):
@@ -46,6 +49,8 @@ class RuntimeConcurrency(BaseModel):
     work_s: float  # sums over those batches, so suites can aggregate
     span_s: float
     longest_s: float
+    runtime_dispatch_s: float  # summed over the batches whose response is in the trace
+    dispatched_batches: int
 
 
 def batch_timings(trace: Trace) -> list[BatchTiming]:
@@ -56,10 +61,12 @@ def batch_timings(trace: Trace) -> list[BatchTiming]:
         if c.turn < 1 or c.error == NOT_EXECUTED:
             continue
         by_turn.setdefault(c.turn, []).append((c.start_s, c.end_s))
+    ends = {t.index: t.end_s for t in trace.turns}
     out = []
     for turn in sorted(by_turn):
         spans = by_turn[turn]
         durs = [max(0.0, e - s) for s, e in spans]
+        first = min(s for s, _ in spans)
         out.append(
             BatchTiming(
                 turn=turn,
@@ -67,6 +74,7 @@ def batch_timings(trace: Trace) -> list[BatchTiming]:
                 work_s=sum(durs),
                 span_s=max(e for _, e in spans) - min(s for s, _ in spans),
                 longest_s=max(durs),
+                dispatch_s=max(0.0, first - ends[turn]) if turn in ends else None,
             )
         )
     return out
@@ -86,13 +94,15 @@ def runtime_concurrency(trace: Trace) -> RuntimeConcurrency:
         work_s=work,
         span_s=span,
         longest_s=longest,
+        runtime_dispatch_s=sum(b.dispatch_s for b in batches if b.dispatch_s is not None),
+        dispatched_batches=sum(1 for b in batches if b.dispatch_s is not None),
     )
 
 
 def aggregate(rows: Iterable[RuntimeConcurrency | dict[str, Any]]) -> dict[str, float | int | None]:
     """Suite figures from per-episode values: ratios of the summed work, span and longest call."""
-    work = span = longest = lost = 0.0
-    n = batches = 0
+    work = span = longest = lost = dispatch = 0.0
+    n = batches = dispatched = 0
     for r in rows:
         d = r.model_dump() if isinstance(r, RuntimeConcurrency) else r
         work += d["work_s"]
@@ -100,11 +110,14 @@ def aggregate(rows: Iterable[RuntimeConcurrency | dict[str, Any]]) -> dict[str, 
         longest += d["longest_s"]
         lost += d["runtime_lost_s"]
         batches += d["concurrent_batches"]
+        dispatch += d["runtime_dispatch_s"]
+        dispatched += d["dispatched_batches"]
         n += 1
     return {
         "runtime_concurrency": work / span if span > 0 else None,
         "runtime_concurrency_ideal": work / longest if longest > 0 else None,
         "runtime_lost_s_mean": lost / n if n else None,
+        "runtime_dispatch_s_mean": dispatch / dispatched if dispatched else None,
         "concurrent_batches": batches,
         "episodes": n,
     }

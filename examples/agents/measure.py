@@ -9,15 +9,15 @@ Each agent runs as `fanout run --model agent/<name> --suite core --task '*_indep
 model proxy, so the model's behaviour is fixed and only the runtime varies. The table (Markdown on
 stdout) and its data (`reports/agent_runtimes.json`, for the leaderboard's "agent runtimes" table)
 give per agent: success, measured runtime concurrency against what fully concurrent execution
-would measure on the same calls, wall-clock lost to non-concurrent execution per episode, episode
-wall-clock (first model request to last response), process time (start-up included) and the
-versions of the packages it ran on.
+would measure on the same calls (overall and per pattern), wall-clock lost to non-concurrent
+execution per episode, dispatch delay per batch (model response to first call), mean episode
+wall-clock of the successful episodes (first model request to last response), process time
+(start-up included), start-up time, and the versions of the packages it ran on.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import platform
@@ -63,6 +63,7 @@ def row(run_dir: Path) -> dict:
             "runtime_concurrency": a["runtime_concurrency"],
             "runtime_concurrency_ideal": a["runtime_concurrency_ideal"],
             "runtime_lost_s_mean": a["runtime_lost_s_mean"],
+            "runtime_dispatch_s_mean": a["runtime_dispatch_s_mean"],
             "wall_s_mean": float(np.mean(ok_wall)) if ok_wall else None,
         }
     ok = [r for r in rows if r["scores"]["success"]]
@@ -76,12 +77,14 @@ def row(run_dir: Path) -> dict:
         "model": info.get("model"),
         "versions": info.get("versions", {}),
         "run_id": cfg.run_id,
+        "run_created": cfg.created,
         "episodes": len(rows),
         "success_rate": len(ok) / len(rows) if rows else None,
         "errors": sum(1 for r in rows if r["scores"]["stop"] == "error"),
         "runtime_concurrency": rc["runtime_concurrency"],
         "runtime_concurrency_ideal": rc["runtime_concurrency_ideal"],
         "runtime_lost_s_mean": rc["runtime_lost_s_mean"],
+        "runtime_dispatch_s_mean": rc["runtime_dispatch_s_mean"],
         "concurrent_batches": rc["concurrent_batches"],
         "wall_s_mean": float(np.mean(wall)) if wall else None,
         "wall_s_p50": float(np.percentile(wall, 50)) if wall else None,
@@ -108,9 +111,9 @@ def markdown(rows: list[dict]) -> str:
         return f"{f(d.get('runtime_concurrency'))} / {f(d.get('runtime_concurrency_ideal'))}"
 
     lines = [
-        "| agent | success | concurrency, all (ideal) | `wide` | `independent` | `straggler` | lost s/episode "
-        "| wall s | process s | start-up s | versions |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| agent | success | runtime concurrency / ideal | `wide` | `independent` | `straggler` "
+        "| lost s/episode | dispatch s/batch | wall s | process s | start-up s | versions |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         versions = ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v)
@@ -118,7 +121,8 @@ def markdown(rows: list[dict]) -> str:
         lines.append(
             f"| `{r['agent']}` | {f(r['success_rate'])} | {conc(r)} | {conc(bp.get('wide', {}))} "
             f"| {conc(bp.get('independent', {}))} | {conc(bp.get('straggler', {}))} "
-            f"| {f(r['runtime_lost_s_mean'])} | {f(r['wall_s_mean'])} | {f(r['process_s_mean'])} "
+            f"| {f(r['runtime_lost_s_mean'])} | {f(r['runtime_dispatch_s_mean'], '{:.3f}')} "
+            f"| {f(r['wall_s_mean'])} | {f(r['process_s_mean'])} "
             f"| {f(r['startup_s_mean'])} | {versions} |"
         )
     return "\n".join(lines)
@@ -131,6 +135,7 @@ def main() -> None:
     ap.add_argument("--out", default="runs/agent-runtimes")
     ap.add_argument("--tabulate", nargs="*", default=None, metavar="RUN_DIR")
     ap.add_argument("--json", default=str(ROOT / "reports" / "agent_runtimes.json"))
+    ap.add_argument("--note", default=None, help="free text stored with the data (e.g. the machine's load)")
     args = ap.parse_args()
     load_start = os.getloadavg()[0]
     if args.tabulate is not None:
@@ -140,18 +145,17 @@ def main() -> None:
         out.mkdir(parents=True, exist_ok=True)
         dirs = [run_agent(a, out, args.suite) for a in args.agents.split(",") if a]
     rows = [row(d) for d in dirs]
+    machine: dict = {"python": platform.python_version(), "cpus": os.cpu_count()}
+    if args.tabulate is None:  # measured by this invocation: its load is the measurement's
+        machine.update(load_avg_1m_start=load_start, load_avg_1m_end=os.getloadavg()[0])
     doc = {
         "table": "agent runtimes",
         "suite": args.suite,
         "tasks": TASKS,
         "clock": "real",
-        "measured": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "load_avg_1m_start": load_start,
-            "load_avg_1m_end": os.getloadavg()[0],
-        },
+        "measured": min((r["run_created"] for r in rows), default=None),
+        "machine": machine,
+        "note": args.note,
         "rows": rows,
     }
     Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
