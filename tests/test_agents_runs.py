@@ -240,7 +240,7 @@ ENV_DUMP = """
     import json, os, sys
     keys = ["FANOUT_PROMPT", "FANOUT_INSTRUCTIONS", "FANOUT_TASK_ID", "FANOUT_EPOCH", "FANOUT_MCP_URL",
             "OPENAI_BASE_URL", "FANOUT_MODEL_BASE_URL", "ANTHROPIC_BASE_URL", "OPENAI_API_KEY",
-            "FANOUT_MODEL_NAME", "MY_SETTING", "MY_SECRET_API_KEY", "FANOUT_MCP_COMMAND"]
+            "FANOUT_MODEL_NAME", "MY_SETTING", "MY_SECRET_API_KEY", "GITHUB_TOKEN", "FANOUT_MCP_COMMAND"]
     seen = {k: os.environ.get(k) for k in keys}
     seen["stdin"] = sys.stdin.read()
     with open(os.environ["FANOUT_OUTPUT_FILE"], "w") as f:
@@ -251,6 +251,7 @@ ENV_DUMP = """
 
 def test_what_the_agent_receives_and_an_output_file(suite, tmp_path, monkeypatch):
     monkeypatch.setenv("MY_SECRET_API_KEY", "sk-do-not-leak")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp-do-not-leak")
     toml = agent_toml(
         tmp_path, "envdump", ENV_DUMP, output="file", transport="stdio", env={"MY_SETTING": "1"}
     )
@@ -259,7 +260,8 @@ def test_what_the_agent_receives_and_an_output_file(suite, tmp_path, monkeypatch
     seen = json.loads(ep["trace"]["final_text"])
     assert seen["FANOUT_PROMPT"] == seen["stdin"] == "Look up the key wide2."
     assert seen["FANOUT_INSTRUCTIONS"].strip() and seen["FANOUT_TASK_ID"] == "wide2"
-    assert seen["FANOUT_EPOCH"] == "0" and seen["MY_SETTING"] == "1" and seen["MY_SECRET_API_KEY"] is None
+    assert seen["FANOUT_EPOCH"] == "0" and seen["MY_SETTING"] == "1"
+    assert seen["MY_SECRET_API_KEY"] is None and seen["GITHUB_TOKEN"] is None
     assert seen["OPENAI_API_KEY"].startswith("fanout-") and seen["FANOUT_MODEL_NAME"] == "greedy"
     base = seen["ANTHROPIC_BASE_URL"]
     assert base.startswith("http://127.0.0.1:") and "/e/" in base

@@ -42,13 +42,13 @@ from .session import EpisodeSession
 
 MAX_OUTPUT_BYTES = 1 << 20  # an answer longer than 1 MiB is cut: output is data, never a memory hazard
 STDERR_TAIL = 4000
-_SECRET_SUFFIXES = ("_API_KEY", "_ACCESS_TOKEN", "_SECRET_KEY")
+_SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_PASSWORD")
 
 
 def agent_environment(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
     """The parent's environment without credentials, plus the agent's own settings and ours."""
     env = {k: v for k, v in base.items() if not k.upper().endswith(_SECRET_SUFFIXES)}
-    for k in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "ANTHROPIC_AUTH_TOKEN"):
+    for k in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         env.pop(k, None)
     env.update(extra)
     return env
