@@ -1,6 +1,6 @@
 """Model strings -> Model objects: `policy/<name>`, `openai/<model>`, `anthropic/<model>`,
-`openai-responses/<model>`, `google/<model>`, `replay/<run dir>`; each kind is registered with
-`@modelapi` (see `registry.py` and `providers.py`)."""
+`openai-responses/<model>`, `google/<model>`, `replay/<run dir>`, `agent/<name>`; each kind is
+registered with `@modelapi` (see `registry.py` and `providers.py`)."""
 
 from __future__ import annotations
 

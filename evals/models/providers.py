@@ -54,3 +54,11 @@ def replay(name: str, ctx: ModelContext) -> Model:
     from .replay import ReplayModel
 
     return ReplayModel(name, ctx.suites)
+
+
+@modelapi("agent")
+def agent(name: str, ctx: ModelContext) -> Model:
+    """An agent program as the candidate (issue 14): its model calls go through Fanout's proxy."""
+    from ..agents.runner import make
+
+    return make(name, ctx.options, suites=ctx.suites, seed=ctx.seed)
