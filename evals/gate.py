@@ -26,6 +26,8 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .metrics import METRICS as REGISTRY
+from .metrics import Metric
 from .runs import RunConfig, read_episodes
 from .scoring import Scores
 from .stats import DEFAULT_RESAMPLES, paired_bootstrap, paired_ratio_bootstrap
@@ -39,80 +41,9 @@ class GateError(ValueError):
 
 
 # --------------------------------------------------------------------------------------------
-# Metrics the rules can bound
+# Metrics the rules can bound: the registry's gated metrics, by their rule name
 
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    better: Literal["higher", "lower"]
-    kind: Literal["mean", "ratio", "median"]
-    fields: tuple[str, ...]  # mean/median: the summed score fields; ratio: (numerator, denominator)
-    unit: Literal["rate", "count", "seconds", "usd"]
-    description: str
-
-    @property
-    def worse_word(self) -> str:
-        return "drop" if self.better == "higher" else "rise"
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("success_rate", "higher", "mean", ("success",), "rate", "share of episodes that succeed"),
-        Metric(
-            "fan_out_recall",
-            "higher",
-            "ratio",
-            ("on_time", "parallelizable"),
-            "rate",
-            "parallelizable nodes issued on time (micro-averaged)",
-        ),
-        Metric(
-            "incorrect_fan_out_rate",
-            "lower",
-            "ratio",
-            ("premature_nodes", "nodes_with_deps"),
-            "rate",
-            "dependent nodes called before their inputs were back (micro-averaged)",
-        ),
-        Metric(
-            "redundant_rate",
-            "lower",
-            "ratio",
-            ("redundant_calls", "n_calls"),
-            "rate",
-            "duplicate + extraneous calls / all calls (micro-averaged)",
-        ),
-        Metric(
-            "redundant_calls_per_task",
-            "lower",
-            "mean",
-            ("redundant_calls",),
-            "count",
-            "duplicate + extraneous calls per episode",
-        ),
-        Metric("turns_per_task", "lower", "mean", ("turns",), "count", "model responses per episode"),
-        Metric(
-            "tokens_per_task",
-            "lower",
-            "mean",
-            ("prompt_tokens", "completion_tokens"),
-            "count",
-            "prompt + completion tokens per episode",
-        ),
-        Metric("cost_per_task", "lower", "mean", ("cost_usd",), "usd", "USD per episode"),
-        Metric("wall_s_mean", "lower", "mean", ("wall_s",), "seconds", "mean episode wall-clock"),
-        Metric(
-            "wall_s_p50",
-            "lower",
-            "median",
-            ("wall_s",),
-            "seconds",
-            "median over tasks of the episode wall-clock",
-        ),
-    )
-}
+METRICS: dict[str, Metric] = {m.rule: m for m in REGISTRY.gated()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,7 +365,7 @@ class GateResult:
 
 
 def _value(sc: dict, fields: tuple[str, ...]) -> float | None:
-    vals = [sc[f] for f in fields]
+    vals = [sc.get(f) for f in fields]
     if any(v is None for v in vals):
         return None
     return float(sum(float(v) for v in vals))
@@ -473,12 +404,16 @@ def paired_median_bootstrap(
     return (point, float(np.quantile(diffs, alpha / 2)), float(np.quantile(diffs, 1 - alpha / 2)))
 
 
-def _unknown_cost_reason(p: Pairing) -> str:
-    models = []
-    for run in (p.baseline, p.candidate):
-        if any(run.episodes[k]["cost_usd"] is None for k in p.keys) and run.config.model not in models:
-            models.append(run.config.model)
-    return f"cost unknown (no price for {' and '.join(models)}): skipped, never read as 0"
+def _missing_reason(p: Pairing, m: Metric, fields: tuple[str, ...]) -> str:
+    runs = [
+        run.config.model
+        for run in (p.baseline, p.candidate)
+        if any(_value(run.episodes[k], fields) is None for k in p.keys)
+    ]
+    models = list(dict.fromkeys(runs))
+    if m.unit == "usd":
+        return f"cost unknown (no price for {' and '.join(models)}): skipped, never read as 0"
+    return f"{m.name} is not recorded for every paired episode of {' and '.join(models)}: skipped"
 
 
 def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
@@ -486,22 +421,25 @@ def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
     tasks, keys = p.tasks, p.keys
     alpha = 1 - sig.confidence
     boot = {"resamples": sig.resamples, "seed": sig.seed, "alpha": alpha}
-    if m.kind == "ratio":
-        num, den = m.fields
+    fields = m.agg.fields
+    if m.agg.gate_kind == "ratio":
+        num, den = fields
         bn = _per_task(p.baseline, keys, tasks, (num,), "sum")
         bd = _per_task(p.baseline, keys, tasks, (den,), "sum")
         cn = _per_task(p.candidate, keys, tasks, (num,), "sum")
         cd = _per_task(p.candidate, keys, tasks, (den,), "sum")
+        if bn is None or bd is None or cn is None or cd is None:
+            return RuleResult(rule, "skip", _missing_reason(p, m, fields))
         if bd.sum() == 0 or cd.sum() == 0:
             return RuleResult(rule, "skip", f"{m.name} is undefined: no paired episode has any {den}")
         base, cand = bn.sum() / bd.sum(), cn.sum() / cd.sum()
         diff, lo, hi = paired_ratio_bootstrap(bn, bd, cn, cd, **boot)
     else:
-        b = _per_task(p.baseline, keys, tasks, m.fields, "mean")
-        c = _per_task(p.candidate, keys, tasks, m.fields, "mean")
+        b = _per_task(p.baseline, keys, tasks, fields, "mean")
+        c = _per_task(p.candidate, keys, tasks, fields, "mean")
         if b is None or c is None:
-            return RuleResult(rule, "skip", _unknown_cost_reason(p))
-        if m.kind == "median":
+            return RuleResult(rule, "skip", _missing_reason(p, m, fields))
+        if m.agg.gate_kind == "median":
             base, cand = float(np.median(b)), float(np.median(c))
             diff, lo, hi = paired_median_bootstrap(b, c, **boot)
         else:

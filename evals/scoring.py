@@ -17,11 +17,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from mock_tools.canonical import normalized_key
 
 from .groundtruth import GroundTruth
+from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .timing import LatencySettings, call_time, episode_time_metrics, schedule
 from .trace import Trace
@@ -31,6 +32,11 @@ INF = math.inf
 
 
 class Scores(BaseModel):
+    """One episode's scores. Values of registry metrics computed from the trace
+    (`evals.metrics.EpisodeValue`) are kept as extra fields, after the ones counted here."""
+
+    model_config = ConfigDict(extra="allow")
+
     task_id: str
     pattern: str
     success: bool
@@ -308,4 +314,5 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
         error=trace.error,
         errors_in_results=sum(1 for c in trace.calls if c.error),
         timed_out_calls=sum(1 for c in trace.calls if c.timed_out),
+        **episode_values(EpisodeView(trace, batches_of(trace))),
     )

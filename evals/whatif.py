@@ -21,14 +21,15 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from mock_tools import LATENCY_PROFILES
 from mock_tools.canonical import normalized_key
 
-from .aggregate import frame, summarize
+from .aggregate import frame
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
+from .metrics import METRICS, EpisodeView, Span, aggregate, episode_values
 from .runs import RunConfig, load_run
 from .scoring import ideal_wall
 from .timing import (
@@ -161,10 +162,14 @@ def retime(
         by_turn.setdefault(c.turn, []).append(d)
     now = 0.0
     batches: list[float] = []
+    spans: list[list[Span]] = []
     for t, lat in zip(trace.turns, lats, strict=True):
         now = now + lat  # the runtime's own order of float operations
         durs = by_turn.get(t.index)
-        b = batch_times(now, durs, eff.fan_out_cap)[2] if durs else 0.0
+        b = 0.0
+        if durs:
+            starts, ends, b = batch_times(now, durs, eff.fan_out_cap)
+            spans.append(list(zip(starts, ends, strict=True)))
         now += b
         batches.append(b)
     m = episode_time_metrics(lats, batches, durations, [t.n_calls for t in trace.turns], now)
@@ -181,6 +186,7 @@ def retime(
         "tool_time_s": m["tool_time_s"],
         "timed_out_calls": timed_out,
         "hedged_calls": hedged,
+        **episode_values(EpisodeView(trace, spans)),
     }
 
 
@@ -284,9 +290,34 @@ def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
 # -- aggregation ------------------------------------------------------------------------------
 
 
+# Column order of whatif.json / whatif.csv as published (append only); metrics added to the
+# registry's `whatif` surface later follow in declaration order.
+_PUBLISHED_COLUMNS = [
+    "episodes",
+    "calls",
+    "wall_s_p50",
+    "wall_s_p95",
+    "wall_s_mean",
+    "serial_wall_s_mean",
+    "fan_out_saved_s_mean",
+    "parallel_speedup",
+    "ideal_wall_s_mean",
+    "rejoin_s_mean",
+    "model_share",
+    "tool_share",
+    "timed_out_calls",
+    "hedged_calls",
+]
+METRIC_COLUMNS = METRICS.columns(_PUBLISHED_COLUMNS, "whatif", intervals=False)
+_WHATIF = [METRICS[k] for k in METRIC_COLUMNS]
+
+
 class WhatIfRow(BaseModel):
     """One line of the what-if table / CSV / JSON: a model (run) under one setting, over all its
-    episodes (`pattern` None) or one pattern's. The JSON file is a list of these."""
+    episodes (`pattern` None) or one pattern's. The JSON file is a list of these. The metric values
+    (`METRIC_COLUMNS`, the registry's `whatif` metrics) follow the fields below as extra fields."""
+
+    model_config = ConfigDict(extra="allow")
 
     model: str
     suite: str
@@ -299,20 +330,9 @@ class WhatIfRow(BaseModel):
     fan_out_cap: int | None
     tool_timeout: float | None
     hedge_after: float | None
-    episodes: int
-    calls: int
-    wall_s_p50: float | None
-    wall_s_p95: float | None
-    wall_s_mean: float | None
-    serial_wall_s_mean: float | None
-    fan_out_saved_s_mean: float | None
-    parallel_speedup: float | None
-    ideal_wall_s_mean: float | None
-    rejoin_s_mean: float | None
-    model_share: float | None
-    tool_share: float | None
-    timed_out_calls: int
-    hedged_calls: int
+
+    def metric(self, name: str) -> Any:
+        return (self.model_extra or {}).get(name)
 
 
 SETTING_KEYS = (
@@ -323,43 +343,12 @@ SETTING_KEYS = (
     "tool_timeout",
     "hedge_after",
 )
-_HEAD_KEYS = ("model", "suite", "run_id", "clock", "pattern", *SETTING_KEYS)
-_AGG_KEYS = tuple(k for k in WhatIfRow.model_fields if k not in _HEAD_KEYS)
+COLUMNS = [*WhatIfRow.model_fields, *METRIC_COLUMNS]
 
 
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    f = float(v)
-    return None if math.isnan(f) else f
-
-
-def _aggregate(df: pd.DataFrame) -> dict:
-    if df.empty:
-        return {k: None for k in _AGG_KEYS} | {
-            "episodes": 0,
-            "calls": 0,
-            "timed_out_calls": 0,
-            "hedged_calls": 0,
-        }
-    s = summarize(df)  # the same aggregation as summary.json, so as-run rows match it exactly
-    wall = df["wall_s"].sum()
-    return {
-        "episodes": s["episodes"],
-        "calls": s["calls"],
-        "wall_s_p50": s["wall_s_p50"],
-        "wall_s_p95": s["wall_s_p95"],
-        "wall_s_mean": s["wall_s_mean"],
-        "serial_wall_s_mean": _num(df["serial_wall_s"].mean()),
-        "fan_out_saved_s_mean": _num((df["serial_wall_s"] - df["wall_s"]).mean()),
-        "parallel_speedup": s["parallel_speedup"],
-        "ideal_wall_s_mean": _num(df["ideal_wall_s"].astype(float).mean()),
-        "rejoin_s_mean": s["rejoin_s_mean"],
-        "model_share": _num(df["model_time_s"].sum() / wall) if wall > 0 else None,
-        "tool_share": _num(df["tool_time_s"].sum() / wall) if wall > 0 else None,
-        "timed_out_calls": int(df["timed_out_calls"].sum()),
-        "hedged_calls": int(df["hedged_calls"].sum()),
-    }
+def _aggregate(df: pd.DataFrame) -> dict[str, Any]:
+    """The what-if metrics over some episodes: the registry's aggregation, as summary.json's."""
+    return aggregate(df, _WHATIF)
 
 
 def whatif_rows(

@@ -16,13 +16,14 @@ from mock_tools import ToolRegistry, default_registry, fixed, table_tool
 from mock_tools.table import TableToolSpec
 
 
-def graph_tools(names, latency_s: float = 0.3) -> list[TableToolSpec]:
+def graph_tools(names, latency_s: float | dict[str, float] = 0.3) -> list[TableToolSpec]:
+    """A table tool `t_<name>` per name, with a fixed latency (one for all, or per name)."""
     return [
         TableToolSpec(
             name=f"t_{n}",
             description=f"lookup {n}",
             parameters={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
-            latency=fixed(latency_s),
+            latency=fixed(latency_s[n] if isinstance(latency_s, dict) else latency_s),
             default={"value": f"v_{n}"},
         )
         for n in names
@@ -30,10 +31,13 @@ def graph_tools(names, latency_s: float = 0.3) -> list[TableToolSpec]:
 
 
 def graph_suite(
-    graphs: dict[str, dict[str, list[str]]], shared_tool: bool = False, latency_s: float = 0.3
+    graphs: dict[str, dict[str, list[str]]],
+    shared_tool: bool = False,
+    latency_s: float | dict[str, float] = 0.3,
 ) -> Suite:
     """One task per graph: node -> its dependencies (as `after`). Each node calls its own table tool
-    `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`)."""
+    `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`), whose fixed latency
+    is `latency_s` (or `latency_s[node]`)."""
     names = sorted({n for g in graphs.values() for n in g}) if not shared_tool else ["x"]
     specs = graph_tools(names, latency_s)
     reg: ToolRegistry = default_registry().extended(table_tool(s) for s in specs)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from evals.metrics import METRICS
 from evals.runs import RunConfig
 from evals.scoring import Scores
 
@@ -49,6 +50,7 @@ def scores(task_id: str, **over) -> dict:
         cost_usd=None,
         stop="answer",
     )
+    base.update({ev.name: 0.0 for ev in METRICS.episode_values()})  # values computed from a trace
     base.update(over)
     return Scores.model_validate(base).model_dump()
 

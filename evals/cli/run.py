@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..fixtures import FixtureErrors, load_suite
+from ..metrics import METRICS
 from ..prompts import PromptTemplates
 from ..runs import RunConfig, build_model, execute, load_run, open_suite_for, start_run
 from . import EXIT_MISUSE, env
@@ -119,40 +120,12 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_run)
 
 
+ROW = METRICS.on("run")  # the summary row's columns, after the model
+HEADER = ["model", *(m.short or m.name for m in ROW)]
+
+
 def _row(cfg: RunConfig, s: dict) -> list[str]:
-    def f(v, fmt="{:.3f}"):
-        return "n/a" if v is None else fmt.format(v)
-
-    return [
-        cfg.model,
-        str(s["episodes"]),
-        f(s["success_rate"]),
-        f(s["fan_out_recall"]),
-        f(s["incorrect_fan_out_rate"]),
-        f(s["redundant_calls_per_task"], "{:.2f}"),
-        f"{s['mean_turns']:.2f}/{s['mean_ideal_turns']:.2f}",
-        f(s["wall_s_p50"], "{:.2f}"),
-        f(s["parallel_speedup"], "{:.2f}"),
-        str(s["prompt_tokens"] + s["completion_tokens"]),
-        f(s["cost_usd"], "{:.4f}"),
-        str(s["errors"]),
-    ]
-
-
-HEADER = [
-    "model",
-    "episodes",
-    "success",
-    "recall",
-    "incorrect",
-    "redund/task",
-    "turns/ideal",
-    "wall_p50_s",
-    "speedup",
-    "tokens",
-    "cost_usd",
-    "errors",
-]
+    return [cfg.model, *(m.terminal(s) for m in ROW)]
 
 
 def print_table(rows: list[list[str]], header: list[str] = HEADER, file=None) -> None:

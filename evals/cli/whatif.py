@@ -8,8 +8,11 @@ import json
 import sys
 from pathlib import Path
 
+from ..metrics import METRICS
 from ..whatif import (
+    COLUMNS,
     DIMENSIONS,
+    METRIC_COLUMNS,
     SETTING_KEYS,
     WhatIfError,
     WhatIfRow,
@@ -84,12 +87,6 @@ def _dimensions(args) -> dict[str, list]:
     return dims
 
 
-def _fmt(v, spec: str = "{:.2f}") -> str:
-    if v is None:
-        return "n/a"
-    return spec.format(round(v, 2) + 0.0)  # + 0.0: no "-0.00" for a float-noise difference
-
-
 def _setting_text(key: str, v) -> str:
     if v is None:
         return {"fan_out_cap": "none", "tool_timeout": "none", "hedge_after": "none"}.get(key, "default")
@@ -97,29 +94,16 @@ def _setting_text(key: str, v) -> str:
 
 
 def table(rows: list[WhatIfRow], shown: list[str], by_pattern: bool) -> tuple[list[str], list[list[str]]]:
-    header = ["model", *(["pattern"] if by_pattern else []), *shown]
-    header += ["episodes", "wall_p50", "wall_p95", "serial", "saved", "speedup", "ideal", "rejoin"]
-    header += ["model%", "tool%", "timeouts", "hedged"]
+    metrics = [METRICS[k] for k in METRIC_COLUMNS if METRICS[k].short]
+    header = ["model", *(["pattern"] if by_pattern else []), *shown, *(m.short or m.name for m in metrics)]
     out = []
     for r in rows:
         if r.pattern is not None and not by_pattern:
             continue
         line = [r.model, *([r.pattern or "(all)"] if by_pattern else [])]
         line += [_setting_text(k, getattr(r, k)) for k in shown]
-        line += [
-            str(r.episodes),
-            _fmt(r.wall_s_p50),
-            _fmt(r.wall_s_p95),
-            _fmt(r.serial_wall_s_mean),
-            _fmt(r.fan_out_saved_s_mean),
-            _fmt(r.parallel_speedup),
-            _fmt(r.ideal_wall_s_mean),
-            _fmt(r.rejoin_s_mean),
-            _fmt(None if r.model_share is None else 100 * r.model_share, "{:.0f}"),
-            _fmt(None if r.tool_share is None else 100 * r.tool_share, "{:.0f}"),
-            str(r.timed_out_calls),
-            str(r.hedged_calls),
-        ]
+        values = r.model_extra or {}
+        line += [m.terminal(values) for m in metrics]
         out.append(line)
     return header, out
 
@@ -130,7 +114,7 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
     jpath, cpath = out / "whatif.json", out / "whatif.csv"
     jpath.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     with open(cpath, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(WhatIfRow.model_fields))
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(data)
     return jpath, cpath

@@ -10,7 +10,8 @@ import csv
 import io
 import json
 
-from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS, clean
+from ..metrics import clean
+from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS
 
 SCHEMA = "fanout.leaderboard/1"
 
