@@ -19,7 +19,8 @@ import httpx
 
 from evals.fixtures import load_suite
 from evals.models import make_model
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
+from evals.settings import RuntimeSettings
 
 
 def free_port() -> int:
@@ -41,7 +42,7 @@ def wait_ready(base: str, timeout: float = 30.0) -> None:
 
 async def measure(spec: str, base_url: str, suite, rounds: int, concurrency: int) -> tuple[float, int]:
     model = make_model(spec, [suite], options={"base_url": base_url, "cache": False})
-    cfg = RuntimeConfig(inference_profile="typical")
+    cfg = RuntimeSettings(inference_profile="typical")
     sem = asyncio.Semaphore(concurrency)
 
     async def one(task):

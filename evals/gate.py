@@ -30,6 +30,7 @@ from .metrics import METRICS as REGISTRY
 from .metrics import Metric
 from .runs import RunConfig, read_episodes
 from .scoring import Scores
+from .settings import RuntimeSettings
 from .stats import DEFAULT_RESAMPLES, paired_bootstrap, paired_ratio_bootstrap
 
 # A regression equal to the tolerance passes; this absorbs float noise such as 49/50 - 1.
@@ -500,31 +501,17 @@ def gate(
     return run_gate(pair_runs(b, c, allow_subset=allow_subset), ruleset)
 
 
-CONFIG_FIELDS = (
-    "model",
-    "system_prompt",
-    "user_prompt",
-    "prompt_hash",
-    "seed",
-    "clock",
-    "inference_profile",
-    "latency_scale",
-    "latency_profile",
-    "fan_out_cap",
-    "tool_timeout",
-    "hedge_after",
-    "max_turns",
-    "model_options",
-    "prices",
-    "price_table_version",
-    "harness_version",
-)
+CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash")
+CONFIG_FIELDS_AFTER = ("model_options", "prices", "price_table_version", "harness_version")
 
 
 def config_changes(p: Pairing) -> list[str]:
-    """run.json settings that differ between the runs: what the gate is judging."""
+    """run.json settings that differ between the runs: what the gate is judging (every runtime
+    setting by its own name)."""
     b, c = p.baseline.config, p.candidate.config
-    return [f for f in CONFIG_FIELDS if getattr(b, f) != getattr(c, f)]
+    changed = [f for f in CONFIG_FIELDS if getattr(b, f) != getattr(c, f)]
+    changed += [f for f in RuntimeSettings.model_fields if getattr(b.runtime, f) != getattr(c.runtime, f)]
+    return changed + [f for f in CONFIG_FIELDS_AFTER if getattr(b, f) != getattr(c, f)]
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from tqdm import tqdm
 
 from . import __version__
@@ -28,8 +28,9 @@ from .groundtruth import GroundTruthCache
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
-from .runtime import RuntimeConfig, run_episode
+from .runtime import run_episode
 from .scoring import score
+from .settings import RuntimeSettings
 
 
 class RunConfig(BaseModel):
@@ -41,15 +42,7 @@ class RunConfig(BaseModel):
     task_patterns: list[str] | None = None
     task_ids: list[str]
     epochs: int = 1
-    seed: int = 0
-    clock: str = "virtual"
-    inference_profile: str | None = None
-    latency_scale: float = 1.0
-    latency_profile: str | None = None
-    fan_out_cap: int | None = None
-    tool_timeout: float | None = None
-    hedge_after: float | None = None
-    max_turns: int = 30
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     max_concurrency: int = 32
     system_prompt: str | None = None
     user_prompt: str | None = None
@@ -65,6 +58,17 @@ class RunConfig(BaseModel):
     created: str
     finished: str | None = None
     status: str = "running"  # running | complete | interrupted
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """run.json written before `runtime` existed kept the runtime settings at the top level."""
+        if isinstance(data, dict) and "runtime" not in data:
+            flat = [k for k in RuntimeSettings.model_fields if k in data]
+            if flat:
+                data = dict(data)
+                data["runtime"] = {k: data.pop(k) for k in flat}
+        return data
 
 
 def slug(s: str) -> str:
@@ -117,22 +121,6 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
     return cfg, read_episodes(d / "episodes.jsonl")
 
 
-def runtime_config(cfg: RunConfig) -> RuntimeConfig:
-    return RuntimeConfig(
-        seed=cfg.seed,
-        clock=cfg.clock,
-        inference_profile=cfg.inference_profile,
-        latency_scale=cfg.latency_scale,
-        latency_profile=cfg.latency_profile,
-        fan_out_cap=cfg.fan_out_cap,
-        tool_timeout=cfg.tool_timeout,
-        hedge_after=cfg.hedge_after,
-        max_turns=cfg.max_turns,
-        settings=dict(cfg.model_options.get("settings", {})),
-        prompts=PromptTemplates.load(cfg.system_prompt, cfg.user_prompt),
-    )
-
-
 class RunWriter:
     def __init__(self, run_dir: Path):
         self.path = run_dir / "episodes.jsonl"
@@ -157,7 +145,8 @@ async def execute(
     """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary."""
     done_rows = read_episodes(run_dir / "episodes.jsonl", repair=True)
     done = {(r["task_id"], r.get("epoch", 0)) for r in done_rows}
-    rt = runtime_config(cfg)
+    prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
+    model_settings = dict(cfg.model_options.get("settings", {}))
     gts = GroundTruthCache()
     prices = prices or load_prices(cfg.prices)
     price = prices.lookup(model.priced_as())
@@ -184,9 +173,11 @@ async def execute(
 
     async def one(task: Task, epoch: int) -> None:
         async with sem:
-            gt = gts.get(task, cfg.seed)
-            trace = await run_episode(model, task, rt, epoch)
-            sc = score(gt, trace, rt.latency, price)
+            gt = gts.get(task, cfg.runtime.seed)
+            trace = await run_episode(
+                model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
+            )
+            sc = score(gt, trace, price)
             writer.write(
                 {
                     "task_id": task.id,
@@ -216,8 +207,8 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
         "suite": cfg.suite,
         "suite_hash": cfg.suite_hash,
         "prompt_hash": cfg.prompt_hash,
-        "clock": cfg.clock,
-        "seed": cfg.seed,
+        "clock": cfg.runtime.clock,
+        "seed": cfg.runtime.seed,
         **summary,
         "by_pattern": summarize_by_pattern(df),
     }
@@ -234,10 +225,12 @@ def start_run(
     suite: Suite,
     out: Path,
     *,
+    runtime: RuntimeSettings | None = None,
     task_patterns: list[str] | None = None,
     run_id: str | None = None,
     **settings: Any,
 ) -> tuple[Path, RunConfig]:
+    """Make the run folder and its run.json; `settings` are RunConfig fields (epochs, prompts, ...)."""
     tasks = suite.select(task_patterns)
     if not tasks:
         raise ValueError(f"no task of suite {suite.name!r} matches {task_patterns}")
@@ -267,6 +260,7 @@ def start_run(
         prompt_hash=prompts.hash,
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         price_table_version=prices.version,
+        runtime=runtime or RuntimeSettings(),
         **{k: v for k, v in settings.items() if v is not None},
     )
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
@@ -282,4 +276,4 @@ def open_suite_for(cfg: RunConfig) -> Suite:
 
 
 def build_model(cfg: RunConfig, suites: Iterable[Suite]) -> Model:
-    return make_model(cfg.model, list(suites), seed=cfg.seed, options=cfg.model_options)
+    return make_model(cfg.model, list(suites), seed=cfg.runtime.seed, options=cfg.model_options)

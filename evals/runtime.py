@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 from mock_tools import EpisodeState, ToolContext, World, error_result, is_error
@@ -24,49 +24,10 @@ from mock_tools.canonical import normalized_key
 from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
-from .timing import (
-    DEFAULT_PROFILE,  # noqa: F401  (re-exported: callers read the runtime's default here)
-    InferenceProfile,
-    LatencySettings,
-    batch_times,
-    call_time,
-    get_profile,
-    turn_latency,
-)
+from .settings import RuntimeSettings
+from .timing import batch_times, call_time, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
-
-
-@dataclass
-class RuntimeConfig:
-    seed: int = 0
-    clock: str = "virtual"  # virtual | real
-    inference_profile: str | None = None  # None: measured latency, or "typical" when the model reports none
-    latency_scale: float = 1.0
-    latency_profile: str | None = None
-    fan_out_cap: int | None = None
-    tool_timeout: float | None = None
-    hedge_after: float | None = None
-    max_turns: int = 30
-    settings: dict[str, Any] = field(default_factory=dict)
-    prompts: PromptTemplates | None = None
-
-    def __post_init__(self) -> None:
-        if self.clock not in ("virtual", "real"):
-            raise ValueError(f"clock must be 'virtual' or 'real', not {self.clock!r}")
-        if self.fan_out_cap is not None and self.fan_out_cap < 1:
-            raise ValueError("fan_out_cap must be >= 1")
-        if self.tool_timeout is not None and self.tool_timeout <= 0:
-            raise ValueError("tool_timeout must be > 0")
-        if self.hedge_after is not None and self.hedge_after < 0:
-            raise ValueError("hedge_after must be >= 0")
-        if self.max_turns < 1:
-            raise ValueError("max_turns must be >= 1")
-        self.profile: InferenceProfile | None = get_profile(self.inference_profile)
-        self.latency = LatencySettings(self.seed, self.latency_scale, self.latency_profile)
-        if self.prompts is None:
-            self.prompts = PromptTemplates.load()
-
 
 _WORLDS: dict[int, World] = {}
 
@@ -116,27 +77,29 @@ def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
 class Episode:
     """One model working on one task. `run()` returns its trace."""
 
-    def __init__(self, model: Model, task: Task, cfg: RuntimeConfig, epoch: int = 0):
-        self.model, self.task, self.cfg, self.epoch = model, task, cfg, epoch
+    def __init__(
+        self,
+        model: Model,
+        task: Task,
+        settings: RuntimeSettings | None = None,
+        epoch: int = 0,
+        *,
+        prompts: PromptTemplates | None = None,
+        model_settings: Mapping[str, Any] | None = None,
+    ):
+        self.model, self.task, self.epoch = model, task, epoch
+        self.cfg = cfg = settings or RuntimeSettings()
+        self.prompts = prompts or PromptTemplates.load()
+        self.model_settings = dict(model_settings or {})  # sent with every request (temperature, ...)
+        self.profile = cfg.profile
         self.world = world_for(cfg.seed)
         self.state = EpisodeState()
         self.attempts: dict[tuple[str, str], int] = {}
-        self.trace = Trace(
-            task_id=task.id,
-            suite=task.suite,
-            model=model.name,
-            epoch=epoch,
-            seed=cfg.seed,
-            clock=cfg.clock,
-            fan_out_cap=cfg.fan_out_cap,
-            tool_timeout=cfg.tool_timeout,
-            hedge_after=cfg.hedge_after,
-            latency_scale=cfg.latency_scale,
-        )
+        self.trace = Trace(task_id=task.id, suite=task.suite, model=model.name, epoch=epoch, runtime=cfg)
 
     async def run(self) -> Trace:
         cfg, task, trace = self.cfg, self.task, self.trace
-        system, user = cfg.prompts.render(task)
+        system, user = self.prompts.render(task)
         messages = [Message("system", system), Message("user", user)]
         msg_tokens = [estimate_text(system) + MESSAGE_OVERHEAD, estimate_text(user) + MESSAGE_OVERHEAD]
         tools_tokens = estimate_tools(task.tool_specs)
@@ -147,7 +110,7 @@ class Episode:
         prev_context = 0
         for turn in range(1, cfg.max_turns + 1):
             start = time.perf_counter() - t0 if real else now
-            req = ModelRequest(list(messages), task.tool_specs, cfg.settings, self.epoch)
+            req = ModelRequest(list(messages), task.tool_specs, self.model_settings, self.epoch)
             try:
                 resp = await self.model.generate(req)
             except ModelError as exc:
@@ -158,7 +121,7 @@ class Episode:
                 break
             rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
             lat = turn_latency(
-                cfg.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
+                self.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
             )
             if real:
                 if resp.latency_s is None or resp.cached:
@@ -252,7 +215,7 @@ class Episode:
                 key = (c.name, canon)
                 c.attempt = self.attempts.get(key, 0)
                 self.attempts[key] = c.attempt + 1
-                lm = cfg.latency.model_for(tool, task.spec.latency)
+                lm = cfg.latency_model(tool, task.spec.latency)
                 c.sample_s = lm.sample(cfg.seed, task.id, c.name, canon, c.attempt)
                 c.straggler = lm.is_straggler(cfg.seed, task.id, c.name, canon, c.attempt)
                 hedge = None
@@ -360,5 +323,14 @@ class Episode:
             c.error = c.result["error"]["code"]
 
 
-async def run_episode(model: Model, task: Task, cfg: RuntimeConfig, epoch: int = 0) -> Trace:
-    return await Episode(model, task, cfg, epoch).run()
+async def run_episode(
+    model: Model,
+    task: Task,
+    settings: RuntimeSettings | None = None,
+    epoch: int = 0,
+    *,
+    prompts: PromptTemplates | None = None,
+    model_settings: Mapping[str, Any] | None = None,
+) -> Trace:
+    """Run one episode of `task` with `model` under `settings` (defaults: `RuntimeSettings()`)."""
+    return await Episode(model, task, settings, epoch, prompts=prompts, model_settings=model_settings).run()

@@ -7,12 +7,9 @@ virtual-clock run can be recomputed bit for bit.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
-
-from mock_tools import LATENCY_PROFILES, LatencyModel, Tool
 
 
 class InferenceProfile(BaseModel):
@@ -50,26 +47,6 @@ def get_profile(name: str | None) -> InferenceProfile | None:
         ) from None
 
 
-@dataclass(frozen=True)
-class LatencySettings:
-    seed: int = 0
-    scale: float = 1.0
-    profile: str | None = None  # a LATENCY_PROFILES name replacing every tool's model
-
-    def model_for(self, tool: Tool, overrides: dict[str, LatencyModel] | None = None) -> LatencyModel:
-        if self.profile and self.profile != "default":
-            if self.profile not in LATENCY_PROFILES:
-                raise ValueError(
-                    f"unknown latency profile {self.profile!r}; known: {', '.join(LATENCY_PROFILES)}"
-                )
-            replaced = LATENCY_PROFILES[self.profile]
-            if replaced is not None:
-                return replaced
-        if overrides and tool.name in overrides:
-            return overrides[tool.name]
-        return tool.latency
-
-
 def schedule(durations: list[float], cap: int | None) -> tuple[list[float], float]:
     """Start offsets of calls run in issue order on `cap` slots (None = unbounded), and the makespan."""
     if not durations:
@@ -85,12 +62,6 @@ def schedule(durations: list[float], cap: int | None) -> tuple[list[float], floa
         heapq.heappush(slots, s + d)
         end = max(end, s + d)
     return starts, end
-
-
-def effective(sample: float, scale: float, timeout: float | None) -> tuple[float, bool]:
-    """Duration after scaling and the timeout cap, and whether it timed out (no hedging)."""
-    ct = call_time(sample, scale, timeout)
-    return ct.duration_s, ct.timed_out
 
 
 # -- shared episode arithmetic ----------------------------------------------------------------

@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from .settings import RuntimeSettings
+
+# Settings the first trace format (before `runtime`) kept at the top level of a trace.
+_FLAT_SETTINGS = ("seed", "clock", "fan_out_cap", "tool_timeout", "hedge_after", "latency_scale")
 
 
 class CallRecord(BaseModel):
@@ -59,12 +64,7 @@ class Trace(BaseModel):
     suite: str
     model: str
     epoch: int = 0
-    seed: int = 0
-    clock: str = "virtual"
-    fan_out_cap: int | None = None
-    tool_timeout: float | None = None
-    hedge_after: float | None = None
-    latency_scale: float = 1.0
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)  # the settings it ran under
     turns: list[TurnRecord] = Field(default_factory=list)
     calls: list[CallRecord] = Field(default_factory=list)
     final_text: str | None = None
@@ -72,3 +72,12 @@ class Trace(BaseModel):
     error: str | None = None
     wall_s: float = 0.0  # episode wall-clock on the run's clock
     runtime_overhead_s: float | None = None  # real clock: measured wall minus the virtual timeline
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A trace written before `runtime` existed kept some settings at the top level."""
+        if isinstance(data, dict) and "runtime" not in data and any(k in data for k in _FLAT_SETTINGS):
+            data = dict(data)
+            data["runtime"] = {k: data.pop(k) for k in _FLAT_SETTINGS if k in data}
+        return data

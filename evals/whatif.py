@@ -16,30 +16,29 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from mock_tools import LATENCY_PROFILES
 from mock_tools.canonical import normalized_key
 
 from .aggregate import frame
+from .errors import UsageError
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
 from .metrics import METRICS, EpisodeView, Span, aggregate, episode_values
 from .runs import RunConfig, load_run
 from .scoring import ideal_wall
+from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
     InferenceProfile,
-    LatencySettings,
     batch_times,
     call_time,
     episode_time_metrics,
-    get_profile,
     turn_latency,
 )
 from .trace import Trace
@@ -56,80 +55,67 @@ class _Keep:
         return "as-run"
 
 
-KEEP: Any = _Keep()
+KEEP = _Keep()
 AS_RUN = "as-run"
 NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One what-if point; every field left at KEEP takes the run's own value. `None` for the cap,
-    timeout and hedge means unbounded / none / off."""
+    """One what-if point: the runtime settings it changes (`RuntimeSettings.whatif_fields`); every
+    field left at KEEP takes the run's own value. `None` for the cap, timeout and hedge means
+    unbounded / none / off."""
 
-    inference_profile: Any = KEEP  # InferenceProfile
-    latency_scale: Any = KEEP  # float
-    latency_profile: Any = KEEP  # LATENCY_PROFILES name
-    fan_out_cap: Any = KEEP  # int | None
-    tool_timeout: Any = KEEP  # float | None
-    hedge_after: Any = KEEP  # float | None
+    inference_profile: InferenceProfile | _Keep = KEEP
+    latency_scale: float | _Keep = KEEP
+    latency_profile: str | None | _Keep = KEEP  # a LATENCY_PROFILES name
+    fan_out_cap: int | None | _Keep = KEEP
+    tool_timeout: float | None | _Keep = KEEP
+    hedge_after: float | None | _Keep = KEEP
+
+    def changes(self) -> dict[str, Any]:
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not KEEP}
 
 
 @dataclass(frozen=True)
 class Effective:
-    """A Setting resolved against one run."""
+    """A Setting resolved against one run: the run's runtime settings with the what-if's changes."""
 
-    profile: InferenceProfile | None  # None: each turn as the run timed it
-    profile_label: str
-    latency: LatencySettings
+    settings: RuntimeSettings
+    profile_label: str  # the inference profile's name, or "as-run" for turns timed as the run timed them
     resample: bool  # the latency profile differs from the run's: draw new samples
-    fan_out_cap: int | None
-    tool_timeout: float | None
-    hedge_after: float | None
 
 
 def _norm_latency_profile(p: str | None) -> str | None:
     return None if p in (None, "default") else p
 
 
-def effective(setting: Setting, cfg: RunConfig) -> Effective:
-    def pick(v: Any, own: Any) -> Any:
-        return own if v is KEEP else v
-
-    prof = None if setting.inference_profile is KEEP else setting.inference_profile
-    lp = pick(setting.latency_profile, cfg.latency_profile)
+def effective(setting: Setting, run: RuntimeSettings) -> Effective:
+    settings = run.replace(**setting.changes())
     return Effective(
-        profile=prof,
-        profile_label=prof.name if prof is not None else (cfg.inference_profile or AS_RUN),
-        latency=LatencySettings(cfg.seed, pick(setting.latency_scale, cfg.latency_scale), lp),
-        resample=_norm_latency_profile(lp) != _norm_latency_profile(cfg.latency_profile),
-        fan_out_cap=pick(setting.fan_out_cap, cfg.fan_out_cap),
-        tool_timeout=pick(setting.tool_timeout, cfg.tool_timeout),
-        hedge_after=pick(setting.hedge_after, cfg.hedge_after),
+        settings=settings,
+        profile_label=settings.profile_label or AS_RUN,
+        resample=_norm_latency_profile(settings.latency_profile)
+        != _norm_latency_profile(run.latency_profile),
     )
 
 
 # -- one episode ------------------------------------------------------------------------------
 
 
-def retime(
-    trace: Trace,
-    eff: Effective,
-    run_profile: InferenceProfile | None,
-    task: Task | None = None,
-    gt: GroundTruth | None = None,
-) -> dict:
+def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTruth | None = None) -> dict:
     """Time metrics of one stored episode under `eff` (the virtual clock, always).
 
-    `run_profile` is the inference profile the run was made with (None: measured latency, or the
-    default profile for turns without one). `task` is needed to resample latencies or to hedge
-    (which tools are reads); `gt` for ideal_wall_s (NaN without it).
+    `task` is needed to resample latencies or to hedge (which tools are reads); `gt` for
+    ideal_wall_s (NaN without it).
     """
-    prof = eff.profile if eff.profile is not None else run_profile
+    s = eff.settings
+    prof = s.profile
     lats = [
         turn_latency(prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens)
         for t in trace.turns
     ]
-    scale, timeout, hedge_after = eff.latency.scale, eff.tool_timeout, eff.hedge_after
+    scale, timeout, hedge_after = s.latency_scale, s.tool_timeout, s.hedge_after
     need_task = eff.resample or hedge_after is not None
     by_turn: dict[int, list[float]] = {}
     durations: list[float] = []
@@ -146,14 +132,14 @@ def retime(
                         f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
                         "resampling latencies and hedging need it"
                     )
-                lm = eff.latency.model_for(tool, task.spec.latency)
+                lm = s.latency_model(tool, task.spec.latency)
                 canon = normalized_key(c.arguments)
                 if eff.resample:
-                    sample = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt)
+                    sample = lm.sample(s.seed, trace.task_id, c.name, canon, c.attempt)
                 if hedge_after is not None and not tool.write:
                     hedge = c.hedge_sample_s
                     if hedge is None or eff.resample:
-                        hedge = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt + 1)
+                        hedge = lm.sample(s.seed, trace.task_id, c.name, canon, c.attempt + 1)
             ct = call_time(sample, scale, timeout, hedge_after, hedge)
             d = ct.duration_s
             timed_out += ct.timed_out
@@ -168,14 +154,14 @@ def retime(
         durs = by_turn.get(t.index)
         b = 0.0
         if durs:
-            starts, ends, b = batch_times(now, durs, eff.fan_out_cap)
+            starts, ends, b = batch_times(now, durs, s.fan_out_cap)
             spans.append(list(zip(starts, ends, strict=True)))
         now += b
         batches.append(b)
     m = episode_time_metrics(lats, batches, durations, [t.n_calls for t in trace.turns], now)
     ideal = math.nan
     if gt is not None:
-        ideal = ideal_wall(gt, eff.latency, timeout, eff.fan_out_cap, m["mean_model_s"], hedge_after)
+        ideal = ideal_wall(gt, s, m["mean_model_s"])
     return {
         "wall_s": m["wall_s"],
         "serial_wall_s": m["serial_wall_s"],
@@ -210,7 +196,7 @@ class LoadedRun:
         if task is None:
             return None
         try:
-            return self._gts.get(task, self.cfg.seed)
+            return self._gts.get(task, self.cfg.runtime.seed)
         except GroundTruthError:
             return None
 
@@ -277,12 +263,11 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
 
 def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
     """One row per episode: its stored scores with the time metrics replaced by the what-if's."""
-    eff = effective(setting, run.cfg)
-    run_profile = get_profile(run.cfg.inference_profile)
+    eff = effective(setting, run.cfg.runtime)
     out = []
     for row, trace in zip(run.episodes, run.traces, strict=True):
         task = run.task(trace.task_id)
-        times = retime(trace, eff, run_profile, task, run.ground_truth(task))
+        times = retime(trace, eff, task, run.ground_truth(task))
         out.append({**row["scores"], "epoch": row.get("epoch", 0), **times})
     return out
 
@@ -335,14 +320,7 @@ class WhatIfRow(BaseModel):
         return (self.model_extra or {}).get(name)
 
 
-SETTING_KEYS = (
-    "inference_profile",
-    "latency_scale",
-    "latency_profile",
-    "fan_out_cap",
-    "tool_timeout",
-    "hedge_after",
-)
+SETTING_KEYS = RuntimeSettings.whatif_fields()
 COLUMNS = [*WhatIfRow.model_fields, *METRIC_COLUMNS]
 
 
@@ -359,18 +337,15 @@ def whatif_rows(
     for run in runs:
         cfg = run.cfg
         for setting in settings:
-            eff = effective(setting, cfg)
+            eff = effective(setting, cfg.runtime)
+            s = eff.settings
             head = {
                 "model": cfg.model,
                 "suite": cfg.suite,
                 "run_id": cfg.run_id,
-                "clock": cfg.clock,
+                "clock": s.clock,
                 "inference_profile": eff.profile_label,
-                "latency_scale": eff.latency.scale,
-                "latency_profile": eff.latency.profile,
-                "fan_out_cap": eff.fan_out_cap,
-                "tool_timeout": eff.tool_timeout,
-                "hedge_after": eff.hedge_after,
+                **{k: getattr(s, k) for k in SETTING_KEYS if k != "inference_profile"},
             }
             df = frame(retime_run(run, setting))
             rows.append(WhatIfRow(**head, pattern=None, **_aggregate(df)))
@@ -382,53 +357,27 @@ def whatif_rows(
 
 # -- settings from the command line ------------------------------------------------------------
 
-DIMENSIONS = (
-    "inference-profile",
-    "latency-scale",
-    "latency-profile",
-    "fan-out-cap",
-    "tool-timeout",
-    "hedge-after",
-)
-_NONE = ("none", "off", "unbounded")
+DIMENSIONS = tuple(k.replace("_", "-") for k in SETTING_KEYS)
 
 
 def _parse_value(dim: str, text: str) -> Any:
+    """One value of a what-if dimension, checked by the RuntimeSettings field it sets."""
     v = text.strip()
     low = v.lower()
     if low == AS_RUN:
         return KEEP
+    name = dim.replace("-", "_")
+    if name == "inference_profile":  # names stand for the profiles, so a sweep can label its rows
+        if low not in INFERENCE_PROFILES:
+            raise WhatIfError(
+                f"{dim}: {text!r} is not a valid value (known: {', '.join(INFERENCE_PROFILES)}, {AS_RUN})"
+            )
+        return INFERENCE_PROFILES[low]
     try:
-        if dim == "inference-profile":
-            if low not in INFERENCE_PROFILES:
-                raise ValueError(f"known: {', '.join(INFERENCE_PROFILES)}, {AS_RUN}")
-            return INFERENCE_PROFILES[low]
-        if dim == "latency-profile":
-            if low not in LATENCY_PROFILES:
-                raise ValueError(f"known: {', '.join(LATENCY_PROFILES)}, {AS_RUN}")
-            return low
-        if dim == "latency-scale":
-            f = float(v)
-            if not (f > 0 and math.isfinite(f)):
-                raise ValueError("must be a finite number > 0")
-            return f
-        if low in _NONE:
-            if dim == "latency-scale":
-                raise ValueError("cannot be none")
-            return None
-        if dim == "fan-out-cap":
-            n = int(v)
-            if n < 1:
-                raise ValueError("must be an integer >= 1 (or none)")
-            return n
-        f = float(v)
-        if dim == "tool-timeout" and not (f > 0 and math.isfinite(f)):
-            raise ValueError("must be a finite number of seconds > 0 (or none)")
-        if dim == "hedge-after" and not (f >= 0 and math.isfinite(f)):
-            raise ValueError("must be a finite number of seconds >= 0 (or none)")
-        return f
-    except ValueError as exc:
-        raise WhatIfError(f"{dim}: {text!r} is not a valid value ({exc})") from None
+        return getattr(from_text({name: v}), name)
+    except UsageError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise WhatIfError(f"{dim}: {text!r} is not a valid value ({reason})") from None
 
 
 def parse_values(dim: str, text: str) -> list[Any]:

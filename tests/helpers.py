@@ -8,9 +8,11 @@ import json
 from evals.fixtures import Suite, build_task
 from evals.groundtruth import GroundTruth, resolve
 from evals.models.base import Model
-from evals.runtime import RuntimeConfig, run_episode
+from evals.prompts import PromptTemplates
+from evals.runtime import run_episode
 from evals.schema import SuiteSpec, TaskSpec
 from evals.scoring import Scores, score
+from evals.settings import RuntimeSettings
 from evals.trace import CallRecord, Trace, TurnRecord
 from mock_tools import ToolRegistry, default_registry, fixed, table_tool
 from mock_tools.table import TableToolSpec
@@ -90,16 +92,21 @@ def make_trace(gt: GroundTruth, batches: list[list[str]], final_text: str = "don
 def score_batches(suite: Suite, task_id: str, batches: list[list[str]]) -> Scores:
     task = suite.by_id[task_id]
     gt = resolve(task, 0)
-    return score(gt, make_trace(gt, batches), RuntimeConfig().latency)
+    return score(gt, make_trace(gt, batches))
 
 
 def run_model(
-    model: Model, suite: Suite, task_id: str, cfg: RuntimeConfig | None = None
+    model: Model,
+    suite: Suite,
+    task_id: str,
+    settings: RuntimeSettings | None = None,
+    *,
+    prompts: PromptTemplates | None = None,
 ) -> tuple[Trace, Scores]:
-    cfg = cfg or RuntimeConfig()
+    settings = settings or RuntimeSettings()
     task = suite.by_id[task_id]
-    trace = asyncio.run(run_episode(model, task, cfg))
-    return trace, score(resolve(task, cfg.seed), trace, cfg.latency)
+    trace = asyncio.run(run_episode(model, task, settings, prompts=prompts))
+    return trace, score(resolve(task, settings.seed), trace)
 
 
 def batches_of(trace: Trace) -> list[list[str]]:

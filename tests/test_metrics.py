@@ -31,8 +31,9 @@ from evals.metrics import (
 from evals.models.policies import PolicyModel
 from evals.report.html import LEADERBOARD, PATTERNS
 from evals.report.tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 from evals.timing import InferenceProfile
 from evals.trace import Trace
 from evals.whatif import METRIC_COLUMNS, Effective, retime
@@ -46,11 +47,10 @@ WORKED = graph_suite(
 
 
 def oracle(**cfg):
-    rt = RuntimeConfig(**cfg)
-    rt.profile = ONE_SECOND
+    rt = RuntimeSettings(inference_profile=ONE_SECOND, **cfg)
     task = WORKED.by_id["join"]
     trace = asyncio.run(run_episode(PolicyModel("oracle", [WORKED]), task, rt))
-    return trace, score(resolve(task, 0), trace, rt.latency), rt
+    return trace, score(resolve(task, 0), trace), rt
 
 
 def test_worked_example_straggler_wait_is_exact():
@@ -70,10 +70,9 @@ def test_worked_example_under_a_fan_out_cap():
 
 def test_whatif_recomputes_the_straggler_wait_on_its_own_timeline():
     trace, _, rt = oracle()
-    eff = Effective(ONE_SECOND, "one-second", rt.latency, False, 2, None, None)
-    assert retime(trace, eff, ONE_SECOND)["straggler_wait_s"] == 0.25  # the capped run's value
-    as_run = Effective(None, "as-run", rt.latency, False, None, None, None)
-    assert retime(trace, as_run, ONE_SECOND)["straggler_wait_s"] == 0.5
+    capped = Effective(rt.replace(fan_out_cap=2), "one-second", resample=False)
+    assert retime(trace, capped)["straggler_wait_s"] == 0.25  # the capped run's value
+    assert retime(trace, Effective(rt, "one-second", resample=False))["straggler_wait_s"] == 0.5
 
 
 def view(batches: list[list[tuple[float, float]]]) -> EpisodeView:

@@ -164,12 +164,13 @@ def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
     from helpers import graph_suite
 
     from evals.groundtruth import resolve
-    from evals.runtime import RuntimeConfig, run_episode
+    from evals.runtime import run_episode
     from evals.scoring import score
+    from evals.settings import RuntimeSettings
 
     suite = graph_suite({"g": {"a": []}})
     task = suite.by_id["g"]
-    cfg = RuntimeConfig(inference_profile="typical")
+    cfg = RuntimeSettings(inference_profile="typical")
     with WireServer([ok("openai_chat_quirks.json"), ok("openai_chat_final.json")]) as srv:
         m = model(srv.url)
 
@@ -182,5 +183,5 @@ def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
         trace = asyncio.run(go())
     assert trace.stop == "answer" and trace.error is None
     assert [c.error for c in trace.calls] == ["unknown_tool", "unknown_tool", "invalid_json", "unknown_tool"]
-    sc = score(resolve(task, 0), trace, cfg.latency)
+    sc = score(resolve(task, 0), trace)
     assert sc.classes["extraneous"] == 4 and sc.redundant_calls == 4 and sc.success is False

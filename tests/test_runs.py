@@ -150,7 +150,7 @@ def test_flags_read_environment_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("FANOUT_MODEL", "policy/sequential")
     assert fanout(["run", "--suite", str(suite), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
     cfg, _ = load_run(run_dirs(tmp_path / "r")[0])
-    assert (cfg.seed, cfg.fan_out_cap, cfg.model) == (11, 1, "policy/sequential")
+    assert (cfg.runtime.seed, cfg.runtime.fan_out_cap, cfg.model) == (11, 1, "policy/sequential")
 
 
 def test_misuse_exits_2(tmp_path, capsys):

@@ -14,7 +14,8 @@ from helpers import graph_suite
 
 from evals.cli import main
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
+from evals.settings import RuntimeSettings
 from evals.timing import INFERENCE_PROFILES, InferenceProfile
 from evals.whatif import (
     KEEP,
@@ -45,23 +46,14 @@ THREE = graph_suite({"three": {"a": [], "b": [], "c": []}}, latency_s=0.3)
 
 
 def episode(policy: str, suite, task_id: str, profile: InferenceProfile | None = None, **kw):
-    cfg = RuntimeConfig(**kw)
-    if profile is not None:
-        cfg.profile = profile
+    cfg = RuntimeSettings(**kw, **({"inference_profile": profile} if profile is not None else {}))
     trace = asyncio.run(run_episode(PolicyModel(policy, [suite]), suite.by_id[task_id], cfg))
     return trace, cfg
 
 
-def as_run(cfg: RuntimeConfig, profile: InferenceProfile | None = None) -> Effective:
-    return Effective(
-        profile=profile,
-        profile_label="as-run",
-        latency=cfg.latency,
-        resample=False,
-        fan_out_cap=cfg.fan_out_cap,
-        tool_timeout=cfg.tool_timeout,
-        hedge_after=cfg.hedge_after,
-    )
+def as_run(cfg: RuntimeSettings, profile: InferenceProfile | None = None) -> Effective:
+    settings = cfg.replace(inference_profile=profile) if profile is not None else cfg
+    return Effective(settings, settings.profile_label or "as-run", resample=False)
 
 
 # -- the textbook example ---------------------------------------------------------------------
@@ -81,7 +73,7 @@ def test_textbook_example_from_traces_recorded_under_another_profile():
     fan, _ = episode("oracle", THREE, "three")
     assert abs(seq.wall_s - 4.1) > 0.5  # typical: ttft 0.5 s plus prefill and decode
     eff = as_run(cfg, custom_profile(0.8, math.inf, math.inf))
-    s, f = retime(seq, eff, None), retime(fan, eff, None)
+    s, f = retime(seq, eff), retime(fan, eff)
     assert s["wall_s"] == pytest.approx(4.1, abs=1e-9) and f["wall_s"] == pytest.approx(1.9, abs=1e-9)
     assert s["model_time_s"] == pytest.approx(3.2, abs=1e-9) and s["tool_time_s"] == pytest.approx(
         0.9, abs=1e-9
@@ -271,7 +263,7 @@ def test_real_clock_trace_agrees_with_the_virtual_timeline():
     tiny = InferenceProfile(name="tiny", ttft_s=0.01, prefill_tps=1e6, decode_tps=1e5)
     virt, cfg = episode("oracle", suite, "w", tiny, fan_out_cap=1)
     real, _ = episode("oracle", suite, "w", tiny, fan_out_cap=1, clock="real")
-    replay = retime(real, as_run(cfg), tiny)
+    replay = retime(real, as_run(cfg))
     assert replay["wall_s"] == virt.wall_s  # same responses, same samples: the same virtual timeline
     assert real.runtime_overhead_s is not None and 0 <= real.runtime_overhead_s < 0.1
     assert real.wall_s - replay["wall_s"] == pytest.approx(real.runtime_overhead_s, abs=1e-9)

@@ -8,6 +8,7 @@ import os
 import sys
 
 from .. import __version__
+from ..errors import FanoutError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = ("run", "tasks", "serve", "report", "gate", "compare", "whatif")
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_MISUSE
     try:
         return int(args.func(args) or 0)
+    except FanoutError as exc:
+        print(f"fanout {args.command}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -7,21 +7,51 @@ import asyncio
 import shutil
 import sys
 from pathlib import Path
+from types import UnionType
+from typing import Literal, Union, get_args, get_origin
 
 from ..fixtures import FixtureErrors, load_suite
 from ..metrics import METRICS
 from ..prompts import PromptTemplates
 from ..runs import RunConfig, build_model, execute, load_run, open_suite_for, start_run
+from ..settings import RuntimeSettings, flag, from_text
 from . import EXIT_MISUSE, env
 from .provider_flags import add_provider_flags, model_options
 
 
-def _opt_int(v: str) -> int | None:
-    return None if v.lower() in ("none", "0", "") else int(v)
+def _metavar(annotation: object) -> str:
+    if get_origin(annotation) in (Union, UnionType):  # Optional: the value's own type
+        annotation = next(a for a in get_args(annotation) if a is not type(None))
+    choices = get_args(annotation) if get_origin(annotation) is Literal else ()
+    if choices:
+        return "{" + ",".join(map(str, choices)) + "}"
+    return {int: "N", float: "X"}.get(annotation, "V") if isinstance(annotation, type) else "V"
 
 
-def _opt_float(v: str) -> float | None:
-    return None if v.lower() in ("none", "") else float(v)
+def add_runtime_flags(p: argparse.ArgumentParser) -> None:
+    """One flag per RuntimeSettings field, documented by the field; values are checked when the
+    settings are built (`runtime_settings`), so a bad one is a one-line usage error."""
+    g = p.add_argument_group("runtime settings (each also read from FANOUT_<SETTING>)")
+    for name, f in RuntimeSettings.model_fields.items():
+        default = "none" if f.default is None else f.default
+        g.add_argument(
+            flag(name),
+            dest=name,
+            default=argparse.SUPPRESS,
+            metavar=_metavar(f.annotation),
+            help=f"{f.description} (default: {default}) [FANOUT_{name.upper()}]",
+        )
+
+
+def runtime_settings(args: argparse.Namespace) -> RuntimeSettings:
+    """The flags given, else FANOUT_* values, else the defaults; a bad value raises UsageError."""
+    values: dict[str, str | None] = {}
+    labels: dict[str, str] = {}
+    for name in RuntimeSettings.model_fields:
+        given = getattr(args, name, None)
+        values[name] = given if given is not None else env(name)
+        labels[name] = flag(name) if given is not None else f"FANOUT_{name.upper()}"
+    return from_text(values, labels=labels)
 
 
 def register(sub) -> None:
@@ -42,54 +72,11 @@ def register(sub) -> None:
     )
     p.add_argument("--suite", default=env("suite", "core"), help="suite name or folder [FANOUT_SUITE]")
     p.add_argument("--task", action="append", default=None, help="task id glob, repeatable [FANOUT_TASK]")
-    p.add_argument(
-        "--seed", type=int, default=env("seed", 0, int), help="world and latency seed [FANOUT_SEED]"
-    )
-    p.add_argument("--epochs", type=int, default=env("epochs", 1, int), help="runs per task [FANOUT_EPOCHS]")
-    p.add_argument(
-        "--clock", choices=("virtual", "real"), default=env("clock", "virtual"), help="[FANOUT_CLOCK]"
-    )
-    p.add_argument(
-        "--inference-profile",
-        default=env("inference_profile"),
-        help="fast|typical|slow|measured; default: measured for providers, typical for policies "
-        "[FANOUT_INFERENCE_PROFILE]",
-    )
-    p.add_argument(
-        "--latency-scale",
-        type=float,
-        default=env("latency_scale", 1.0, float),
-        help="multiply every tool latency [FANOUT_LATENCY_SCALE]",
-    )
-    p.add_argument(
-        "--latency-profile",
-        default=env("latency_profile"),
-        help="replace every tool's latency model: uniform|fast-tools|slow-tools|heavy-tail "
-        "[FANOUT_LATENCY_PROFILE]",
-    )
-    p.add_argument(
-        "--fan-out-cap",
-        type=_opt_int,
-        default=env("fan_out_cap", None, _opt_int),
-        help="max concurrent tool calls per batch (none = unbounded) [FANOUT_FAN_OUT_CAP]",
-    )
-    p.add_argument(
-        "--tool-timeout",
-        type=_opt_float,
-        default=env("tool_timeout", None, _opt_float),
-        help="seconds before a tool call returns a timeout error [FANOUT_TOOL_TIMEOUT]",
-    )
-    p.add_argument(
-        "--hedge-after",
-        type=_opt_float,
-        default=env("hedge_after", None, _opt_float),
-        help="seconds after which a read call is hedged with a duplicate request [FANOUT_HEDGE_AFTER]",
-    )
-    p.add_argument("--max-turns", type=int, default=env("max_turns", 30, int), help="[FANOUT_MAX_TURNS]")
+    p.add_argument("--epochs", type=int, default=env("epochs", "1"), help="runs per task [FANOUT_EPOCHS]")
     p.add_argument(
         "--max-concurrency",
         type=int,
-        default=env("max_concurrency", 32, int),
+        default=env("max_concurrency", "32"),
         help="episodes run concurrently [FANOUT_MAX_CONCURRENCY]",
     )
     p.add_argument(
@@ -116,6 +103,7 @@ def register(sub) -> None:
         default=bool(env("no_progress", False)),
         help="hide the progress bar [FANOUT_NO_PROGRESS]",
     )
+    add_runtime_flags(p)
     add_provider_flags(p)
     p.set_defaults(func=cmd_run)
 
@@ -176,6 +164,7 @@ def cmd_run(args) -> int:
         print_table(rows)
         print(f"run: {args.resume}", file=sys.stderr)
         return 0
+    runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
     models = args.model or [m for m in (env("model") or "").split(",") if m] or ["policy/oracle"]
     patterns = args.task or [t for t in (env("task") or "").split(",") if t] or None
     try:
@@ -187,16 +176,7 @@ def cmd_run(args) -> int:
         print(f"fanout run: {exc}", file=sys.stderr)
         return EXIT_MISUSE
     settings = dict(
-        seed=args.seed,
         epochs=args.epochs,
-        clock=args.clock,
-        inference_profile=args.inference_profile,
-        latency_scale=args.latency_scale,
-        latency_profile=args.latency_profile,
-        fan_out_cap=args.fan_out_cap,
-        tool_timeout=args.tool_timeout,
-        hedge_after=args.hedge_after,
-        max_turns=args.max_turns,
         max_concurrency=args.max_concurrency,
         system_prompt=args.system_prompt,
         user_prompt=args.user_prompt,
@@ -207,7 +187,7 @@ def cmd_run(args) -> int:
     dirs = []
     for spec in models:
         try:
-            run_dir, cfg = start_run(spec, suite, out, task_patterns=patterns, **settings)
+            run_dir, cfg = start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
         except (ValueError, FileExistsError) as exc:
             print(f"fanout run: {exc}", file=sys.stderr)
             return EXIT_MISUSE

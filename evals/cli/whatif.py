@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..metrics import METRICS
+from ..settings import RuntimeSettings
 from ..whatif import (
     COLUMNS,
     DIMENSIONS,
@@ -38,19 +39,12 @@ def register(sub) -> None:
         "RUN_DIR may also be a folder of run folders (a `fanout run --out` target).",
     )
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folder(s)")
-    p.add_argument("--inference-profile", metavar="P[,P...]", help="fast|typical|slow|as-run")
+    for dim in DIMENSIONS:  # one flag per RuntimeSettings field whatif can vary
+        field = RuntimeSettings.model_fields[dim.replace("-", "_")]
+        p.add_argument(f"--{dim}", metavar="V[,V...]", help=f"{field.description}; or as-run")
     p.add_argument("--ttft", type=float, help="custom profile: time to first token, seconds")
     p.add_argument("--prefill-tps", type=float, help="custom profile: prefill tokens/s ('inf' allowed)")
     p.add_argument("--decode-tps", type=float, help="custom profile: decode tokens/s ('inf' allowed)")
-    p.add_argument("--latency-scale", metavar="X[,X...]", help="multiply every raw tool latency sample")
-    p.add_argument(
-        "--latency-profile",
-        metavar="NAME[,NAME...]",
-        help="replace every tool's latency model (resamples): default|uniform|fast-tools|slow-tools|heavy-tail",
-    )
-    p.add_argument("--fan-out-cap", metavar="K[,K...]", help="max concurrent calls per batch, or none")
-    p.add_argument("--tool-timeout", metavar="S[,S...]", help="seconds before a call times out, or none")
-    p.add_argument("--hedge-after", metavar="S[,S...]", help="hedge read calls after S seconds, or none")
     p.add_argument(
         "--sweep",
         nargs="+",
