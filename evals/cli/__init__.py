@@ -6,6 +6,8 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .. import __version__
 from ..errors import FanoutError
@@ -16,12 +18,21 @@ COMMANDS = ("run", "tasks", "serve", "report", "gate", "compare", "whatif")
 EXIT_OK, EXIT_FAIL, EXIT_MISUSE = 0, 1, 2
 
 
-def env(flag: str, default=None, cast=None):
-    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does."""
+def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None) -> Any:
+    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does.
+
+    Parsers are built for every command at once, so a value `cast` rejects is returned as text:
+    argparse then reports it (exit 2) for the one command whose flag has a `type`, instead of
+    every command failing on it."""
     raw = os.environ.get("FANOUT_" + flag.upper().replace("-", "_"))
     if raw is None or raw == "":
         return default
-    return cast(raw) if cast else raw
+    if cast is None:
+        return raw
+    try:
+        return cast(raw)
+    except (ValueError, argparse.ArgumentTypeError):
+        return raw
 
 
 def build_parser() -> argparse.ArgumentParser:
