@@ -25,7 +25,7 @@ from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
 from .settings import RuntimeSettings
-from .timing import batch_times, call_time, turn_latency
+from .timing import batch_times, time_call, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
 
@@ -215,14 +215,9 @@ class Episode:
                 key = (c.name, canon)
                 c.attempt = self.attempts.get(key, 0)
                 self.attempts[key] = c.attempt + 1
-                lm = cfg.latency_model(tool, task.spec.latency)
-                c.sample_s = lm.sample(cfg.seed, task.id, c.name, canon, c.attempt)
-                c.straggler = lm.is_straggler(cfg.seed, task.id, c.name, canon, c.attempt)
-                hedge = None
-                if cfg.hedge_after is not None and not tool.write:  # never duplicate a write
-                    hedge = c.hedge_sample_s = lm.sample(cfg.seed, task.id, c.name, canon, c.attempt + 1)
-                ct = call_time(c.sample_s, cfg.latency_scale, cfg.tool_timeout, cfg.hedge_after, hedge)
-                c.duration_s, c.timed_out, c.hedged = ct.duration_s, ct.timed_out, ct.hedged
+                tm = time_call(cfg, tool, task.id, canon, c.attempt, task.spec.latency)
+                c.sample_s, c.hedge_sample_s, c.straggler = tm.sample_s, tm.hedge_sample_s, bool(tm.straggler)
+                c.duration_s, c.timed_out, c.hedged = tm.duration_s, tm.timed_out, tm.hedged
             if is_error(c.result):
                 c.error = c.result["error"]["code"]
             out.append(c)

@@ -25,7 +25,7 @@ from .groundtruth import GroundTruth
 from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .settings import RuntimeSettings
-from .timing import call_time, episode_time_metrics, schedule
+from .timing import episode_time_metrics, schedule, time_call
 from .trace import Trace
 
 CLASSES = ("correct", "premature", "duplicate", "wrong_args", "extraneous")
@@ -217,13 +217,7 @@ def _ideal_batches(gt: GroundTruth, settings: RuntimeSettings) -> list[float]:
         for v in level:
             n = gt.nodes[v]
             tool = task.tool_by_name[n.tool]
-            lm = s.latency_model(tool, task.spec.latency)
-            key_args = normalized_key(n.args)
-            sample = lm.sample(s.seed, task.id, n.tool, key_args, 0)
-            hedge = None
-            if s.hedge_after is not None and not tool.write:
-                hedge = lm.sample(s.seed, task.id, n.tool, key_args, 1)
-            durs.append(call_time(sample, s.latency_scale, s.tool_timeout, s.hedge_after, hedge).duration_s)
+            durs.append(time_call(s, tool, task.id, normalized_key(n.args), 0, task.spec.latency).duration_s)
         out.append(schedule(durs, s.fan_out_cap)[1])
     gt.ideal_batches[key] = out
     return out

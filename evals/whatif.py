@@ -36,9 +36,10 @@ from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
     InferenceProfile,
+    Samples,
     batch_times,
-    call_time,
     episode_time_metrics,
+    time_call,
     turn_latency,
 )
 from .trace import Trace
@@ -115,8 +116,7 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
         turn_latency(prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens)
         for t in trace.turns
     ]
-    scale, timeout, hedge_after = s.latency_scale, s.tool_timeout, s.hedge_after
-    need_task = eff.resample or hedge_after is not None
+    need_task = eff.resample or s.hedge_after is not None
     by_turn: dict[int, list[float]] = {}
     durations: list[float] = []
     timed_out = hedged = 0
@@ -124,26 +124,19 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
         if c.arguments is None or c.error in NO_SERVER_ERRORS:
             d = 0.0  # answered by the runtime itself, at once
         else:
-            sample, hedge = c.sample_s, None
-            if need_task:
-                tool = task.tool_by_name.get(c.name) if task is not None else None
-                if tool is None:
-                    raise WhatIfError(
-                        f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
-                        "resampling latencies and hedging need it"
-                    )
-                lm = s.latency_model(tool, task.spec.latency)
-                canon = normalized_key(c.arguments)
-                if eff.resample:
-                    sample = lm.sample(s.seed, trace.task_id, c.name, canon, c.attempt)
-                if hedge_after is not None and not tool.write:
-                    hedge = c.hedge_sample_s
-                    if hedge is None or eff.resample:
-                        hedge = lm.sample(s.seed, trace.task_id, c.name, canon, c.attempt + 1)
-            ct = call_time(sample, scale, timeout, hedge_after, hedge)
-            d = ct.duration_s
-            timed_out += ct.timed_out
-            hedged += ct.hedged
+            tool = task.tool_by_name.get(c.name) if task is not None and need_task else None
+            if need_task and tool is None:
+                raise WhatIfError(
+                    f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
+                    "resampling latencies and hedging need it"
+                )
+            recorded = None if eff.resample else Samples(c.sample_s, c.hedge_sample_s)
+            overrides = task.spec.latency if task is not None else None
+            canon = normalized_key(c.arguments) if tool is not None else ""
+            tm = time_call(s, tool, trace.task_id, canon, c.attempt, overrides, recorded)
+            d = tm.duration_s
+            timed_out += tm.timed_out
+            hedged += tm.hedged
         durations.append(d)
         by_turn.setdefault(c.turn, []).append(d)
     now = 0.0
