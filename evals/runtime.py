@@ -1,31 +1,26 @@
 """The agent loop: model turn, concurrent batch of tool calls, results back, repeat.
 
-Two clocks share this code. Virtual (default): nothing sleeps; a call's duration is its latency
-sample, a batch's duration is the makespan of its calls on `fan_out_cap` slots in issue order,
-and a model turn takes its measured latency or the inference profile's. Real: tool calls really
-`await` their latency concurrently under a semaphore, policies sleep their profile latency, and
-timestamps are perf_counter readings.
-
-Writes made during a batch are applied when the batch ends, in issue order, so a read fanned out
-beside the write it depends on sees the stale state.
+Written once for both clocks (`evals.clocks`): the clock decides how long a turn and a batch take
+and how the calls of a batch run; this module decides what is asked, what is answered and what
+is recorded. Writes made during a batch are applied when the batch ends, in issue order, so a
+read fanned out beside the write it depends on sees the stale state.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from mock_tools import EpisodeState, ToolContext, World, error_result, is_error
+from mock_tools import EpisodeState, ToolContext, World, error_result
 from mock_tools.canonical import normalized_key
 
+from .clocks import Writes, answer, start_clock
 from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
 from .settings import RuntimeSettings
-from .timing import batch_times, time_call, turn_latency
+from .timing import time_call, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
 
@@ -37,20 +32,6 @@ def world_for(seed: int) -> World:
     if w is None:
         w = _WORLDS[seed] = World(seed)
     return w
-
-
-async def sleep_until(deadline: float) -> None:
-    """Sleep until a perf_counter deadline with sub-millisecond lateness.
-
-    The event loop's timers wake up to a millisecond late (epoll rounds timeouts up); over a
-    turn of two sleeps that is the whole overhead budget of the real clock. So sleep coarsely
-    until 1.5 ms before the deadline, then yield to the loop until it passes.
-    """
-    while True:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return
-        await asyncio.sleep(remaining - 0.0015 if remaining > 0.002 else 0)
 
 
 def _dump(result: Any) -> str:
@@ -103,13 +84,10 @@ class Episode:
         messages = [Message("system", system), Message("user", user)]
         msg_tokens = [estimate_text(system) + MESSAGE_OVERHEAD, estimate_text(user) + MESSAGE_OVERHEAD]
         tools_tokens = estimate_tools(task.tool_specs)
-        real = cfg.clock == "real"
-        t0 = time.perf_counter()
-        now = 0.0
-        planned = 0.0  # real clock: the virtual timeline of the same turns, to measure overhead
+        clock = start_clock(cfg)
         prev_context = 0
         for turn in range(1, cfg.max_turns + 1):
-            start = time.perf_counter() - t0 if real else now
+            start = clock.turn_start()
             req = ModelRequest(list(messages), task.tool_specs, self.model_settings, self.epoch)
             try:
                 resp = await self.model.generate(req)
@@ -123,16 +101,11 @@ class Episode:
             lat = turn_latency(
                 self.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
             )
-            if real:
-                if resp.latency_s is None or resp.cached:
-                    # A policy's profile latency, or a cached/replayed response's recorded one.
-                    await sleep_until(t0 + start + lat)
-                planned += lat
-                rec.start_s, rec.end_s = start, time.perf_counter() - t0
-                rec.model_latency_s = rec.end_s - rec.start_s
-            else:
-                rec.start_s, rec.end_s, rec.model_latency_s = now, now + lat, lat
-                now = rec.end_s
+            # A policy's profile latency, or a cached/replayed response's recorded one, is not
+            # time the model took: the real clock waits it out.
+            at_once = resp.latency_s is None or resp.cached
+            rec.start_s = start
+            rec.end_s, rec.model_latency_s = await clock.turn_end(start, lat, at_once)
             trace.turns.append(rec)
             prev_context = rec.prompt_tokens + rec.completion_tokens
             if not resp.tool_calls:
@@ -142,13 +115,7 @@ class Episode:
             messages.append(Message("assistant", resp.text, list(resp.tool_calls)))
             msg_tokens.append(rec.completion_tokens + MESSAGE_OVERHEAD)
             calls = self._prepare(resp, turn)
-            if real:
-                await self._execute_real(calls, t0)
-                rec.batch_s = max(c.end_s for c in calls) - rec.end_s
-                planned += batch_times(planned, [c.duration_s for c in calls], cfg.fan_out_cap)[2]
-            else:
-                rec.batch_s = self._execute_virtual(calls, now)
-                now += rec.batch_s
+            rec.batch_s = await clock.run_batch(calls, rec.end_s, self)
             for c, tc in zip(calls, resp.tool_calls, strict=True):
                 content = _dump(c.result)
                 messages.append(Message("tool", content, tool_call_id=tc.id, name=tc.name))
@@ -156,9 +123,7 @@ class Episode:
             trace.calls.extend(calls)
         else:
             trace.stop = "max_turns"
-        trace.wall_s = time.perf_counter() - t0 if real else now
-        if real:
-            trace.runtime_overhead_s = trace.wall_s - planned
+        trace.wall_s, trace.runtime_overhead_s = clock.finish()
         return trace
 
     def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:
@@ -207,9 +172,9 @@ class Episode:
             )
             tool = task.tool_by_name.get(c.name)
             if perr is not None:
-                c.result = error_result("invalid_json", f"could not parse the arguments of {c.name}: {perr}")
+                answer(c, error_result("invalid_json", f"could not parse the arguments of {c.name}: {perr}"))
             elif tool is None:
-                c.result = error_result("unknown_tool", f"no tool named {c.name!r} is available")
+                answer(c, error_result("unknown_tool", f"no tool named {c.name!r} is available"))
             else:
                 canon = normalized_key(parsed)
                 key = (c.name, canon)
@@ -218,104 +183,18 @@ class Episode:
                 tm = time_call(cfg, tool, task.id, canon, c.attempt, task.spec.latency)
                 c.sample_s, c.hedge_sample_s, c.straggler = tm.sample_s, tm.hedge_sample_s, bool(tm.straggler)
                 c.duration_s, c.timed_out, c.hedged = tm.duration_s, tm.timed_out, tm.hedged
-            if is_error(c.result):
-                c.error = c.result["error"]["code"]
             out.append(c)
         return out
 
-    def _time_out(self, c: CallRecord) -> None:
-        c.timed_out = True
-        c.result = error_result("timeout", f"{c.name} did not answer within {self.cfg.tool_timeout:g} s")
-        c.error = "timeout"
+    # -- the ToolServer the clock answers calls through --------------------------------------
 
-    def _invoke(self, c: CallRecord, writes: list) -> None:
-        if c.result is not None:  # parse error, unknown tool or timeout: already answered
-            return
+    def request(self, c: CallRecord) -> tuple[Any, Any]:
         ctx = ToolContext(self.world, self.state)
-        c.result = self.task.tool_by_name[c.name].invoke(c.arguments, ctx)
-        writes.append((c.index, ctx.writes))
-        if is_error(c.result):
-            c.error = c.result["error"]["code"]
+        return self.task.tool_by_name[c.name].invoke(c.arguments, ctx), ctx.writes
 
-    def _apply(self, writes: list) -> None:
+    def apply(self, writes: Writes) -> None:
         for _, ws in sorted(writes, key=lambda w: w[0]):
             self.state.apply(ws)
-
-    def _execute_virtual(self, calls: list[CallRecord], now: float) -> float:
-        """Time and answer a batch; returns its duration. A timed-out write is not applied."""
-        starts, ends, batch_s = batch_times(now, [c.duration_s for c in calls], self.cfg.fan_out_cap)
-        writes: list = []
-        for c, s, e in zip(calls, starts, ends, strict=True):
-            c.start_s, c.end_s = s, e
-            if c.timed_out:
-                self._time_out(c)
-            self._invoke(c, writes)
-        self._apply(writes)
-        return batch_s
-
-    async def _execute_real(self, calls: list[CallRecord], t0: float) -> None:
-        cap = self.cfg.fan_out_cap
-        sem = asyncio.Semaphore(cap) if cap else None
-        writes: list = []
-
-        async def one(c: CallRecord) -> None:
-            if sem is not None:
-                await sem.acquire()
-            try:
-                c.start_s = time.perf_counter() - t0
-                if c.result is None:  # parse errors and unknown tools answer at once
-                    await self._race(c, writes)
-                c.end_s = time.perf_counter() - t0
-            finally:
-                if sem is not None:
-                    sem.release()
-
-        await asyncio.gather(*(one(c) for c in calls))
-        self._apply(writes)
-
-    async def _race(self, c: CallRecord, writes: list) -> None:
-        """Real clock: the request really waits its latency; a read still unanswered after
-        `hedge_after` gets a duplicate request racing it (first answer wins, the loser is
-        cancelled); the call as a whole is bounded by `tool_timeout`. `hedged` and `timed_out`
-        record what happened; `duration_s` keeps the virtual arithmetic for comparison."""
-        cfg = self.cfg
-        tool = self.task.tool_by_name[c.name]
-
-        async def request(delay: float) -> tuple[Any, ToolContext]:
-            if delay > 0:
-                await sleep_until(time.perf_counter() + delay)
-            ctx = ToolContext(self.world, self.state)
-            return tool.invoke(c.arguments, ctx), ctx
-
-        loop = asyncio.get_running_loop()
-        begin = loop.time()
-        timeout, hedge_after = cfg.tool_timeout, cfg.hedge_after
-        racers = [asyncio.ensure_future(request(c.sample_s * cfg.latency_scale))]
-        c.hedged = c.timed_out = False
-        try:
-            if (
-                c.hedge_sample_s is not None
-                and hedge_after is not None
-                and (timeout is None or hedge_after < timeout)
-            ):
-                done, _ = await asyncio.wait(racers, timeout=hedge_after)
-                if not done:
-                    c.hedged = True
-                    racers.append(asyncio.ensure_future(request(c.hedge_sample_s * cfg.latency_scale)))
-            left = None if timeout is None else max(0.0, timeout - (loop.time() - begin))
-            done, _ = await asyncio.wait(racers, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for r in racers:
-                r.cancel()
-            await asyncio.gather(*racers, return_exceptions=True)
-        winner = next((r for r in racers if r in done), None)
-        if winner is None:
-            self._time_out(c)
-            return
-        c.result, ctx = winner.result()
-        writes.append((c.index, ctx.writes))
-        if is_error(c.result):
-            c.error = c.result["error"]["code"]
 
 
 async def run_episode(
