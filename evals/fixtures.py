@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
 
+from .errors import UsageError
 from .graph import CallGraph, CycleError
 from .schema import NodeSpec, SuiteSpec, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
@@ -23,7 +24,7 @@ from .templating import Compiled, TemplateError, compile_value, refs_in
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class FixtureError(ValueError):
+class FixtureError(UsageError, ValueError):
     """A problem in a fixture file. `str()` reads `file: task 'id': field: message`."""
 
     def __init__(self, file: str, task: str | None, field: str | None, message: str):
@@ -36,7 +37,7 @@ class FixtureError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class FixtureErrors(ValueError):
+class FixtureErrors(UsageError, ValueError):
     def __init__(self, errors: list[FixtureError]):
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))

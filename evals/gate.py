@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import UsageError
 from .metrics import METRICS as REGISTRY
 from .metrics import Metric
 from .runs import RunConfig, read_episodes
@@ -37,7 +38,7 @@ from .stats import DEFAULT_RESAMPLES, paired_bootstrap, paired_ratio_bootstrap
 EPS = 1e-9
 
 
-class GateError(ValueError):
+class GateError(UsageError, ValueError):
     """Misuse of the gate: the message says what is wrong and how to fix it (exit code 2)."""
 
 

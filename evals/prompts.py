@@ -19,6 +19,8 @@ from pathlib import Path
 
 import jinja2
 
+from .errors import UsageError
+
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
 DEFAULT_USER = "{{ prompt }}"
@@ -27,7 +29,7 @@ DEFAULT_USER_NAME = "<default user template>"
 VARIABLES = ("pattern", "prompt", "task_id", "tool_names", "tools")
 
 
-class PromptTemplateError(ValueError):
+class PromptTemplateError(UsageError, ValueError):
     """A template that cannot be read, parsed or rendered; the message names the file."""
 
 

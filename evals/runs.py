@@ -18,11 +18,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
+from .errors import FanoutError, UsageError
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import GroundTruthCache
 from .models import Model, make_model
@@ -113,12 +114,31 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict]:
     return out
 
 
-def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
+class NotARunFolder(UsageError, FileNotFoundError):
+    """A folder without run.json."""
+
+
+class BadRunFolder(UsageError, ValueError):
+    """A run folder that cannot be used: an invalid run.json, a task its suite no longer has."""
+
+
+def read_run_config(run_dir: str | Path) -> RunConfig:
     d = Path(run_dir)
-    if not (d / "run.json").exists():
-        raise FileNotFoundError(f"{d} is not a run folder (no run.json)")
-    cfg = RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
-    return cfg, read_episodes(d / "episodes.jsonl")
+    if not (d / "run.json").is_file():
+        raise NotARunFolder(f"{d} is not a run folder (no run.json)")
+    try:
+        return RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or "run.json"
+        raise BadRunFolder(f"{d}/run.json: {where}: {first['msg']}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRunFolder(f"{d}/run.json cannot be read: {exc}") from None
+
+
+def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
+    cfg = read_run_config(run_dir)
+    return cfg, read_episodes(Path(run_dir) / "episodes.jsonl")
 
 
 class RunWriter:
@@ -154,7 +174,7 @@ async def execute(
     todo: list[tuple[Task, int]] = []
     for tid in cfg.task_ids:
         if tid not in suite.by_id:
-            raise ValueError(f"task {tid!r} of this run is not in suite {suite.name!r} any more")
+            raise BadRunFolder(f"task {tid!r} of this run is not in suite {suite.name!r} any more")
         for e in range(cfg.epochs):
             if (tid, e) not in done:
                 todo.append((suite.by_id[tid], e))
@@ -231,9 +251,12 @@ def start_run(
     **settings: Any,
 ) -> tuple[Path, RunConfig]:
     """Make the run folder and its run.json; `settings` are RunConfig fields (epochs, prompts, ...)."""
+    unknown = sorted(set(settings) - set(RunConfig.model_fields))
+    if unknown:  # a programming error, not a user's: runtime settings go in `runtime`
+        raise TypeError(f"start_run: unknown run settings {unknown}; runtime settings go in `runtime`")
     tasks = suite.select(task_patterns)
     if not tasks:
-        raise ValueError(f"no task of suite {suite.name!r} matches {task_patterns}")
+        raise UsageError(f"no task of suite {suite.name!r} matches {task_patterns}")
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
@@ -241,7 +264,7 @@ def start_run(
     run_dir = out / rid
     if (run_dir / "run.json").exists():
         if run_id:
-            raise FileExistsError(f"{run_dir} already holds a run; use --resume {run_dir}")
+            raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
         n = 2
         while (out / f"{rid}-{n}").exists():
             n += 1
@@ -268,12 +291,32 @@ def start_run(
     return run_dir, cfg
 
 
+def open_suite(name: str | Path) -> Suite:
+    """A suite by name or path; a missing one is a usage error (fixture errors already are)."""
+    try:
+        return load_suite(name)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def open_suite_for(cfg: RunConfig) -> Suite:
+    """The suite a run was made on: its path, else its name."""
     try:
         return load_suite(cfg.suite_path)
     except FileNotFoundError:
-        return load_suite(cfg.suite)
+        return open_suite(cfg.suite)
+
+
+def model_for(spec: str, suites: Iterable[Suite], seed: int, options: dict[str, Any]) -> Model:
+    """The model of a model string; one no provider accepts (or a bad option) is a usage error."""
+    try:
+        return make_model(spec, list(suites), seed=seed, options=options)
+    except FanoutError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def build_model(cfg: RunConfig, suites: Iterable[Suite]) -> Model:
-    return make_model(cfg.model, list(suites), seed=cfg.runtime.seed, options=cfg.model_options)
+    """The run's model, as its run.json describes it."""
+    return model_for(cfg.model, suites, cfg.runtime.seed, cfg.model_options)

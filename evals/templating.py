@@ -14,6 +14,8 @@ from typing import Any
 import jinja2
 from jinja2 import meta
 
+from .errors import UsageError
+
 
 class _DataEnvironment(jinja2.Environment):
     """Dict keys win over attributes, so `order.items` is the order's items, not `dict.items`."""
@@ -28,7 +30,7 @@ ENV = _DataEnvironment(undefined=jinja2.StrictUndefined, autoescape=False, keep_
 _SINGLE = re.compile(r"^\s*\{\{(.*?)\}\}\s*$", re.S)
 
 
-class TemplateError(ValueError):
+class TemplateError(UsageError, ValueError):
     pass
 
 

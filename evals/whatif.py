@@ -45,7 +45,7 @@ from .timing import (
 from .trace import Trace
 
 
-class WhatIfError(ValueError):
+class WhatIfError(UsageError, ValueError):
     """Bad what-if input (a setting value, a run folder); the message names what is wrong."""
 
 

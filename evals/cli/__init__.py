@@ -1,4 +1,9 @@
-"""`fanout` command line. Each subcommand lives in its own module with a `register(subparsers)`."""
+"""`fanout` command line. Each subcommand lives in its own module with a `register(subparsers)`.
+
+Commands raise; `main` is the one place an error becomes a message and an exit code: a
+`FanoutError` prints one line (`fanout <command>: <message>`) and exits with its class's code
+(`evals.errors`), so no command picks its own.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from ..errors import FanoutError
+from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = ("run", "tasks", "serve", "report", "gate", "compare", "whatif")
 
-EXIT_OK, EXIT_FAIL, EXIT_MISUSE = 0, 1, 2
+EXIT_MISUSE = EXIT_USAGE  # the name `fanout serve` still imports; the codes live in evals.errors
 
 
 def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None) -> Any:
@@ -52,7 +57,17 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    _name_commands(p)
     return p
+
+
+def _name_commands(parser: argparse.ArgumentParser) -> None:
+    """Give each (sub)command its full name (`fanout tasks validate`) for `main`'s messages."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.set_defaults(command_name=sub.prog)
+                _name_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -60,20 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_MISUSE
+        return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or EXIT_OK)
     except FanoutError as exc:
-        print(f"fanout {args.command}: {exc}", file=sys.stderr)
+        print(f"{args.command_name}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import EXIT_FAIL, EXIT_OK
 from ..gate import GateError, gate, load_rules, rules_toml
 from ..gate_render import render_junit, render_markdown, render_text
-from . import EXIT_FAIL, EXIT_MISUSE, EXIT_OK
 
 
 def register(sub) -> None:
@@ -45,29 +45,25 @@ def _write(path: str, text: str, what: str) -> None:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    try:
-        if args.show_rules:
-            sys.stdout.write(rules_toml(load_rules(args.rules)))
-            return EXIT_OK
-        if not args.baseline or not args.candidate:
-            raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
-        res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
-        md = render_markdown(res, args.baseline, args.candidate)
-        if args.junit:
-            _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
-        if args.markdown:
-            _write(args.markdown, md, "Markdown summary")
-        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if step_summary:
-            try:
-                with open(step_summary, "a", encoding="utf-8") as f:
-                    f.write(md + "\n")
-            except OSError as exc:
-                raise GateError(
-                    f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
-                ) from None
-    except GateError as exc:
-        print(f"fanout gate: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    if args.show_rules:
+        sys.stdout.write(rules_toml(load_rules(args.rules)))
+        return EXIT_OK
+    if not args.baseline or not args.candidate:
+        raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
+    res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
+    md = render_markdown(res, args.baseline, args.candidate)
+    if args.junit:
+        _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
+    if args.markdown:
+        _write(args.markdown, md, "Markdown summary")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as f:
+                f.write(md + "\n")
+        except OSError as exc:
+            raise GateError(
+                f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
+            ) from None
     sys.stdout.write(render_text(res, args.baseline, args.candidate))
-    return EXIT_OK if res.passed else EXIT_FAIL
+    return EXIT_OK if res.passed else EXIT_FAIL  # a regression is the gate's answer, not an error

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
-from . import EXIT_MISUSE, env
+from ..errors import EXIT_OK, UsageError
+from . import env
 
 
 def register(sub) -> None:
@@ -27,20 +27,15 @@ def register(sub) -> None:
 
 def cmd_report(args) -> int:
     from ..report.build import DEFAULT_TITLE, build_report
-    from ..report.load import ReportInputError
 
     t0 = time.perf_counter()
     try:
         files = build_report(args.runs, args.out, title=args.title or DEFAULT_TITLE, whatif=args.whatif)
-    except ReportInputError as exc:
-        print(f"fanout report: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
-    except OSError as exc:  # --out is a file, or not writable
-        print(f"fanout report: cannot write to {args.out}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    except OSError as exc:  # --out is a file, or not writable: the caller named a bad place
+        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
     dt = time.perf_counter() - t0
     episodes = sum(r["episodes"] or 0 for r in files.rows)
     print(f"report: {len(files.rows)} runs, {episodes} episodes in {dt:.2f} s")
     for path in (files.html, files.markdown, files.csv, files.json):
         print(f"  {path} ({path.stat().st_size:,} bytes)")
-    return 0
+    return EXIT_OK

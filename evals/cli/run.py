@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import sys
 from pathlib import Path
 from types import UnionType
 from typing import Literal, Union, get_args, get_origin
 
-from ..fixtures import FixtureErrors, load_suite
+from ..errors import EXIT_OK, FanoutError, UsageError
 from ..metrics import METRICS
+from ..models import Model
 from ..prompts import PromptTemplates
-from ..runs import RunConfig, build_model, execute, load_run, open_suite_for, start_run
+from ..runs import (
+    RunConfig,
+    build_model,
+    execute,
+    model_for,
+    open_suite,
+    open_suite_for,
+    read_run_config,
+    start_run,
+)
 from ..settings import RuntimeSettings, flag, from_text
-from . import EXIT_MISUSE, env
+from . import env
 from .provider_flags import add_provider_flags, model_options
 
 
@@ -124,57 +133,13 @@ def print_table(rows: list[list[str]], header: list[str] = HEADER, file=None) ->
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=file)
 
 
-def cmd_run(args) -> int:
-    rows = []
+def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
-        try:
-            cfg, _ = load_run(args.resume)
-            suite = open_suite_for(cfg)
-        except (FileNotFoundError, FixtureErrors, ValueError) as exc:
-            print(f"fanout run --resume: {exc}", file=sys.stderr)
-            return EXIT_MISUSE
-        if suite.hash != cfg.suite_hash:
-            print(
-                f"fanout run --resume: suite {cfg.suite!r} changed since the run started "
-                f"(hash {suite.hash} != {cfg.suite_hash}); start a new run",
-                file=sys.stderr,
-            )
-            return EXIT_MISUSE
-        try:
-            prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
-            for tid in cfg.task_ids:
-                prompts.render(suite.by_id[tid])
-        except ValueError as exc:
-            print(f"fanout run --resume: {exc}", file=sys.stderr)
-            return EXIT_MISUSE
-        if prompts.hash != cfg.prompt_hash:
-            print(
-                f"fanout run --resume: the prompt templates changed since the run started "
-                f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run",
-                file=sys.stderr,
-            )
-            return EXIT_MISUSE
-        try:
-            model = build_model(cfg, [suite])
-        except ValueError as exc:
-            print(f"fanout run --resume: {exc}", file=sys.stderr)
-            return EXIT_MISUSE
-        summary = asyncio.run(_execute_and_close(Path(args.resume), cfg, model, suite, not args.no_progress))
-        rows.append(_row(cfg, summary))
-        print_table(rows)
-        print(f"run: {args.resume}", file=sys.stderr)
-        return 0
+        return _resume(Path(args.resume), not args.no_progress)
     runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
     models = args.model or [m for m in (env("model") or "").split(",") if m] or ["policy/oracle"]
     patterns = args.task or [t for t in (env("task") or "").split(",") if t] or None
-    try:
-        suite = load_suite(args.suite)
-    except FixtureErrors as exc:
-        print(f"fanout run: the suite has errors:\n{exc}", file=sys.stderr)
-        return EXIT_MISUSE
-    except FileNotFoundError as exc:
-        print(f"fanout run: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    suite = open_suite(args.suite)
     settings = dict(
         epochs=args.epochs,
         max_concurrency=args.max_concurrency,
@@ -184,26 +149,49 @@ def cmd_run(args) -> int:
         model_options=model_options(args),
     )
     out = Path(args.out)
-    dirs = []
-    for spec in models:
-        try:
-            run_dir, cfg = start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
-        except (ValueError, FileExistsError) as exc:
-            print(f"fanout run: {exc}", file=sys.stderr)
-            return EXIT_MISUSE
-        try:
-            model = build_model(cfg, [suite])
-        except ValueError as exc:
-            shutil.rmtree(run_dir)  # nothing ran: leave no half-made run folder behind
-            print(f"fanout run: {exc}", file=sys.stderr)
-            return EXIT_MISUSE
+    built: list[Model] = []
+    try:  # every model string is checked before any folder is made or any model run
+        for spec in models:
+            built.append(model_for(spec, [suite], runtime.seed, settings["model_options"]))
+        started = [
+            start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
+            for spec in models
+        ]
+    except FanoutError:
+        asyncio.run(_close(built))
+        raise
+    rows, dirs = [], []
+    for model, (run_dir, cfg) in zip(built, started, strict=True):
         summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, not args.no_progress))
         rows.append(_row(cfg, summary))
         dirs.append(str(run_dir))
     print_table(rows)
     for d in dirs:
         print(f"run: {d}", file=sys.stderr)
-    return 0
+    return EXIT_OK
+
+
+def _resume(run_dir: Path, progress: bool) -> int:
+    cfg = read_run_config(run_dir)
+    suite = open_suite_for(cfg)
+    if suite.hash != cfg.suite_hash:
+        raise UsageError(
+            f"--resume: suite {cfg.suite!r} changed since the run started "
+            f"(hash {suite.hash} != {cfg.suite_hash}); start a new run"
+        )
+    prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
+    for tid in cfg.task_ids:
+        prompts.render(suite.by_id[tid])
+    if prompts.hash != cfg.prompt_hash:
+        raise UsageError(
+            f"--resume: the prompt templates changed since the run started "
+            f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
+        )
+    model = build_model(cfg, [suite])
+    summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, progress))
+    print_table([_row(cfg, summary)])
+    print(f"run: {run_dir}", file=sys.stderr)
+    return EXIT_OK
 
 
 async def _execute_and_close(run_dir, cfg, model, suite, progress):
@@ -211,3 +199,8 @@ async def _execute_and_close(run_dir, cfg, model, suite, progress):
         return await execute(run_dir, cfg, model, suite, progress=progress)
     finally:
         await model.aclose()
+
+
+async def _close(models: list[Model]) -> None:
+    for m in models:
+        await m.aclose()

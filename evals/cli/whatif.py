@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..errors import EXIT_OK
 from ..metrics import METRICS
 from ..settings import RuntimeSettings
 from ..whatif import (
@@ -24,7 +25,6 @@ from ..whatif import (
     parse_values,
     whatif_rows,
 )
-from . import EXIT_MISUSE
 from .run import print_table
 
 
@@ -115,20 +115,16 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
 
 
 def cmd_whatif(args) -> int:
-    try:
-        dims = _dimensions(args)
-        runs = load_runs(args.run_dirs)
-        for run in runs:
-            for w in run.warnings:
-                print(f"fanout whatif: warning: {w}", file=sys.stderr)
-        rows = whatif_rows(runs, grid(dims))
-    except WhatIfError as exc:
-        print(f"fanout whatif: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    dims = _dimensions(args)
+    runs = load_runs(args.run_dirs)
+    for run in runs:
+        for w in run.warnings:
+            print(f"fanout whatif: warning: {w}", file=sys.stderr)
+    rows = whatif_rows(runs, grid(dims))
     shown = [k for k in SETTING_KEYS if k.replace("_", "-") in dims]
     header, lines = table(rows, shown, args.by_pattern)
     print_table(lines, header)
     if args.out:
         jpath, cpath = write_outputs(rows, Path(args.out))
         print(f"wrote {jpath} and {cpath}", file=sys.stderr)
-    return 0
+    return EXIT_OK

@@ -10,6 +10,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import FanoutError
+
 
 @dataclass
 class ToolCall:
@@ -57,7 +59,7 @@ class ModelResponse:
     first_call_s: float | None = None
 
 
-class ModelError(RuntimeError):
+class ModelError(FanoutError, RuntimeError):
     """A provider failure that survived the retries; recorded on the episode, never dropped."""
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
 from ..aggregate import frame
+from ..errors import UsageError
 from ..runs import RunConfig, load_run
 
 
-class ReportInputError(ValueError):
+class ReportInputError(UsageError, ValueError):
     """A run folder the report cannot use; the message names the folder and the problem."""
 
 
@@ -61,12 +61,8 @@ def expand_run_dirs(paths: list[str | Path]) -> list[Path]:
 def load_one(path: Path) -> RunData:
     try:
         cfg, rows = load_run(path)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "run.json"
-        raise ReportInputError(f"{path}/run.json: {where}: {first['msg']}") from None
-    except ValueError as exc:  # run.json that is not JSON
-        raise ReportInputError(f"{path}/run.json: {exc}") from None
+    except UsageError as exc:  # not a run folder, an invalid run.json
+        raise ReportInputError(str(exc)) from None
     for i, r in enumerate(rows, start=1):
         if not isinstance(r, dict) or not isinstance(r.get("scores"), dict) or "trace" not in r:
             raise ReportInputError(f"{path}/episodes.jsonl: line {i} has no 'scores' and 'trace'")
