@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .gate import Pairing, load_run_data, pair_runs
+from .gate import Pairing, RunData, load_run_data, pair_runs
 from .metrics import METRICS
 from .scoring import CLASSES
 
@@ -118,7 +118,7 @@ def diff_pairing(p: Pairing, baseline_arg: str, candidate_arg: str) -> CompareRe
             )
     changes.sort(key=lambda ch: (ch.kind, ch.task_id, ch.epoch))
 
-    def ref(run, arg: str) -> RunRef:
+    def ref(run: RunData, arg: str) -> RunRef:
         return RunRef(
             path=arg, model=run.config.model, prompt_hash=run.config.prompt_hash, episodes=len(run.episodes)
         )
@@ -148,7 +148,7 @@ def compare_runs(baseline: str | Path, candidate: str | Path) -> CompareReport:
 # Rendering
 
 
-def _arrow(a, b, fmt: str = "{}") -> str:
+def _arrow(a: object, b: object, fmt: str = "{}") -> str:
     fa = "n/a" if a is None else fmt.format(a)
     fb = "n/a" if b is None else fmt.format(b)
     return fa if fa == fb else f"{fa} -> {fb}"

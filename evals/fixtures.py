@@ -203,12 +203,14 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     except CycleError as exc:
         raise err(f"calls[{ids[exc.nodes[0]]}]", f"dependency cycle: {' -> '.join(exc.nodes)}") from exc
 
-    by_id = {n.id: n for n in nodes}
-    for n in nodes:
-        if n.required:
-            for u in n.deps:
+    by_id = {node.id: node for node in nodes}
+    for node in nodes:
+        if node.required:
+            for u in node.deps:
                 if not by_id[u].required:
-                    raise err(f"calls[{ids[n.id]}]", f"required node {n.id!r} depends on optional node {u!r}")
+                    raise err(
+                        f"calls[{ids[node.id]}]", f"required node {node.id!r} depends on optional node {u!r}"
+                    )
 
     answer_fns: list[Compiled] = []
     any_fns: list[list[Compiled]] = []

@@ -72,8 +72,8 @@ def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
 
 def _values(df: pd.DataFrame, fields: tuple[str, ...], minus: str | None = None) -> pd.Series | None:
     """The per-episode value: one field, the sum of several, or a difference; None if not recorded."""
-    cols = [_column(df, f) for f in (*fields, *((minus,) if minus else ()))]
-    if any(c is None for c in cols):
+    cols = [c for f in (*fields, *((minus,) if minus else ())) if (c := _column(df, f)) is not None]
+    if len(cols) != len(fields) + bool(minus):
         return None
     out = cols[0]
     for c in cols[1 : len(fields)]:
@@ -302,8 +302,8 @@ class Total(Aggregation):
     derived = True
 
     def point(self, df: pd.DataFrame | None, done: Mapping[str, Any]) -> float | None:
-        values = [done.get(n) for n in self.names]
-        return None if any(v is None for v in values) else sum(values)
+        values = [v for n in self.names if (v := done.get(n)) is not None]
+        return sum(values) if len(values) == len(self.names) else None
 
     def describe(self) -> str:
         return " + ".join(self.names)

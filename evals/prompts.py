@@ -16,10 +16,14 @@ import types
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
 from .errors import UsageError
+
+if TYPE_CHECKING:
+    from .fixtures import Task
 
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
 
@@ -121,7 +125,7 @@ class PromptTemplates:
                 h.update(b"\x00")
         return h.hexdigest()[:16]
 
-    def render(self, task) -> tuple[str, str]:
+    def render(self, task: Task) -> tuple[str, str]:
         """(system text, user text) for a task; raises PromptTemplateError naming the template file,
         the line and the undefined variable."""
         key = (task.suite, task.id)

@@ -23,7 +23,9 @@ from tqdm import tqdm
 
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
-from .errors import FanoutError, UsageError
+from .episodes import EpisodeRecord
+from .episodes import parse as parse_record
+from .errors import FanoutError, UsageError, describe_validation
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import GroundTruthCache
 from .models import Model, make_model
@@ -129,16 +131,38 @@ def read_run_config(run_dir: str | Path) -> RunConfig:
     try:
         return RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "run.json"
-        raise BadRunFolder(f"{d}/run.json: {where}: {first['msg']}") from None
+        raise BadRunFolder(f"{d}: run.json is not valid: {describe_validation(exc.errors())}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise BadRunFolder(f"{d}/run.json cannot be read: {exc}") from None
 
 
-def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
+def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict[str, Any]]]:
+    """run.json and the decoded episode lines, as written (see `load_records` for typed ones)."""
     cfg = read_run_config(run_dir)
     return cfg, read_episodes(Path(run_dir) / "episodes.jsonl")
+
+
+def records(
+    rows: Iterable[dict[str, Any]], runtime: RuntimeSettings | None, where: Path
+) -> list[EpisodeRecord]:
+    """Typed, upgraded records of decoded lines; a line that is not a valid episode is skipped
+    with a warning (its task then counts as not run: a resume runs it again)."""
+    out = []
+    for n, row in enumerate(rows, start=1):
+        try:
+            out.append(parse_record(row, runtime))
+        except ValidationError as exc:
+            print(
+                f"warning: {where}: episode {n} is not valid ({describe_validation(exc.errors())}); skipped",
+                file=sys.stderr,
+            )
+    return out
+
+
+def load_records(run_dir: str | Path) -> tuple[RunConfig, list[EpisodeRecord]]:
+    """run.json and the typed episode records, older lines upgraded with the run's settings."""
+    cfg, rows = load_run(run_dir)
+    return cfg, records(rows, cfg.runtime, Path(run_dir) / "episodes.jsonl")
 
 
 class RunWriter:
@@ -146,8 +170,8 @@ class RunWriter:
         self.path = run_dir / "episodes.jsonl"
         self.f = open(self.path, "a", encoding="utf-8")
 
-    def write(self, record: dict) -> None:
-        self.f.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
+    def write(self, record: EpisodeRecord) -> None:
+        self.f.write(record.line() + "\n")
         self.f.flush()
 
     def close(self) -> None:
@@ -199,13 +223,7 @@ async def execute(
             )
             sc = score(gt, trace, price)
             writer.write(
-                {
-                    "task_id": task.id,
-                    "epoch": epoch,
-                    "pattern": task.pattern,
-                    "scores": sc.model_dump(),
-                    "trace": trace.model_dump(exclude_none=True),
-                }
+                EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
             )
             bar.update(1)
 
@@ -218,8 +236,8 @@ async def execute(
 
 
 def finalize(run_dir: Path, cfg: RunConfig) -> dict:
-    rows = read_episodes(run_dir / "episodes.jsonl")
-    df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
+    recs = records(read_episodes(run_dir / "episodes.jsonl"), cfg.runtime, run_dir / "episodes.jsonl")
+    df = frame(r.scores_row() for r in recs)
     summary = summarize(df)
     summary_doc = {
         "run_id": cfg.run_id,
@@ -234,7 +252,7 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
     expected = len(cfg.task_ids) * cfg.epochs
-    cfg.status = "complete" if len(rows) >= expected else "interrupted"
+    cfg.status = "complete" if len(recs) >= expected else "interrupted"
     cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc

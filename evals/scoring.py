@@ -16,6 +16,7 @@ import functools
 import math
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from pydantic import BaseModel, ConfigDict
 
@@ -26,9 +27,9 @@ from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .settings import RuntimeSettings
 from .timing import episode_time_metrics, schedule, time_call
-from .trace import Trace
+from .trace import CALL_CLASSES, CallClass, Stop, Trace
 
-CLASSES = ("correct", "premature", "duplicate", "wrong_args", "extraneous")
+CLASSES = CALL_CLASSES
 INF = math.inf
 
 
@@ -69,7 +70,7 @@ class Scores(BaseModel):
     cached_tokens: int
     usage_estimated: bool
     cost_usd: float | None
-    stop: str
+    stop: Stop
     error: str | None = None
     errors_in_results: int = 0
     timed_out_calls: int = 0
@@ -239,8 +240,8 @@ def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
     class and attributed node into the trace."""
     cl = classify(gt, trace)
     for c, cls, node in zip(trace.calls, cl.classes, cl.nodes, strict=True):
-        c.cls, c.node = cls, node
-    counts = {k: 0 for k in CLASSES}
+        c.cls, c.node = cast(CallClass, cls), node
+    counts: dict[str, int] = {k: 0 for k in CLASSES}
     for cls in cl.classes:
         counts[cls] += 1
     sat = cl.sat

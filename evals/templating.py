@@ -20,7 +20,7 @@ from .errors import UsageError
 class _DataEnvironment(jinja2.Environment):
     """Dict keys win over attributes, so `order.items` is the order's items, not `dict.items`."""
 
-    def getattr(self, obj, attribute):  # noqa: A003
+    def getattr(self, obj: Any, attribute: str) -> Any:  # noqa: A003
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
         return super().getattr(obj, attribute)
@@ -82,7 +82,7 @@ def _compile_string(value: str) -> Compiled:
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(f"bad expression {value!r}: {exc.message}") from exc
 
-        def ev(ns: dict, _e=expr, _v=value) -> Any:
+        def ev(ns: dict, _e: Any = expr, _v: str = value) -> Any:
             try:
                 out = _e(**ns)
             except jinja2.UndefinedError as exc:
@@ -97,7 +97,7 @@ def _compile_string(value: str) -> Compiled:
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"bad template {value!r}: {exc.message}") from exc
 
-    def render(ns: dict, _t=tmpl, _v=value) -> Any:
+    def render(ns: dict, _t: jinja2.Template = tmpl, _v: str = value) -> Any:
         try:
             return _t.render(**ns)
         except jinja2.UndefinedError as exc:
@@ -111,17 +111,17 @@ def _compile_structure(value: Any) -> Compiled:
         parts = {k: compile_value(v) for k, v in value.items()}
         if all(getattr(p, "_const", False) for p in parts.values()):
             return _const(value)
-        return lambda ns, _p=parts: {k: f(ns) for k, f in _p.items()}
+        return lambda ns, _p=parts: {k: f(ns) for k, f in _p.items()}  # type: ignore[misc]
     if isinstance(value, list):
         items = [compile_value(v) for v in value]
         if all(getattr(p, "_const", False) for p in items):
             return _const(value)
-        return lambda ns, _i=items: [f(ns) for f in _i]
+        return lambda ns, _i=items: [f(ns) for f in _i]  # type: ignore[misc]
     return _const(value)
 
 
 def _const(value: Any) -> Compiled:
-    def c(ns: dict, _v=value) -> Any:
+    def c(ns: dict, _v: Any = value) -> Any:
         return _v
 
     c._const = True  # type: ignore[attr-defined]

@@ -21,12 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mock_tools.canonical import normalized_key
 
 from .aggregate import frame
-from .errors import UsageError
+from .episodes import EpisodeRecord
+from .episodes import parse as parse_record
+from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
 from .metrics import METRICS, EpisodeView, Span, aggregate, episode_values
@@ -176,11 +178,14 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
 class LoadedRun:
     path: Path
     cfg: RunConfig
-    episodes: list[dict]  # episodes.jsonl rows: task_id, epoch, pattern, scores, trace
-    traces: list[Trace]
+    records: list[EpisodeRecord]
     suite: Suite | None
     warnings: list[str] = field(default_factory=list)
     _gts: GroundTruthCache = field(default_factory=GroundTruthCache)
+
+    @property
+    def traces(self) -> list[Trace]:
+        return [r.trace for r in self.records]
 
     def task(self, task_id: str) -> Task | None:
         return self.suite.by_id.get(task_id) if self.suite is not None else None
@@ -238,19 +243,22 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
     for d in _run_dirs(paths):
         try:
             cfg, rows = load_run(d)
-        except (OSError, ValueError) as exc:
-            raise WhatIfError(f"{d}: cannot read the run: {exc}") from exc
+        except UsageError as exc:
+            raise WhatIfError(f"cannot read the run: {exc}") from None
+        except OSError as exc:
+            raise WhatIfError(f"{d}: cannot read the run: {exc}") from None
         warnings: list[str] = []
         if not rows:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
-            traces = [Trace.model_validate(r["trace"]) for r in rows]
-            if any(not isinstance(r["scores"], dict) for r in rows):
-                raise ValueError("scores is not an object")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WhatIfError(f"{d}/episodes.jsonl: an episode has no valid trace and scores: {exc}") from exc
+            records = [parse_record(r, cfg.runtime) for r in rows]
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            raise WhatIfError(
+                f"{d}/episodes.jsonl: an episode has no valid trace and scores: {why}"
+            ) from None
         suite = _open_suite(cfg, suites, warnings)
-        runs.append(LoadedRun(d, cfg, rows, traces, suite, warnings))
+        runs.append(LoadedRun(d, cfg, records, suite, warnings))
     return runs
 
 
@@ -258,10 +266,10 @@ def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
     """One row per episode: its stored scores with the time metrics replaced by the what-if's."""
     eff = effective(setting, run.cfg.runtime)
     out = []
-    for row, trace in zip(run.episodes, run.traces, strict=True):
-        task = run.task(trace.task_id)
-        times = retime(trace, eff, task, run.ground_truth(task))
-        out.append({**row["scores"], "epoch": row.get("epoch", 0), **times})
+    for rec in run.records:
+        task = run.task(rec.trace.task_id)
+        times = retime(rec.trace, eff, task, run.ground_truth(task))
+        out.append({**rec.scores_row(), **times})
     return out
 
 

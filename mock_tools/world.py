@@ -9,8 +9,12 @@ pass, and costs nothing to create per episode.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from .latency import unit_hash
+
+T = TypeVar("T")
 
 PEOPLE = [
     # (first name, last name, city, timezone, department)
@@ -235,7 +239,7 @@ class World:
     def randint(self, lo: int, hi: int, *parts: object) -> int:
         return lo + int(self.rand(*parts) * (hi - lo + 1))
 
-    def choice(self, seq, *parts: object):
+    def choice(self, seq: Sequence[T], *parts: object) -> T:
         return seq[int(self.rand(*parts) * len(seq))]
 
     def ident(self, prefix: str, *parts: object) -> str:
@@ -269,7 +273,7 @@ class World:
         oid = self.ident("o_", key, index)
         n_items = self.randint(1, 3, "nitems", oid)
         skus = [p[0] for p in PRODUCTS]
-        items = []
+        items: list[dict[str, Any]] = []
         seen = set()
         for j in range(n_items):
             sku = self.choice(skus, "item", oid, j)

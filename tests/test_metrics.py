@@ -14,6 +14,7 @@ from run_builders import scores, tasks, write_run
 
 from evals.aggregate import SUMMARY_KEYS, frame, summarize
 from evals.compare import HEADER as COMPARE_HEADER
+from evals.episodes import parse
 from evals.gate import METRICS as GATE_METRICS
 from evals.gate import gate
 from evals.groundtruth import resolve
@@ -168,13 +169,20 @@ def test_summary_of_no_episode_counts_zero_and_knows_nothing_else():
     assert s["success_rate"] is None and s["straggler_wait_s_mean"] is None
 
 
-def test_the_gate_rules_on_the_new_metric_and_skips_runs_that_lack_it(tmp_path):
+def test_the_gate_rules_on_the_new_metric(tmp_path):
     rules = tmp_path / "gate.toml"
     rules.write_text("defaults = false\n[rules.straggler_wait_s_mean]\nmax_rise = 0.1\n")
     base = write_run(tmp_path / "b", [scores(t) for t in tasks(30)])
     worse = write_run(tmp_path / "c", [scores(t, straggler_wait_s=0.5) for t in tasks(30)])
     (r,) = gate(base, worse, rules).results
     assert (r.status, r.baseline, r.candidate, r.diff) == ("fail", 0.0, 0.5, 0.5)
-    old = [{k: v for k, v in scores(t).items() if k != "straggler_wait_s"} for t in tasks(30)]
-    (r,) = gate(write_run(tmp_path / "old", old), worse, rules).results
-    assert r.status == "skip" and "not recorded" in r.reason
+
+
+def test_lines_written_before_the_metric_get_it_from_their_trace():
+    trace, sc, _ = oracle()
+    old = {"task_id": "join", "epoch": 0, "pattern": "synthetic"}  # a version-1 line: flat settings
+    old["scores"] = {k: v for k, v in sc.model_dump().items() if k != "straggler_wait_s"}
+    old["trace"] = trace.model_dump(exclude_none=True, exclude={"runtime"}) | {"seed": 0, "fan_out_cap": None}
+    rec = parse(old, RuntimeSettings(inference_profile=ONE_SECOND))
+    assert rec.schema_version == 2 and rec.scores.model_dump()["straggler_wait_s"] == 0.5
+    assert rec.trace.runtime.inference_profile == ONE_SECOND  # completed from run.json

@@ -20,6 +20,7 @@ from evals.report.markdown import cell
 from evals.report.tables import LEADERBOARD_COLUMNS, intervals, sort_default
 from evals.report.timeline import CLASSES, Strings, encode_episode
 from evals.stats import bootstrap_ci, bootstrap_ratio_ci
+from evals.trace import Trace
 
 MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/lazy"]
 
@@ -214,12 +215,19 @@ def test_timeline_encoding():
     strings = Strings()
     trace = {
         "task_id": "t",
+        "suite": "s",
+        "model": "m",
         "stop": "answer",
         "wall_s": 2.12345,
         "final_text": "x" * 500,
-        "turns": [{"start_s": 0, "end_s": 1.0, "text": None}, {"start_s": 1.5, "end_s": 2.12345}],
+        "turns": [
+            {"index": 1, "start_s": 0, "end_s": 1.0, "text": None},
+            {"index": 2, "start_s": 1.5, "end_s": 2.12345},
+        ],
         "calls": [
             {
+                "index": 0,
+                "position": 0,
                 "turn": 1,
                 "start_s": 1.0,
                 "end_s": 1.5,
@@ -229,6 +237,8 @@ def test_timeline_encoding():
                 "raw_arguments": "{}",
             },
             {
+                "index": 1,
+                "position": 1,
                 "turn": 1,
                 "start_s": 1.0,
                 "end_s": 1.2,
@@ -239,7 +249,7 @@ def test_timeline_encoding():
             },
         ],
     }
-    ep = encode_episode(trace, {"task_id": "t", "epoch": 0, "success": True}, strings)
+    ep = encode_episode(Trace.model_validate(trace), {"task_id": "t", "epoch": 0, "success": True}, strings)
     assert ep[:5] == [3, 0, 1, 4, 2.123]
     assert ep[5] == [[0.0, 1.0, -1], [1.5, 2.123, -1]]
     assert ep[6] == [[1, 1.0, 1.5, CLASSES.index("premature"), 1, 0, 1, -1], [1, 1.0, 1.2, 0, 0, 0, 1, 2]]

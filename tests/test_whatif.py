@@ -193,7 +193,7 @@ def test_as_run_reproduces_stored_time_metrics_bit_for_bit(runs, name):
     loaded = load_runs([runs[name]])
     assert len(loaded) == len(POLICIES) and not any(r.warnings for r in loaded)
     for run in loaded:
-        stored = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in run.episodes])
+        stored = _by_key([r.scores_row() for r in run.records])
         for row in retime_run(run, Setting()):
             s = stored[(row["task_id"], row["epoch"])]
             for k in TIME_KEYS + ("timed_out_calls",):
@@ -214,10 +214,9 @@ def test_as_run_reproduces_stored_time_metrics_bit_for_bit(runs, name):
 
 
 def test_tuned_run_exercises_every_policy(runs):
-    rows = [e for run in load_runs([runs["tuned"]]) for e in run.episodes]
-    calls = [c for e in rows for c in e["trace"]["calls"]]
-    assert any(c["timed_out"] for c in calls) and any(c["hedged"] for c in calls)
-    assert any(c["start_s"] > min(x["start_s"] for x in calls if x["turn"] == c["turn"]) for c in calls)
+    calls = [c for run in load_runs([runs["tuned"]]) for t in run.traces for c in t.calls]
+    assert any(c.timed_out for c in calls) and any(c.hedged for c in calls)
+    assert any(c.start_s > min(x.start_s for x in calls if x.turn == c.turn) for c in calls)
 
 
 def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
@@ -227,7 +226,7 @@ def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
     mirror = {r.cfg.model: r for r in load_runs([runs["mirror"]])}
     for run in load_runs([runs["base"]]):
         predicted = _by_key(retime_run(run, setting))
-        actual = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in mirror[run.cfg.model].episodes])
+        actual = _by_key([r.scores_row() for r in mirror[run.cfg.model].records])
         assert predicted.keys() == actual.keys()
         for key, p in predicted.items():
             for k in TIME_KEYS:
@@ -235,7 +234,7 @@ def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
     uniform = {r.cfg.model: r for r in load_runs([runs["uniform"]])}
     for run in load_runs([runs["base"]]):
         predicted = _by_key(retime_run(run, Setting(latency_profile="uniform")))
-        actual = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in uniform[run.cfg.model].episodes])
+        actual = _by_key([r.scores_row() for r in uniform[run.cfg.model].records])
         for key, p in predicted.items():
             assert p["wall_s"] == actual[key]["wall_s"] and p["ideal_wall_s"] == actual[key]["ideal_wall_s"]
 

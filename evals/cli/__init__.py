@@ -20,6 +20,7 @@ from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = ("run", "tasks", "serve", "report", "gate", "compare", "whatif")
 
+Subparsers = argparse._SubParsersAction  # what each command module's `register` adds its parser to
 EXIT_MISUSE = EXIT_USAGE  # the name `fanout serve` still imports; the codes live in evals.errors
 
 

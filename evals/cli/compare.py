@@ -7,9 +7,10 @@ import sys
 
 from ..compare import FORMATS, compare_runs, render
 from ..errors import EXIT_OK
+from . import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "compare",
         help="per-task diff of two runs (success, turns, call classes)",

@@ -10,9 +10,10 @@ from pathlib import Path
 from ..errors import EXIT_FAIL, EXIT_OK
 from ..gate import GateError, gate, load_rules, rules_toml
 from ..gate_render import render_junit, render_markdown, render_text
+from . import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "gate",
         help="fail CI when a candidate run regresses against a baseline run",

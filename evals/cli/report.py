@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from ..errors import EXIT_OK, UsageError
-from . import env
+from . import Subparsers, env
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "report",
         help="leaderboard (HTML, Markdown, CSV, JSON) from run folders",
@@ -25,7 +26,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_report)
 
 
-def cmd_report(args) -> int:
+def cmd_report(args: argparse.Namespace) -> int:
     from ..report.build import DEFAULT_TITLE, build_report
 
     t0 = time.perf_counter()

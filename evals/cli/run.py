@@ -7,9 +7,10 @@ import asyncio
 import sys
 from pathlib import Path
 from types import UnionType
-from typing import Literal, Union, get_args, get_origin
+from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
 from ..errors import EXIT_OK, FanoutError, UsageError
+from ..fixtures import Suite
 from ..metrics import METRICS
 from ..models import Model
 from ..prompts import PromptTemplates
@@ -24,7 +25,7 @@ from ..runs import (
     start_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
-from . import env
+from . import Subparsers, env
 from .provider_flags import add_provider_flags, model_options
 
 
@@ -63,7 +64,7 @@ def runtime_settings(args: argparse.Namespace) -> RuntimeSettings:
     return from_text(values, labels=labels)
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "run",
         help="run models on a suite",
@@ -125,7 +126,7 @@ def _row(cfg: RunConfig, s: dict) -> list[str]:
     return [cfg.model, *(m.terminal(s) for m in ROW)]
 
 
-def print_table(rows: list[list[str]], header: list[str] = HEADER, file=None) -> None:
+def print_table(rows: list[list[str]], header: list[str] = HEADER, file: TextIO | None = None) -> None:
     file = file or sys.stdout
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)), file=file)
@@ -194,7 +195,9 @@ def _resume(run_dir: Path, progress: bool) -> int:
     return EXIT_OK
 
 
-async def _execute_and_close(run_dir, cfg, model, suite, progress):
+async def _execute_and_close(
+    run_dir: Path, cfg: RunConfig, model: Model, suite: Suite, progress: bool
+) -> dict[str, Any]:
     try:
         return await execute(run_dir, cfg, model, suite, progress=progress)
     finally:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_USAGE, FanoutError, LocalIOError, UsageError
-from ..fixtures import FixtureErrors, Suite, load_suite
+from ..fixtures import FixtureErrors, Suite, Task, load_suite
 from ..groundtruth import GroundTruthError, resolve
+from . import Subparsers
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("tasks", help="list, show, validate, describe and export task suites")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION")
 
@@ -73,14 +76,14 @@ def _load(name: str, collect: bool = False) -> Suite:
         raise UsageError(str(exc)) from None
 
 
-def _selected(suite: Suite, patterns: list[str] | None, globs: list[str] | None):
+def _selected(suite: Suite, patterns: list[str] | None, globs: list[str] | None) -> Iterator[Task]:
     for t in suite.select(globs):
         if patterns and t.pattern not in patterns:
             continue
         yield t
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     suite = _load(args.suite)
     known = {t.pattern for t in suite.tasks}
     unknown = sorted(set(args.pattern or ()) - known)
@@ -117,7 +120,7 @@ def cmd_list(args) -> int:
     return EXIT_OK
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     suite = _load(args.suite)
     task = suite.by_id.get(args.task_id)
     if task is None:
@@ -148,10 +151,10 @@ def cmd_show(args) -> int:
         print(f"latency override: {name}: {lat.model_dump_json(exclude_defaults=True)}")
     gt = resolve(task, args.seed)  # a GroundTruthError: exit 1, the task is broken
     print(f"ground truth (seed {args.seed}):")
-    for v, n in gt.nodes.items():
-        out = json.dumps(n.output, ensure_ascii=False)
+    for v, rn in gt.nodes.items():
+        out = json.dumps(rn.output, ensure_ascii=False)
         print(
-            f"  {v}: {n.tool}({json.dumps(n.args, ensure_ascii=False)}) -> {out[:200]}{'…' if len(out) > 200 else ''}"
+            f"  {v}: {rn.tool}({json.dumps(rn.args, ensure_ascii=False)}) -> {out[:200]}{'…' if len(out) > 200 else ''}"
         )
     if gt.inactive:
         print(f"  inactive (condition false): {', '.join(gt.inactive)}")
@@ -175,7 +178,7 @@ def _seeds(raw: str) -> tuple[int, ...] | None:
     return seeds or None
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from ..suite_export import ExportError
     from ..validate import validate_suite
 
@@ -201,7 +204,7 @@ class SuiteInvalid(FanoutError):
         super().__init__("\n".join([headline, *(f"  - {p}" for p in problems)]))
 
 
-def cmd_stats(args) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     from ..suite_stats import format_stats, suite_stats
 
     suite = _load(args.suite)
@@ -213,7 +216,7 @@ def cmd_stats(args) -> int:
     return EXIT_OK
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from ..suite_export import export_suite
 
     suite = _load(args.suite)

@@ -3,10 +3,12 @@ policies, without calling any model."""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import EXIT_OK
 from ..metrics import METRICS
@@ -25,10 +27,11 @@ from ..whatif import (
     parse_values,
     whatif_rows,
 )
+from . import Subparsers
 from .run import print_table
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "whatif",
         help="re-time stored runs under other inference profiles, latencies and runtime policies",
@@ -58,7 +61,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_whatif)
 
 
-def _dimensions(args) -> dict[str, list]:
+def _dimensions(args: argparse.Namespace) -> dict[str, list[Any]]:
     dims = parse_sweep(args.sweep)
     for dim in DIMENSIONS:
         text = getattr(args, dim.replace("-", "_"))
@@ -81,7 +84,7 @@ def _dimensions(args) -> dict[str, list]:
     return dims
 
 
-def _setting_text(key: str, v) -> str:
+def _setting_text(key: str, v: object) -> str:
     if v is None:
         return {"fan_out_cap": "none", "tool_timeout": "none", "hedge_after": "none"}.get(key, "default")
     return f"{v:g}" if isinstance(v, float) else str(v)
@@ -114,7 +117,7 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
     return jpath, cpath
 
 
-def cmd_whatif(args) -> int:
+def cmd_whatif(args: argparse.Namespace) -> int:
     dims = _dimensions(args)
     runs = load_runs(args.run_dirs)
     for run in runs:

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import FanoutError
+
+Role = Literal["system", "user", "assistant", "tool"]  # who said a message of the conversation
 
 
 @dataclass
@@ -22,7 +24,7 @@ class ToolCall:
 
 @dataclass
 class Message:
-    role: str  # system | user | assistant | tool
+    role: Role
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None

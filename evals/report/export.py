@@ -16,7 +16,7 @@ from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS
 SCHEMA = "fanout.leaderboard/1"
 
 
-def _csv_value(v) -> str:
+def _csv_value(v: object) -> str:
     v = clean(v)
     if v is None:
         return ""

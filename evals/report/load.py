@@ -10,10 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic import ValidationError
 
 from ..aggregate import frame
-from ..errors import UsageError
+from ..episodes import parse as parse_record
+from ..errors import UsageError, describe_validation
 from ..runs import RunConfig, load_run
+from ..trace import Trace
 
 
 class ReportInputError(UsageError, ValueError):
@@ -25,7 +28,7 @@ class RunData:
     path: Path
     config: RunConfig
     episodes: pd.DataFrame  # one row per episode: the scores, plus `epoch`; sorted by (task_id, epoch)
-    traces: list[dict]  # the traces, aligned with `episodes` rows
+    traces: list[Trace]  # the traces, aligned with `episodes` rows
     label: str = ""  # how the run is named on the page (the model, disambiguated when needed)
 
     @property
@@ -63,15 +66,19 @@ def load_one(path: Path) -> RunData:
         cfg, rows = load_run(path)
     except UsageError as exc:  # not a run folder, an invalid run.json
         raise ReportInputError(str(exc)) from None
+    records = []
     for i, r in enumerate(rows, start=1):
         if not isinstance(r, dict) or not isinstance(r.get("scores"), dict) or "trace" not in r:
             raise ReportInputError(f"{path}/episodes.jsonl: line {i} has no 'scores' and 'trace'")
-    rows = sorted(rows, key=lambda r: (str(r["scores"].get("task_id", r.get("task_id"))), r.get("epoch", 0)))
-    try:
-        df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
-    except (KeyError, TypeError) as exc:
-        raise ReportInputError(f"{path}/episodes.jsonl: unreadable scores ({exc})") from None
-    return RunData(path=path, config=cfg, episodes=df, traces=[r["trace"] for r in rows])
+        try:
+            records.append(parse_record(r, cfg.runtime))
+        except ValidationError as exc:
+            raise ReportInputError(
+                f"{path}/episodes.jsonl: line {i} is not a valid episode: {describe_validation(exc.errors())}"
+            ) from None
+    records.sort(key=lambda r: (r.task_id, r.epoch))
+    df = frame(r.scores_row() for r in records)
+    return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
 
 
 def load_runs(paths: list[str | Path]) -> list[RunData]:

@@ -129,7 +129,7 @@ def _row(run: RunData) -> dict[str, Any]:
 def sort_default(rows: list[dict]) -> list[dict]:
     """The documented default order: success rate desc, wall-clock p50 asc, then model, suite, run."""
 
-    def key(r: dict):
+    def key(r: dict[str, Any]) -> tuple[float, float, str, str, str]:
         sr = r["success_rate"]
         wall = r["wall_s_p50"]
         return (
@@ -166,8 +166,7 @@ def fan_out_widths(run: RunData) -> dict[int, int]:
     """How many batches (turns that issued calls) had each width, from the traces."""
     counts: dict[int, int] = {}
     for tr in run.traces:
-        for t in tr.get("turns", []):
-            n = int(t.get("n_calls", 0) or 0)
-            if n > 0:
-                counts[n] = counts.get(n, 0) + 1
+        for t in tr.turns:
+            if t.n_calls > 0:
+                counts[t.n_calls] = counts.get(t.n_calls, 0) + 1
     return dict(sorted(counts.items()))

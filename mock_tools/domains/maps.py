@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -105,7 +105,7 @@ def find_places(a: dict, ctx: ToolContext) -> dict:
     city = city_name(a["city"])
     cat = a["category"]
     words = PLACE_WORDS[cat]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(6):
         name = (
             f"{ctx.world.choice(_PREFIX, 'pl', city, cat, i)} {ctx.world.choice(words, 'pw', city, cat, i)}"
