@@ -245,37 +245,24 @@ class Count(Aggregation):
 
 
 @dataclass(frozen=True)
-class Distinct(Aggregation):
-    """Distinct values of a field (tasks)."""
+class Reduce(Aggregation):
+    """One field reduced over the episodes: how many distinct values (tasks), or whether any
+    episode has it set (estimated usage)."""
 
     field: str
+    how: Literal["distinct", "any"]
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | None:
+    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | bool | None:
         v = _column(df, self.field)
-        return None if v is None else int(v.nunique())
+        if v is None:
+            return None
+        return int(v.nunique()) if self.how == "distinct" else bool(v.any())
 
-    def empty(self) -> int:
-        return 0
+    def empty(self) -> int | bool:
+        return 0 if self.how == "distinct" else False
 
     def describe(self) -> str:
-        return f"distinct {self.field}"
-
-
-@dataclass(frozen=True)
-class AnyOf(Aggregation):
-    """True when any episode has the flag."""
-
-    field: str
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> bool | None:
-        v = _column(df, self.field)
-        return None if v is None else bool(v.any())
-
-    def empty(self) -> bool:
-        return False
-
-    def describe(self) -> str:
-        return f"any episode with {self.field}"
+        return f"distinct {self.field}" if self.how == "distinct" else f"any episode with {self.field}"
 
 
 @dataclass(frozen=True)
@@ -530,7 +517,7 @@ add = METRICS.add
 # fmt: off
 add(Metric("episodes", "Episodes", "episodes in the run", Count(), "int", None,
            _on("summary board run whatif"), short="episodes"))
-add(Metric("tasks", "Tasks", "distinct tasks", Distinct("task_id"), "int", None, _on("patterns")))
+add(Metric("tasks", "Tasks", "distinct tasks", Reduce("task_id", "distinct"), "int", None, _on("patterns")))
 add(Metric("success_rate", "Success",
            "share of episodes whose required calls were all made and whose answer passed",
            Mean(("success",)), "rate", "higher", _on("summary board patterns run"),
@@ -594,7 +581,7 @@ add(Metric("completion_tokens", "Completion tokens", "completion tokens", Sum(("
 add(Metric("cached_tokens", "Cached tokens", "cached prompt tokens", Sum(("cached_tokens",)), "int", None,
            _on("summary")))
 add(Metric("tokens_estimated", "Tokens estimated", "some usage was estimated offline",
-           AnyOf("usage_estimated"), "flag", None, _on("summary")))
+           Reduce("usage_estimated", "any"), "flag", None, _on("summary")))
 add(Metric("tokens", "Tokens", "prompt + completion tokens", Total(("prompt_tokens", "completion_tokens")),
            "int", None, _on("run"), short="tokens"))
 add(Metric("cost_usd", "Cost", "USD for the run; unknown when the model has no price",
@@ -618,9 +605,7 @@ del add
 
 __all__ = [
     "METRICS",
-    "AnyOf",
     "Count",
-    "Distinct",
     "EpisodeValue",
     "EpisodeView",
     "Mean",
@@ -628,6 +613,7 @@ __all__ = [
     "Percentile",
     "Quotient",
     "Ratio",
+    "Reduce",
     "Registry",
     "Sum",
     "Total",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from mock_tools import EpisodeState, ToolContext, World, error_result
 from mock_tools.canonical import normalized_key
@@ -55,6 +55,13 @@ def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
     return raw, val, None
 
 
+class EpisodeOptions(TypedDict, total=False):
+    """What an episode takes besides its model, task, runtime settings and epoch."""
+
+    prompts: PromptTemplates  # the system and user prompt templates (default: the shipped ones)
+    model_settings: Mapping[str, Any]  # sent with every request (temperature, parallel_tool_calls, ...)
+
+
 class Episode:
     """One model working on one task. `run()` returns its trace."""
 
@@ -64,14 +71,12 @@ class Episode:
         task: Task,
         settings: RuntimeSettings | None = None,
         epoch: int = 0,
-        *,
-        prompts: PromptTemplates | None = None,
-        model_settings: Mapping[str, Any] | None = None,
+        **options: Unpack[EpisodeOptions],
     ):
         self.model, self.task, self.epoch = model, task, epoch
         self.cfg = cfg = settings or RuntimeSettings()
-        self.prompts = prompts or PromptTemplates.load()
-        self.model_settings = dict(model_settings or {})  # sent with every request (temperature, ...)
+        self.prompts = options.get("prompts") or PromptTemplates.load()
+        self.model_settings = dict(options.get("model_settings") or {})
         self.profile = cfg.profile
         self.world = world_for(cfg.seed)
         self.state = EpisodeState()
@@ -202,9 +207,7 @@ async def run_episode(
     task: Task,
     settings: RuntimeSettings | None = None,
     epoch: int = 0,
-    *,
-    prompts: PromptTemplates | None = None,
-    model_settings: Mapping[str, Any] | None = None,
+    **options: Unpack[EpisodeOptions],
 ) -> Trace:
     """Run one episode of `task` with `model` under `settings` (defaults: `RuntimeSettings()`)."""
-    return await Episode(model, task, settings, epoch, prompts=prompts, model_settings=model_settings).run()
+    return await Episode(model, task, settings, epoch, **options).run()

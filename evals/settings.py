@@ -10,7 +10,7 @@ uses it: the CLI flag, run.json, the trace and the gate's "changed" line follow 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,8 +20,20 @@ from .errors import UsageError
 from .timing import INFERENCE_PROFILES, InferenceProfile, get_profile
 
 Clock = Literal["virtual", "real"]
+Finite = Annotated[float, Field(allow_inf_nan=False)]  # no NaN, no infinity
 MEASURED = "measured"  # the inference profile that means "each turn as the model measured it"
 NONE_WORDS = ("none", "off", "unbounded")  # how a command line says None for an optional setting
+
+
+def _setting(default: Any, description: str, *, whatif: bool = False, **constraints: Any) -> Any:
+    """A RuntimeSettings field: its default, what it does (the flag's help), its constraints, and
+    `whatif`: `fanout whatif` can re-time stored traces under it."""
+    return Field(
+        default,
+        description=description,
+        json_schema_extra={"whatif": True} if whatif else None,
+        **constraints,
+    )
 
 
 class RuntimeSettings(BaseModel):
@@ -30,51 +42,33 @@ class RuntimeSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    seed: int = Field(0, description="world and latency seed: same seed, same tool data and latencies")
-    clock: Clock = Field(
-        "virtual",
-        description="virtual: nothing sleeps, times are computed; real: tools and policies really wait",
+    seed: int = _setting(0, "world and latency seed: same seed, same tool data and latencies")
+    clock: Clock = _setting(
+        "virtual", "virtual: nothing sleeps, times are computed; real: tools and policies really wait"
     )
-    inference_profile: str | InferenceProfile | None = Field(
+    inference_profile: str | InferenceProfile | None = _setting(
         None,
-        description="model latency per turn: fast|typical|slow, or measured; unset: measured for "
-        "providers, typical for reference policies (a custom InferenceProfile from Python)",
-        json_schema_extra={"whatif": True},
+        "model latency per turn: fast|typical|slow, or measured; unset: measured for providers, typical "
+        "for reference policies (a custom InferenceProfile from Python)",
+        whatif=True,
     )
-    latency_scale: float = Field(
-        1.0,
-        gt=0,
-        allow_inf_nan=False,
-        description="multiply every tool latency sample",
-        json_schema_extra={"whatif": True},
+    latency_scale: Finite = _setting(1.0, "multiply every tool latency sample", whatif=True, gt=0)
+    latency_profile: str | None = _setting(
+        None, f"replace every tool's latency model: {'|'.join(LATENCY_PROFILES)}", whatif=True
     )
-    latency_profile: str | None = Field(
+    fan_out_cap: int | None = _setting(
+        None, "max concurrent tool calls per batch (none: unbounded)", whatif=True, ge=1
+    )
+    tool_timeout: Finite | None = _setting(
+        None, "seconds before a tool call returns a timeout error (none: no timeout)", whatif=True, gt=0
+    )
+    hedge_after: Finite | None = _setting(
         None,
-        description=f"replace every tool's latency model: {'|'.join(LATENCY_PROFILES)}",
-        json_schema_extra={"whatif": True},
-    )
-    fan_out_cap: int | None = Field(
-        None,
-        ge=1,
-        description="max concurrent tool calls per batch (none: unbounded)",
-        json_schema_extra={"whatif": True},
-    )
-    tool_timeout: float | None = Field(
-        None,
-        gt=0,
-        allow_inf_nan=False,
-        description="seconds before a tool call returns a timeout error (none: no timeout)",
-        json_schema_extra={"whatif": True},
-    )
-    hedge_after: float | None = Field(
-        None,
+        "seconds after which a read gets a racing duplicate request (none: no hedging)",
+        whatif=True,
         ge=0,
-        allow_inf_nan=False,
-        description="seconds after which a read call gets a duplicate request, first answer wins "
-        "(none: no hedging)",
-        json_schema_extra={"whatif": True},
     )
-    max_turns: int = Field(30, ge=1, description="model responses before the episode stops")
+    max_turns: int = _setting(30, "model responses before the episode stops", ge=1)
 
     @field_validator("inference_profile")
     @classmethod

@@ -242,9 +242,7 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
     suites: dict[str, Suite | None] = {}
     for d in _run_dirs(paths):
         try:
-            cfg, rows = load_run(d)
-        except UsageError as exc:
-            raise WhatIfError(f"cannot read the run: {exc}") from None
+            cfg, rows = load_run(d)  # an invalid run.json is a usage error already
         except OSError as exc:
             raise WhatIfError(f"{d}: cannot read the run: {exc}") from None
         warnings: list[str] = []

@@ -107,47 +107,31 @@ SUITE_YAML = {
 }
 
 
-def _call(i: str, tool: str, key: str, after=()) -> dict:
+def _call(i: str, tool: str, key: str, after: str = "") -> dict:
     return {"id": i, "tool": tool, "args": {"key": key}, "after": list(after)}
 
 
+def _task(tid: str, pattern: str, prompt: str, calls: str) -> dict:
+    """`calls`: space-separated `id:tool:key[:after]` (after: node ids, one letter each)."""
+    nodes = [_call(*spec.split(":")) for spec in calls.split()]
+    tools = list(dict.fromkeys(n["tool"] for n in nodes))
+    return {"id": tid, "pattern": pattern, "prompt": prompt, "tools": tools, "calls": nodes}
+
+
 TASKS = [
-    {
-        "id": "fan",
-        "pattern": "independent",
-        "prompt": "Look up a, b and c.",
-        "tools": ["lookup_a", "lookup_b", "lookup_c"],
-        "calls": [_call("a", "lookup_a", "x1"), _call("b", "lookup_b", "x2"), _call("c", "lookup_c", "x3")],
-    },
-    {
-        "id": "join",
-        "pattern": "fan_out_join",
-        "prompt": "Look up a and b, then the detail.",
-        "tools": ["lookup_a", "lookup_b", "detail"],
-        "calls": [
-            _call("a", "lookup_a", "j1"),
-            _call("b", "lookup_b", "j2"),
-            _call("d", "detail", "j3", "ab"),
-        ],
-    },
-    {
-        "id": "wtr",
-        "pattern": "write_then_read",
-        "prompt": "Save the note, then read the detail back.",
-        "tools": ["save_note", "detail"],
-        "calls": [_call("w", "save_note", "n1"), _call("r", "detail", "n1", "w")],
-    },
-    {
-        "id": "chain",
-        "pattern": "chain",
-        "prompt": "Look up a, then its detail, then c.",
-        "tools": ["lookup_a", "detail", "lookup_c"],
-        "calls": [
-            _call("a", "lookup_a", "c1"),
-            _call("d", "detail", "c2", "a"),
-            _call("c", "lookup_c", "c3", "d"),
-        ],
-    },
+    _task("fan", "independent", "Look up a, b and c.", "a:lookup_a:x1 b:lookup_b:x2 c:lookup_c:x3"),
+    _task(
+        "join",
+        "fan_out_join",
+        "Look up a and b, then the detail.",
+        "a:lookup_a:j1 b:lookup_b:j2 d:detail:j3:ab",
+    ),
+    _task(
+        "wtr", "write_then_read", "Save the note, then read the detail back.", "w:save_note:n1 r:detail:n1:w"
+    ),
+    _task(
+        "chain", "chain", "Look up a, then its detail, then c.", "a:lookup_a:c1 d:detail:c2:a c:lookup_c:c3:d"
+    ),
 ]
 
 RUNS = {

@@ -41,6 +41,13 @@ def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None
         return raw
 
 
+def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -> argparse.ArgumentParser:
+    """A subcommand parser whose description is its module docstring after the first line, so the
+    module says what the command does once."""
+    description = (doc or "").partition("\n\n")[2] or None
+    return sub.add_parser(name, help=help, description=description, **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fanout",

@@ -1,4 +1,10 @@
-"""`fanout gate BASELINE CANDIDATE`: pass/fail a candidate run against a baseline run for CI."""
+"""`fanout gate BASELINE CANDIDATE`: pass/fail a candidate run against a baseline run for CI.
+
+Pair the episodes of two run folders by (task, epoch) and check each rule: a rule fails when its
+metric got worse by more than the tolerance AND the paired bootstrap interval of the change
+excludes zero. Exit 0: pass; 1: regression; 2: misuse (missing runs, different suites or task
+sets, malformed rules). See docs/gating.md.
+"""
 
 from __future__ import annotations
 
@@ -10,18 +16,11 @@ from pathlib import Path
 from ..errors import EXIT_FAIL, EXIT_OK
 from ..gate import GateError, gate, load_rules, rules_toml
 from ..gate_render import render_junit, render_markdown, render_text
-from . import Subparsers
+from . import Subparsers, command
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "gate",
-        help="fail CI when a candidate run regresses against a baseline run",
-        description="Pair the episodes of two run folders by (task, epoch) and check each rule: a rule "
-        "fails when its metric got worse by more than the tolerance AND the paired bootstrap interval of "
-        "the change excludes zero. Exit 0: pass; 1: regression; 2: misuse (missing runs, different suites "
-        "or task sets, malformed rules). See docs/gating.md.",
-    )
+    p = command(sub, "gate", __doc__, "fail CI when a candidate run regresses against a baseline run")
     p.add_argument("baseline", nargs="?", metavar="BASELINE_RUN", help="run folder of the baseline")
     p.add_argument("candidate", nargs="?", metavar="CANDIDATE_RUN", help="run folder of the candidate")
     p.add_argument("--rules", metavar="GATE_TOML", help="rules file (default: the shipped rules)")

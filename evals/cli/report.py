@@ -1,4 +1,9 @@
-"""`fanout report`: leaderboard HTML, Markdown, CSV and JSON from run folders."""
+"""`fanout report`: leaderboard HTML, Markdown, CSV and JSON from run folders.
+
+Aggregate run folders (several models, several suites) into leaderboard.html (self-contained, no
+network), leaderboard.md, leaderboard.csv and leaderboard.json in --out. A folder that holds run
+folders (e.g. runs/demo) stands for all of them.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +11,11 @@ import argparse
 import time
 
 from ..errors import EXIT_OK, UsageError
-from . import Subparsers, env
+from . import Subparsers, command, env
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "report",
-        help="leaderboard (HTML, Markdown, CSV, JSON) from run folders",
-        description=(
-            "Aggregate run folders (several models, several suites) into leaderboard.html (self-contained, "
-            "no network), leaderboard.md, leaderboard.csv and leaderboard.json in --out. A folder that holds "
-            "run folders (e.g. runs/demo) stands for all of them."
-        ),
-    )
+    p = command(sub, "report", __doc__, "leaderboard (HTML, Markdown, CSV, JSON) from run folders")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folder, or a folder of run folders")
     p.add_argument("--out", default=env("report-out", "reports"), help="output folder [FANOUT_REPORT_OUT]")
     p.add_argument("--title", default=None, help="page title (default: Fanout leaderboard)")

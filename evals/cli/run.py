@@ -1,4 +1,9 @@
-"""`fanout run`: run models on a suite and write one run folder per model."""
+"""`fanout run`: run models on a suite and write one run folder per model.
+
+Run one or more models on a task suite. Writes <out>/<run_id>/{run.json,episodes.jsonl,summary.json}
+per model and prints a summary row per model. Every flag also reads FANOUT_<FLAG> (e.g.
+FANOUT_SEED=3, FANOUT_MODEL=policy/oracle,policy/greedy).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ from ..runs import (
     start_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
-from . import Subparsers, env
+from . import Subparsers, command, env
 from .provider_flags import add_provider_flags, model_options
 
 
@@ -65,13 +70,8 @@ def runtime_settings(args: argparse.Namespace) -> RuntimeSettings:
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "run",
-        help="run models on a suite",
-        description="Run one or more models on a task suite. Writes <out>/<run_id>/{run.json,episodes.jsonl,"
-        "summary.json} per model and prints a summary row per model. Every flag also reads FANOUT_<FLAG> "
-        "(e.g. FANOUT_SEED=3, FANOUT_MODEL=policy/oracle,policy/greedy).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    p = command(
+        sub, "run", __doc__, "run models on a suite", formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument(
         "--model",

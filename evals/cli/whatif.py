@@ -1,5 +1,12 @@
 """`fanout whatif`: re-time stored runs under other inference speeds, tool latencies and runtime
-policies, without calling any model."""
+policies, without calling any model.
+
+Recompute the time metrics of stored runs (wall-clock p50/p95, serial wall-clock, parallel
+speedup, ideal wall-clock, rejoin latency, model vs tool share, straggler wait) under other
+settings, without calling any model. Each setting flag takes one value or a comma list (every list
+is a sweep dimension); 'as-run' keeps the run's own value, 'none' removes a cap/timeout/hedge.
+RUN_DIR may also be a folder of run folders (a `fanout run --out` target).
+"""
 
 from __future__ import annotations
 
@@ -27,20 +34,13 @@ from ..whatif import (
     parse_values,
     whatif_rows,
 )
-from . import Subparsers
+from . import Subparsers, command
 from .run import print_table
 
 
 def register(sub: Subparsers) -> None:
-    p = sub.add_parser(
-        "whatif",
-        help="re-time stored runs under other inference profiles, latencies and runtime policies",
-        description="Recompute the time metrics of stored runs (wall-clock p50/p95, serial wall-clock, "
-        "parallel speedup, ideal wall-clock, rejoin latency, model vs tool share) under other settings, "
-        "without calling any model. Each setting flag takes one value or a comma list (every list is a "
-        "sweep dimension); 'as-run' keeps the run's own value, 'none' removes a cap/timeout/hedge. "
-        "RUN_DIR may also be a folder of run folders (a `fanout run --out` target).",
-    )
+    help = "re-time stored runs under other inference profiles, latencies and runtime policies"
+    p = command(sub, "whatif", __doc__, help)
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folder(s)")
     for dim in DIMENSIONS:  # one flag per RuntimeSettings field whatif can vary
         field = RuntimeSettings.model_fields[dim.replace("-", "_")]
