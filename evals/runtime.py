@@ -8,6 +8,7 @@ read fanned out beside the write it depends on sees the stale state.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from typing import Any, TypedDict, Unpack
@@ -25,6 +26,12 @@ from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_too
 from .trace import CallRecord, Trace, TurnRecord
 
 _WORLDS: dict[int, World] = {}
+
+
+@functools.cache
+def _shipped_prompts() -> PromptTemplates:
+    """The shipped templates, compiled once (they render and memoise per task)."""
+    return PromptTemplates.load()
 
 
 def world_for(seed: int) -> World:
@@ -75,7 +82,7 @@ class Episode:
     ):
         self.model, self.task, self.epoch = model, task, epoch
         self.cfg = cfg = settings or RuntimeSettings()
-        self.prompts = options.get("prompts") or PromptTemplates.load()
+        self.prompts = options.get("prompts") or _shipped_prompts()
         self.model_settings = dict(options.get("model_settings") or {})
         self.profile = cfg.profile
         self.world = world_for(cfg.seed)
@@ -165,29 +172,38 @@ class Episode:
         out = []
         for pos, tc in enumerate(resp.tool_calls):
             raw, parsed, perr = _parse(tc.arguments)
+            name = str(tc.name)
+            fields: dict[str, Any] = {}  # set at construction: a pydantic setattr costs a validation
+            tool = task.tool_by_name.get(name)
+            if perr is None and tool is not None:
+                canon = normalized_key(parsed)
+                attempt = self.attempts.get((name, canon), 0)
+                self.attempts[(name, canon)] = attempt + 1
+                tm = time_call(cfg, tool, task.id, canon, attempt, task.spec.latency)
+                fields = {
+                    "attempt": attempt,
+                    "sample_s": tm.sample_s,
+                    "hedge_sample_s": tm.hedge_sample_s,
+                    "straggler": bool(tm.straggler),
+                    "duration_s": tm.duration_s,
+                    "timed_out": tm.timed_out,
+                    "hedged": tm.hedged,
+                }
             c = CallRecord(
                 index=base + pos,
                 turn=turn,
                 position=pos,
                 call_id=tc.id,
-                name=str(tc.name),
+                name=name,
                 raw_arguments=raw,
                 arguments=parsed,
                 parse_error=perr,
+                **fields,
             )
-            tool = task.tool_by_name.get(c.name)
             if perr is not None:
-                answer(c, error_result("invalid_json", f"could not parse the arguments of {c.name}: {perr}"))
+                answer(c, error_result("invalid_json", f"could not parse the arguments of {name}: {perr}"))
             elif tool is None:
-                answer(c, error_result("unknown_tool", f"no tool named {c.name!r} is available"))
-            else:
-                canon = normalized_key(parsed)
-                key = (c.name, canon)
-                c.attempt = self.attempts.get(key, 0)
-                self.attempts[key] = c.attempt + 1
-                tm = time_call(cfg, tool, task.id, canon, c.attempt, task.spec.latency)
-                c.sample_s, c.hedge_sample_s, c.straggler = tm.sample_s, tm.hedge_sample_s, bool(tm.straggler)
-                c.duration_s, c.timed_out, c.hedged = tm.duration_s, tm.timed_out, tm.hedged
+                answer(c, error_result("unknown_tool", f"no tool named {name!r} is available"))
             out.append(c)
         return out
 
