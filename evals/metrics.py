@@ -21,10 +21,20 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 
-from .stats import bootstrap_ci, bootstrap_ratio_ci
+from .aggregations import (
+    Aggregation,
+    Count,
+    Mean,
+    Percentile,
+    Quotient,
+    Ratio,
+    Reduce,
+    Sum,
+    Total,
+    clean,
+)
 
 if TYPE_CHECKING:
     from .trace import Trace
@@ -37,8 +47,6 @@ Better = Literal["higher", "lower"]
 # row `fanout run` prints; whatif: `fanout whatif` rows; compare: a column of `fanout compare`.
 Surface = Literal["summary", "board", "patterns", "run", "whatif", "compare"]
 SURFACES: frozenset[str] = frozenset(("summary", "board", "patterns", "run", "whatif", "compare"))
-IntervalKind = Literal["mean", "ratio"]
-GateKind = Literal["mean", "ratio", "median"]
 
 Span = tuple[float, float]  # (start_s, end_s) on the episode's clock
 
@@ -64,241 +72,6 @@ class EpisodeValue:
         if self.applies is not None and not self.applies(view):
             return None
         return self.fn(view)
-
-
-def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
-    return df[name] if name in df.columns else None
-
-
-def _values(df: pd.DataFrame, fields: tuple[str, ...], minus: str | None = None) -> pd.Series | None:
-    """The per-episode value: one field, the sum of several, or a difference; None if not recorded."""
-    cols = [c for f in (*fields, *((minus,) if minus else ())) if (c := _column(df, f)) is not None]
-    if len(cols) != len(fields) + bool(minus):
-        return None
-    out = cols[0]
-    for c in cols[1 : len(fields)]:
-        out = out + c
-    if minus:
-        out = out - cols[-1]
-    return out
-
-
-def _ratio(num: Any, den: Any) -> float | None:
-    return float(num) / float(den) if den else None
-
-
-class Aggregation:
-    """How a suite value comes out of its episodes' values."""
-
-    fields: tuple[str, ...] = ()
-    interval_kind: IntervalKind | None = None  # how the report resamples tasks for an interval
-    gate_kind: GateKind | None = None  # how the gate pairs per-task values; None: not gateable
-    derived = False  # computed from other suite metrics, not from the episodes
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> Any:
-        """The suite value over `df` (one row per episode); `done` holds the metrics computed before."""
-        raise NotImplementedError
-
-    def empty(self) -> Any:
-        """The value over no episode at all."""
-        return None
-
-    def describe(self) -> str:
-        raise NotImplementedError
-
-    def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
-        return (None, None)
-
-
-@dataclass(frozen=True)
-class Mean(Aggregation):
-    """Mean over episodes of one field (or of the sum of several, or of a difference).
-
-    Episodes where the value is missing are skipped; with `unknown_if_missing` one missing value
-    makes the mean unknown instead (a cost with no price is not a free episode)."""
-
-    fields: tuple[str, ...]
-    minus: str | None = None
-    unknown_if_missing: bool = False
-    interval_kind: IntervalKind | None = "mean"
-    gate_kind: GateKind | None = "mean"
-
-    def series(self, df: pd.DataFrame) -> pd.Series | None:
-        return _values(df, self.fields, self.minus)
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        v = self.series(df)
-        if v is None or (self.unknown_if_missing and v.isna().any()):
-            return None
-        # numpy, not pandas: pandas sums with bottleneck when it is installed, in another order.
-        values = v.dropna().to_numpy(dtype=float)
-        return float(np.mean(values)) if values.size else None
-
-    def describe(self) -> str:
-        what = " + ".join(self.fields) + (f" - {self.minus}" if self.minus else "")
-        return f"mean over episodes of {what}"
-
-    def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
-        v = self.series(df)
-        if v is None:
-            return (None, None)
-        per_task = v.astype(float).groupby(df["task_id"], sort=True).mean().dropna()
-        return _finite_pair(bootstrap_ci(per_task.to_numpy(), seed=seed))
-
-
-@dataclass(frozen=True)
-class Ratio(Aggregation):
-    """Micro-averaged ratio: the sum of a numerator over the sum of a denominator (null when 0)."""
-
-    num: str
-    den: str
-    interval_kind: IntervalKind | None = "ratio"
-    gate_kind: GateKind | None = "ratio"
-
-    @property
-    def fields(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (self.num, self.den)
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        n, d = _column(df, self.num), _column(df, self.den)
-        if n is None or d is None:
-            return None
-        return _ratio(n.sum(), d.sum())
-
-    def describe(self) -> str:
-        return f"sum({self.num}) / sum({self.den})"
-
-    def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
-        if self.num not in df.columns or self.den not in df.columns:
-            return (None, None)
-        sums = df.groupby("task_id", sort=True)[[self.num, self.den]].sum()
-        return _finite_pair(
-            bootstrap_ratio_ci(sums[self.num].to_numpy(), sums[self.den].to_numpy(), seed=seed)
-        )
-
-
-@dataclass(frozen=True)
-class Percentile(Aggregation):
-    """Percentile over episodes (linear interpolation); the gate's p50 is the median of per-task means."""
-
-    field: str
-    q: float
-    interval_kind: IntervalKind | None = None
-
-    @property
-    def fields(self) -> tuple[str, ...]:  # type: ignore[override]
-        return (self.field,)
-
-    @property
-    def gate_kind(self) -> GateKind | None:  # type: ignore[override]
-        return "median" if self.q == 50 else None
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        v = _column(df, self.field)
-        if v is None:
-            return None
-        v = v.dropna()
-        return float(np.percentile(v.to_numpy(dtype=float), self.q)) if len(v) else None
-
-    def describe(self) -> str:
-        return f"p{self.q:g} over episodes of {self.field}"
-
-
-@dataclass(frozen=True)
-class Sum(Aggregation):
-    """Total over episodes; an integer for counts, unknown when one value is missing."""
-
-    fields: tuple[str, ...]
-    integer: bool = True
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | int | None:
-        v = _values(df, self.fields)
-        if v is None or v.isna().any():
-            return None
-        return int(v.sum()) if self.integer else float(v.sum())
-
-    def empty(self) -> int | None:
-        return 0 if self.integer else None
-
-    def describe(self) -> str:
-        return f"sum over episodes of {' + '.join(self.fields)}"
-
-
-@dataclass(frozen=True)
-class Count(Aggregation):
-    """Episodes, or episodes whose `field` equals `value`."""
-
-    field: str | None = None
-    value: Any = None
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | None:
-        if self.field is None:
-            return len(df)
-        v = _column(df, self.field)
-        return None if v is None else int((v == self.value).sum())
-
-    def empty(self) -> int:
-        return 0
-
-    def describe(self) -> str:
-        return "episodes" if self.field is None else f"episodes with {self.field} = {self.value!r}"
-
-
-@dataclass(frozen=True)
-class Reduce(Aggregation):
-    """One field reduced over the episodes: how many distinct values (tasks), or whether any
-    episode has it set (estimated usage)."""
-
-    field: str
-    how: Literal["distinct", "any"]
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | bool | None:
-        v = _column(df, self.field)
-        if v is None:
-            return None
-        return int(v.nunique()) if self.how == "distinct" else bool(v.any())
-
-    def empty(self) -> int | bool:
-        return 0 if self.how == "distinct" else False
-
-    def describe(self) -> str:
-        return f"distinct {self.field}" if self.how == "distinct" else f"any episode with {self.field}"
-
-
-@dataclass(frozen=True)
-class Quotient(Aggregation):
-    """One suite metric over another (both declared before this one)."""
-
-    num: str
-    den: str
-    derived = True
-
-    def point(self, df: pd.DataFrame | None, done: Mapping[str, Any]) -> float | None:
-        n, d = done.get(self.num), done.get(self.den)
-        return n / d if n is not None and d else None
-
-    def describe(self) -> str:
-        return f"{self.num} / {self.den}"
-
-
-@dataclass(frozen=True)
-class Total(Aggregation):
-    """The sum of suite metrics declared before this one (unknown when one is)."""
-
-    names: tuple[str, ...]
-    derived = True
-
-    def point(self, df: pd.DataFrame | None, done: Mapping[str, Any]) -> float | None:
-        values = [v for n in self.names if (v := done.get(n)) is not None]
-        return sum(values) if len(values) == len(self.names) else None
-
-    def describe(self) -> str:
-        return " + ".join(self.names)
-
-
-def _finite_pair(pair: tuple[float, float]) -> tuple[float | None, float | None]:
-    lo, hi = pair
-    return (None if math.isnan(lo) else lo, None if math.isnan(hi) else hi)
 
 
 @dataclass(frozen=True)
@@ -391,20 +164,6 @@ TERMINAL_DIGITS: dict[str, int] = {
 
 def _fixed(v: float, digits: int) -> str:
     return f"{round(v, digits) + 0.0:.{digits}f}"  # + 0.0: no "-0.00" for a float-noise difference
-
-
-def clean(v: Any) -> Any:
-    """Plain JSON-able Python values: no numpy scalars, NaN as None."""
-    if v is None:
-        return None
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, float | np.floating):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, np.integer):
-        return int(v)
-    return v
 
 
 class Registry:

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from ..metrics import clean
+from ..aggregations import clean
 from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS
 
 SCHEMA = "fanout.leaderboard/1"

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..metrics import Metric, Quotient
+from ..aggregations import Quotient
+from ..metrics import Metric
 
 NA = "n/a"
 UNKNOWN_COST = "unknown"
