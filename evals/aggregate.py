@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from .metrics import METRICS, aggregate
+from .metrics import METRICS, aggregate, aggregate_by
 
 SUMMARY_KEYS: tuple[str, ...] = tuple(m.name for m in METRICS.on("summary"))
 
@@ -32,6 +32,4 @@ def summarize(df: pd.DataFrame) -> dict[str, Any]:
 
 
 def summarize_by_pattern(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    if df.empty:
-        return {}
-    return {str(p): summarize(g) for p, g in df.groupby("pattern", sort=True)}
+    return aggregate_by(df, "pattern", METRICS.on("summary"))

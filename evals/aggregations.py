@@ -21,20 +21,70 @@ IntervalKind = Literal["mean", "ratio"]
 GateKind = Literal["mean", "ratio", "median"]
 
 
+class Columns:
+    """The episode columns of a frame as numpy arrays, each extracted once, and the same for a
+    subset of its rows (a pattern's episodes) without copying the frame: aggregating a run and
+    each of its patterns reads every column once."""
+
+    def __init__(self, df: pd.DataFrame, rows: np.ndarray | None = None, base: Columns | None = None):
+        self.df = df
+        self.rows = rows
+        self.base = base
+        self._cache: dict[str, np.ndarray] = {}
+        self.n = len(df) if rows is None else len(rows)
+
+    def take(self, rows: np.ndarray) -> Columns:
+        """The columns of the rows at positions `rows`."""
+        return Columns(self.df, rows, self)
+
+    def get(self, name: str) -> np.ndarray | None:
+        """The column (None: not recorded in this frame)."""
+        out = self._cache.get(name)
+        if out is None:
+            if self.base is not None and self.rows is not None:
+                full = self.base.get(name)
+                if full is None:
+                    return None
+                out = full[self.rows]
+            elif name in self.df.columns:
+                out = self.df[name].to_numpy()
+            else:
+                return None
+            self._cache[name] = out
+        return out
+
+    def floats(self, name: str) -> np.ndarray | None:
+        """The column as floats, a missing value (None) as NaN."""
+        v = self.get(name)
+        return None if v is None else np.asarray(v, dtype=float)
+
+    def values(self, fields: tuple[str, ...], minus: str | None = None) -> np.ndarray | None:
+        """The per-episode value: one field, the sum of several, or a difference, as floats."""
+        cols = [c for f in (*fields, *((minus,) if minus else ())) if (c := self.floats(f)) is not None]
+        if len(cols) != len(fields) + bool(minus):
+            return None
+        out = cols[0]
+        for c in cols[1 : len(fields)]:
+            out = out + c
+        if minus:
+            out = out - cols[-1]
+        return out
+
+
 def _column(df: pd.DataFrame, name: str) -> pd.Series | None:
     return df[name] if name in df.columns else None
 
 
-def _values(df: pd.DataFrame, fields: tuple[str, ...], minus: str | None = None) -> pd.Series | None:
-    """The per-episode value: one field, the sum of several, or a difference; None if not recorded."""
+def _series(df: pd.DataFrame, fields: tuple[str, ...], minus: str | None = None) -> pd.Series | None:
+    """`Columns.values` as a pandas Series (for the per-task groupings of an interval)."""
     cols = [c for f in (*fields, *((minus,) if minus else ())) if (c := _column(df, f)) is not None]
     if len(cols) != len(fields) + bool(minus):
         return None
-    out = cols[0]
+    out = cols[0].astype(float)
     for c in cols[1 : len(fields)]:
-        out = out + c
+        out = out + c.astype(float)
     if minus:
-        out = out - cols[-1]
+        out = out - cols[-1].astype(float)
     return out
 
 
@@ -50,8 +100,8 @@ class Aggregation:
     gate_kind: GateKind | None = None  # how the gate pairs per-task values; None: not gateable
     derived = False  # computed from other suite metrics, not from the episodes
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> Any:
-        """The suite value over `df` (one row per episode); `done` holds the metrics computed before."""
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> Any:
+        """The suite value over the episodes of `cols`; `done` holds the metrics computed before."""
         raise NotImplementedError
 
     def empty(self) -> Any:
@@ -78,26 +128,25 @@ class Mean(Aggregation):
     interval_kind: IntervalKind | None = "mean"
     gate_kind: GateKind | None = "mean"
 
-    def series(self, df: pd.DataFrame) -> pd.Series | None:
-        return _values(df, self.fields, self.minus)
-
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        v = self.series(df)
-        if v is None or (self.unknown_if_missing and v.isna().any()):
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
+        v = cols.values(self.fields, self.minus) if cols is not None else None
+        if v is None:
             return None
-        # numpy, not pandas: pandas sums with bottleneck when it is installed, in another order.
-        values = v.dropna().to_numpy(dtype=float)
-        return float(np.mean(values)) if values.size else None
+        missing = np.isnan(v)
+        if self.unknown_if_missing and missing.any():
+            return None
+        v = v[~missing]
+        return float(np.mean(v)) if v.size else None
 
     def describe(self) -> str:
         what = " + ".join(self.fields) + (f" - {self.minus}" if self.minus else "")
         return f"mean over episodes of {what}"
 
     def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
-        v = self.series(df)
+        v = _series(df, self.fields, self.minus)
         if v is None:
             return (None, None)
-        per_task = v.astype(float).groupby(df["task_id"], sort=True).mean().dropna()
+        per_task = v.groupby(df["task_id"], sort=True).mean().dropna()
         return _finite_pair(bootstrap_ci(per_task.to_numpy(), seed=seed))
 
 
@@ -114,8 +163,8 @@ class Ratio(Aggregation):
     def fields(self) -> tuple[str, ...]:  # type: ignore[override]
         return (self.num, self.den)
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        n, d = _column(df, self.num), _column(df, self.den)
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
+        n, d = (cols.get(self.num), cols.get(self.den)) if cols is not None else (None, None)
         if n is None or d is None:
             return None
         return _ratio(n.sum(), d.sum())
@@ -148,12 +197,12 @@ class Percentile(Aggregation):
     def gate_kind(self) -> GateKind | None:  # type: ignore[override]
         return "median" if self.q == 50 else None
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | None:
-        v = _column(df, self.field)
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
+        v = cols.floats(self.field) if cols is not None else None
         if v is None:
             return None
-        v = v.dropna()
-        return float(np.percentile(v.to_numpy(dtype=float), self.q)) if len(v) else None
+        v = v[~np.isnan(v)]
+        return float(np.percentile(v, self.q)) if v.size else None
 
     def describe(self) -> str:
         return f"p{self.q:g} over episodes of {self.field}"
@@ -166,11 +215,23 @@ class Sum(Aggregation):
     fields: tuple[str, ...]
     integer: bool = True
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> float | int | None:
-        v = _values(df, self.fields)
-        if v is None or v.isna().any():
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | int | None:
+        if cols is None:
             return None
-        return int(v.sum()) if self.integer else float(v.sum())
+        if self.integer:  # exact integer sums
+            total = 0
+            for f in self.fields:
+                part = cols.get(f)
+                if part is not None and part.dtype.kind not in "iub":
+                    part = np.asarray(part, dtype=float)
+                    if np.isnan(part).any():
+                        part = None
+                if part is None:
+                    return None
+                total += int(part.sum())
+            return total
+        v = cols.values(self.fields)
+        return None if v is None or np.isnan(v).any() else float(v.sum())
 
     def empty(self) -> int | None:
         return 0 if self.integer else None
@@ -186,10 +247,12 @@ class Count(Aggregation):
     field: str | None = None
     value: Any = None
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | None:
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> int | None:
+        if cols is None:
+            return None
         if self.field is None:
-            return len(df)
-        v = _column(df, self.field)
+            return cols.n
+        v = cols.get(self.field)
         return None if v is None else int((v == self.value).sum())
 
     def empty(self) -> int:
@@ -207,11 +270,11 @@ class Reduce(Aggregation):
     field: str
     how: Literal["distinct", "any"]
 
-    def point(self, df: pd.DataFrame, done: Mapping[str, Any]) -> int | bool | None:
-        v = _column(df, self.field)
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> int | bool | None:
+        v = cols.get(self.field) if cols is not None else None
         if v is None:
             return None
-        return int(v.nunique()) if self.how == "distinct" else bool(v.any())
+        return len(set(v.tolist())) if self.how == "distinct" else bool(v.any())
 
     def empty(self) -> int | bool:
         return 0 if self.how == "distinct" else False
@@ -228,7 +291,7 @@ class Quotient(Aggregation):
     den: str
     derived = True
 
-    def point(self, df: pd.DataFrame | None, done: Mapping[str, Any]) -> float | None:
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
         n, d = done.get(self.num), done.get(self.den)
         return n / d if n is not None and d else None
 
@@ -243,7 +306,7 @@ class Total(Aggregation):
     names: tuple[str, ...]
     derived = True
 
-    def point(self, df: pd.DataFrame | None, done: Mapping[str, Any]) -> float | None:
+    def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
         values = [v for n in self.names if (v := done.get(n)) is not None]
         return sum(values) if len(values) == len(self.names) else None
 

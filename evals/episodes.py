@@ -85,3 +85,8 @@ class EpisodeRecord(BaseModel):
 def parse(row: Any, runtime: RuntimeSettings | None = None) -> EpisodeRecord:
     """A record from a decoded line (raises pydantic's ValidationError)."""
     return EpisodeRecord.model_validate(row, context={"runtime": runtime})
+
+
+def parse_line(line: str | bytes, runtime: RuntimeSettings | None = None) -> EpisodeRecord:
+    """A record straight from its JSON line (pydantic's parser: no intermediate dicts)."""
+    return EpisodeRecord.model_validate_json(line, context={"runtime": runtime})

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .aggregations import (
     Aggregation,
+    Columns,
     Count,
     Mean,
     Percentile,
@@ -122,9 +123,9 @@ class Metric:
     def worse_word(self) -> str:
         return "drop" if self.better == "higher" else "rise"
 
-    def value(self, df: pd.DataFrame, done: Mapping[str, Any]) -> Any:
-        if len(df) or self.agg.derived:
-            return clean(self.agg.point(df, done))
+    def value(self, cols: Columns, done: Mapping[str, Any]) -> Any:
+        if cols.n or self.agg.derived:
+            return clean(self.agg.point(cols, done))
         return self.agg.empty()
 
     def lookup(self, row: Mapping[str, Any]) -> Any:
@@ -215,12 +216,24 @@ class Registry:
         return out
 
 
-def aggregate(df: pd.DataFrame, metrics: Iterable[Metric]) -> dict[str, Any]:
+def aggregate(df: pd.DataFrame | Columns, metrics: Iterable[Metric]) -> dict[str, Any]:
     """The suite values of `metrics` over `df` (one row per episode), in declaration order."""
+    cols = df if isinstance(df, Columns) else Columns(df)
     out: dict[str, Any] = {}
     for m in metrics:
-        out[m.name] = m.value(df, out)
+        out[m.name] = m.value(cols, out)
     return out
+
+
+def aggregate_by(df: pd.DataFrame, key: str, metrics: Sequence[Metric]) -> dict[str, dict[str, Any]]:
+    """`aggregate` per value of column `key` (e.g. per pattern), in sorted order; every column
+    is read from the frame once."""
+    if df.empty:
+        return {}
+    cols = Columns(df)
+    return {
+        str(k): aggregate(cols.take(rows), metrics) for k, rows in sorted(df.groupby(key).indices.items())
+    }
 
 
 def intervals(df: pd.DataFrame, metrics: Iterable[Metric], seed: int = 0) -> dict[str, tuple[Any, Any]]:

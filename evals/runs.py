@@ -23,8 +23,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
-from .episodes import EpisodeRecord
-from .episodes import parse as parse_record
+from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, UsageError, describe_validation
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import GroundTruthCache
@@ -89,11 +88,10 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def read_episodes(path: Path, repair: bool = False) -> list[dict]:
-    """Episode lines of a run. A torn last line (no newline: the writer was killed mid-line) is
-    dropped, and with `repair` also cut from the file so appends start on a clean line. A complete
-    line that is not an episode (disk corruption, a hand edit) is skipped with a warning, and
-    the lines after it are kept: its task then counts as not run, so a resume runs it again."""
+def episode_lines(path: Path, repair: bool = False) -> list[tuple[int, bytes]]:
+    """(line number, line) of each complete, non-blank line of an episodes.jsonl. A torn last line
+    (no newline: the writer was killed mid-line) is dropped, and with `repair` also cut from the
+    file so appends start on a clean line."""
     if not path.exists():
         return []
     data = path.read_bytes()
@@ -101,10 +99,15 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict]:
     if repair and end != len(data):
         with open(path, "r+b") as f:
             f.truncate(end)
+    return [(n, line) for n, line in enumerate(data[:end].splitlines(), start=1) if line.strip()]
+
+
+def read_episodes(path: Path, repair: bool = False) -> list[dict[str, Any]]:
+    """Episode lines of a run, decoded as written. A complete line that is not an episode (disk
+    corruption, a hand edit) is skipped with a warning, and the lines after it are kept: its task
+    then counts as not run, so a resume runs it again."""
     out = []
-    for n, line in enumerate(data[:end].splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, line in episode_lines(path, repair):
         try:
             rec = json.loads(line)
         except ValueError:
@@ -113,6 +116,19 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict]:
             print(f"warning: {path}: line {n} is not an episode; skipped", file=sys.stderr)
             continue
         out.append(rec)
+    return out
+
+
+def read_records(path: Path, runtime: RuntimeSettings | None) -> list[EpisodeRecord]:
+    """Typed, upgraded episode records (`runtime`: the run's settings, for version-1 lines). A line
+    that is not a valid episode is skipped with a warning, as `read_episodes` does."""
+    out = []
+    for n, line in episode_lines(path):
+        try:
+            out.append(parse_line(line, runtime))
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
     return out
 
 
@@ -142,27 +158,10 @@ def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict[str, Any]]]:
     return cfg, read_episodes(Path(run_dir) / "episodes.jsonl")
 
 
-def records(
-    rows: Iterable[dict[str, Any]], runtime: RuntimeSettings | None, where: Path
-) -> list[EpisodeRecord]:
-    """Typed, upgraded records of decoded lines; a line that is not a valid episode is skipped
-    with a warning (its task then counts as not run: a resume runs it again)."""
-    out = []
-    for n, row in enumerate(rows, start=1):
-        try:
-            out.append(parse_record(row, runtime))
-        except ValidationError as exc:
-            print(
-                f"warning: {where}: episode {n} is not valid ({describe_validation(exc.errors())}); skipped",
-                file=sys.stderr,
-            )
-    return out
-
-
 def load_records(run_dir: str | Path) -> tuple[RunConfig, list[EpisodeRecord]]:
     """run.json and the typed episode records, older lines upgraded with the run's settings."""
-    cfg, rows = load_run(run_dir)
-    return cfg, records(rows, cfg.runtime, Path(run_dir) / "episodes.jsonl")
+    cfg = read_run_config(run_dir)
+    return cfg, read_records(Path(run_dir) / "episodes.jsonl", cfg.runtime)
 
 
 class RunWriter:
@@ -236,7 +235,7 @@ async def execute(
 
 
 def finalize(run_dir: Path, cfg: RunConfig) -> dict:
-    recs = records(read_episodes(run_dir / "episodes.jsonl"), cfg.runtime, run_dir / "episodes.jsonl")
+    recs = read_records(run_dir / "episodes.jsonl", cfg.runtime)
     df = frame(r.scores_row() for r in recs)
     summary = summarize(df)
     summary_doc = {

@@ -20,19 +20,17 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mock_tools.canonical import normalized_key
 
 from .aggregate import frame
-from .episodes import EpisodeRecord
-from .episodes import parse as parse_record
+from .episodes import EpisodeRecord, parse_line
 from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
-from .metrics import METRICS, EpisodeView, Span, aggregate, episode_values
-from .runs import RunConfig, load_run
+from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
+from .runs import RunConfig, episode_lines, read_run_config
 from .scoring import ideal_wall
 from .settings import RuntimeSettings, from_text
 from .timing import (
@@ -242,14 +240,15 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
     suites: dict[str, Suite | None] = {}
     for d in _run_dirs(paths):
         try:
-            cfg, rows = load_run(d)  # an invalid run.json is a usage error already
+            cfg = read_run_config(d)  # an invalid run.json is a usage error already
+            lines = episode_lines(d / "episodes.jsonl")
         except OSError as exc:
             raise WhatIfError(f"{d}: cannot read the run: {exc}") from None
         warnings: list[str] = []
-        if not rows:
+        if not lines:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
-            records = [parse_record(r, cfg.runtime) for r in rows]
+            records = [parse_line(line, cfg.runtime) for _, line in lines]
         except ValidationError as exc:
             why = describe_validation(exc.errors())
             raise WhatIfError(
@@ -323,11 +322,6 @@ SETTING_KEYS = RuntimeSettings.whatif_fields()
 COLUMNS = [*WhatIfRow.model_fields, *METRIC_COLUMNS]
 
 
-def _aggregate(df: pd.DataFrame) -> dict[str, Any]:
-    """The what-if metrics over some episodes: the registry's aggregation, as summary.json's."""
-    return aggregate(df, _WHATIF)
-
-
 def whatif_rows(
     runs: Sequence[LoadedRun], settings: Sequence[Setting], by_pattern: bool = True
 ) -> list[WhatIfRow]:
@@ -347,10 +341,10 @@ def whatif_rows(
                 **{k: getattr(s, k) for k in SETTING_KEYS if k != "inference_profile"},
             }
             df = frame(retime_run(run, setting))
-            rows.append(WhatIfRow(**head, pattern=None, **_aggregate(df)))
-            if by_pattern and not df.empty:
-                for pattern, g in df.groupby("pattern", sort=True):
-                    rows.append(WhatIfRow(**head, pattern=str(pattern), **_aggregate(g)))
+            rows.append(WhatIfRow(**head, pattern=None, **aggregate(df, _WHATIF)))
+            if by_pattern:
+                for pattern, values in aggregate_by(df, "pattern", _WHATIF).items():
+                    rows.append(WhatIfRow(**head, pattern=pattern, **values))
     return rows
 
 

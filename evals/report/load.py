@@ -13,9 +13,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..aggregate import frame
-from ..episodes import parse as parse_record
+from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
-from ..runs import RunConfig, load_run
+from ..runs import RunConfig, episode_lines, read_run_config
 from ..trace import Trace
 
 
@@ -63,22 +63,25 @@ def expand_run_dirs(paths: list[str | Path]) -> list[Path]:
 
 def load_one(path: Path) -> RunData:
     try:
-        cfg, rows = load_run(path)
+        cfg = read_run_config(path)
     except UsageError as exc:  # not a run folder, an invalid run.json
         raise ReportInputError(str(exc)) from None
     records = []
-    for i, r in enumerate(rows, start=1):
-        if not isinstance(r, dict) or not isinstance(r.get("scores"), dict) or "trace" not in r:
-            raise ReportInputError(f"{path}/episodes.jsonl: line {i} has no 'scores' and 'trace'")
+    for n, line in episode_lines(path / "episodes.jsonl"):
         try:
-            records.append(parse_record(r, cfg.runtime))
+            records.append(parse_line(line, cfg.runtime))
         except ValidationError as exc:
-            raise ReportInputError(
-                f"{path}/episodes.jsonl: line {i} is not a valid episode: {describe_validation(exc.errors())}"
-            ) from None
+            raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
     records.sort(key=lambda r: (r.task_id, r.epoch))
     df = frame(r.scores_row() for r in records)
     return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
+
+
+def _problem(exc: ValidationError) -> str:
+    errors = exc.errors()
+    if any(e["type"] == "missing" and e["loc"] in (("scores",), ("trace",)) for e in errors):
+        return "has no 'scores' and 'trace'"
+    return f"is not a valid episode: {describe_validation(errors)}"
 
 
 def load_runs(paths: list[str | Path]) -> list[RunData]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..metrics import METRICS, Metric, aggregate
+from ..metrics import METRICS, Metric, aggregate, aggregate_by
 from ..metrics import intervals as metric_intervals
 from .load import RunData
 
@@ -152,12 +152,9 @@ def by_pattern(runs: list[RunData]) -> list[dict[str, Any]]:
     """One row per run and dependency pattern, sorted by suite, pattern, model."""
     out = []
     for r in runs:
-        df = r.episodes
-        if df.empty:
-            continue
-        for pattern, g in df.groupby("pattern", sort=True):
-            head = {"model": r.config.model, "suite": r.config.suite, "run_id": r.config.run_id}
-            out.append(head | {"pattern": str(pattern)} | aggregate(g, REPORTED))
+        head = {"model": r.config.model, "suite": r.config.suite, "run_id": r.config.run_id}
+        for pattern, values in aggregate_by(r.episodes, "pattern", REPORTED).items():
+            out.append(head | {"pattern": pattern} | values)
     out.sort(key=lambda x: (x["suite"], x["pattern"], x["model"], x["run_id"]))
     return out
 
