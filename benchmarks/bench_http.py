@@ -63,7 +63,8 @@ async def measure(
 ) -> dict:
     from evals.fixtures import load_suite
     from evals.models import make_model
-    from evals.runtime import RuntimeConfig, run_episode
+    from evals.runtime import run_episode
+    from evals.settings import RuntimeSettings
 
     suite = load_suite("core")
     opts = {"base_url": base_url, "cache": False, "max_connections": connections, "stream": stream}
@@ -72,7 +73,7 @@ async def measure(
     t_build = time.perf_counter()
     model = make_model(spec, [suite], options=opts)
     build_s = time.perf_counter() - t_build
-    cfg = RuntimeConfig(inference_profile="typical")
+    cfg = RuntimeSettings(inference_profile="typical")
     sem = asyncio.Semaphore(concurrency)
 
     async def one(task):

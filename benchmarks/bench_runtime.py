@@ -21,8 +21,9 @@ import time
 from evals.fixtures import load_suite
 from evals.groundtruth import GroundTruthCache
 from evals.models.policies import POLICIES, PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 
 
 async def _virtual(model, tasks, cfg, gts, seconds: float) -> tuple[int, float]:
@@ -31,7 +32,7 @@ async def _virtual(model, tasks, cfg, gts, seconds: float) -> tuple[int, float]:
     while time.perf_counter() - t0 < seconds:
         for task in tasks:
             trace = await run_episode(model, task, cfg)
-            sc = score(gts.get(task, cfg.seed), trace, cfg.latency)
+            sc = score(gts.get(task, cfg.seed), trace)
             json.dumps({"scores": sc.model_dump(), "trace": trace.model_dump(exclude_none=True)}, default=str)
             n += 1
     return n, time.perf_counter() - t0
@@ -39,7 +40,7 @@ async def _virtual(model, tasks, cfg, gts, seconds: float) -> tuple[int, float]:
 
 def bench_virtual(suite_name: str, seconds: float) -> dict[str, float]:
     suite = load_suite(suite_name)
-    cfg = RuntimeConfig()
+    cfg = RuntimeSettings()
     gts = GroundTruthCache()
     out = {}
     for p in POLICIES:
@@ -65,8 +66,8 @@ def _fixed_suite(width: int, seconds: float):
 def bench_real(repeats: int = 5) -> dict:
     suite = _fixed_suite(8, 0.2)
     oracle = PolicyModel("oracle", [suite])
-    virt_cfg = RuntimeConfig(inference_profile="fast")
-    real_cfg = RuntimeConfig(inference_profile="fast", clock="real")
+    virt_cfg = RuntimeSettings(inference_profile="fast")
+    real_cfg = RuntimeSettings(inference_profile="fast", clock="real")
     ratios, overheads, batch = [], [], []
     for _ in range(repeats):
         for tid in ("fan", "chain"):

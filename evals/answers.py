@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from .errors import UsageError
+
 if TYPE_CHECKING:  # pragma: no cover
     from .groundtruth import GroundTruth
 
@@ -47,7 +49,7 @@ DEFAULT_DIGITS = 3  # significant digits a rounded number must keep (or all of t
 CENT = Decimal("0.01")  # money given to the cent is precise enough, whatever its significant digits
 
 
-class AnswerValueError(ValueError):
+class AnswerValueError(UsageError, ValueError):
     """A rendered value that its declared kind cannot hold (`time: "soon"`), or a state outside
     its vocabulary. Raised while resolving the ground truth, so it names the task."""
 

@@ -8,24 +8,34 @@ sets are always reduced to their intersection (the leftovers are listed).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from .gate import Pairing, load_run_data, pair_runs
+from .gate import Pairing, RunData, load_run_data, pair_runs
+from .metrics import METRICS
 from .scoring import CLASSES
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[str, ...] = ("text", "markdown", "json")
 
 
+COMPARED = METRICS.on("compare")  # per-episode values shown beside success, turns and classes
+
+
 class Side(BaseModel):
+    """One episode of one run; the per-episode values of the compared metrics are extra fields
+    (`fan_out_recall`, `wall_s`, ...), None where the run did not record one."""
+
+    model_config = ConfigDict(extra="allow")
+
     success: bool
     turns: int
     classes: dict[str, int]
-    fan_out_recall: float | None
-    wall_s: float
     stop: str
+
+    def value(self, key: str) -> Any:
+        return (self.model_extra or {}).get(key)
 
 
 class TaskChange(BaseModel):
@@ -71,9 +81,8 @@ def _side(sc: dict) -> Side:
         success=bool(sc["success"]),
         turns=sc["turns"],
         classes={k: sc["classes"].get(k, 0) for k in CLASSES},
-        fan_out_recall=sc["fan_out_recall"],
-        wall_s=sc["wall_s"],
         stop=sc["stop"],
+        **{m.per_episode: sc.get(m.per_episode) for m in COMPARED},
     )
 
 
@@ -109,7 +118,7 @@ def diff_pairing(p: Pairing, baseline_arg: str, candidate_arg: str) -> CompareRe
             )
     changes.sort(key=lambda ch: (ch.kind, ch.task_id, ch.epoch))
 
-    def ref(run, arg: str) -> RunRef:
+    def ref(run: RunData, arg: str) -> RunRef:
         return RunRef(
             path=arg, model=run.config.model, prompt_hash=run.config.prompt_hash, episodes=len(run.episodes)
         )
@@ -139,7 +148,7 @@ def compare_runs(baseline: str | Path, candidate: str | Path) -> CompareReport:
 # Rendering
 
 
-def _arrow(a, b, fmt: str = "{}") -> str:
+def _arrow(a: object, b: object, fmt: str = "{}") -> str:
     fa = "n/a" if a is None else fmt.format(a)
     fb = "n/a" if b is None else fmt.format(b)
     return fa if fa == fb else f"{fa} -> {fb}"
@@ -173,15 +182,17 @@ def _rows(rep: CompareReport) -> list[list[str]]:
             ch.pattern,
             _success(ch),
             _arrow(ch.baseline.turns, ch.candidate.turns) + f" (ideal {ch.ideal_turns})",
-            _arrow(ch.baseline.fan_out_recall, ch.candidate.fan_out_recall, "{:.2f}"),
-            _arrow(ch.baseline.wall_s, ch.candidate.wall_s, "{:.2f}"),
+            *(
+                _arrow(ch.baseline.value(m.per_episode), ch.candidate.value(m.per_episode), "{:.2f}")
+                for m in COMPARED
+            ),
             _classes(ch),
         ]
         for ch in rep.changed
     ]
 
 
-HEADER = ["task", "pattern", "success", "turns", "recall", "wall_s", "call classes changed"]
+HEADER = ["task", "pattern", "success", "turns", *(m.per_episode for m in COMPARED), "call classes changed"]
 
 
 def _headline(rep: CompareReport) -> str:

@@ -9,6 +9,10 @@ at once and is never written as an episode result, because no model did anything
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from pydantic_core import ErrorDetails
+
 EXIT_OK = 0
 EXIT_FAIL = 1  # a gate found a regression; an unexpected internal error
 EXIT_USAGE = 2  # bad flags, paths or fixtures: nothing was started, no run folder was left behind
@@ -46,3 +50,14 @@ class LocalIOError(InfrastructureError):
 
 class RunLockedError(UsageError):
     """Another `fanout run` holds this run folder's lock."""
+
+
+def describe_validation(errors: Iterable[ErrorDetails], within: str | None = None) -> str:
+    """pydantic's errors as one line, `loc: message; ...`; locations are relative to the field
+    `within` when given (a rules file's table, an episode line's scores)."""
+    parts = []
+    for e in errors:
+        path = e["loc"][1:] if within is not None and e["loc"][:1] == (within,) else e["loc"]
+        loc = ".".join(str(x) for x in path) or "(top level)"
+        parts.append(f"{loc}: unknown key" if e["type"] == "extra_forbidden" else f"{loc}: {e['msg']}")
+    return "; ".join(parts)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
 
 from .answers import Expected, all_of, render
+from .errors import UsageError
 from .graph import CallGraph, CycleError
 from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
@@ -25,7 +26,7 @@ from .templating import Compiled, TemplateError, compile_value, refs_in
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class FixtureError(ValueError):
+class FixtureError(UsageError, ValueError):
     """A problem in a fixture file. `str()` reads `file: task 'id': field: message`."""
 
     def __init__(self, file: str, task: str | None, field: str | None, message: str):
@@ -38,7 +39,7 @@ class FixtureError(ValueError):
         super().__init__(f"{where}: {message}")
 
 
-class FixtureErrors(ValueError):
+class FixtureErrors(UsageError, ValueError):
     def __init__(self, errors: list[FixtureError]):
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
@@ -225,12 +226,14 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     except CycleError as exc:
         raise err(f"calls[{ids[exc.nodes[0]]}]", f"dependency cycle: {' -> '.join(exc.nodes)}") from exc
 
-    by_id = {n.id: n for n in nodes}
-    for n in nodes:
-        if n.required:
-            for u in sorted(frozenset().union(*n.routes), key=ids.__getitem__):
+    by_id = {node.id: node for node in nodes}
+    for node in nodes:
+        if node.required:
+            for u in sorted(frozenset().union(*node.routes), key=ids.__getitem__):
                 if not by_id[u].required:
-                    raise err(f"calls[{ids[n.id]}]", f"required node {n.id!r} depends on optional node {u!r}")
+                    raise err(
+                        f"calls[{ids[node.id]}]", f"required node {node.id!r} depends on optional node {u!r}"
+                    )
 
     answer_fns: list[Compiled] = []
     any_fns: list[list[Compiled]] = []

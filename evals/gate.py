@@ -19,100 +19,35 @@ from __future__ import annotations
 import math
 import tomllib
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .runs import RunConfig, read_episodes
-from .scoring import Scores
-from .stats import DEFAULT_RESAMPLES, paired_bootstrap, paired_ratio_bootstrap
+from .episodes import parse as parse_record
+from .errors import UsageError, describe_validation
+from .metrics import METRICS as REGISTRY
+from .metrics import Metric
+from .runs import BadRunFolder, RunConfig, read_episodes, read_run_config
+from .settings import RuntimeSettings
+from .stats import DEFAULT_RESAMPLES, Bootstrap, paired_bootstrap, paired_ratio_bootstrap
 
 # A regression equal to the tolerance passes; this absorbs float noise such as 49/50 - 1.
 EPS = 1e-9
 
 
-class GateError(ValueError):
+class GateError(UsageError, ValueError):
     """Misuse of the gate: the message says what is wrong and how to fix it (exit code 2)."""
 
 
 # --------------------------------------------------------------------------------------------
-# Metrics the rules can bound
+# Metrics the rules can bound: the registry's gated metrics, by their rule name
 
-
-@dataclass(frozen=True)
-class Metric:
-    name: str
-    better: Literal["higher", "lower"]
-    kind: Literal["mean", "ratio", "median"]
-    fields: tuple[str, ...]  # mean/median: the summed score fields; ratio: (numerator, denominator)
-    unit: Literal["rate", "count", "seconds", "usd"]
-    description: str
-
-    @property
-    def worse_word(self) -> str:
-        return "drop" if self.better == "higher" else "rise"
-
-
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
-        Metric("success_rate", "higher", "mean", ("success",), "rate", "share of episodes that succeed"),
-        Metric(
-            "fan_out_recall",
-            "higher",
-            "ratio",
-            ("on_time", "parallelizable"),
-            "rate",
-            "parallelizable nodes issued on time (micro-averaged)",
-        ),
-        Metric(
-            "incorrect_fan_out_rate",
-            "lower",
-            "ratio",
-            ("premature_nodes", "nodes_with_deps"),
-            "rate",
-            "dependent nodes called before their inputs were back (micro-averaged)",
-        ),
-        Metric(
-            "redundant_rate",
-            "lower",
-            "ratio",
-            ("redundant_calls", "n_calls"),
-            "rate",
-            "duplicate + extraneous calls / all calls (micro-averaged)",
-        ),
-        Metric(
-            "redundant_calls_per_task",
-            "lower",
-            "mean",
-            ("redundant_calls",),
-            "count",
-            "duplicate + extraneous calls per episode",
-        ),
-        Metric("turns_per_task", "lower", "mean", ("turns",), "count", "model responses per episode"),
-        Metric(
-            "tokens_per_task",
-            "lower",
-            "mean",
-            ("prompt_tokens", "completion_tokens"),
-            "count",
-            "prompt + completion tokens per episode",
-        ),
-        Metric("cost_per_task", "lower", "mean", ("cost_usd",), "usd", "USD per episode"),
-        Metric("wall_s_mean", "lower", "mean", ("wall_s",), "seconds", "mean episode wall-clock"),
-        Metric(
-            "wall_s_p50",
-            "lower",
-            "median",
-            ("wall_s",),
-            "seconds",
-            "median over tasks of the episode wall-clock",
-        ),
-    )
-}
+METRICS: dict[str, Metric] = {m.rule: m for m in REGISTRY.gated()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,17 +123,6 @@ class _GateFile(BaseModel):
     rules: dict[str, _RuleSpec] = Field(default_factory=dict)
 
 
-def _validation_message(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
-        if e["type"] == "extra_forbidden":
-            parts.append(f"{loc}: unknown key")
-        else:
-            parts.append(f"{loc}: {e['msg']}")
-    return "; ".join(parts)
-
-
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     """A RuleSet from gate.toml text; every problem is a GateError naming the file and the key."""
     try:
@@ -214,7 +138,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         spec = _GateFile.model_validate(raw)
     except ValidationError as exc:
         allowed = "defaults, [significance], [rules.<metric>]"
-        raise GateError(f"{source}: {_validation_message(exc)} (allowed: {allowed})") from None
+        raise GateError(f"{source}: {describe_validation(exc.errors())} (allowed: {allowed})") from None
     rules: dict[str, Rule | None] = {r.metric: r for r in DEFAULT_RULES} if spec.defaults else {}
     for name, rs in spec.rules.items():
         m = METRICS[name]
@@ -296,10 +220,9 @@ def load_run_data(path: str | Path, role: str) -> RunData:
     if not (d / "run.json").is_file():
         raise GateError(f"{role} run folder {d} has no run.json (is it a run folder of `fanout run`?)")
     try:
-        cfg = RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
-    except (ValidationError, ValueError, OSError) as exc:
-        msg = _validation_message(exc) if isinstance(exc, ValidationError) else str(exc)
-        raise GateError(f"{role} run {d}: run.json is not valid: {msg}") from None
+        cfg = read_run_config(d)
+    except BadRunFolder as exc:
+        raise GateError(f"{role} run {exc}") from None
     if not (d / "episodes.jsonl").is_file():
         raise GateError(f"{role} run folder {d} has no episodes.jsonl")
     try:
@@ -312,13 +235,18 @@ def load_run_data(path: str | Path, role: str) -> RunData:
         if not isinstance(row, dict) or not isinstance(row.get("scores"), dict):
             raise GateError(f"{where}: no `scores` object")
         try:
-            sc = Scores.model_validate(row["scores"]).model_dump()
+            rec = parse_record(row, cfg.runtime)
         except ValidationError as exc:
-            raise GateError(f"{where}: scores are not valid: {_validation_message(exc)}") from None
-        key = (sc["task_id"], int(row.get("epoch", 0)))
+            in_scores = [e for e in exc.errors() if e["loc"][:1] == ("scores",)]
+            if in_scores:
+                raise GateError(
+                    f"{where}: scores are not valid: {describe_validation(in_scores, 'scores')}"
+                ) from None
+            raise GateError(f"{where}: not a valid episode: {describe_validation(exc.errors())}") from None
+        key = (rec.task_id, rec.epoch)
         if key in episodes:
             raise GateError(f"{where}: a second episode for task {key[0]!r} epoch {key[1]}")
-        episodes[key] = sc
+        episodes[key] = rec.scores.model_dump()
     if not episodes:
         raise GateError(f"{role} run {d} has no finished episode")
     return RunData(d, cfg, episodes)
@@ -433,29 +361,36 @@ class GateResult:
         return sum(1 for r in self.results if r.status == status)
 
 
-def _value(sc: dict, fields: tuple[str, ...]) -> float | None:
-    vals = [sc[f] for f in fields]
-    if any(v is None for v in vals):
-        return None
-    return float(sum(float(v) for v in vals))
+def _value(sc: Mapping[str, Any], fields: tuple[str, ...]) -> float | None:
+    """The per-episode value of a metric: its field, or the sum of its fields (None if one is)."""
+    total = 0.0
+    for f in fields:
+        v = sc.get(f)
+        if v is None:
+            return None
+        total += float(v)
+    return total
 
 
-def _per_task(run: RunData, keys: list[Key], tasks: list[str], fields: tuple[str, ...], how: str):
-    """One value per task over its paired epochs: the mean (`mean`) or the sum (`sum`)."""
+def _per_task(
+    run: RunData, keys: list[Key], tasks: list[str], fields: tuple[str, ...], how: Literal["mean", "sum"]
+) -> np.ndarray | None:
+    """One value per task over its paired epochs: the mean (`mean`) or the sum (`sum`); None when
+    an episode has no value."""
     groups: dict[str, list[float | None]] = defaultdict(list)
     for k in keys:
         groups[k[0]].append(_value(run.episodes[k], fields))
     out = []
     for t in tasks:
-        vals = groups[t]
-        if any(v is None for v in vals):
+        vals = [v for v in groups[t] if v is not None]
+        if len(vals) != len(groups[t]):
             return None
         out.append(sum(vals) / len(vals) if how == "mean" else sum(vals))
     return np.asarray(out, dtype=float)
 
 
 def paired_median_bootstrap(
-    base, cand, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
+    base: ArrayLike, cand: ArrayLike, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float, float]:
     """median(cand) - median(base) over paired tasks, resampling the same tasks for both (the
     resampling scheme of evals.stats, so one seed drives every rule)."""
@@ -473,35 +408,41 @@ def paired_median_bootstrap(
     return (point, float(np.quantile(diffs, alpha / 2)), float(np.quantile(diffs, 1 - alpha / 2)))
 
 
-def _unknown_cost_reason(p: Pairing) -> str:
-    models = []
-    for run in (p.baseline, p.candidate):
-        if any(run.episodes[k]["cost_usd"] is None for k in p.keys) and run.config.model not in models:
-            models.append(run.config.model)
-    return f"cost unknown (no price for {' and '.join(models)}): skipped, never read as 0"
+def _missing_reason(p: Pairing, m: Metric, fields: tuple[str, ...]) -> str:
+    runs = [
+        run.config.model
+        for run in (p.baseline, p.candidate)
+        if any(_value(run.episodes[k], fields) is None for k in p.keys)
+    ]
+    models = list(dict.fromkeys(runs))
+    if m.unit == "usd":
+        return f"cost unknown (no price for {' and '.join(models)}): skipped, never read as 0"
+    return f"{m.name} is not recorded for every paired episode of {' and '.join(models)}: skipped"
 
 
 def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
     m = METRICS[rule.metric]
     tasks, keys = p.tasks, p.keys
-    alpha = 1 - sig.confidence
-    boot = {"resamples": sig.resamples, "seed": sig.seed, "alpha": alpha}
-    if m.kind == "ratio":
-        num, den = m.fields
+    boot = Bootstrap(resamples=sig.resamples, seed=sig.seed, alpha=1 - sig.confidence)
+    fields = m.agg.fields
+    if m.agg.gate_kind == "ratio":
+        num, den = fields
         bn = _per_task(p.baseline, keys, tasks, (num,), "sum")
         bd = _per_task(p.baseline, keys, tasks, (den,), "sum")
         cn = _per_task(p.candidate, keys, tasks, (num,), "sum")
         cd = _per_task(p.candidate, keys, tasks, (den,), "sum")
+        if bn is None or bd is None or cn is None or cd is None:
+            return RuleResult(rule, "skip", _missing_reason(p, m, fields))
         if bd.sum() == 0 or cd.sum() == 0:
             return RuleResult(rule, "skip", f"{m.name} is undefined: no paired episode has any {den}")
         base, cand = bn.sum() / bd.sum(), cn.sum() / cd.sum()
         diff, lo, hi = paired_ratio_bootstrap(bn, bd, cn, cd, **boot)
     else:
-        b = _per_task(p.baseline, keys, tasks, m.fields, "mean")
-        c = _per_task(p.candidate, keys, tasks, m.fields, "mean")
+        b = _per_task(p.baseline, keys, tasks, fields, "mean")
+        c = _per_task(p.candidate, keys, tasks, fields, "mean")
         if b is None or c is None:
-            return RuleResult(rule, "skip", _unknown_cost_reason(p))
-        if m.kind == "median":
+            return RuleResult(rule, "skip", _missing_reason(p, m, fields))
+        if m.agg.gate_kind == "median":
             base, cand = float(np.median(b)), float(np.median(c))
             diff, lo, hi = paired_median_bootstrap(b, c, **boot)
         else:
@@ -515,6 +456,7 @@ def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
     significant = hi < 0 if m.better == "higher" else lo > 0
     exceeds = regression > rule.tolerance + EPS
     level = f"{sig.confidence:.0%}"
+    status: Literal["pass", "fail", "skip"]
     if not exceeds:
         status, reason = "pass", "within tolerance"
     elif not significant:
@@ -562,31 +504,17 @@ def gate(
     return run_gate(pair_runs(b, c, allow_subset=allow_subset), ruleset)
 
 
-CONFIG_FIELDS = (
-    "model",
-    "system_prompt",
-    "user_prompt",
-    "prompt_hash",
-    "seed",
-    "clock",
-    "inference_profile",
-    "latency_scale",
-    "latency_profile",
-    "fan_out_cap",
-    "tool_timeout",
-    "hedge_after",
-    "max_turns",
-    "model_options",
-    "prices",
-    "price_table_version",
-    "harness_version",
-)
+CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash")
+CONFIG_FIELDS_AFTER = ("model_options", "prices", "price_table_version", "harness_version")
 
 
 def config_changes(p: Pairing) -> list[str]:
-    """run.json settings that differ between the runs: what the gate is judging."""
+    """run.json settings that differ between the runs: what the gate is judging (every runtime
+    setting by its own name)."""
     b, c = p.baseline.config, p.candidate.config
-    return [f for f in CONFIG_FIELDS if getattr(b, f) != getattr(c, f)]
+    changed = [f for f in CONFIG_FIELDS if getattr(b, f) != getattr(c, f)]
+    changed += [f for f in RuntimeSettings.model_fields if getattr(b.runtime, f) != getattr(c.runtime, f)]
+    return changed + [f for f in CONFIG_FIELDS_AFTER if getattr(b, f) != getattr(c, f)]
 
 
 __all__ = [

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .gate import Flip, GateResult, Metric, RuleResult, config_changes
+from .gate import Flip, GateResult, RuleResult, config_changes
+from .metrics import Metric
 
-_FORMATS = {"rate": "{:.3f}", "count": "{:.2f}", "seconds": "{:.3f}", "usd": "{:.6f}"}
-_SIGNED = {"rate": "{:+.3f}", "count": "{:+.2f}", "seconds": "{:+.3f}", "usd": "{:+.6f}"}
+# Decimals of a gated metric's values and changes, by the metric's unit.
+_DIGITS = {"rate": 3, "share": 3, "factor": 3, "count": 2, "tokens": 2, "int": 2, "seconds": 3, "usd": 6}
+_FORMATS = {unit: f"{{:.{d}f}}" for unit, d in _DIGITS.items()}
+_SIGNED = {unit: f"{{:+.{d}f}}" for unit, d in _DIGITS.items()}
 
 
 def fmt_value(m: Metric, v: float | None) -> str:

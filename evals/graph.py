@@ -9,8 +9,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Mapping
 
+from .errors import UsageError
 
-class CycleError(ValueError):
+
+class CycleError(UsageError, ValueError):
     def __init__(self, nodes: list[str]):
         super().__init__(f"dependency cycle through {', '.join(nodes)}")
         self.nodes = nodes

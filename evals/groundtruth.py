@@ -16,13 +16,14 @@ from mock_tools import EpisodeState, ToolContext, World, is_error
 from mock_tools.canonical import canonical_json
 
 from .answers import AnswerValueError, Expected, expand
+from .errors import FanoutError
 from .fixtures import Task
 from .graph import CallGraph
 from .matching import NodeMatcher, key_of
 from .templating import TemplateError
 
 
-class GroundTruthError(ValueError):
+class GroundTruthError(FanoutError, ValueError):
     def __init__(self, task: Task, node: str | None, message: str):
         self.task_id, self.node, self.file = task.id, node, task.file
         where = f"{task.file}: task {task.id!r}" + (f": node {node!r}" if node else "")

@@ -21,10 +21,15 @@ import types
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
+from .errors import UsageError
 from .templating import BoundedOperators
+
+if TYPE_CHECKING:
+    from .fixtures import Task
 
 # Sandboxed too: a prompt template can arrive in a pull request that `fanout gate` then runs in CI.
 _ENV = BoundedOperators(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
@@ -37,7 +42,7 @@ SHIPPED_SYSTEM = {"default": "system.j2", "neutral": "neutral.j2"}
 VARIABLES = ("pattern", "prompt", "task_id", "tool_names", "tools")
 
 
-class PromptTemplateError(ValueError):
+class PromptTemplateError(UsageError, ValueError):
     """A template that cannot be read, parsed or rendered; the message names the file."""
 
 
@@ -107,6 +112,7 @@ class PromptTemplates:
         self._system = _compile(self.system_source, self.system_name)
         self._user = _compile(self.user_source, self.user_name)
         self._memo: dict[tuple[str, str], tuple[str, str]] = {}
+        self._seen: dict[tuple[str, str], tuple] = {}
 
     @property
     def system_name(self) -> str:
@@ -153,12 +159,16 @@ class PromptTemplates:
                 h.update(b"\x00")
         return h.hexdigest()[:16]
 
-    def render(self, task) -> tuple[str, str]:
+    def render(self, task: Task) -> tuple[str, str]:
         """(system text, user text) for a task; raises PromptTemplateError naming the template file,
         the line and the undefined variable."""
         key = (task.suite, task.id)
-        out = self._memo.get(key)
+        # What the templates read: two suites may share a name and a task id (two imports of one
+        # source) while their prompts differ, so a memo is used only for the same task content.
+        seen = (task.prompt, task.pattern, tuple(t["name"] for t in task.tool_specs))
+        out = self._memo.get(key) if self._seen.get(key) == seen else None
         if out is None:
+            self._seen[key] = seen
             ctx = {
                 "prompt": task.prompt,
                 "tools": task.tool_specs,

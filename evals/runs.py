@@ -18,18 +18,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
+from .episodes import EpisodeRecord, parse_line
+from .errors import FanoutError, UsageError, describe_validation
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import GroundTruthCache
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
-from .runtime import RuntimeConfig, run_episode
+from .runtime import run_episode
 from .scoring import score
+from .settings import RuntimeSettings
 
 
 class RunConfig(BaseModel):
@@ -41,15 +44,7 @@ class RunConfig(BaseModel):
     task_patterns: list[str] | None = None
     task_ids: list[str]
     epochs: int = 1
-    seed: int = 0
-    clock: str = "virtual"
-    inference_profile: str | None = None
-    latency_scale: float = 1.0
-    latency_profile: str | None = None
-    fan_out_cap: int | None = None
-    tool_timeout: float | None = None
-    hedge_after: float | None = None
-    max_turns: int = 30
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     max_concurrency: int = 32
     system_prompt: str | None = None
     user_prompt: str | None = None
@@ -65,6 +60,17 @@ class RunConfig(BaseModel):
     created: str
     finished: str | None = None
     status: str = "running"  # running | complete | interrupted
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """run.json written before `runtime` existed kept the runtime settings at the top level."""
+        if isinstance(data, dict) and "runtime" not in data:
+            flat = [k for k in RuntimeSettings.model_fields if k in data]
+            if flat:
+                data = dict(data)
+                data["runtime"] = {k: data.pop(k) for k in flat}
+        return data
 
 
 def slug(s: str) -> str:
@@ -82,11 +88,10 @@ def write_json_atomic(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def read_episodes(path: Path, repair: bool = False) -> list[dict]:
-    """Episode lines of a run. A torn last line (no newline: the writer was killed mid-line) is
-    dropped, and with `repair` also cut from the file so appends start on a clean line. A complete
-    line that is not an episode (disk corruption, a hand edit) is skipped with a warning, and
-    the lines after it are kept: its task then counts as not run, so a resume runs it again."""
+def episode_lines(path: Path, repair: bool = False) -> list[tuple[int, bytes]]:
+    """(line number, line) of each complete, non-blank line of an episodes.jsonl. A torn last line
+    (no newline: the writer was killed mid-line) is dropped, and with `repair` also cut from the
+    file so appends start on a clean line."""
     if not path.exists():
         return []
     data = path.read_bytes()
@@ -94,10 +99,15 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict]:
     if repair and end != len(data):
         with open(path, "r+b") as f:
             f.truncate(end)
+    return [(n, line) for n, line in enumerate(data[:end].splitlines(), start=1) if line.strip()]
+
+
+def read_episodes(path: Path, repair: bool = False) -> list[dict[str, Any]]:
+    """Episode lines of a run, decoded as written. A complete line that is not an episode (disk
+    corruption, a hand edit) is skipped with a warning, and the lines after it are kept: its task
+    then counts as not run, so a resume runs it again."""
     out = []
-    for n, line in enumerate(data[:end].splitlines(), start=1):
-        if not line.strip():
-            continue
+    for n, line in episode_lines(path, repair):
         try:
             rec = json.loads(line)
         except ValueError:
@@ -109,28 +119,49 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict]:
     return out
 
 
-def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict]]:
+def read_records(path: Path, runtime: RuntimeSettings | None) -> list[EpisodeRecord]:
+    """Typed, upgraded episode records (`runtime`: the run's settings, for version-1 lines). A line
+    that is not a valid episode is skipped with a warning, as `read_episodes` does."""
+    out = []
+    for n, line in episode_lines(path):
+        try:
+            out.append(parse_line(line, runtime))
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
+    return out
+
+
+class NotARunFolder(UsageError, FileNotFoundError):
+    """A folder without run.json."""
+
+
+class BadRunFolder(UsageError, ValueError):
+    """A run folder that cannot be used: an invalid run.json, a task its suite no longer has."""
+
+
+def read_run_config(run_dir: str | Path) -> RunConfig:
     d = Path(run_dir)
-    if not (d / "run.json").exists():
-        raise FileNotFoundError(f"{d} is not a run folder (no run.json)")
-    cfg = RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
-    return cfg, read_episodes(d / "episodes.jsonl")
+    if not (d / "run.json").is_file():
+        raise NotARunFolder(f"{d} is not a run folder (no run.json)")
+    try:
+        return RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))
+    except ValidationError as exc:
+        raise BadRunFolder(f"{d}: run.json is not valid: {describe_validation(exc.errors())}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRunFolder(f"{d}/run.json cannot be read: {exc}") from None
 
 
-def runtime_config(cfg: RunConfig) -> RuntimeConfig:
-    return RuntimeConfig(
-        seed=cfg.seed,
-        clock=cfg.clock,
-        inference_profile=cfg.inference_profile,
-        latency_scale=cfg.latency_scale,
-        latency_profile=cfg.latency_profile,
-        fan_out_cap=cfg.fan_out_cap,
-        tool_timeout=cfg.tool_timeout,
-        hedge_after=cfg.hedge_after,
-        max_turns=cfg.max_turns,
-        settings=dict(cfg.model_options.get("settings", {})),
-        prompts=PromptTemplates.load(cfg.system_prompt, cfg.user_prompt),
-    )
+def load_run(run_dir: str | Path) -> tuple[RunConfig, list[dict[str, Any]]]:
+    """run.json and the decoded episode lines, as written (see `load_records` for typed ones)."""
+    cfg = read_run_config(run_dir)
+    return cfg, read_episodes(Path(run_dir) / "episodes.jsonl")
+
+
+def load_records(run_dir: str | Path) -> tuple[RunConfig, list[EpisodeRecord]]:
+    """run.json and the typed episode records, older lines upgraded with the run's settings."""
+    cfg = read_run_config(run_dir)
+    return cfg, read_records(Path(run_dir) / "episodes.jsonl", cfg.runtime)
 
 
 class RunWriter:
@@ -138,8 +169,8 @@ class RunWriter:
         self.path = run_dir / "episodes.jsonl"
         self.f = open(self.path, "a", encoding="utf-8")
 
-    def write(self, record: dict) -> None:
-        self.f.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=str) + "\n")
+    def write(self, record: EpisodeRecord) -> None:
+        self.f.write(record.line() + "\n")
         self.f.flush()
 
     def close(self) -> None:
@@ -157,7 +188,8 @@ async def execute(
     """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary."""
     done_rows = read_episodes(run_dir / "episodes.jsonl", repair=True)
     done = {(r["task_id"], r.get("epoch", 0)) for r in done_rows}
-    rt = runtime_config(cfg)
+    prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
+    model_settings = dict(cfg.model_options.get("settings", {}))
     gts = GroundTruthCache()
     prices = prices or load_prices(cfg.prices)
     price = prices.lookup(model.priced_as())
@@ -165,7 +197,7 @@ async def execute(
     todo: list[tuple[Task, int]] = []
     for tid in cfg.task_ids:
         if tid not in suite.by_id:
-            raise ValueError(f"task {tid!r} of this run is not in suite {suite.name!r} any more")
+            raise BadRunFolder(f"task {tid!r} of this run is not in suite {suite.name!r} any more")
         for e in range(cfg.epochs):
             if (tid, e) not in done:
                 todo.append((suite.by_id[tid], e))
@@ -184,22 +216,18 @@ async def execute(
 
     async def one(task: Task, epoch: int) -> None:
         async with sem:
-            gt = gts.get(task, cfg.seed)
+            gt = gts.get(task, cfg.runtime.seed)
             # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
             agent_episode = getattr(model, "run_episode", None)
             if agent_episode is not None:
-                trace = await agent_episode(task, rt, epoch)
+                trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
             else:
-                trace = await run_episode(model, task, rt, epoch)
-            sc = score(gt, trace, rt.latency, price)
+                trace = await run_episode(
+                    model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
+                )
+            sc = score(gt, trace, price)
             writer.write(
-                {
-                    "task_id": task.id,
-                    "epoch": epoch,
-                    "pattern": task.pattern,
-                    "scores": sc.model_dump(),
-                    "trace": trace.model_dump(exclude_none=True),
-                }
+                EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
             )
             bar.update(1)
 
@@ -212,8 +240,8 @@ async def execute(
 
 
 def finalize(run_dir: Path, cfg: RunConfig) -> dict:
-    rows = read_episodes(run_dir / "episodes.jsonl")
-    df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
+    recs = read_records(run_dir / "episodes.jsonl", cfg.runtime)
+    df = frame(r.scores_row() for r in recs)
     summary = summarize(df)
     summary_doc = {
         "run_id": cfg.run_id,
@@ -221,14 +249,14 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
         "suite": cfg.suite,
         "suite_hash": cfg.suite_hash,
         "prompt_hash": cfg.prompt_hash,
-        "clock": cfg.clock,
-        "seed": cfg.seed,
+        "clock": cfg.runtime.clock,
+        "seed": cfg.runtime.seed,
         **summary,
         "by_pattern": summarize_by_pattern(df),
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
     expected = len(cfg.task_ids) * cfg.epochs
-    cfg.status = "complete" if len(rows) >= expected else "interrupted"
+    cfg.status = "complete" if len(recs) >= expected else "interrupted"
     cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc
@@ -239,13 +267,18 @@ def start_run(
     suite: Suite,
     out: Path,
     *,
+    runtime: RuntimeSettings | None = None,
     task_patterns: list[str] | None = None,
     run_id: str | None = None,
     **settings: Any,
 ) -> tuple[Path, RunConfig]:
+    """Make the run folder and its run.json; `settings` are RunConfig fields (epochs, prompts, ...)."""
+    unknown = sorted(set(settings) - set(RunConfig.model_fields))
+    if unknown:  # a programming error, not a user's: runtime settings go in `runtime`
+        raise TypeError(f"start_run: unknown run settings {unknown}; runtime settings go in `runtime`")
     tasks = suite.select(task_patterns)
     if not tasks:
-        raise ValueError(f"no task of suite {suite.name!r} matches {task_patterns}")
+        raise UsageError(f"no task of suite {suite.name!r} matches {task_patterns}")
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
@@ -253,7 +286,7 @@ def start_run(
     run_dir = out / rid
     if (run_dir / "run.json").exists():
         if run_id:
-            raise FileExistsError(f"{run_dir} already holds a run; use --resume {run_dir}")
+            raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
         n = 2
         while (out / f"{rid}-{n}").exists():
             n += 1
@@ -272,6 +305,7 @@ def start_run(
         prompt_hash=prompts.hash,
         created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         price_table_version=prices.version,
+        runtime=runtime or RuntimeSettings(),
         **{k: v for k, v in settings.items() if v is not None},
     )
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
@@ -279,12 +313,32 @@ def start_run(
     return run_dir, cfg
 
 
+def open_suite(name: str | Path) -> Suite:
+    """A suite by name or path; a missing one is a usage error (fixture errors already are)."""
+    try:
+        return load_suite(name)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def open_suite_for(cfg: RunConfig) -> Suite:
+    """The suite a run was made on: its path, else its name."""
     try:
         return load_suite(cfg.suite_path)
     except FileNotFoundError:
-        return load_suite(cfg.suite)
+        return open_suite(cfg.suite)
+
+
+def model_for(spec: str, suites: Iterable[Suite], seed: int, options: dict[str, Any]) -> Model:
+    """The model of a model string; one no provider accepts (or a bad option) is a usage error."""
+    try:
+        return make_model(spec, list(suites), seed=seed, options=options)
+    except FanoutError:
+        raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def build_model(cfg: RunConfig, suites: Iterable[Suite]) -> Model:
-    return make_model(cfg.model, list(suites), seed=cfg.seed, options=cfg.model_options)
+    """The run's model, as its run.json describes it."""
+    return model_for(cfg.model, suites, cfg.runtime.seed, cfg.model_options)

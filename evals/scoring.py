@@ -14,22 +14,30 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from mock_tools.canonical import normalized_key
 
 from .answers import check_answer
 from .groundtruth import GroundTruth
+from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
-from .timing import LatencySettings, call_time, episode_time_metrics, schedule
-from .trace import Trace
+from .settings import RuntimeSettings
+from .timing import episode_time_metrics, schedule, time_call
+from .trace import CALL_CLASSES, CallClass, Stop, Trace
 
-CLASSES = ("correct", "premature", "duplicate", "wrong_args", "extraneous")
+CLASSES = CALL_CLASSES
 INF = math.inf
 
 
 class Scores(BaseModel):
+    """One episode's scores. Values of registry metrics computed from the trace
+    (`evals.metrics.EpisodeValue`) are kept as extra fields, after the ones counted here."""
+
+    model_config = ConfigDict(extra="allow")
+
     task_id: str
     pattern: str
     success: bool
@@ -63,7 +71,7 @@ class Scores(BaseModel):
     cached_tokens: int
     usage_estimated: bool
     cost_usd: float | None
-    stop: str
+    stop: Stop
     error: str | None = None
     errors_in_results: int = 0
     timed_out_calls: int = 0
@@ -245,30 +253,18 @@ def _taken(assignment: dict[int, str], before: int) -> set[str]:
     return {v for i, v in assignment.items() if i < before}
 
 
-def ideal_wall(
-    gt: GroundTruth,
-    latency: LatencySettings,
-    timeout: float | None,
-    cap: int | None,
-    model_latency: float,
-    hedge_after: float | None = None,
-) -> float:
+def ideal_wall(gt: GroundTruth, settings: RuntimeSettings, model_latency: float) -> float:
     """The oracle schedule of the task under the same latency samples, runtime policies (cap,
     timeout, hedging of read tools) and model latency per turn."""
     total = gt.ideal_turns * model_latency
-    for makespan in _ideal_batches(gt, latency, timeout, cap, hedge_after):
+    for makespan in _ideal_batches(gt, settings):
         total += makespan
     return total
 
 
-def _ideal_batches(
-    gt: GroundTruth,
-    latency: LatencySettings,
-    timeout: float | None,
-    cap: int | None,
-    hedge_after: float | None,
-) -> list[float]:
-    key = (latency, timeout, cap, hedge_after)
+def _ideal_batches(gt: GroundTruth, settings: RuntimeSettings) -> list[float]:
+    s = settings
+    key = (s.seed, s.latency_scale, s.latency_profile, s.tool_timeout, s.fan_out_cap, s.hedge_after)
     cached = gt.ideal_batches.get(key)
     if cached is not None:
         return cached
@@ -279,14 +275,8 @@ def _ideal_batches(
         for v in level:
             n = gt.nodes[v]
             tool = task.tool_by_name[n.tool]
-            lm = latency.model_for(tool, task.spec.latency)
-            key_args = normalized_key(n.args)
-            sample = lm.sample(latency.seed, task.id, n.tool, key_args, 0)
-            hedge = None
-            if hedge_after is not None and not tool.write:
-                hedge = lm.sample(latency.seed, task.id, n.tool, key_args, 1)
-            durs.append(call_time(sample, latency.scale, timeout, hedge_after, hedge).duration_s)
-        out.append(schedule(durs, cap)[1])
+            durs.append(time_call(s, tool, task.id, normalized_key(n.args), 0, task.spec.latency).duration_s)
+        out.append(schedule(durs, s.fan_out_cap)[1])
     gt.ideal_batches[key] = out
     return out
 
@@ -298,16 +288,17 @@ def time_metrics(trace: Trace) -> dict:
         [c.duration_s for c in trace.calls],
         [t.n_calls for t in trace.turns],
         trace.wall_s,
-        None if trace.clock == "virtual" else (trace.runtime_overhead_s or 0.0),
+        None if trace.runtime.clock == "virtual" else (trace.runtime_overhead_s or 0.0),
     )
 
 
-def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price | None = None) -> Scores:
-    """Score one episode and write each call's class and attributed node into the trace."""
+def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
+    """Score one episode (under the runtime settings its trace records) and write each call's
+    class and attributed node into the trace."""
     cl = classify(gt, trace)
     for c, cls, node in zip(trace.calls, cl.classes, cl.nodes, strict=True):
-        c.cls, c.node = cls, node
-    counts = {k: 0 for k in CLASSES}
+        c.cls, c.node = cast(CallClass, cls), node
+    counts: dict[str, int] = {k: 0 for k in CLASSES}
     for cls in cl.classes:
         counts[cls] += 1
     sat = cl.sat
@@ -325,9 +316,7 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     unauthorised = unauthorised_writes(gt, trace)
     answer_ok = check_answer(gt, trace.final_text) if trace.stop == "answer" else False
     tm = time_metrics(trace)
-    ideal = ideal_wall(
-        gt, latency, trace.tool_timeout, trace.fan_out_cap, tm["mean_model_s"], trace.hedge_after
-    )
+    ideal = ideal_wall(gt, trace.runtime, tm["mean_model_s"])
     prompt = sum(t.prompt_tokens for t in trace.turns)
     completion = sum(t.completion_tokens for t in trace.turns)
     cached = sum(t.cached_tokens for t in trace.turns)
@@ -369,4 +358,5 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
         error=trace.error,
         errors_in_results=sum(1 for c in trace.calls if c.error),
         timed_out_calls=sum(1 for c in trace.calls if c.timed_out),
+        **episode_values(EpisodeView(trace, batches_of(trace))),
     )

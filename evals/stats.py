@@ -6,9 +6,20 @@ or an interval is reproducible bit for bit.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 DEFAULT_RESAMPLES = 2000
+
+
+class Bootstrap(TypedDict):
+    """How to resample: passed whole to every function below (`**boot`)."""
+
+    resamples: int
+    seed: int
+    alpha: float
 
 
 def _indices(n: int, resamples: int, seed: int) -> np.ndarray:
@@ -17,7 +28,7 @@ def _indices(n: int, resamples: int, seed: int) -> np.ndarray:
 
 
 def bootstrap_ci(
-    values, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
+    values: ArrayLike, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float]:
     """Percentile interval of the mean of `values` (one value per task)."""
     v = np.asarray(values, dtype=float)
@@ -30,7 +41,7 @@ def bootstrap_ci(
 
 
 def bootstrap_ratio_ci(
-    num, den, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
+    num: ArrayLike, den: ArrayLike, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float]:
     """Interval of a micro-averaged ratio sum(num)/sum(den), resampling tasks (rows)."""
     n_ = np.asarray(num, dtype=float)
@@ -48,7 +59,7 @@ def bootstrap_ratio_ci(
 
 
 def paired_bootstrap(
-    base, cand, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
+    base: ArrayLike, cand: ArrayLike, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, alpha: float = 0.05
 ) -> tuple[float, float, float]:
     """Mean difference cand - base over paired tasks, with its percentile interval."""
     b = np.asarray(base, dtype=float)
@@ -65,10 +76,10 @@ def paired_bootstrap(
 
 
 def paired_ratio_bootstrap(
-    base_num,
-    base_den,
-    cand_num,
-    cand_den,
+    base_num: ArrayLike,
+    base_den: ArrayLike,
+    cand_num: ArrayLike,
+    cand_den: ArrayLike,
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     alpha: float = 0.05,

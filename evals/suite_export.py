@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from mock_tools import ToolRegistry, default_registry, table_tool
 
+from .errors import UsageError
 from .fixtures import FixtureError, FixtureErrors, Suite, Task, build_task
 from .schema import SuiteSpec, TaskSpec
 
@@ -44,7 +45,7 @@ class TaskRecord(BaseModel):
     suite_json: str
 
 
-class ExportError(ValueError):
+class ExportError(UsageError, ValueError):
     """An export that cannot be read back; the message names the file and the record."""
 
 

@@ -7,12 +7,15 @@ virtual-clock run can be recomputed bit for bit.
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mock_tools import LATENCY_PROFILES, LatencyModel, Tool
+if TYPE_CHECKING:
+    from mock_tools import LatencyModel, Tool
+
+    from .settings import RuntimeSettings
 
 
 class InferenceProfile(BaseModel):
@@ -50,26 +53,6 @@ def get_profile(name: str | None) -> InferenceProfile | None:
         ) from None
 
 
-@dataclass(frozen=True)
-class LatencySettings:
-    seed: int = 0
-    scale: float = 1.0
-    profile: str | None = None  # a LATENCY_PROFILES name replacing every tool's model
-
-    def model_for(self, tool: Tool, overrides: dict[str, LatencyModel] | None = None) -> LatencyModel:
-        if self.profile and self.profile != "default":
-            if self.profile not in LATENCY_PROFILES:
-                raise ValueError(
-                    f"unknown latency profile {self.profile!r}; known: {', '.join(LATENCY_PROFILES)}"
-                )
-            replaced = LATENCY_PROFILES[self.profile]
-            if replaced is not None:
-                return replaced
-        if overrides and tool.name in overrides:
-            return overrides[tool.name]
-        return tool.latency
-
-
 def schedule(durations: list[float], cap: int | None) -> tuple[list[float], float]:
     """Start offsets of calls run in issue order on `cap` slots (None = unbounded), and the makespan."""
     if not durations:
@@ -85,12 +68,6 @@ def schedule(durations: list[float], cap: int | None) -> tuple[list[float], floa
         heapq.heappush(slots, s + d)
         end = max(end, s + d)
     return starts, end
-
-
-def effective(sample: float, scale: float, timeout: float | None) -> tuple[float, bool]:
-    """Duration after scaling and the timeout cap, and whether it timed out (no hedging)."""
-    ct = call_time(sample, scale, timeout)
-    return ct.duration_s, ct.timed_out
 
 
 # -- shared episode arithmetic ----------------------------------------------------------------
@@ -134,6 +111,60 @@ def call_time(
     if timeout is not None and d > timeout:
         return CallTime(timeout, True, hedged)
     return CallTime(d, False, hedged)
+
+
+class Samples(NamedTuple):
+    """A call's raw latency samples, as a trace records them."""
+
+    sample_s: float  # attempt `attempt`'s sample
+    hedge_sample_s: float | None  # attempt `attempt + 1`'s: the hedge's, for a call that may be hedged
+
+
+class CallTiming(NamedTuple):
+    sample_s: float
+    hedge_sample_s: float | None  # None: the call may not be hedged (a write, hedging off)
+    straggler: bool | None  # the sample drew its straggler multiplier (None: samples were given)
+    duration_s: float
+    timed_out: bool
+    hedged: bool
+
+
+def time_call(
+    settings: RuntimeSettings,
+    tool: Tool | None,
+    task_id: str,
+    canon_args: str,
+    attempt: int,
+    overrides: Mapping[str, LatencyModel] | None = None,
+    recorded: Samples | None = None,
+) -> CallTiming:
+    """The latency samples and the timing of one call under `settings`: the one definition the
+    runtime, the scorer's ideal schedule and `whatif` share, so their floats agree to the bit.
+
+    The call's `attempt` (earlier identical calls of the episode) draws sample `attempt` of the
+    tool's latency model under `settings` (seed, latency profile, the task's `overrides`); a call
+    that may be hedged (hedging on, a read tool: a write is never duplicated) also draws its
+    hedge's, sample `attempt + 1`. `recorded` samples (a stored trace's) are used instead of
+    drawing; a missing recorded hedge sample is drawn. `tool` may be None only with `recorded`
+    samples and hedging off (a what-if whose suite is gone)."""
+    if tool is None and (recorded is None or settings.hedge_after is not None):
+        raise ValueError("drawing samples, or telling a read from a write to hedge it, needs the tool")
+    straggler = None
+    if recorded is None:
+        assert tool is not None
+        lm = settings.latency_model(tool, overrides)
+        sample = lm.sample(settings.seed, task_id, tool.name, canon_args, attempt)
+        straggler = lm.is_straggler(settings.seed, task_id, tool.name, canon_args, attempt)
+        hedge = None
+    else:
+        sample, hedge = recorded
+    if settings.hedge_after is None or tool is None or tool.write:
+        hedge = None
+    elif hedge is None:
+        lm = settings.latency_model(tool, overrides)
+        hedge = lm.sample(settings.seed, task_id, tool.name, canon_args, attempt + 1)
+    ct = call_time(sample, settings.latency_scale, settings.tool_timeout, settings.hedge_after, hedge)
+    return CallTiming(sample, hedge, straggler, ct.duration_s, ct.timed_out, ct.hedged)
 
 
 def batch_times(

@@ -6,9 +6,18 @@ its raw latency sample (before scaling and timeout) so what-if can re-time it ex
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+from .settings import RuntimeSettings
+
+Stop = Literal["answer", "max_turns", "error"]  # why an episode ended
+CallClass = Literal["correct", "premature", "duplicate", "wrong_args", "extraneous"]  # DESIGN.md section 4
+CALL_CLASSES: tuple[CallClass, ...] = ("correct", "premature", "duplicate", "wrong_args", "extraneous")
+
+# Settings the first trace format (before `runtime`) kept at the top level of a trace.
+FLAT_SETTINGS = ("seed", "clock", "fan_out_cap", "tool_timeout", "hedge_after", "latency_scale")
 
 
 class CallRecord(BaseModel):
@@ -31,7 +40,7 @@ class CallRecord(BaseModel):
     attempt: int = 0
     hedged: bool = False  # a duplicate request was sent after hedge_after (read tools only)
     hedge_sample_s: float | None = None  # raw sample of the hedge (next attempt), when hedgeable
-    cls: str | None = None  # call class, filled in by scoring
+    cls: CallClass | None = None  # call class, filled in by scoring
     node: str | None = None  # node the class is attributed to
 
 
@@ -63,16 +72,20 @@ class Trace(BaseModel):
     suite: str
     model: str
     epoch: int = 0
-    seed: int = 0
-    clock: str = "virtual"
-    fan_out_cap: int | None = None
-    tool_timeout: float | None = None
-    hedge_after: float | None = None
-    latency_scale: float = 1.0
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)  # the settings it ran under
     turns: list[TurnRecord] = Field(default_factory=list)
     calls: list[CallRecord] = Field(default_factory=list)
     final_text: str | None = None
-    stop: str = "answer"  # answer | max_turns | error
+    stop: Stop = "answer"
     error: str | None = None
     wall_s: float = 0.0  # episode wall-clock on the run's clock
     runtime_overhead_s: float | None = None  # real clock: measured wall minus the virtual timeline
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """A trace written before `runtime` existed kept some settings at the top level."""
+        if isinstance(data, dict) and "runtime" not in data and any(k in data for k in FLAT_SETTINGS):
+            data = dict(data)
+            data["runtime"] = {k: data.pop(k) for k in FLAT_SETTINGS if k in data}
+        return data

@@ -11,14 +11,15 @@ from .fixtures import Suite, Task
 from .groundtruth import GroundTruthError, resolve
 from .models.policies import PolicyModel
 from .route_lint import lint_routes
-from .runtime import RuntimeConfig, run_episode
+from .runtime import run_episode
 from .scoring import score
+from .settings import RuntimeSettings
 
 
 def validate_task(
     task: Task,
     oracle: PolicyModel,
-    cfg: RuntimeConfig,
+    cfg: RuntimeSettings,
     seed: int = 0,
     require_answer: bool = False,
     allow_identical: bool = False,
@@ -47,7 +48,7 @@ def validate_task(
         seen[key] = v
     problems += [f.message(task) for f in lint_routes(gt)]
     trace = asyncio.run(run_episode(oracle, task, cfg))
-    sc = score(gt, trace, cfg.latency)
+    sc = score(gt, trace)
     if not sc.success:
         why = []
         if sc.required_satisfied < sc.required_total:
@@ -71,7 +72,7 @@ def validate_suite(suite: Suite, seeds: tuple[int, ...] = (0,)) -> list[str]:
     reported: set[str] = set()
     for seed in seeds:
         oracle = PolicyModel("oracle", [suite], seed=seed)
-        cfg = RuntimeConfig(seed=seed)
+        cfg = RuntimeSettings(seed=seed)
         for t in suite.tasks:
             for p in validate_task(
                 t, oracle, cfg, seed, suite.spec.require_answer_checks, suite.spec.allow_identical_calls

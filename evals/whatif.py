@@ -16,35 +16,36 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, ValidationError
 
-from mock_tools import LATENCY_PROFILES
 from mock_tools.canonical import normalized_key
 
-from .aggregate import frame, summarize
+from .aggregate import frame
+from .episodes import EpisodeRecord, parse_line
+from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
-from .runs import RunConfig, load_run
+from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
+from .runs import RunConfig, episode_lines, read_run_config
 from .scoring import ideal_wall
+from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
     InferenceProfile,
-    LatencySettings,
+    Samples,
     batch_times,
-    call_time,
     episode_time_metrics,
-    get_profile,
+    time_call,
     turn_latency,
 )
 from .trace import Trace
 
 
-class WhatIfError(ValueError):
+class WhatIfError(UsageError, ValueError):
     """Bad what-if input (a setting value, a run folder); the message names what is wrong."""
 
 
@@ -55,81 +56,67 @@ class _Keep:
         return "as-run"
 
 
-KEEP: Any = _Keep()
+KEEP = _Keep()
 AS_RUN = "as-run"
 NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One what-if point; every field left at KEEP takes the run's own value. `None` for the cap,
-    timeout and hedge means unbounded / none / off."""
+    """One what-if point: the runtime settings it changes (`RuntimeSettings.whatif_fields`); every
+    field left at KEEP takes the run's own value. `None` for the cap, timeout and hedge means
+    unbounded / none / off."""
 
-    inference_profile: Any = KEEP  # InferenceProfile
-    latency_scale: Any = KEEP  # float
-    latency_profile: Any = KEEP  # LATENCY_PROFILES name
-    fan_out_cap: Any = KEEP  # int | None
-    tool_timeout: Any = KEEP  # float | None
-    hedge_after: Any = KEEP  # float | None
+    inference_profile: InferenceProfile | _Keep = KEEP
+    latency_scale: float | _Keep = KEEP
+    latency_profile: str | None | _Keep = KEEP  # a LATENCY_PROFILES name
+    fan_out_cap: int | None | _Keep = KEEP
+    tool_timeout: float | None | _Keep = KEEP
+    hedge_after: float | None | _Keep = KEEP
+
+    def changes(self) -> dict[str, Any]:
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not KEEP}
 
 
 @dataclass(frozen=True)
 class Effective:
-    """A Setting resolved against one run."""
+    """A Setting resolved against one run: the run's runtime settings with the what-if's changes."""
 
-    profile: InferenceProfile | None  # None: each turn as the run timed it
-    profile_label: str
-    latency: LatencySettings
+    settings: RuntimeSettings
+    profile_label: str  # the inference profile's name, or "as-run" for turns timed as the run timed them
     resample: bool  # the latency profile differs from the run's: draw new samples
-    fan_out_cap: int | None
-    tool_timeout: float | None
-    hedge_after: float | None
 
 
 def _norm_latency_profile(p: str | None) -> str | None:
     return None if p in (None, "default") else p
 
 
-def effective(setting: Setting, cfg: RunConfig) -> Effective:
-    def pick(v: Any, own: Any) -> Any:
-        return own if v is KEEP else v
-
-    prof = None if setting.inference_profile is KEEP else setting.inference_profile
-    lp = pick(setting.latency_profile, cfg.latency_profile)
+def effective(setting: Setting, run: RuntimeSettings) -> Effective:
+    settings = run.replace(**setting.changes())
     return Effective(
-        profile=prof,
-        profile_label=prof.name if prof is not None else (cfg.inference_profile or AS_RUN),
-        latency=LatencySettings(cfg.seed, pick(setting.latency_scale, cfg.latency_scale), lp),
-        resample=_norm_latency_profile(lp) != _norm_latency_profile(cfg.latency_profile),
-        fan_out_cap=pick(setting.fan_out_cap, cfg.fan_out_cap),
-        tool_timeout=pick(setting.tool_timeout, cfg.tool_timeout),
-        hedge_after=pick(setting.hedge_after, cfg.hedge_after),
+        settings=settings,
+        profile_label=settings.profile_label or AS_RUN,
+        resample=_norm_latency_profile(settings.latency_profile)
+        != _norm_latency_profile(run.latency_profile),
     )
 
 
 # -- one episode ------------------------------------------------------------------------------
 
 
-def retime(
-    trace: Trace,
-    eff: Effective,
-    run_profile: InferenceProfile | None,
-    task: Task | None = None,
-    gt: GroundTruth | None = None,
-) -> dict:
+def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTruth | None = None) -> dict:
     """Time metrics of one stored episode under `eff` (the virtual clock, always).
 
-    `run_profile` is the inference profile the run was made with (None: measured latency, or the
-    default profile for turns without one). `task` is needed to resample latencies or to hedge
-    (which tools are reads); `gt` for ideal_wall_s (NaN without it).
+    `task` is needed to resample latencies or to hedge (which tools are reads); `gt` for
+    ideal_wall_s (NaN without it).
     """
-    prof = eff.profile if eff.profile is not None else run_profile
+    s = eff.settings
+    prof = s.profile
     lats = [
         turn_latency(prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens)
         for t in trace.turns
     ]
-    scale, timeout, hedge_after = eff.latency.scale, eff.tool_timeout, eff.hedge_after
-    need_task = eff.resample or hedge_after is not None
+    need_task = eff.resample or s.hedge_after is not None
     by_turn: dict[int, list[float]] = {}
     durations: list[float] = []
     timed_out = hedged = 0
@@ -137,40 +124,37 @@ def retime(
         if c.arguments is None or c.error in NO_SERVER_ERRORS:
             d = 0.0  # answered by the runtime itself, at once
         else:
-            sample, hedge = c.sample_s, None
-            if need_task:
-                tool = task.tool_by_name.get(c.name) if task is not None else None
-                if tool is None:
-                    raise WhatIfError(
-                        f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
-                        "resampling latencies and hedging need it"
-                    )
-                lm = eff.latency.model_for(tool, task.spec.latency)
-                canon = normalized_key(c.arguments)
-                if eff.resample:
-                    sample = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt)
-                if hedge_after is not None and not tool.write:
-                    hedge = c.hedge_sample_s
-                    if hedge is None or eff.resample:
-                        hedge = lm.sample(eff.latency.seed, trace.task_id, c.name, canon, c.attempt + 1)
-            ct = call_time(sample, scale, timeout, hedge_after, hedge)
-            d = ct.duration_s
-            timed_out += ct.timed_out
-            hedged += ct.hedged
+            tool = task.tool_by_name.get(c.name) if task is not None and need_task else None
+            if need_task and tool is None:
+                raise WhatIfError(
+                    f"task {trace.task_id!r}: tool {c.name!r} is not in the suite any more; "
+                    "resampling latencies and hedging need it"
+                )
+            recorded = None if eff.resample else Samples(c.sample_s, c.hedge_sample_s)
+            overrides = task.spec.latency if task is not None else None
+            canon = normalized_key(c.arguments) if tool is not None else ""
+            tm = time_call(s, tool, trace.task_id, canon, c.attempt, overrides, recorded)
+            d = tm.duration_s
+            timed_out += tm.timed_out
+            hedged += tm.hedged
         durations.append(d)
         by_turn.setdefault(c.turn, []).append(d)
     now = 0.0
     batches: list[float] = []
+    spans: list[list[Span]] = []
     for t, lat in zip(trace.turns, lats, strict=True):
         now = now + lat  # the runtime's own order of float operations
         durs = by_turn.get(t.index)
-        b = batch_times(now, durs, eff.fan_out_cap)[2] if durs else 0.0
+        b = 0.0
+        if durs:
+            starts, ends, b = batch_times(now, durs, s.fan_out_cap)
+            spans.append(list(zip(starts, ends, strict=True)))
         now += b
         batches.append(b)
     m = episode_time_metrics(lats, batches, durations, [t.n_calls for t in trace.turns], now)
     ideal = math.nan
     if gt is not None:
-        ideal = ideal_wall(gt, eff.latency, timeout, eff.fan_out_cap, m["mean_model_s"], hedge_after)
+        ideal = ideal_wall(gt, s, m["mean_model_s"])
     return {
         "wall_s": m["wall_s"],
         "serial_wall_s": m["serial_wall_s"],
@@ -181,6 +165,7 @@ def retime(
         "tool_time_s": m["tool_time_s"],
         "timed_out_calls": timed_out,
         "hedged_calls": hedged,
+        **episode_values(EpisodeView(trace, spans)),
     }
 
 
@@ -191,11 +176,14 @@ def retime(
 class LoadedRun:
     path: Path
     cfg: RunConfig
-    episodes: list[dict]  # episodes.jsonl rows: task_id, epoch, pattern, scores, trace
-    traces: list[Trace]
+    records: list[EpisodeRecord]
     suite: Suite | None
     warnings: list[str] = field(default_factory=list)
     _gts: GroundTruthCache = field(default_factory=GroundTruthCache)
+
+    @property
+    def traces(self) -> list[Trace]:
+        return [r.trace for r in self.records]
 
     def task(self, task_id: str) -> Task | None:
         return self.suite.by_id.get(task_id) if self.suite is not None else None
@@ -204,7 +192,7 @@ class LoadedRun:
         if task is None:
             return None
         try:
-            return self._gts.get(task, self.cfg.seed)
+            return self._gts.get(task, self.cfg.runtime.seed)
         except GroundTruthError:
             return None
 
@@ -252,41 +240,67 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
     suites: dict[str, Suite | None] = {}
     for d in _run_dirs(paths):
         try:
-            cfg, rows = load_run(d)
-        except (OSError, ValueError) as exc:
-            raise WhatIfError(f"{d}: cannot read the run: {exc}") from exc
+            cfg = read_run_config(d)  # an invalid run.json is a usage error already
+            lines = episode_lines(d / "episodes.jsonl")
+        except OSError as exc:
+            raise WhatIfError(f"{d}: cannot read the run: {exc}") from None
         warnings: list[str] = []
-        if not rows:
+        if not lines:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
-            traces = [Trace.model_validate(r["trace"]) for r in rows]
-            if any(not isinstance(r["scores"], dict) for r in rows):
-                raise ValueError("scores is not an object")
-        except (KeyError, TypeError, ValueError) as exc:
-            raise WhatIfError(f"{d}/episodes.jsonl: an episode has no valid trace and scores: {exc}") from exc
+            records = [parse_line(line, cfg.runtime) for _, line in lines]
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            raise WhatIfError(
+                f"{d}/episodes.jsonl: an episode has no valid trace and scores: {why}"
+            ) from None
         suite = _open_suite(cfg, suites, warnings)
-        runs.append(LoadedRun(d, cfg, rows, traces, suite, warnings))
+        runs.append(LoadedRun(d, cfg, records, suite, warnings))
     return runs
 
 
 def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
     """One row per episode: its stored scores with the time metrics replaced by the what-if's."""
-    eff = effective(setting, run.cfg)
-    run_profile = get_profile(run.cfg.inference_profile)
+    eff = effective(setting, run.cfg.runtime)
     out = []
-    for row, trace in zip(run.episodes, run.traces, strict=True):
-        task = run.task(trace.task_id)
-        times = retime(trace, eff, run_profile, task, run.ground_truth(task))
-        out.append({**row["scores"], "epoch": row.get("epoch", 0), **times})
+    for rec in run.records:
+        task = run.task(rec.trace.task_id)
+        times = retime(rec.trace, eff, task, run.ground_truth(task))
+        out.append({**rec.scores_row(), **times})
     return out
 
 
 # -- aggregation ------------------------------------------------------------------------------
 
 
+# Column order of whatif.json / whatif.csv as published (append only); metrics added to the
+# registry's `whatif` surface later follow in declaration order.
+_PUBLISHED_COLUMNS = [
+    "episodes",
+    "calls",
+    "wall_s_p50",
+    "wall_s_p95",
+    "wall_s_mean",
+    "serial_wall_s_mean",
+    "fan_out_saved_s_mean",
+    "parallel_speedup",
+    "ideal_wall_s_mean",
+    "rejoin_s_mean",
+    "model_share",
+    "tool_share",
+    "timed_out_calls",
+    "hedged_calls",
+]
+METRIC_COLUMNS = METRICS.columns(_PUBLISHED_COLUMNS, "whatif", intervals=False)
+_WHATIF = [METRICS[k] for k in METRIC_COLUMNS]
+
+
 class WhatIfRow(BaseModel):
     """One line of the what-if table / CSV / JSON: a model (run) under one setting, over all its
-    episodes (`pattern` None) or one pattern's. The JSON file is a list of these."""
+    episodes (`pattern` None) or one pattern's. The JSON file is a list of these. The metric values
+    (`METRIC_COLUMNS`, the registry's `whatif` metrics) follow the fields below as extra fields."""
+
+    model_config = ConfigDict(extra="allow")
 
     model: str
     suite: str
@@ -299,67 +313,13 @@ class WhatIfRow(BaseModel):
     fan_out_cap: int | None
     tool_timeout: float | None
     hedge_after: float | None
-    episodes: int
-    calls: int
-    wall_s_p50: float | None
-    wall_s_p95: float | None
-    wall_s_mean: float | None
-    serial_wall_s_mean: float | None
-    fan_out_saved_s_mean: float | None
-    parallel_speedup: float | None
-    ideal_wall_s_mean: float | None
-    rejoin_s_mean: float | None
-    model_share: float | None
-    tool_share: float | None
-    timed_out_calls: int
-    hedged_calls: int
+
+    def metric(self, name: str) -> Any:
+        return (self.model_extra or {}).get(name)
 
 
-SETTING_KEYS = (
-    "inference_profile",
-    "latency_scale",
-    "latency_profile",
-    "fan_out_cap",
-    "tool_timeout",
-    "hedge_after",
-)
-_HEAD_KEYS = ("model", "suite", "run_id", "clock", "pattern", *SETTING_KEYS)
-_AGG_KEYS = tuple(k for k in WhatIfRow.model_fields if k not in _HEAD_KEYS)
-
-
-def _num(v: Any) -> float | None:
-    if v is None:
-        return None
-    f = float(v)
-    return None if math.isnan(f) else f
-
-
-def _aggregate(df: pd.DataFrame) -> dict:
-    if df.empty:
-        return {k: None for k in _AGG_KEYS} | {
-            "episodes": 0,
-            "calls": 0,
-            "timed_out_calls": 0,
-            "hedged_calls": 0,
-        }
-    s = summarize(df)  # the same aggregation as summary.json, so as-run rows match it exactly
-    wall = df["wall_s"].sum()
-    return {
-        "episodes": s["episodes"],
-        "calls": s["calls"],
-        "wall_s_p50": s["wall_s_p50"],
-        "wall_s_p95": s["wall_s_p95"],
-        "wall_s_mean": s["wall_s_mean"],
-        "serial_wall_s_mean": _num(df["serial_wall_s"].mean()),
-        "fan_out_saved_s_mean": _num((df["serial_wall_s"] - df["wall_s"]).mean()),
-        "parallel_speedup": s["parallel_speedup"],
-        "ideal_wall_s_mean": _num(df["ideal_wall_s"].astype(float).mean()),
-        "rejoin_s_mean": s["rejoin_s_mean"],
-        "model_share": _num(df["model_time_s"].sum() / wall) if wall > 0 else None,
-        "tool_share": _num(df["tool_time_s"].sum() / wall) if wall > 0 else None,
-        "timed_out_calls": int(df["timed_out_calls"].sum()),
-        "hedged_calls": int(df["hedged_calls"].sum()),
-    }
+SETTING_KEYS = RuntimeSettings.whatif_fields()
+COLUMNS = [*WhatIfRow.model_fields, *METRIC_COLUMNS]
 
 
 def whatif_rows(
@@ -370,76 +330,47 @@ def whatif_rows(
     for run in runs:
         cfg = run.cfg
         for setting in settings:
-            eff = effective(setting, cfg)
+            eff = effective(setting, cfg.runtime)
+            s = eff.settings
             head = {
                 "model": cfg.model,
                 "suite": cfg.suite,
                 "run_id": cfg.run_id,
-                "clock": cfg.clock,
+                "clock": s.clock,
                 "inference_profile": eff.profile_label,
-                "latency_scale": eff.latency.scale,
-                "latency_profile": eff.latency.profile,
-                "fan_out_cap": eff.fan_out_cap,
-                "tool_timeout": eff.tool_timeout,
-                "hedge_after": eff.hedge_after,
+                **{k: getattr(s, k) for k in SETTING_KEYS if k != "inference_profile"},
             }
             df = frame(retime_run(run, setting))
-            rows.append(WhatIfRow(**head, pattern=None, **_aggregate(df)))
-            if by_pattern and not df.empty:
-                for pattern, g in df.groupby("pattern", sort=True):
-                    rows.append(WhatIfRow(**head, pattern=str(pattern), **_aggregate(g)))
+            rows.append(WhatIfRow(**head, pattern=None, **aggregate(df, _WHATIF)))
+            if by_pattern:
+                for pattern, values in aggregate_by(df, "pattern", _WHATIF).items():
+                    rows.append(WhatIfRow(**head, pattern=pattern, **values))
     return rows
 
 
 # -- settings from the command line ------------------------------------------------------------
 
-DIMENSIONS = (
-    "inference-profile",
-    "latency-scale",
-    "latency-profile",
-    "fan-out-cap",
-    "tool-timeout",
-    "hedge-after",
-)
-_NONE = ("none", "off", "unbounded")
+DIMENSIONS = tuple(k.replace("_", "-") for k in SETTING_KEYS)
 
 
 def _parse_value(dim: str, text: str) -> Any:
+    """One value of a what-if dimension, checked by the RuntimeSettings field it sets."""
     v = text.strip()
     low = v.lower()
     if low == AS_RUN:
         return KEEP
+    name = dim.replace("-", "_")
+    if name == "inference_profile":  # names stand for the profiles, so a sweep can label its rows
+        if low not in INFERENCE_PROFILES:
+            raise WhatIfError(
+                f"{dim}: {text!r} is not a valid value (known: {', '.join(INFERENCE_PROFILES)}, {AS_RUN})"
+            )
+        return INFERENCE_PROFILES[low]
     try:
-        if dim == "inference-profile":
-            if low not in INFERENCE_PROFILES:
-                raise ValueError(f"known: {', '.join(INFERENCE_PROFILES)}, {AS_RUN}")
-            return INFERENCE_PROFILES[low]
-        if dim == "latency-profile":
-            if low not in LATENCY_PROFILES:
-                raise ValueError(f"known: {', '.join(LATENCY_PROFILES)}, {AS_RUN}")
-            return low
-        if dim == "latency-scale":
-            f = float(v)
-            if not (f > 0 and math.isfinite(f)):
-                raise ValueError("must be a finite number > 0")
-            return f
-        if low in _NONE:
-            if dim == "latency-scale":
-                raise ValueError("cannot be none")
-            return None
-        if dim == "fan-out-cap":
-            n = int(v)
-            if n < 1:
-                raise ValueError("must be an integer >= 1 (or none)")
-            return n
-        f = float(v)
-        if dim == "tool-timeout" and not (f > 0 and math.isfinite(f)):
-            raise ValueError("must be a finite number of seconds > 0 (or none)")
-        if dim == "hedge-after" and not (f >= 0 and math.isfinite(f)):
-            raise ValueError("must be a finite number of seconds >= 0 (or none)")
-        return f
-    except ValueError as exc:
-        raise WhatIfError(f"{dim}: {text!r} is not a valid value ({exc})") from None
+        return getattr(from_text({name: v}), name)
+    except UsageError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise WhatIfError(f"{dim}: {text!r} is not a valid value ({reason})") from None
 
 
 def parse_values(dim: str, text: str) -> list[Any]:

@@ -9,6 +9,8 @@ pass, and costs nothing to create per episode.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from .latency import unit_hash
 
@@ -16,6 +18,7 @@ from .latency import unit_hash
 # the day before, flights and hotels are booked for the weeks after it, monthly metrics run to
 # October 2026. Weather without a date and local times are for this day.
 TODAY = "2026-10-29"
+T = TypeVar("T")
 
 PEOPLE = [
     # (first name, last name, city, timezone, department)
@@ -282,7 +285,7 @@ class World:
     def randint(self, lo: int, hi: int, *parts: object) -> int:
         return lo + int(self.rand(*parts) * (hi - lo + 1))
 
-    def choice(self, seq, *parts: object):
+    def choice(self, seq: Sequence[T], *parts: object) -> T:
         return seq[int(self.rand(*parts) * len(seq))]
 
     def ident(self, prefix: str, *parts: object) -> str:
@@ -315,7 +318,7 @@ class World:
         oid = self.ident("o_", key, index)
         n_items = self.randint(1, 3, "nitems", oid)
         skus = [p[0] for p in PRODUCTS]
-        items = []
+        items: list[dict[str, Any]] = []
         seen = set()
         for j in range(n_items):
             sku = self.choice(skus, "item", oid, j)

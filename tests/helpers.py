@@ -8,21 +8,24 @@ import json
 from evals.fixtures import Suite, build_task
 from evals.groundtruth import GroundTruth, resolve
 from evals.models.base import Model
-from evals.runtime import RuntimeConfig, run_episode
+from evals.prompts import PromptTemplates
+from evals.runtime import run_episode
 from evals.schema import SuiteSpec, TaskSpec
 from evals.scoring import Scores, score
+from evals.settings import RuntimeSettings
 from evals.trace import CallRecord, Trace, TurnRecord
 from mock_tools import ToolRegistry, default_registry, fixed, table_tool
 from mock_tools.table import TableToolSpec
 
 
-def graph_tools(names, latency_s: float = 0.3) -> list[TableToolSpec]:
+def graph_tools(names, latency_s: float | dict[str, float] = 0.3) -> list[TableToolSpec]:
+    """A table tool `t_<name>` per name, with a fixed latency (one for all, or per name)."""
     return [
         TableToolSpec(
             name=f"t_{n}",
             description=f"lookup {n}",
             parameters={"type": "object", "properties": {"key": {"type": "string"}}, "required": ["key"]},
-            latency=fixed(latency_s),
+            latency=fixed(latency_s[n] if isinstance(latency_s, dict) else latency_s),
             default={"value": f"v_{n}"},
         )
         for n in names
@@ -30,10 +33,13 @@ def graph_tools(names, latency_s: float = 0.3) -> list[TableToolSpec]:
 
 
 def graph_suite(
-    graphs: dict[str, dict[str, list[str]]], shared_tool: bool = False, latency_s: float = 0.3
+    graphs: dict[str, dict[str, list[str]]],
+    shared_tool: bool = False,
+    latency_s: float | dict[str, float] = 0.3,
 ) -> Suite:
     """One task per graph: node -> its dependencies (as `after`). Each node calls its own table tool
-    `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`)."""
+    `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`), whose fixed latency
+    is `latency_s` (or `latency_s[node]`)."""
     names = sorted({n for g in graphs.values() for n in g}) if not shared_tool else ["x"]
     specs = graph_tools(names, latency_s)
     reg: ToolRegistry = default_registry().extended(table_tool(s) for s in specs)
@@ -86,16 +92,21 @@ def make_trace(gt: GroundTruth, batches: list[list[str]], final_text: str = "don
 def score_batches(suite: Suite, task_id: str, batches: list[list[str]]) -> Scores:
     task = suite.by_id[task_id]
     gt = resolve(task, 0)
-    return score(gt, make_trace(gt, batches), RuntimeConfig().latency)
+    return score(gt, make_trace(gt, batches))
 
 
 def run_model(
-    model: Model, suite: Suite, task_id: str, cfg: RuntimeConfig | None = None
+    model: Model,
+    suite: Suite,
+    task_id: str,
+    settings: RuntimeSettings | None = None,
+    *,
+    prompts: PromptTemplates | None = None,
 ) -> tuple[Trace, Scores]:
-    cfg = cfg or RuntimeConfig()
+    settings = settings or RuntimeSettings()
     task = suite.by_id[task_id]
-    trace = asyncio.run(run_episode(model, task, cfg))
-    return trace, score(resolve(task, cfg.seed), trace, cfg.latency)
+    trace = asyncio.run(run_episode(model, task, settings, prompts=prompts))
+    return trace, score(resolve(task, settings.seed), trace)
 
 
 def batches_of(trace: Trace) -> list[list[str]]:

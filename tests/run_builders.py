@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from evals.metrics import METRICS
 from evals.runs import RunConfig
 from evals.scoring import Scores
 
@@ -49,6 +50,7 @@ def scores(task_id: str, **over) -> dict:
         cost_usd=None,
         stop="answer",
     )
+    base.update({ev.name: 0.0 for ev in METRICS.episode_values()})  # values computed from a trace
     base.update(over)
     return Scores.model_validate(base).model_dump()
 
@@ -82,7 +84,15 @@ def write_run(
     (folder / "run.json").write_text(json.dumps(cfg.model_dump(), indent=2), encoding="utf-8")
     with open(folder / "episodes.jsonl", "w", encoding="utf-8") as f:
         for i, sc in enumerate(episodes):
-            row = {"task_id": sc["task_id"], "epoch": (epochs or {}).get(i, 0), "scores": sc}
+            trace = {"task_id": sc["task_id"], "suite": suite, "model": model}  # no turn, no call
+            epoch = (epochs or {}).get(i, 0)
+            row = {
+                "task_id": sc["task_id"],
+                "epoch": epoch,
+                "pattern": sc["pattern"],
+                "scores": sc,
+                "trace": trace,
+            }
             f.write(json.dumps(row) + "\n")
     return folder
 

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from evals.agents.concurrency import aggregate, batch_timings, runtime_concurrency
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
+from evals.settings import RuntimeSettings
 from evals.trace import CallRecord, Trace, TurnRecord
 
 
@@ -108,7 +109,7 @@ def test_the_harness_runtime_on_the_virtual_clock(cap, expected, lost):
     """Four equal independent calls: the runtime runs them on `cap` slots, and the metric says so."""
     suite = graph_suite({"w": {"a": [], "b": [], "c": [], "d": []}}, latency_s=0.5)
     model = PolicyModel("oracle", [suite])
-    tr = asyncio.run(run_episode(model, suite.tasks[0], RuntimeConfig(fan_out_cap=cap)))
+    tr = asyncio.run(run_episode(model, suite.tasks[0], RuntimeSettings(fan_out_cap=cap)))
     rc = runtime_concurrency(tr)
     assert rc.runtime_concurrency == pytest.approx(expected)
     assert rc.runtime_concurrency_ideal == pytest.approx(4.0)

@@ -18,6 +18,7 @@ from test_agents_runs import LATENCY, WIDTH, episodes, write_suite
 from evals.agents.concurrency import runtime_concurrency
 from evals.fixtures import load_suite
 from evals.runs import build_model, execute, start_run
+from evals.settings import RuntimeSettings
 from evals.trace import Trace
 
 FRAMEWORKS = {  # agent -> (module it needs, concurrent?)
@@ -51,8 +52,7 @@ def framework_runs(tmp_path_factory):
             suite,
             root / "runs",
             task_patterns=["wide"],
-            clock="real",
-            inference_profile="fast",
+            runtime=RuntimeSettings(clock="real", inference_profile="fast"),
         )
         model = build_model(cfg, [suite])
         try:

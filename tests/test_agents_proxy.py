@@ -15,7 +15,7 @@ from evals.emulator import EmulatorServer
 from evals.fixtures import load_suite
 from evals.models import make_model
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig
+from evals.settings import RuntimeSettings
 from evals.timing import INFERENCE_PROFILES
 
 TASK = "analytics_independent_01"  # three get_metric calls, then the answer
@@ -26,8 +26,8 @@ def core():
     return load_suite("core")
 
 
-def cfg(**kw) -> RuntimeConfig:
-    return RuntimeConfig(clock="real", inference_profile="fast", **kw)
+def cfg(**kw) -> RuntimeSettings:
+    return RuntimeSettings(clock="real", inference_profile="fast", **kw)
 
 
 async def with_episode(backend, task, body, **kw):

@@ -91,7 +91,12 @@ def run(suite: Path, out: Path, models: list[str], tasks: list[str], *extra: str
     for t in tasks:
         args += ["--task", t]
     assert fanout(args) == 0
-    return sorted(p for p in out.iterdir() if (p / "run.json").exists())
+    by_model = {
+        json.loads((p / "run.json").read_text())["model"]: p
+        for p in out.iterdir()
+        if (p / "run.json").exists()
+    }
+    return [by_model[m] for m in models]  # in the order asked, whatever the run ids
 
 
 def episodes(run_dir: Path) -> dict[str, dict]:
@@ -107,7 +112,7 @@ def test_serial_control_measures_1_and_gather_measures_the_width(suite, tmp_path
         # The model's behaviour is the oracle's whatever the runtime: only time differs.
         assert sc["success"] and sc["fan_out_recall"] == 1.0 and sc["redundant_calls"] == 0
         assert sc["turns"] == 2 and sc["max_batch"] == WIDTH
-        assert ep["trace"]["clock"] == "real" and ep["trace"]["agent"]["exit_code"] == 0
+        assert ep["trace"]["runtime"]["clock"] == "real" and ep["trace"]["agent"]["exit_code"] == 0
     s_rc, g_rc = (runtime_concurrency(Trace.model_validate(ep["trace"])) for ep in (s_ep, g_ep))
     assert 0.9 <= s_rc.runtime_concurrency <= 1.05
     assert 0.6 * WIDTH <= g_rc.runtime_concurrency <= WIDTH + 0.05  # dispatch takes a few ms per call

@@ -5,63 +5,21 @@ from __future__ import annotations
 import json
 import random
 
+from run_builders import scores
+
 from evals.aggregate import frame, summarize, summarize_by_pattern
 
 
-def row(task, **kw):
-    base = dict(
-        task_id=task,
-        pattern="p",
-        success=True,
-        on_time=0,
-        parallelizable=0,
-        premature_nodes=0,
-        nodes_with_deps=0,
-        redundant_calls=0,
-        n_calls=1,
-        turns=2,
-        ideal_turns=2,
-        wall_s=1.0,
-        serial_wall_s=1.0,
-        ideal_wall_s=1.0,
-        rejoin_s=None,
-        prompt_tokens=10,
-        completion_tokens=2,
-        cached_tokens=0,
-        usage_estimated=True,
-        cost_usd=None,
-        stop="answer",
-        timed_out_calls=0,
-        errors_in_results=0,
-    )
-    return {**base, **kw}
+def row(task: str, **kw) -> dict:
+    """An episode with no parallelisable or dependent node unless `kw` says otherwise."""
+    return scores(task, pattern="p", on_time=0, parallelizable=0, premature_nodes=0, nodes_with_deps=0) | kw
 
 
-ROWS = [
-    row(
-        "a",
-        on_time=8,
-        parallelizable=8,
-        premature_nodes=0,
-        nodes_with_deps=1,
-        n_calls=9,
-        wall_s=2.0,
-        serial_wall_s=4.0,
-    ),
-    row(
-        "b",
-        on_time=0,
-        parallelizable=2,
-        premature_nodes=1,
-        nodes_with_deps=1,
-        n_calls=3,
-        redundant_calls=1,
-        success=False,
-        wall_s=4.0,
-        serial_wall_s=4.0,
-        pattern="q",
-    ),
-]
+# a: 8 of 8 parallelisable nodes on time, 9 calls, half its serial time; b: 0 of 2 on time, its one
+# dependent node called early, one redundant call of 3, a failure, of another pattern.
+A = dict(on_time=8, parallelizable=8, nodes_with_deps=1, n_calls=9, wall_s=2.0, serial_wall_s=4.0)
+B = dict(parallelizable=2, premature_nodes=1, nodes_with_deps=1, n_calls=3, redundant_calls=1, success=False)
+ROWS = [row("a", **A), row("b", **B, wall_s=4.0, serial_wall_s=4.0, pattern="q")]
 
 
 def test_micro_averages_count_nodes_not_tasks():

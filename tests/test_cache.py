@@ -7,7 +7,7 @@ import sqlite3
 import threading
 
 import pytest
-from test_models_openai import TOOLS, conversation
+from conftest import TOOLS, conversation
 from wire_server import Reply, WireServer, ok
 
 from evals.cache import ResponseCache, default_cache_path

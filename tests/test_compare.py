@@ -50,7 +50,19 @@ def test_text_rendering(tmp_path):
     assert "only in the baseline (1): only_base" in lines
     assert "calls:     correct 16 -> 15, premature 0 -> 2, duplicate 0, wrong_args 0, extraneous 0" in lines
     row_c = next(ln for ln in lines if ln.startswith("c "))
-    assert row_c.split() == ["c", "synthetic", "pass", "->", "FAIL", "3", "(ideal", "3)", "1.00", "1.00"] + [
+    assert row_c.split() == [
+        "c",
+        "synthetic",
+        "pass",
+        "->",
+        "FAIL",
+        "3",
+        "(ideal",
+        "3)",
+        "1.00",
+        "1.00",
+        "0.00",
+    ] + [
         "correct",
         "4",
         "->",
@@ -68,7 +80,7 @@ def test_markdown_and_json(tmp_path):
     md = render(rep, "markdown")
     assert md.startswith("## Fanout compare: 3 of 4 paired episodes changed (1 now fail, 1 now pass)\n")
     assert (
-        "| `c` | synthetic | pass -> FAIL | 3 (ideal 3) | 1.00 | 1.00 | correct 4 -> 3, premature 0 -> 2 |"
+        "| `c` | synthetic | pass -> FAIL | 3 (ideal 3) | 1.00 | 1.00 | 0.00 | correct 4 -> 3, premature 0 -> 2 |"
         in md
     )
     doc = json.loads(render(rep, "json"))

@@ -15,8 +15,9 @@ from evals.fixtures import Suite, Task, load_suite
 from evals.groundtruth import GroundTruth, resolve
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.scoring import Scores, score
+from evals.settings import RuntimeSettings
 
 PATTERNS = (
     "single",
@@ -70,9 +71,9 @@ class ScriptModel(Model):
 
 
 def run(model: Model, task: Task, seed: int = 0) -> Scores:
-    cfg = RuntimeConfig(seed=seed)
+    cfg = RuntimeSettings(seed=seed)
     trace = asyncio.run(run_episode(model, task, cfg))
-    return score(resolve(task, seed), trace, cfg.latency)
+    return score(resolve(task, seed), trace)
 
 
 def placeholder_args(task: Task, tool_name: str) -> dict:
@@ -138,11 +139,11 @@ def test_write_then_read_reads_wait_on_writes_without_data(suite: Suite) -> None
 
 
 def test_straggler_tasks_have_a_slow_or_heavy_tailed_call(suite: Suite) -> None:
-    cfg = RuntimeConfig()
+    cfg = RuntimeSettings()
     for t in by_pattern(suite, "straggler"):
         gt = resolve(t, 0)
         assert width(gt) >= 2, t.id
-        models = [cfg.latency.model_for(t.tool_by_name[n.tool], t.spec.latency) for n in gt.nodes.values()]
+        models = [cfg.latency_model(t.tool_by_name[n.tool], t.spec.latency) for n in gt.nodes.values()]
         slow = [m for m in models if m.median_s >= 1.0 or (m.straggler_p > 0 and m.straggler_mult >= 4)]
         fast = [m for m in models if m.median_s < 1.0]
         assert slow and fast, t.id

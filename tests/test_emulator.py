@@ -19,7 +19,8 @@ from evals.emulator import EmulatorServer, FaultConfig
 from evals.fixtures import Suite, Task, load_suite
 from evals.models.policies import PolicyModel
 from evals.prompts import PromptTemplates
-from evals.runtime import RuntimeConfig, run_episode, world_for
+from evals.runtime import run_episode, world_for
+from evals.settings import RuntimeSettings
 from evals.trace import Trace
 from mock_tools import EpisodeState, ToolContext, error_result
 
@@ -69,7 +70,7 @@ class ToolRunner:
 
 def inprocess(task: Task, policy: str = "oracle") -> Trace:
     model = PolicyModel(policy, [core_suite()])
-    return asyncio.run(run_episode(model, task, RuntimeConfig()))
+    return asyncio.run(run_episode(model, task, RuntimeSettings()))
 
 
 def inprocess_batches(tr: Trace) -> list[list[tuple[str, dict]]]:
@@ -113,7 +114,7 @@ def chat_episode(
     tools = [{"type": "function", "function": t} for t in task.tool_specs]
     runner, usages = ToolRunner(task), []
     with httpx.Client(base_url=base, headers=KEY, timeout=10) as c:
-        for _ in range(RuntimeConfig().max_turns):
+        for _ in range(RuntimeSettings().max_turns):
             r = c.post(
                 "/v1/chat/completions",
                 json={"model": model, "messages": msgs, "tools": tools, **(extra or {})},

@@ -35,6 +35,7 @@ TOKEN_FIELDS = (
     "parallel_speedup",
     "rejoin_s",
     "tool_time_s",  # the same sum, over start times shifted by the longer turns: equal to rounding
+    "straggler_wait_s",  # likewise: differences of end times shifted by the longer turns
 )
 OPAQUE = {"anthropic": "anthropic", "google": "gemini", "openai-responses": "responses"}
 

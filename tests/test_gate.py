@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -28,14 +29,9 @@ from evals.gate_render import render_junit, render_markdown
 
 
 def test_defaults_are_the_documented_ones():
-    assert DEFAULT_RULES == (
-        Rule("success_rate", 0.02, False),
-        Rule("fan_out_recall", 0.02, False),
-        Rule("incorrect_fan_out_rate", 0.02, False),
-        Rule("redundant_rate", 0.05, False),
-        Rule("cost_per_task", 0.10, True),
-        Rule("wall_s_p50", 0.10, True),
-    )
+    doc = (Path(__file__).parents[1] / "docs" / "gating.md").read_text()
+    documented = re.findall(r"^\| `(\w+)` \| (?:higher|lower) \| ((?:drop|rise) <= [\d.]+%?) \|", doc, re.M)
+    assert len(documented) == 6 and documented == [(r.metric, r.describe()) for r in DEFAULT_RULES]
     assert parse_rules(rules_toml(RuleSet())).rules == DEFAULT_RULES
 
 

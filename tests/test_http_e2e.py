@@ -19,6 +19,7 @@ from evals.cli import main as fanout
 from evals.emulator import EmulatorServer, FaultConfig
 from evals.fixtures import load_suite
 from evals.runs import build_model, execute, load_run, start_run
+from evals.settings import RuntimeSettings
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-e2e-SECRET-openai-7c1f",
@@ -45,9 +46,8 @@ def keys(monkeypatch):
 
 
 def run(suite, spec, out: Path, task_ids, **settings):
-    run_dir, cfg = start_run(
-        spec, suite, out, task_patterns=task_ids, inference_profile="typical", **settings
-    )
+    typical = RuntimeSettings(inference_profile="typical")
+    run_dir, cfg = start_run(spec, suite, out, runtime=typical, task_patterns=task_ids, **settings)
     model = build_model(cfg, [suite])
 
     async def go():

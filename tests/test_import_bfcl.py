@@ -16,7 +16,7 @@ from evals.groundtruth import resolve
 from evals.importers.bfcl import import_bfcl
 from evals.importers.common import ImportError_
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.schema import TaskSpec
 from evals.scoring import score
 from evals.validate import validate_suite
@@ -226,8 +226,8 @@ def stock_calls(task) -> list[tuple[str, dict]]:
 
 
 def classes(task, calls):
-    trace = asyncio.run(run_episode(Scripted(calls), task, RuntimeConfig()))
-    sc = score(resolve(task, 0), trace, RuntimeConfig().latency)
+    trace = asyncio.run(run_episode(Scripted(calls), task))
+    sc = score(resolve(task, 0), trace)
     return [c.cls for c in trace.calls], [c.node for c in trace.calls], sc
 
 

@@ -20,7 +20,7 @@ from evals.agents.session import EpisodeSession
 from evals.fixtures import load_suite
 from evals.models.base import ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig
+from evals.settings import RuntimeSettings
 from mock_tools.canonical import normalized_key
 
 WRITE_READ = "support_write_then_read_01"  # update_ticket(T-5004, resolved), then get_ticket(T-5004)
@@ -32,8 +32,8 @@ def core():
     return load_suite("core")
 
 
-def cfg(scale: float = 0.01) -> RuntimeConfig:
-    return RuntimeConfig(clock="real", latency_scale=scale)
+def cfg(scale: float = 0.01) -> RuntimeSettings:
+    return RuntimeSettings(clock="real", latency_scale=scale)
 
 
 def respond(session: EpisodeSession, calls: list[tuple[str, dict]]) -> None:
@@ -56,7 +56,7 @@ def test_latency_is_the_runtime_sample_and_really_waited(core):
         return [await s.call_tool("get_metric", args) for _ in range(2)]
 
     first, second = asyncio.run(go())
-    lm = s.cfg.latency.model_for(task.tool_by_name["get_metric"], task.spec.latency)
+    lm = s.cfg.latency_model(task.tool_by_name["get_metric"], task.spec.latency)
     for attempt, c in enumerate((first, second)):
         assert c.attempt == attempt
         assert c.sample_s == lm.sample(0, task.id, "get_metric", normalized_key(args), attempt)
@@ -157,7 +157,7 @@ def test_streamable_http_lists_the_task_tools_and_runs_calls_concurrently(core):
     assert [v["metric"] for v in values] == metrics
     assert all(not r.isError for r in results)
     # really waited, and concurrently: the batch takes about its longest call, not the sum
-    lm = cfg(0.4).latency.model_for(task.tool_by_name["get_metric"], task.spec.latency)
+    lm = cfg(0.4).latency_model(task.tool_by_name["get_metric"], task.spec.latency)
     durs = [
         0.4 * lm.sample(0, task.id, "get_metric", normalized_key({"metric": m, "month": "2026-08"}), 0)
         for m in metrics

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
-from test_models_openai import TOOLS, conversation
+from conftest import TOOLS, conversation, generate
 from wire_server import Reply, WireServer, ok, sse, wire_json
 
 from evals.models.anthropic import AnthropicModel
@@ -16,16 +15,6 @@ def model(url: str, **opts) -> AnthropicModel:
     return AnthropicModel(
         "claude-sonnet-4-5", {"base_url": url, "cache": False, "retry_base_s": 0.01, **opts}
     )
-
-
-def generate(m, request):
-    async def go():
-        try:
-            return await m.generate(request)
-        finally:
-            await m.aclose()
-
-    return asyncio.run(go())
 
 
 def test_parallel_tool_use_and_usage_adds_cache_reads_and_writes(monkeypatch):

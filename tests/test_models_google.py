@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from test_models_openai import TOOLS, conversation
+from conftest import TOOLS, conversation
+from conftest import generate as run_closed
 from wire_server import WireServer, ok
 
 from evals.models.base import Message, ModelRequest, ToolCall
@@ -12,15 +11,7 @@ from evals.models.google import GeminiModel
 
 
 def generate(url, request):
-    m = GeminiModel("gemini-2.5-flash", {"base_url": url, "cache": False})
-
-    async def go():
-        try:
-            return await m.generate(request)
-        finally:
-            await m.aclose()
-
-    return asyncio.run(go())
+    return run_closed(GeminiModel("gemini-2.5-flash", {"base_url": url, "cache": False}), request)
 
 
 def test_several_function_calls_and_usage_metadata(monkeypatch):

@@ -8,7 +8,7 @@ import time
 
 import httpx
 import pytest
-from test_models_openai import TOOLS, conversation
+from conftest import TOOLS, conversation, generate
 from wire_server import Reply, WireServer, ok
 
 from evals.models.base import ModelError, ModelRequest
@@ -19,13 +19,7 @@ REQ = ModelRequest(conversation()[:2], TOOLS)
 
 
 def run(m, request=REQ):
-    async def go():
-        try:
-            return await m.generate(request)
-        finally:
-            await m.aclose()
-
-    return asyncio.run(go())
+    return generate(m, request)
 
 
 def model(url, **opts):

@@ -6,55 +6,16 @@ import asyncio
 import json
 
 import pytest
+from conftest import TOOLS, conversation, generate
 from wire_server import Reply, WireServer, ok, sse
 
-from evals.models.base import Message, ModelRequest, ToolCall
+from evals.models.base import ModelRequest
 from evals.models.openai import OpenAIChatModel
 from evals.runtime import _parse
-
-TOOLS = [
-    {
-        "name": "get_weather",
-        "description": "weather",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-    {
-        "name": "get_time",
-        "description": "time",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
-    },
-]
-
-
-def conversation() -> list[Message]:
-    return [
-        Message("system", "be quick"),
-        Message("user", "Weather in Paris and Tokyo?"),
-        Message(
-            "assistant",
-            None,
-            [
-                ToolCall("c1", "get_weather", '{"city":"Paris"}'),
-                ToolCall("c2", "get_weather", {"city": "Tokyo"}),
-            ],
-        ),
-        Message("tool", '{"temp": 21}', tool_call_id="c1", name="get_weather"),
-        Message("tool", '{"temp": 17}', tool_call_id="c2", name="get_weather"),
-    ]
 
 
 def model(url: str, **opts) -> OpenAIChatModel:
     return OpenAIChatModel("gpt-4.1", {"base_url": url + "/v1", "cache": False, "retry_base_s": 0.01, **opts})
-
-
-def generate(m, request):
-    async def go():
-        try:
-            return await m.generate(request)
-        finally:
-            await m.aclose()
-
-    return asyncio.run(go())
 
 
 def test_parallel_calls_usage_and_request_shape(monkeypatch):
@@ -164,12 +125,13 @@ def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
     from helpers import graph_suite
 
     from evals.groundtruth import resolve
-    from evals.runtime import RuntimeConfig, run_episode
+    from evals.runtime import run_episode
     from evals.scoring import score
+    from evals.settings import RuntimeSettings
 
     suite = graph_suite({"g": {"a": []}})
     task = suite.by_id["g"]
-    cfg = RuntimeConfig(inference_profile="typical")
+    cfg = RuntimeSettings(inference_profile="typical")
     with WireServer([ok("openai_chat_quirks.json"), ok("openai_chat_final.json")]) as srv:
         m = model(srv.url)
 
@@ -182,5 +144,5 @@ def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
         trace = asyncio.run(go())
     assert trace.stop == "answer" and trace.error is None
     assert [c.error for c in trace.calls] == ["unknown_tool", "unknown_tool", "invalid_json", "unknown_tool"]
-    sc = score(resolve(task, 0), trace, cfg.latency)
+    sc = score(resolve(task, 0), trace)
     assert sc.classes["extraneous"] == 4 and sc.redundant_calls == 4 and sc.success is False

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from test_models_openai import TOOLS, conversation
+from conftest import TOOLS, conversation
+from conftest import generate as run_closed
 from wire_server import WireServer, ok
 
 from evals.models.base import ModelRequest
@@ -12,15 +11,7 @@ from evals.models.responses import ResponsesModel
 
 
 def generate(url, request):
-    m = ResponsesModel("gpt-4.1", {"base_url": url + "/v1", "cache": False})
-
-    async def go():
-        try:
-            return await m.generate(request)
-        finally:
-            await m.aclose()
-
-    return asyncio.run(go())
+    return run_closed(ResponsesModel("gpt-4.1", {"base_url": url + "/v1", "cache": False}), request)
 
 
 def test_function_call_items_with_call_id_and_usage():

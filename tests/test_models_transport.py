@@ -28,7 +28,8 @@ from evals.models import ModelContext, kinds, make_model, modelapi
 from evals.models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from evals.models.capabilities import UnsupportedSetting
 from evals.models.http import Transport, loads_json, parse_options, shared_ssl_context
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
+from evals.settings import RuntimeSettings
 
 REQ = ModelRequest(conversation()[:2], TOOLS)
 FAST = {"cache": False, "retry_base_s": 0.0, "retry_max_s": 0.3}
@@ -209,7 +210,7 @@ def test_fatal_error_stops_the_episode_instead_of_being_scored(monkeypatch):
     suite = graph_suite({"t": {"a": []}})
     m = mock("openai/gpt-4.1", handler)
     with pytest.raises(ProviderFatalError):
-        asyncio.run(run_episode(m, suite.tasks[0], RuntimeConfig(inference_profile="typical")))
+        asyncio.run(run_episode(m, suite.tasks[0], RuntimeSettings(inference_profile="typical")))
 
 
 def test_a_bad_request_fails_the_episode_only(monkeypatch):
@@ -442,7 +443,9 @@ def test_replay_serves_deep_arguments_and_lone_surrogates(tmp_path):
     from evals.runs import build_model, execute, load_run, start_run
 
     suite = graph_suite({"t": {"a": []}})
-    run_dir, cfg = start_run("policy/oracle", suite, tmp_path, inference_profile="typical")
+    run_dir, cfg = start_run(
+        "policy/oracle", suite, tmp_path, runtime=RuntimeSettings(inference_profile="typical")
+    )
     asyncio.run(execute(run_dir, cfg, build_model(cfg, [suite]), suite, progress=False))
     _, rows = load_run(run_dir)
     rows[0]["trace"]["turns"][0]["text"] = "\ud800"

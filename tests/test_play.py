@@ -486,7 +486,11 @@ def test_append_builds_one_play_run_from_many_tasks(tmp_path, capsys):
     assert (code, err) == (0, f"run: {run} (+ hr_conditional_11)\n")
     cfg = json.loads((run / "run.json").read_text())
     assert cfg["task_ids"] == ["maps_fan_out_join_01", "hr_conditional_11"]
-    assert (cfg["model"], cfg["seed"], cfg["system_prompt"]) == ("play/pat", 0, "neutral")  # from run.json
+    assert (cfg["model"], cfg["runtime"]["seed"], cfg["system_prompt"]) == (
+        "play/pat",
+        0,
+        "neutral",
+    )  # from run.json
     assert cfg["prompt_hash"] != before["prompt_hash"]  # now over both tasks' prompts
     rows = [json.loads(x) for x in (run / "episodes.jsonl").read_text().splitlines()]
     assert [r["task_id"] for r in rows] == cfg["task_ids"]

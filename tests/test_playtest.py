@@ -18,8 +18,9 @@ import pytest
 from evals.fixtures import Suite
 from evals.groundtruth import resolve
 from evals.models.play import FileSource, PlayModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 
 PLAYED = Path(__file__).parent / "data" / "playtest"
 
@@ -29,13 +30,13 @@ def test_every_core_task_was_played(core_suite: Suite) -> None:
 
 
 def test_played_answers_still_succeed(core_suite: Suite) -> None:
-    cfg = RuntimeConfig()
+    cfg = RuntimeSettings()
     failed = []
     for path in sorted(PLAYED.glob("*.jsonl")):
         task = core_suite.by_id[path.stem]
         model = PlayModel(FileSource.read(str(path)), io.StringIO(), player="playtest", intro=False)
         trace = asyncio.run(run_episode(model, task, cfg))
-        s = score(resolve(task, 0), trace, cfg.latency)
+        s = score(resolve(task, 0), trace)
         if not s.success:
             failed.append(f"{task.id}: answer_ok={s.answer_ok}, {s.required_satisfied}/{s.required_total}")
     assert not failed, failed
@@ -44,9 +45,9 @@ def test_played_answers_still_succeed(core_suite: Suite) -> None:
 @pytest.mark.parametrize("task_id", ["hr_chain_02", "people_multi_wave_13", "calendar_multi_wave_07"])
 def test_played_shorter_routes_are_not_penalised(core_suite: Suite, task_id: str) -> None:
     """Players took find_user's manager_id straight to the next call: on the declared route."""
-    cfg = RuntimeConfig()
+    cfg = RuntimeSettings()
     task = core_suite.by_id[task_id]
     model = PlayModel(FileSource.read(str(PLAYED / f"{task_id}.jsonl")), io.StringIO(), intro=False)
     trace = asyncio.run(run_episode(model, task, cfg))
-    s = score(resolve(task, 0), trace, cfg.latency)
+    s = score(resolve(task, 0), trace)
     assert s.success and s.classes["premature"] == 0 and s.redundant_calls == 0

@@ -13,7 +13,7 @@ from evals.cli import main
 from evals.models import make_model
 from evals.models.prompt_sensitive import PromptSensitiveModel, policy_for
 from evals.prompts import PromptTemplateError, PromptTemplates, default_system_source, shipped_system_source
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SUITE = graph_suite({"g": {"a": [], "b": [], "c": [], "d": ["a", "b", "c"]}})
@@ -167,7 +167,7 @@ def test_make_model_registers_prompt_sensitive():
 )
 def test_prompt_changes_behaviour(system, batches):
     model = PromptSensitiveModel([SUITE])
-    trace, sc = run_model(model, SUITE, "g", RuntimeConfig(prompts=PromptTemplates(system)))
+    trace, sc = run_model(model, SUITE, "g", prompts=PromptTemplates(system))
     assert batches_of(trace) == batches
     assert sc.success
 
@@ -185,11 +185,11 @@ def test_template_change_misses_the_cache_and_unchanged_template_hits(tmp_path, 
 
     def episode(url: str, system: str):
         model = OpenAIChatModel("oracle", {"base_url": url + "/v1", "cache_path": str(cache)})
-        cfg = RuntimeConfig(prompts=PromptTemplates(system))
+        prompts = PromptTemplates(system)
 
         async def go():
             try:
-                return await run_episode(model, TASK, cfg)
+                return await run_episode(model, TASK, prompts=prompts)
             finally:
                 await model.aclose()
 

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from evals.groundtruth import resolve
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.scoring import CLASSES, score
+from evals.settings import RuntimeSettings
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -34,10 +35,10 @@ def dags(draw) -> dict[str, list[str]]:
 def run(policy: str | Model, graph: dict[str, list[str]], seed: int = 0):
     suite = graph_suite({"g": graph})
     model = PolicyModel(policy, [suite], seed=seed) if isinstance(policy, str) else policy
-    cfg = RuntimeConfig(seed=seed)
+    cfg = RuntimeSettings(seed=seed)
     trace = asyncio.run(run_episode(model, suite.by_id["g"], cfg))
     gt = resolve(suite.by_id["g"], seed)
-    return gt, trace, score(gt, trace, cfg.latency)
+    return gt, trace, score(gt, trace)
 
 
 def reachable(graph: dict[str, list[str]], src: str, dst: str) -> bool:

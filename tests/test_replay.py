@@ -11,6 +11,7 @@ from helpers import graph_suite
 from evals.models import make_model
 from evals.models.base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall
 from evals.runs import build_model, execute, load_run, start_run
+from evals.settings import RuntimeSettings
 
 GRAPHS = {
     "fan": {"a": [], "b": [], "c": [], "d": ["a", "b", "c"]},
@@ -19,7 +20,9 @@ GRAPHS = {
 
 
 def run(suite, spec, out, model=None, **settings):
-    run_dir, cfg = start_run(spec, suite, out, inference_profile="typical", **settings)
+    run_dir, cfg = start_run(
+        spec, suite, out, runtime=RuntimeSettings(inference_profile="typical"), **settings
+    )
     model = model or build_model(cfg, [suite])
     asyncio.run(execute(run_dir, cfg, model, suite, progress=False))
     return run_dir, load_run(run_dir)[1]

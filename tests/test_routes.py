@@ -15,9 +15,10 @@ from evals.fixtures import FixtureError, Suite, build_task
 from evals.groundtruth import GroundTruthError, resolve
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.schema import SuiteSpec, TaskSpec
 from evals.scoring import Scores, max_matching, score
+from evals.settings import RuntimeSettings
 from evals.trace import CallRecord, Trace, TurnRecord
 from mock_tools import default_registry, fixed, table_tool
 from mock_tools.table import TableToolSpec
@@ -114,7 +115,7 @@ def trace_of(suite: Suite, tid: str, batches: list[list[str]], answer: str | Non
 
 def score_of(suite: Suite, tid: str, batches: list[list[str]], answer: str | None = None) -> Scores:
     gt = resolve(suite.by_id[tid], 0)
-    return score(gt, trace_of(suite, tid, batches, answer), RuntimeConfig().latency)
+    return score(gt, trace_of(suite, tid, batches, answer))
 
 
 # me -> mgr -> team, and team also straight from me (find_user returns manager_id).
@@ -153,13 +154,13 @@ def test_design_4_2_worked_examples(tid, batches, turns, ideal, success, recall,
 
 def test_a_call_to_a_bypassed_node_is_correct_not_redundant():
     tr = trace_of(SUITE, "reads_team", [["me"], ["mgr"], ["team"]])
-    s = score(resolve(SUITE.by_id["reads_team"], 0), tr, RuntimeConfig().latency)
+    s = score(resolve(SUITE.by_id["reads_team"], 0), tr)
     assert [c.cls for c in tr.calls] == ["correct"] * 3 and s.redundant_calls == 0
 
 
 def test_the_oracle_takes_the_shorter_route():
     trace = asyncio.run(
-        run_episode(PolicyModel("oracle", [SUITE]), SUITE.by_id["reads_team"], RuntimeConfig())
+        run_episode(PolicyModel("oracle", [SUITE]), SUITE.by_id["reads_team"], RuntimeSettings())
     )
     assert [[c.name for c in trace.calls if c.turn == t] for t in (1, 2)] == [["t_me"], ["t_team"]]
     gt = resolve(SUITE.by_id["reads_team"], 0)
@@ -374,8 +375,8 @@ def test_an_omitted_argument_two_nodes_accept_does_not_strand_the_other_call():
                 ]
             )
 
-    trace = asyncio.run(run_episode(Two(), task, RuntimeConfig()))
-    s = score(resolve(task, 0), trace, RuntimeConfig().latency)
+    trace = asyncio.run(run_episode(Two(), task, RuntimeSettings()))
+    s = score(resolve(task, 0), trace)
     assert [c.cls for c in trace.calls] == ["correct", "correct"]
     assert [c.node for c in trace.calls] == ["n2", "n1"]
     assert s.success
@@ -406,7 +407,7 @@ def test_writes_the_user_did_not_ask_for_fail_the_task(batches, unauthorised, su
 def test_a_failed_write_took_no_effect():
     tr = trace_of(WRITES, "book", [["look"], ["book", "book"]])
     tr.calls[2].error = "timeout"
-    s = score(resolve(WRITES.by_id["book"], 0), tr, RuntimeConfig().latency)
+    s = score(resolve(WRITES.by_id["book"], 0), tr)
     assert s.unauthorised_writes == 0 and s.success
 
 
@@ -477,8 +478,8 @@ def test_an_oracle_taking_any_route_is_perfect(calls, rnd):
         if v not in keep:
             keep.add(v)
             stack.extend(rnd.choice(gt.nodes[v].routes))
-    trace = asyncio.run(run_episode(RouteOracle(suite, keep), suite.by_id["g"], RuntimeConfig()))
-    s = score(gt, trace, RuntimeConfig().latency)
+    trace = asyncio.run(run_episode(RouteOracle(suite, keep), suite.by_id["g"], RuntimeSettings()))
+    s = score(gt, trace)
     assert s.success
     assert s.fan_out_recall in (1.0, None)
     assert s.incorrect_fan_out_rate in (0.0, None)
@@ -489,8 +490,8 @@ def test_an_oracle_taking_any_route_is_perfect(calls, rnd):
 @given(routed_tasks())
 def test_the_oracle_policy_is_perfect_on_ideal_turns(calls):
     suite = _suite(calls)
-    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), suite.by_id["g"], RuntimeConfig()))
-    s = score(resolve(suite.by_id["g"], 0), trace, RuntimeConfig().latency)
+    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), suite.by_id["g"], RuntimeSettings()))
+    s = score(resolve(suite.by_id["g"], 0), trace)
     assert s.success and s.turns == s.ideal_turns and s.redundant_calls == 0
     assert s.fan_out_recall in (1.0, None) and s.incorrect_fan_out_rate in (0.0, None)
 
@@ -528,8 +529,8 @@ def test_without_alternatives_routes_change_nothing(data):
     suite = _suite(calls)
     gt = resolve(suite.by_id["g"], 0)
     assert not gt.has_routes
-    s1 = score(gt, trace_of(suite, "g", batches), RuntimeConfig().latency)
+    s1 = score(gt, trace_of(suite, "g", batches))
     gt._init_routes()  # force the route machinery on a task that has a single route per node
     gt.has_routes = True
-    s2 = score(gt, trace_of(suite, "g", batches), RuntimeConfig().latency)
+    s2 = score(gt, trace_of(suite, "g", batches))
     assert s1.model_dump() == s2.model_dump()

@@ -13,27 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from evals.aggregate import SUMMARY_KEYS
 from evals.cli import main as fanout
 from evals.runs import load_run, read_episodes
-
-SUMMARY_KEYS = {
-    "success_rate",
-    "fan_out_recall",
-    "incorrect_fan_out_rate",
-    "redundant_calls_per_task",
-    "redundant_rate",
-    "mean_turns",
-    "mean_ideal_turns",
-    "wall_s_mean",
-    "wall_s_p50",
-    "wall_s_p95",
-    "parallel_speedup",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-    "episodes",
-    "errors",
-}
 
 
 def make_suite(root: Path, n: int = 24, latency: float = 0.05) -> Path:
@@ -75,6 +57,14 @@ def run_dirs(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if (p / "run.json").exists())
 
 
+def oracle_run(tmp_path: Path) -> Path:
+    """The oracle's run folder on a 4-task synthetic suite."""
+    suite, out = make_suite(tmp_path, n=4), tmp_path / "runs"
+    argv = ["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"]
+    assert fanout(argv) == 0
+    return run_dirs(out)[0]
+
+
 def test_run_folder_layout_and_summary(tmp_path, capsys):
     suite = make_suite(tmp_path, n=6)
     out = tmp_path / "runs"
@@ -102,7 +92,7 @@ def test_run_folder_layout_and_summary(tmp_path, capsys):
         assert cfg.status == "complete" and cfg.suite == "synth" and len(cfg.suite_hash) == 16
         assert len(rows) == 6 and {r["task_id"] for r in rows} == set(cfg.task_ids)
         summary = json.loads((d / "summary.json").read_text())
-        assert SUMMARY_KEYS <= summary.keys()
+        assert set(SUMMARY_KEYS) <= summary.keys()
         assert summary["cost_usd"] is None  # policies have no price: unknown, never 0
         assert rows[0]["trace"]["calls"][0]["cls"] in ("correct", "premature")
     oracle = (
@@ -150,7 +140,7 @@ def test_flags_read_environment_variables(tmp_path, monkeypatch):
     monkeypatch.setenv("FANOUT_MODEL", "policy/sequential")
     assert fanout(["run", "--suite", str(suite), "--out", str(tmp_path / "r"), "--no-progress"]) == 0
     cfg, _ = load_run(run_dirs(tmp_path / "r")[0])
-    assert (cfg.seed, cfg.fan_out_cap, cfg.model) == (11, 1, "policy/sequential")
+    assert (cfg.runtime.seed, cfg.runtime.fan_out_cap, cfg.model) == (11, 1, "policy/sequential")
 
 
 def test_misuse_exits_2(tmp_path, capsys):
@@ -182,13 +172,7 @@ def test_misuse_exits_2(tmp_path, capsys):
 
 
 def test_torn_last_line_is_dropped_and_resume_completes(tmp_path):
-    suite = make_suite(tmp_path, n=4)
-    out = tmp_path / "runs"
-    assert (
-        fanout(["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"])
-        == 0
-    )
-    d = run_dirs(out)[0]
+    d = oracle_run(tmp_path)
     lines = (d / "episodes.jsonl").read_text().splitlines(keepends=True)
     (d / "episodes.jsonl").write_text("".join(lines[:2]) + lines[2][: len(lines[2]) // 2])
     assert len(read_episodes(d / "episodes.jsonl")) == 2
@@ -348,13 +332,7 @@ def test_run_json_records_what_the_model_is(tmp_path):
 
 
 def test_a_corrupt_middle_line_is_skipped_and_its_task_rerun_on_resume(tmp_path, capsys):
-    suite = make_suite(tmp_path, n=4)
-    out = tmp_path / "runs"
-    assert (
-        fanout(["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"])
-        == 0
-    )
-    d = run_dirs(out)[0]
+    d = oracle_run(tmp_path)
     lines = (d / "episodes.jsonl").read_text().splitlines(keepends=True)
     lost = json.loads(lines[1])["task_id"]
     (d / "episodes.jsonl").write_text(lines[0] + "{corrupt\n" + "".join(lines[2:]))

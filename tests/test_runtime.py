@@ -12,16 +12,17 @@ from evals.fixtures import build_task
 from evals.groundtruth import resolve
 from evals.models.base import Model, ModelError, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.schema import TaskSpec
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 from mock_tools import default_registry
 
 FAN = graph_suite({"fan3": {"a": [], "b": [], "c": []}, "chain": {"a": [], "b": ["a"]}}, latency_s=0.3)
 
 
 def episode(model, task, **cfg):
-    c = RuntimeConfig(inference_profile="fast", **cfg)
+    c = RuntimeSettings(inference_profile="fast", **cfg)
     return asyncio.run(run_episode(model, task, c)), c
 
 
@@ -66,7 +67,7 @@ def test_tool_timeout_returns_an_error_result_at_the_bound():
     trace, cfg = episode(PolicyModel("oracle", [FAN]), FAN.by_id["fan3"], tool_timeout=0.2, max_turns=3)
     assert all(c.timed_out and c.error == "timeout" and c.duration_s == 0.2 for c in trace.calls)
     assert trace.stop == "max_turns"  # the oracle keeps retrying a call that always times out
-    s = score(resolve(FAN.by_id["fan3"]), trace, cfg.latency)
+    s = score(resolve(FAN.by_id["fan3"]), trace)
     assert not s.success and s.timed_out_calls == len(trace.calls) == 9
 
 
@@ -93,7 +94,7 @@ def test_a_read_fanned_out_beside_its_write_sees_stale_state():
     trace, cfg = episode(model, task)
     assert trace.calls[1].result["status"] != "closed"  # same batch: stale
     assert trace.calls[2].result["status"] == "closed"  # next batch: sees the write
-    s = score(resolve(task), trace, cfg.latency)
+    s = score(resolve(task), trace)
     assert [c.cls for c in trace.calls] == ["correct", "premature", "correct"]
     assert s.incorrect_fan_out_rate == 1.0 and s.success
 
@@ -110,7 +111,7 @@ def test_bad_model_output_is_recorded_and_scored_not_crashed():
     errs = [c.error for c in trace.calls]
     assert errs == ["invalid_json", "unknown_tool", None, "invalid_json"]
     assert trace.calls[2].raw_arguments == '{"key":"b"}'  # an object instead of a string is tolerated
-    s = score(resolve(task), trace, cfg.latency)
+    s = score(resolve(task), trace)
     assert [c.cls for c in trace.calls] == ["extraneous", "extraneous", "correct", "extraneous"]
     assert not s.success
 
@@ -119,7 +120,7 @@ def test_provider_failure_is_recorded_on_the_episode():
     model = Scripted([calls(("t_a", '{"key": "a"}')), ModelError("HTTP 529 overloaded after 4 attempts")])
     trace, cfg = episode(model, FAN.by_id["fan3"])
     assert trace.stop == "error" and "529" in trace.error
-    s = score(resolve(FAN.by_id["fan3"]), trace, cfg.latency)
+    s = score(resolve(FAN.by_id["fan3"]), trace)
     assert not s.success and s.error == trace.error
 
 
@@ -145,7 +146,7 @@ def test_real_clock_runs_calls_concurrently_and_agrees_with_virtual():
     task = fast.by_id["fan4"]
     virt, _ = episode(PolicyModel("oracle", [fast]), task)
     real, _ = episode(PolicyModel("oracle", [fast]), task, clock="real")
-    assert real.clock == "real"
+    assert real.runtime.clock == "real"
     assert 0.05 <= real.turns[0].batch_s < 0.08
     assert real.runtime_overhead_s is not None and 0 <= real.runtime_overhead_s < 0.05
     assert abs(real.wall_s - virt.wall_s) <= real.runtime_overhead_s + 1e-3
@@ -162,4 +163,4 @@ def test_config_rejects_nonsense():
         {"inference_profile": "warp"},
     ):
         with pytest.raises(ValueError):
-            RuntimeConfig(**kw)
+            RuntimeSettings(**kw)

@@ -13,9 +13,10 @@ from evals.cli import main
 from evals.fixtures import Suite, build_task
 from evals.groundtruth import resolve
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
 from evals.schema import SuiteSpec, TaskSpec
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 from evals.timing import InferenceProfile, batch_times, call_time
 from mock_tools import default_registry, lognormal, table_tool
 from mock_tools.canonical import normalized_key
@@ -74,8 +75,7 @@ SUITE = _suite()
 
 
 def run(clock: str = "virtual", **kw):
-    cfg = RuntimeConfig(clock=clock, **kw)
-    cfg.profile = INSTANT
+    cfg = RuntimeSettings(clock=clock, inference_profile=INSTANT, **kw)
     trace = asyncio.run(run_episode(PolicyModel("oracle", [SUITE]), SUITE.by_id[TASK], cfg))
     return trace, cfg
 
@@ -114,14 +114,14 @@ def test_virtual_hedges_slow_reads_only_and_never_writes():
     trace, cfg = run(hedge_after=h)
     a, b, x = trace.calls
     (a0, a1), (b0, _), (x0, x1) = samples("r_a", KA), samples("r_b", KB), samples("w_x", KW)
-    assert trace.hedge_after == h
+    assert trace.runtime.hedge_after == h
     assert a.hedged and a.hedge_sample_s == a1 and a.duration_s == min(a0, h + a1) == h + a1
     assert not b.hedged and b.duration_s == b0 and b.hedge_sample_s == samples("r_b", KB)[1]
     assert x0 > h + x1  # a hedge would have won ...
     assert not x.hedged and x.hedge_sample_s is None and x.duration_s == x0  # ... but writes never hedge
     assert trace.turns[0].batch_s == pytest.approx(max(h + a1, b0, x0))
     assert [c.error for c in trace.calls] == [None, None, None]
-    s = score(resolve(SUITE.by_id[TASK]), trace, cfg.latency)
+    s = score(resolve(SUITE.by_id[TASK]), trace)
     assert s.success and s.errors_in_results == 0
 
 
@@ -146,7 +146,7 @@ def test_virtual_timeout_is_a_graceful_error_and_counts_against_completeness():
     )
     assert x.timed_out and x.error == "timeout"
     assert not b.timed_out and b.error is None
-    s = score(resolve(SUITE.by_id[TASK]), trace, cfg.latency)
+    s = score(resolve(SUITE.by_id[TASK]), trace)
     assert s.timed_out_calls == 2 and s.errors_in_results == 2  # reported beside the time
     # The oracle retries both in turn 2; a retry draws the next attempt's sample, fast this time.
     assert [(c.name, c.attempt, c.timed_out) for c in trace.calls[3:]] == [
@@ -163,7 +163,7 @@ def test_virtual_timeout_is_a_graceful_error_and_counts_against_completeness():
 
 def test_config_rejects_a_negative_hedge():
     with pytest.raises(ValueError, match="hedge_after"):
-        RuntimeConfig(hedge_after=-0.1)
+        RuntimeSettings(hedge_after=-0.1)
 
 
 # -- real clock -------------------------------------------------------------------------------
@@ -175,8 +175,7 @@ def test_real_clock_hedge_races_and_cancels_the_loser():
     h = 0.04
 
     async def go():
-        cfg = RuntimeConfig(clock="real", hedge_after=h, latency_scale=SCALE)
-        cfg.profile = INSTANT
+        cfg = RuntimeSettings(clock="real", hedge_after=h, latency_scale=SCALE, inference_profile=INSTANT)
         trace = await run_episode(PolicyModel("oracle", [SUITE]), SUITE.by_id[TASK], cfg)
         leftover = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         return trace, leftover
@@ -242,9 +241,11 @@ def test_run_json_records_the_policies(tmp_path, capsys):
     assert rc == 0
     (run_dir,) = (tmp_path / "runs").iterdir()
     cfg = json.loads((run_dir / "run.json").read_text())
-    assert (cfg["fan_out_cap"], cfg["tool_timeout"], cfg["hedge_after"]) == (2, 0.35, 0.2)
+    rt = cfg["runtime"]
+    assert (rt["fan_out_cap"], rt["tool_timeout"], rt["hedge_after"]) == (2, 0.35, 0.2)
     (ep,) = [json.loads(line) for line in (run_dir / "episodes.jsonl").read_text().splitlines()]
-    assert ep["trace"]["hedge_after"] == 0.2
+    # the trace carries the settings it ran under, whole
+    assert RuntimeSettings.model_validate(ep["trace"]["runtime"]) == RuntimeSettings.model_validate(rt)
     hedged = {c["name"]: c["hedged"] for c in ep["trace"]["calls"] if c["turn"] == 1}
     assert hedged == {"r_a": True, "r_b": False, "w_x": False}
     assert ep["scores"]["timed_out_calls"] >= 1  # the write times out: reported beside the time

@@ -9,7 +9,6 @@ from helpers import batches_of, graph_suite, make_trace, run_model, score_batche
 
 from evals.groundtruth import resolve
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig
 from evals.scoring import classify, score
 
 GRAPHS = {
@@ -124,7 +123,7 @@ def test_premature_attribution_prefers_the_node_whose_args_match():
     suite = graph_suite({"shared": {"a": [], "b": ["a"], "c": ["b"]}}, shared_tool=True)
     gt = resolve(suite.by_id["shared"])
     tr = make_trace(gt, [["a", "b", "c"], ["b"], ["c"]])
-    s = score(gt, tr, RuntimeConfig().latency)
+    s = score(gt, tr)
     assert [c.node for c in tr.calls] == ["a", "b", "c", "b", "c"]
     assert (s.premature_nodes, s.nodes_with_deps) == (2, 2)
 
@@ -132,7 +131,7 @@ def test_premature_attribution_prefers_the_node_whose_args_match():
 def test_all_call_classes_partition_calls_and_are_written_to_trace():
     gt = resolve(SUITE.by_id["join"])
     tr = make_trace(gt, [["a", "a", "b", "c", "d?"], ["d", "d"]])
-    s = score(gt, tr, RuntimeConfig().latency)
+    s = score(gt, tr)
     assert sum(s.classes.values()) == s.n_calls == len(tr.calls) == 7
     assert all(c.cls for c in tr.calls)
     assert s.redundant_calls == s.classes["duplicate"] + s.classes["extraneous"] == 2

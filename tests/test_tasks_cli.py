@@ -5,65 +5,66 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from evals.cli import main
 
-GOOD = """
-- id: demo_pair_01
-  pattern: independent
-  prompt: "Weather in Lisbon and in Paris, please."
-  tools: [get_weather, get_local_time]
-  calls:
-    - {id: a, tool: get_weather, args: {city: Lisbon}}
-    - {id: b, tool: get_weather, args: {city: Paris}}
-  answer: {contains: ["{{ a.condition }}", "{{ b.temp_c }}"]}
-- id: demo_chain_01
-  pattern: chain
-  prompt: "I'm dev@example.com. Who is my manager?"
-  tools: [find_user, get_manager]
-  calls:
-    - {id: me, tool: find_user, args: {email: dev@example.com}}
-    - {id: m, tool: get_manager, args: {user_id: "{{ me.id }}"}}
-  answer: {contains: ["{{ m.name }}"]}
-"""
 
-BROKEN = """
-- id: bad_field_01
-  pattern: single
-  prompt: "Weather in Lisbon?"
-  tools: [get_weather]
-  calls:
-    - {id: a, tool: get_weather, args: {town: Lisbon}}
-- id: bad_ref_01
-  pattern: chain
-  prompt: "Who manages dev?"
-  tools: [find_user, get_manager]
-  calls:
-    - {id: me, tool: find_user, args: {email: dev@example.com}}
-    - {id: m, tool: get_manager, args: {user_id: "{{ me.identifier }}"}}
-  answer: {contains: ["{{ m.name }}"]}
-- id: bad_dup_01
-  pattern: independent
-  prompt: "Weather in Rome, twice."
-  tools: [get_weather]
-  calls:
-    - {id: a, tool: get_weather, args: {city: Rome}}
-    - {id: b, tool: get_weather, args: {city: " rome "}}
-  answer: {contains: ["{{ a.condition }}"]}
-- id: bad_noanswer_01
-  pattern: single
-  prompt: "Local time in Oslo?"
-  tools: [get_local_time]
-  calls:
-    - {id: t, tool: get_local_time, args: {city: Oslo}}
-"""
+def task(tid: str, pattern: str, prompt: str, calls: list[dict], answer: list[str] | None = None) -> dict:
+    """A task over the built-in tools; `calls` are `{id, tool, args}` nodes (in order)."""
+    tools = list(dict.fromkeys(c["tool"] for c in calls))
+    return {"id": tid, "pattern": pattern, "prompt": prompt, "tools": tools, "calls": calls} | (
+        {"answer": {"contains": answer}} if answer else {}
+    )
+
+
+def call(i: str, tool: str, **args: str) -> dict:
+    return {"id": i, "tool": tool, "args": args}
+
+
+ME = call("me", "find_user", email="dev@example.com")
+GOOD = [
+    task(
+        "demo_pair_01",
+        "independent",
+        "Weather in Lisbon and in Paris, please.",
+        [call("a", "get_weather", city="Lisbon"), call("b", "get_weather", city="Paris")],
+        ["{{ a.condition }}", "{{ b.temp_c }}"],
+    ),
+    task(
+        "demo_chain_01",
+        "chain",
+        "I'm dev@example.com. Who is my manager?",
+        [ME, call("m", "get_manager", user_id="{{ me.id }}")],
+        ["{{ m.name }}"],
+    ),
+]
+GOOD[0]["tools"].append("get_local_time")  # exposed, never needed
+BROKEN = [
+    task("bad_field_01", "single", "Weather in Lisbon?", [call("a", "get_weather", town="Lisbon")]),
+    task(
+        "bad_ref_01",
+        "chain",
+        "Who manages dev?",
+        [ME, call("m", "get_manager", user_id="{{ me.identifier }}")],
+        ["{{ m.name }}"],
+    ),
+    task(
+        "bad_dup_01",
+        "independent",
+        "Weather in Rome, twice.",
+        [call("a", "get_weather", city="Rome"), call("b", "get_weather", city=" rome ")],
+        ["{{ a.condition }}"],
+    ),
+    task("bad_noanswer_01", "single", "Local time in Oslo?", [call("t", "get_local_time", city="Oslo")]),
+]
 
 
 @pytest.fixture
 def good(tmp_path):
     d = tmp_path / "demo"
     d.mkdir()
-    (d / "tasks.yaml").write_text(GOOD)
+    (d / "tasks.yaml").write_text(yaml.safe_dump(GOOD, sort_keys=False))
     return d
 
 
@@ -71,7 +72,7 @@ def good(tmp_path):
 def broken(tmp_path):
     d = tmp_path / "broken"
     d.mkdir()
-    (d / "tasks.yaml").write_text(BROKEN)
+    (d / "tasks.yaml").write_text(yaml.safe_dump(BROKEN, sort_keys=False))
     (d / "more.yaml").write_text("- id: bad_tool_01\n  pattern: single\n  prompt: hi\n  tools: [teleport]\n")
     (d / "suite.yaml").write_text("name: broken\nrequire_answer_checks: true\n")
     return d

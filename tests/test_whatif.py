@@ -14,7 +14,8 @@ from helpers import graph_suite
 
 from evals.cli import main
 from evals.models.policies import PolicyModel
-from evals.runtime import RuntimeConfig, run_episode
+from evals.runtime import run_episode
+from evals.settings import RuntimeSettings
 from evals.timing import INFERENCE_PROFILES, InferenceProfile
 from evals.whatif import (
     KEEP,
@@ -45,23 +46,14 @@ THREE = graph_suite({"three": {"a": [], "b": [], "c": []}}, latency_s=0.3)
 
 
 def episode(policy: str, suite, task_id: str, profile: InferenceProfile | None = None, **kw):
-    cfg = RuntimeConfig(**kw)
-    if profile is not None:
-        cfg.profile = profile
+    cfg = RuntimeSettings(**kw, **({"inference_profile": profile} if profile is not None else {}))
     trace = asyncio.run(run_episode(PolicyModel(policy, [suite]), suite.by_id[task_id], cfg))
     return trace, cfg
 
 
-def as_run(cfg: RuntimeConfig, profile: InferenceProfile | None = None) -> Effective:
-    return Effective(
-        profile=profile,
-        profile_label="as-run",
-        latency=cfg.latency,
-        resample=False,
-        fan_out_cap=cfg.fan_out_cap,
-        tool_timeout=cfg.tool_timeout,
-        hedge_after=cfg.hedge_after,
-    )
+def as_run(cfg: RuntimeSettings, profile: InferenceProfile | None = None) -> Effective:
+    settings = cfg.replace(inference_profile=profile) if profile is not None else cfg
+    return Effective(settings, settings.profile_label or "as-run", resample=False)
 
 
 # -- the textbook example ---------------------------------------------------------------------
@@ -81,7 +73,7 @@ def test_textbook_example_from_traces_recorded_under_another_profile():
     fan, _ = episode("oracle", THREE, "three")
     assert abs(seq.wall_s - 4.1) > 0.5  # typical: ttft 0.5 s plus prefill and decode
     eff = as_run(cfg, custom_profile(0.8, math.inf, math.inf))
-    s, f = retime(seq, eff, None), retime(fan, eff, None)
+    s, f = retime(seq, eff), retime(fan, eff)
     assert s["wall_s"] == pytest.approx(4.1, abs=1e-9) and f["wall_s"] == pytest.approx(1.9, abs=1e-9)
     assert s["model_time_s"] == pytest.approx(3.2, abs=1e-9) and s["tool_time_s"] == pytest.approx(
         0.9, abs=1e-9
@@ -115,47 +107,31 @@ SUITE_YAML = {
 }
 
 
-def _call(i: str, tool: str, key: str, after=()) -> dict:
+def _call(i: str, tool: str, key: str, after: str = "") -> dict:
     return {"id": i, "tool": tool, "args": {"key": key}, "after": list(after)}
 
 
+def _task(tid: str, pattern: str, prompt: str, calls: str) -> dict:
+    """`calls`: space-separated `id:tool:key[:after]` (after: node ids, one letter each)."""
+    nodes = [_call(*spec.split(":")) for spec in calls.split()]
+    tools = list(dict.fromkeys(n["tool"] for n in nodes))
+    return {"id": tid, "pattern": pattern, "prompt": prompt, "tools": tools, "calls": nodes}
+
+
 TASKS = [
-    {
-        "id": "fan",
-        "pattern": "independent",
-        "prompt": "Look up a, b and c.",
-        "tools": ["lookup_a", "lookup_b", "lookup_c"],
-        "calls": [_call("a", "lookup_a", "x1"), _call("b", "lookup_b", "x2"), _call("c", "lookup_c", "x3")],
-    },
-    {
-        "id": "join",
-        "pattern": "fan_out_join",
-        "prompt": "Look up a and b, then the detail.",
-        "tools": ["lookup_a", "lookup_b", "detail"],
-        "calls": [
-            _call("a", "lookup_a", "j1"),
-            _call("b", "lookup_b", "j2"),
-            _call("d", "detail", "j3", "ab"),
-        ],
-    },
-    {
-        "id": "wtr",
-        "pattern": "write_then_read",
-        "prompt": "Save the note, then read the detail back.",
-        "tools": ["save_note", "detail"],
-        "calls": [_call("w", "save_note", "n1"), _call("r", "detail", "n1", "w")],
-    },
-    {
-        "id": "chain",
-        "pattern": "chain",
-        "prompt": "Look up a, then its detail, then c.",
-        "tools": ["lookup_a", "detail", "lookup_c"],
-        "calls": [
-            _call("a", "lookup_a", "c1"),
-            _call("d", "detail", "c2", "a"),
-            _call("c", "lookup_c", "c3", "d"),
-        ],
-    },
+    _task("fan", "independent", "Look up a, b and c.", "a:lookup_a:x1 b:lookup_b:x2 c:lookup_c:x3"),
+    _task(
+        "join",
+        "fan_out_join",
+        "Look up a and b, then the detail.",
+        "a:lookup_a:j1 b:lookup_b:j2 d:detail:j3:ab",
+    ),
+    _task(
+        "wtr", "write_then_read", "Save the note, then read the detail back.", "w:save_note:n1 r:detail:n1:w"
+    ),
+    _task(
+        "chain", "chain", "Look up a, then its detail, then c.", "a:lookup_a:c1 d:detail:c2:a c:lookup_c:c3:d"
+    ),
 ]
 
 RUNS = {
@@ -201,7 +177,7 @@ def test_as_run_reproduces_stored_time_metrics_bit_for_bit(runs, name):
     loaded = load_runs([runs[name]])
     assert len(loaded) == len(POLICIES) and not any(r.warnings for r in loaded)
     for run in loaded:
-        stored = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in run.episodes])
+        stored = _by_key([r.scores_row() for r in run.records])
         for row in retime_run(run, Setting()):
             s = stored[(row["task_id"], row["epoch"])]
             for k in TIME_KEYS + ("timed_out_calls",):
@@ -222,10 +198,9 @@ def test_as_run_reproduces_stored_time_metrics_bit_for_bit(runs, name):
 
 
 def test_tuned_run_exercises_every_policy(runs):
-    rows = [e for run in load_runs([runs["tuned"]]) for e in run.episodes]
-    calls = [c for e in rows for c in e["trace"]["calls"]]
-    assert any(c["timed_out"] for c in calls) and any(c["hedged"] for c in calls)
-    assert any(c["start_s"] > min(x["start_s"] for x in calls if x["turn"] == c["turn"]) for c in calls)
+    calls = [c for run in load_runs([runs["tuned"]]) for t in run.traces for c in t.calls]
+    assert any(c.timed_out for c in calls) and any(c.hedged for c in calls)
+    assert any(c.start_s > min(x.start_s for x in calls if x.turn == c.turn) for c in calls)
 
 
 def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
@@ -235,7 +210,7 @@ def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
     mirror = {r.cfg.model: r for r in load_runs([runs["mirror"]])}
     for run in load_runs([runs["base"]]):
         predicted = _by_key(retime_run(run, setting))
-        actual = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in mirror[run.cfg.model].episodes])
+        actual = _by_key([r.scores_row() for r in mirror[run.cfg.model].records])
         assert predicted.keys() == actual.keys()
         for key, p in predicted.items():
             for k in TIME_KEYS:
@@ -243,7 +218,7 @@ def test_whatif_predicts_a_run_made_with_other_settings_exactly(runs):
     uniform = {r.cfg.model: r for r in load_runs([runs["uniform"]])}
     for run in load_runs([runs["base"]]):
         predicted = _by_key(retime_run(run, Setting(latency_profile="uniform")))
-        actual = _by_key([{**e["scores"], "epoch": e["epoch"]} for e in uniform[run.cfg.model].episodes])
+        actual = _by_key([r.scores_row() for r in uniform[run.cfg.model].records])
         for key, p in predicted.items():
             assert p["wall_s"] == actual[key]["wall_s"] and p["ideal_wall_s"] == actual[key]["ideal_wall_s"]
 
@@ -271,7 +246,7 @@ def test_real_clock_trace_agrees_with_the_virtual_timeline():
     tiny = InferenceProfile(name="tiny", ttft_s=0.01, prefill_tps=1e6, decode_tps=1e5)
     virt, cfg = episode("oracle", suite, "w", tiny, fan_out_cap=1)
     real, _ = episode("oracle", suite, "w", tiny, fan_out_cap=1, clock="real")
-    replay = retime(real, as_run(cfg), tiny)
+    replay = retime(real, as_run(cfg))
     assert replay["wall_s"] == virt.wall_s  # same responses, same samples: the same virtual timeline
     assert real.runtime_overhead_s is not None and 0 <= real.runtime_overhead_s < 0.1
     assert real.wall_s - replay["wall_s"] == pytest.approx(real.runtime_overhead_s, abs=1e-9)

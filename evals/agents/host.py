@@ -9,7 +9,7 @@ import secrets
 
 from ..fixtures import Task
 from ..models.base import Model
-from ..runtime import RuntimeConfig
+from ..settings import RuntimeSettings
 from .mcp_server import ToolsHTTP
 from .proxy import ModelProxy
 from .session import EpisodeSession
@@ -40,7 +40,7 @@ class AgentHost:
         await self.proxy.stop()
 
     def open(
-        self, task: Task, cfg: RuntimeConfig, epoch: int = 0, token: str | None = None
+        self, task: Task, cfg: RuntimeSettings, epoch: int = 0, token: str | None = None
     ) -> EpisodeSession:
         token = secrets.token_hex(8) if token is None else token
         session = EpisodeSession(task, cfg, epoch, token)

@@ -17,6 +17,7 @@ import json
 import time
 from typing import Any
 
+from ..clocks import sleep_until
 from ..emulator.anthropic import AnthropicMessages
 from ..emulator.conversation import Conversation, EmulatedUsage, WireError, estimate_usage
 from ..emulator.gemini import GeminiGenerate
@@ -27,7 +28,6 @@ from ..emulator.wire import ReplyIds, WireFormat
 from ..errors import InfrastructureError
 from ..models.base import Model, ModelError, ModelRequest, ModelResponse
 from ..models.policies import PolicyModel, UnknownTaskError
-from ..runtime import sleep_until
 from ..timing import turn_latency
 from .session import EpisodeSession
 

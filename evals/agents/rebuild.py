@@ -102,10 +102,7 @@ def rebuild(session: EpisodeSession, model: str, out: AgentOutcome, agent: Agent
         suite=session.task.suite,
         model=model,
         epoch=session.epoch,
-        seed=cfg.seed,
-        clock="real",
-        tool_timeout=cfg.tool_timeout,
-        latency_scale=cfg.latency_scale,
+        runtime=cfg.replace(clock="real", fan_out_cap=None, hedge_after=None),
     )
     by_window: dict[int, list[McpCall]] = {}
     for c in calls:

@@ -32,7 +32,8 @@ from pathlib import Path
 
 from ..fixtures import Task
 from ..models.base import Model, ModelError, ModelRequest, ModelResponse
-from ..runtime import RuntimeConfig
+from ..prompts import PromptTemplates
+from ..settings import RuntimeSettings
 from ..trace import Trace
 from .bridge import command as bridge_command
 from .config import AgentConfig, resolve
@@ -127,7 +128,7 @@ class AgentModel(Model):
                 self.host = await AgentHost(self.backend).start()
         return self.host
 
-    def _warn(self, cfg: RuntimeConfig) -> None:
+    def _warn(self, cfg: RuntimeSettings) -> None:
         if self._warned:
             return
         self._warned = True
@@ -141,11 +142,13 @@ class AgentModel(Model):
         if ignored:
             print(f"{self.name}: ignoring {'; '.join(ignored)}", file=sys.stderr)
 
-    async def run_episode(self, task: Task, cfg: RuntimeConfig, epoch: int = 0) -> Trace:
+    async def run_episode(
+        self, task: Task, cfg: RuntimeSettings, epoch: int = 0, prompts: PromptTemplates | None = None
+    ) -> Trace:
         self._warn(cfg)
         host = await self._ensure_host()
-        assert self._slots is not None and cfg.prompts is not None
-        system, user = cfg.prompts.render(task)
+        assert self._slots is not None
+        system, user = (prompts or PromptTemplates.load()).render(task)
         async with self._slots:
             session = host.open(task, cfg, epoch)
             try:

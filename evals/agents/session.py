@@ -27,10 +27,12 @@ from typing import Any
 from mock_tools import EpisodeState, ToolContext, error_result, is_error
 from mock_tools.canonical import normalized_key
 
+from ..clocks import sleep_until
 from ..fixtures import Task
 from ..models.base import ModelResponse
-from ..runtime import RuntimeConfig, sleep_until, world_for
-from ..timing import call_time
+from ..runtime import world_for
+from ..settings import RuntimeSettings
+from ..timing import time_call
 
 
 @dataclass
@@ -90,7 +92,7 @@ class EpisodeSession:
     """Shared by the model proxy and the MCP server of one episode; single event loop, no locks."""
 
     task: Task
-    cfg: RuntimeConfig
+    cfg: RuntimeSettings
     epoch: int = 0
     token: str = ""
     turns: list[ProxyTurn] = field(default_factory=list)
@@ -161,10 +163,12 @@ class EpisodeSession:
             cfg = self.cfg
             c.attempt = self.attempts.get((name, canon), 0)
             self.attempts[(name, canon)] = c.attempt + 1
-            lm = cfg.latency.model_for(tool, self.task.spec.latency)
-            c.sample_s = lm.sample(cfg.seed, self.task.id, name, canon, c.attempt)
-            c.straggler = lm.is_straggler(cfg.seed, self.task.id, name, canon, c.attempt)
-            ct = call_time(c.sample_s, cfg.latency_scale, cfg.tool_timeout)
+            # the runtime's own timing: same sample for (seed, task, tool, arguments, attempt);
+            # no hedging (the agent is the runtime), so the hedge sample is not drawn
+            ct = time_call(
+                cfg.replace(hedge_after=None), tool, self.task.id, canon, c.attempt, self.task.spec.latency
+            )
+            c.sample_s, c.straggler = ct.sample_s, bool(ct.straggler)
             c.duration_s, c.timed_out = ct.duration_s, ct.timed_out
             await sleep_until(c.start + c.duration_s)
             if c.timed_out:

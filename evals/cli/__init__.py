@@ -1,4 +1,9 @@
-"""`fanout` command line. Each subcommand lives in its own module with a `register(subparsers)`."""
+"""`fanout` command line. Each subcommand lives in its own module with a `register(subparsers)`.
+
+Commands raise; `main` is the one place an error becomes a message and an exit code: a
+`FanoutError` prints one line (`fanout <command>: <message>`) and exits with its class's code
+(`evals.errors`), so no command picks its own.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +11,41 @@ import argparse
 import importlib
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from .. import __version__
+from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = ("run", "play", "tasks", "serve", "serve_tools", "report", "gate", "compare", "whatif", "prices")
 
-EXIT_OK, EXIT_FAIL, EXIT_MISUSE = 0, 1, 2
+Subparsers = argparse._SubParsersAction  # what each command module's `register` adds its parser to
+EXIT_MISUSE = EXIT_USAGE  # the name `fanout serve` still imports; the codes live in evals.errors
 
 
-def env(flag: str, default=None, cast=None):
-    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does."""
+def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None) -> Any:
+    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does.
+
+    Parsers are built for every command at once, so a value `cast` rejects is returned as text:
+    argparse then reports it (exit 2) for the one command whose flag has a `type`, instead of
+    every command failing on it."""
     raw = os.environ.get("FANOUT_" + flag.upper().replace("-", "_"))
     if raw is None or raw == "":
         return default
-    return cast(raw) if cast else raw
+    if cast is None:
+        return raw
+    try:
+        return cast(raw)
+    except (ValueError, argparse.ArgumentTypeError):
+        return raw
+
+
+def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -> argparse.ArgumentParser:
+    """A subcommand parser whose description is its module docstring after the first line, so the
+    module says what the command does once."""
+    description = (doc or "").partition("\n\n")[2] or None
+    return sub.add_parser(name, help=help, description=description, **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         mod.register(sub)
+    _name_commands(p)
     return p
+
+
+def _name_commands(parser: argparse.ArgumentParser) -> None:
+    """Give each (sub)command its full name (`fanout tasks validate`) for `main`'s messages."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.set_defaults(command_name=sub.prog)
+                _name_commands(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,17 +83,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
-        return EXIT_MISUSE
+        return EXIT_USAGE
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(args) or EXIT_OK)
+    except FanoutError as exc:
+        print(f"{args.command_name}: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away: stop quietly, as Unix tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 0
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""`fanout compare A B`: the per-task diff of two runs, for reading a failed gate."""
+"""`fanout compare A B`: the per-task diff of two runs, for reading a failed gate.
+
+List the paired episodes of two run folders whose success, number of turns or call class counts
+changed, newly failing tasks first. Task sets may differ (the leftovers are listed).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,12 @@ import argparse
 import sys
 
 from ..compare import FORMATS, compare_runs, render
-from ..gate import GateError
-from . import EXIT_MISUSE, EXIT_OK
+from ..errors import EXIT_OK
+from . import Subparsers, command
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "compare",
-        help="per-task diff of two runs (success, turns, call classes)",
-        description="List the paired episodes of two run folders whose success, number of turns or call "
-        "class counts changed, newly failing tasks first. Task sets may differ (the leftovers are listed).",
-    )
+def register(sub: Subparsers) -> None:
+    p = command(sub, "compare", __doc__, "per-task diff of two runs (success, turns, call classes)")
     p.add_argument("baseline", metavar="A", help="run folder (baseline)")
     p.add_argument("candidate", metavar="B", help="run folder (candidate)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
@@ -24,10 +23,6 @@ def register(sub) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    try:
-        rep = compare_runs(args.baseline, args.candidate)
-    except GateError as exc:
-        print(f"fanout compare: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    rep = compare_runs(args.baseline, args.candidate)
     sys.stdout.write(render(rep, args.format))
     return EXIT_OK

@@ -1,4 +1,10 @@
-"""`fanout gate BASELINE CANDIDATE`: pass/fail a candidate run against a baseline run for CI."""
+"""`fanout gate BASELINE CANDIDATE`: pass/fail a candidate run against a baseline run for CI.
+
+Pair the episodes of two run folders by (task, epoch) and check each rule: a rule fails when its
+metric got worse by more than the tolerance AND the paired bootstrap interval of the change
+excludes zero. Exit 0: pass; 1: regression; 2: misuse (missing runs, different suites or task
+sets, malformed rules). See docs/gating.md.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,14 @@ import os
 import sys
 from pathlib import Path
 
+from ..errors import EXIT_FAIL, EXIT_OK
 from ..gate import GateError, gate, load_rules, rules_toml
 from ..gate_render import render_junit, render_markdown, render_text
-from . import EXIT_FAIL, EXIT_MISUSE, EXIT_OK
+from . import Subparsers, command
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "gate",
-        help="fail CI when a candidate run regresses against a baseline run",
-        description="Pair the episodes of two run folders by (task, epoch) and check each rule: a rule "
-        "fails when its metric got worse by more than the tolerance AND the paired bootstrap interval of "
-        "the change excludes zero. Exit 0: pass; 1: regression; 2: misuse (missing runs, different suites "
-        "or task sets, malformed rules). See docs/gating.md.",
-    )
+def register(sub: Subparsers) -> None:
+    p = command(sub, "gate", __doc__, "fail CI when a candidate run regresses against a baseline run")
     p.add_argument("baseline", nargs="?", metavar="BASELINE_RUN", help="run folder of the baseline")
     p.add_argument("candidate", nargs="?", metavar="CANDIDATE_RUN", help="run folder of the candidate")
     p.add_argument("--rules", metavar="GATE_TOML", help="rules file (default: the shipped rules)")
@@ -45,29 +45,25 @@ def _write(path: str, text: str, what: str) -> None:
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    try:
-        if args.show_rules:
-            sys.stdout.write(rules_toml(load_rules(args.rules)))
-            return EXIT_OK
-        if not args.baseline or not args.candidate:
-            raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
-        res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
-        md = render_markdown(res, args.baseline, args.candidate)
-        if args.junit:
-            _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
-        if args.markdown:
-            _write(args.markdown, md, "Markdown summary")
-        step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-        if step_summary:
-            try:
-                with open(step_summary, "a", encoding="utf-8") as f:
-                    f.write(md + "\n")
-            except OSError as exc:
-                raise GateError(
-                    f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
-                ) from None
-    except GateError as exc:
-        print(f"fanout gate: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    if args.show_rules:
+        sys.stdout.write(rules_toml(load_rules(args.rules)))
+        return EXIT_OK
+    if not args.baseline or not args.candidate:
+        raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
+    res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
+    md = render_markdown(res, args.baseline, args.candidate)
+    if args.junit:
+        _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
+    if args.markdown:
+        _write(args.markdown, md, "Markdown summary")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as f:
+                f.write(md + "\n")
+        except OSError as exc:
+            raise GateError(
+                f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
+            ) from None
     sys.stdout.write(render_text(res, args.baseline, args.candidate))
-    return EXIT_OK if res.passed else EXIT_FAIL
+    return EXIT_OK if res.passed else EXIT_FAIL  # a regression is the gate's answer, not an error

@@ -25,8 +25,9 @@ from ..fixtures import FixtureErrors, Suite, Task, load_suite
 from ..groundtruth import resolve
 from ..models.play import FileSource, InteractiveSource, PlayModel, ResponseFormatError, ResponseSource
 from ..prompts import PromptTemplates
-from ..runs import RunConfig, RunWriter, execute, finalize, load_run, open_suite_for, start_run
+from ..runs import RunConfig, RunWriter, execute, finalize, load_run, open_suite_for, read_records, start_run
 from ..scoring import Scores
+from ..settings import RuntimeSettings
 from ..trace import Trace
 from . import env
 
@@ -118,7 +119,7 @@ def _target(args) -> tuple[Suite, RunConfig | None]:
             f"suite {cfg.suite!r} changed since {args.append} started (hash {suite.hash} != {cfg.suite_hash}); "
             "start a new play run with --out"
         )
-    args.seed, args.max_turns = cfg.seed, cfg.max_turns
+    args.seed, args.max_turns = cfg.runtime.seed, cfg.runtime.max_turns
     args.system_prompt, args.user_prompt = cfg.system_prompt, cfg.user_prompt
     args.player = cfg.model.split("/", 1)[1]
     return suite, cfg
@@ -176,9 +177,8 @@ def _append(run_dir: Path, cfg: RunConfig, played: Path, suite: Suite) -> None:
     """Add a scored episode to a play run: its line as written, the task to `task_ids`, the prompt
     hash recomputed over every task now in the run (as `start_run` computes it), the summary
     rebuilt. Only a finished episode gets here, so an abandoned one never touches the run."""
-    [line] = (played / "episodes.jsonl").read_text(encoding="utf-8").splitlines()
-    row = json.loads(line)
-    cfg.task_ids.append(row["task_id"])
+    [row] = read_records(played / "episodes.jsonl", cfg.runtime)
+    cfg.task_ids.append(row.task_id)
     cfg.task_patterns = None
     prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
     for tid in cfg.task_ids:
@@ -200,8 +200,7 @@ def _play(args, suite: Suite, task: Task, model: PlayModel, out: Path, keep: boo
             suite,
             out,
             task_patterns=[task.id],
-            seed=args.seed,
-            max_turns=args.max_turns,
+            runtime=RuntimeSettings(seed=args.seed, max_turns=args.max_turns),
             max_concurrency=1,
             system_prompt=args.system_prompt,
             user_prompt=args.user_prompt,
@@ -255,17 +254,17 @@ def report(run_dir: Path, cfg: RunConfig, task: Task) -> str:
     """The explanation of the episode as written in the run folder (the same record `fanout
     report` reads), so what the player reads is what was recorded."""
     trace, scores = _episode(run_dir)
-    gt = resolve(task, cfg.seed)
+    gt = resolve(task, cfg.runtime.seed)
     head = ""
     if trace.stop == "max_turns":
-        head = f"\nThe episode reached --max-turns {cfg.max_turns} without a final answer.\n"
+        head = f"\nThe episode reached --max-turns {cfg.runtime.max_turns} without a final answer.\n"
     return head + render(explain(gt, trace, scores), scores, gt)
 
 
 def json_line(run_dir: Path, task: Task) -> str:
     trace, scores = _episode(run_dir)
     cfg = RunConfig.model_validate_json((run_dir / "run.json").read_text(encoding="utf-8"))
-    ex = explain(resolve(task, cfg.seed), trace, scores)
+    ex = explain(resolve(task, cfg.runtime.seed), trace, scores)
     return json.dumps(
         {
             "task_id": task.id,

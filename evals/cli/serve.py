@@ -11,12 +11,13 @@ import threading
 
 from pydantic import ValidationError
 
-from ..fixtures import FixtureErrors, load_suite
+from ..emulator import EmulatorServer, FaultConfig
+from ..fixtures import FixtureErrors, Suite, load_suite
 from ..models.policies import POLICIES
-from . import EXIT_MISUSE, env
+from . import EXIT_MISUSE, Subparsers, env
 
 
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser(
         "serve",
         help="serve reference policies over provider wire formats (emulator)",
@@ -70,7 +71,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args: argparse.Namespace) -> int:
     from ..emulator import EmulatorServer, FaultConfig
 
     def fail(msg: str) -> int:
@@ -131,7 +132,7 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def print_banner(server, suites, faults) -> None:
+def print_banner(server: EmulatorServer, suites: list[Suite], faults: FaultConfig) -> None:
     url = server.base_url
     n = sum(len(s.tasks) for s in suites)
     names = ", ".join(s.name for s in suites)

@@ -81,10 +81,12 @@ def cmd_serve_tools(args) -> int:
     task = suite.by_id.get(args.task)
     if task is None:
         return fail(f"no task {args.task!r} in suite {suite.name!r}")
-    from ..runtime import RuntimeConfig
+    from pydantic import ValidationError
+
+    from ..settings import RuntimeSettings, validation_message
 
     try:
-        cfg = RuntimeConfig(
+        cfg = RuntimeSettings(
             seed=args.seed,
             clock="real",
             inference_profile=args.inference_profile,
@@ -92,10 +94,8 @@ def cmd_serve_tools(args) -> int:
             latency_profile=args.latency_profile,
             tool_timeout=args.tool_timeout,
         )
-        for tool in task.tools[:1]:  # an unknown --latency-profile fails here, not on the first call
-            cfg.latency.model_for(tool, task.spec.latency)
-    except ValueError as exc:
-        return fail(str(exc))
+    except ValidationError as exc:
+        return fail(validation_message(exc))
     if args.stdio:
         return asyncio.run(_stdio(task, cfg, args.record))
     from ..models import make_model
@@ -169,7 +169,7 @@ async def _http(task, cfg, backend, args) -> int:
     answer = next((t.response.text for t in reversed(session.turns) if t.response is not None), None)
     out = AgentOutcome(started, time.perf_counter(), 0, False, answer)
     trace = rebuild(session, f"serve-tools/{backend.name}", out, AgentRun(agent="external"))
-    sc = score(GroundTruthCache().get(task, cfg.seed), trace, cfg.latency)
+    sc = score(GroundTruthCache().get(task, cfg.seed), trace)
     print(
         f"\n{len(session.turns)} model turns, {len(session.calls)} tool calls; success {sc.success}, "
         f"recall {sc.fan_out_recall}, redundant {sc.redundant_calls}, wall {sc.wall_s:.2f} s",

@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
+import argparse
 import fnmatch
-import functools
 import json
-import os
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from ..fixtures import FixtureErrors, Suite, load_suite
+from ..errors import EXIT_OK, EXIT_USAGE, FanoutError, LocalIOError, UsageError
+from ..fixtures import FixtureErrors, Suite, Task, load_suite
 from ..groundtruth import GroundTruthError, resolve
-from . import EXIT_FAIL, EXIT_MISUSE
+from . import Subparsers
 
 
-def _pipe_safe(fn):
-    """`fanout tasks list | head` must end quietly when the reader goes away."""
-
-    @functools.wraps(fn)
-    def run(args) -> int:
-        try:
-            return fn(args)
-        except BrokenPipeError:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return 0
-
-    return run
-
-
-def register(sub) -> None:
+def register(sub: Subparsers) -> None:
     p = sub.add_parser("tasks", help="list, show, validate, describe and export task suites")
     tsub = p.add_subparsers(dest="tasks_command", metavar="ACTION")
 
@@ -37,13 +23,13 @@ def register(sub) -> None:
     ls.add_argument("--pattern", action="append", help="only this dependency pattern (repeatable)")
     ls.add_argument("--task", action="append", help="only task ids matching this glob (repeatable)")
     ls.add_argument("--json", action="store_true", help="one JSON object per line")
-    ls.set_defaults(func=_pipe_safe(cmd_list))
+    ls.set_defaults(func=cmd_list)
 
     sh = tsub.add_parser("show", help="prompt, tools, graph and resolved ground truth of a task")
     sh.add_argument("task_id")
     sh.add_argument("--suite", default="core")
     sh.add_argument("--seed", type=int, default=0)
-    sh.set_defaults(func=_pipe_safe(cmd_show))
+    sh.set_defaults(func=cmd_show)
 
     va = tsub.add_parser("validate", help="check a suite: schema, DAG, references, oracle success")
     va.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
@@ -54,7 +40,7 @@ def register(sub) -> None:
     st.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
     st.add_argument("--seed", type=int, default=0, help="seed of the ground truth the shapes come from")
     st.add_argument("--json", action="store_true")
-    st.set_defaults(func=_pipe_safe(cmd_stats))
+    st.set_defaults(func=cmd_stats)
 
     ex = tsub.add_parser("export", help="write a suite as JSONL or a Hugging Face datasets folder")
     ex.add_argument("suite", help="suite name, folder or YAML file")
@@ -69,7 +55,7 @@ def register(sub) -> None:
             raise
     else:
         register_import(tsub)
-    p.set_defaults(func=lambda a: (p.print_help(), EXIT_MISUSE)[1])
+    p.set_defaults(func=lambda a: (p.print_help(), EXIT_USAGE)[1])
 
 
 def _read(name: str, collect: bool = False) -> Suite:
@@ -82,36 +68,30 @@ def _read(name: str, collect: bool = False) -> Suite:
     return load_suite(name, collect=collect)
 
 
-def _load(name: str, collect: bool = False) -> Suite | None:
-    from ..suite_export import ExportError
-
+def _load(name: str, collect: bool = False) -> Suite:
+    """`_read`, with a missing suite as a usage error (fixture and export errors already are)."""
     try:
         return _read(name, collect)
-    except (FixtureErrors, FileNotFoundError, ExportError) as exc:
-        print(f"fanout tasks: {exc}", file=sys.stderr)
-        return None
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from None
 
 
-def _selected(suite: Suite, patterns: list[str] | None, globs: list[str] | None):
+def _selected(suite: Suite, patterns: list[str] | None, globs: list[str] | None) -> Iterator[Task]:
     for t in suite.select(globs):
         if patterns and t.pattern not in patterns:
             continue
         yield t
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     suite = _load(args.suite)
-    if suite is None:
-        return EXIT_MISUSE
     known = {t.pattern for t in suite.tasks}
     unknown = sorted(set(args.pattern or ()) - known)
     if unknown:
-        print(
-            f"fanout tasks list: no pattern {', '.join(map(repr, unknown))} in suite {suite.name!r}; "
-            f"patterns: {', '.join(sorted(known))}",
-            file=sys.stderr,
+        raise UsageError(
+            f"no pattern {', '.join(map(repr, unknown))} in suite {suite.name!r}; "
+            f"patterns: {', '.join(sorted(known))}"
         )
-        return EXIT_MISUSE
     rows = list(_selected(suite, args.pattern, args.task))
     if args.json:
         for t in rows:
@@ -125,7 +105,7 @@ def cmd_list(args) -> int:
                 "prompt": t.prompt,
             }
             print(json.dumps(rec, ensure_ascii=False))
-        return 0
+        return EXIT_OK
     idw = max((len(t.id) for t in rows), default=2)
     pw = max((len(t.pattern) for t in rows), default=7)
     print(f"{'id':<{idw}}  {'pattern':<{pw}}  calls  depth  width  prompt")
@@ -137,19 +117,16 @@ def cmd_list(args) -> int:
             f"{t.graph.width():>5}  {prompt}"
         )
     print(f"{len(rows)} of {len(suite.tasks)} tasks in suite {suite.name!r}")
-    return 0
+    return EXIT_OK
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     suite = _load(args.suite)
-    if suite is None:
-        return EXIT_MISUSE
     task = suite.by_id.get(args.task_id)
     if task is None:
         close = [t for t in suite.by_id if fnmatch.fnmatchcase(t, f"*{args.task_id}*")][:5]
         hint = f"; did you mean {', '.join(close)}?" if close else ""
-        print(f"fanout tasks show: no task {args.task_id!r} in suite {suite.name!r}{hint}", file=sys.stderr)
-        return EXIT_MISUSE
+        raise UsageError(f"no task {args.task_id!r} in suite {suite.name!r}{hint}")
     print(f"id:      {task.id}\npattern: {task.pattern}\nfile:    {task.file}\nprompt:  {task.prompt}")
     print(f"tools:   {', '.join(t.name + (' (write)' if t.write else '') for t in task.tools)}")
     print("graph:")
@@ -177,16 +154,12 @@ def cmd_show(args) -> int:
             print(f"  L{lvl} {v}: {n.tool}({json.dumps(n.spec.args, ensure_ascii=False)}){deps}{extra}")
     for name, lat in task.spec.latency.items():
         print(f"latency override: {name}: {lat.model_dump_json(exclude_defaults=True)}")
-    try:
-        gt = resolve(task, args.seed)
-    except GroundTruthError as exc:
-        print(f"ground truth: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+    gt = resolve(task, args.seed)  # a GroundTruthError: exit 1, the task is broken
     print(f"ground truth (seed {args.seed}):")
-    for v, n in gt.nodes.items():
-        out = json.dumps(n.output, ensure_ascii=False)
+    for v, rn in gt.nodes.items():
+        out = json.dumps(rn.output, ensure_ascii=False)
         print(
-            f"  {v}: {n.tool}({json.dumps(n.args, ensure_ascii=False)}) -> {out[:200]}{'…' if len(out) > 200 else ''}"
+            f"  {v}: {rn.tool}({json.dumps(rn.args, ensure_ascii=False)}) -> {out[:200]}{'…' if len(out) > 200 else ''}"
         )
     if gt.inactive:
         print(f"  inactive (condition false): {', '.join(gt.inactive)}")
@@ -209,7 +182,7 @@ def cmd_show(args) -> int:
     checks += [f"one of {g}" for g in gt.answer_any]
     checks += [f"not {gt.answer_not}"] if gt.answer_not else []
     print(f"answer must: {'; '.join(checks) or '(no answer check)'}")
-    return 0
+    return EXIT_OK
 
 
 def _seeds(raw: str) -> tuple[int, ...] | None:
@@ -220,70 +193,56 @@ def _seeds(raw: str) -> tuple[int, ...] | None:
     return seeds or None
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from ..suite_export import ExportError
     from ..validate import validate_suite
 
     seeds = _seeds(args.seeds)
     if seeds is None:
-        print(
-            f"fanout tasks validate: --seeds must be comma-separated integers, got {args.seeds!r}",
-            file=sys.stderr,
-        )
-        return EXIT_MISUSE
+        raise UsageError(f"--seeds must be comma-separated integers, got {args.seeds!r}")
     try:
-        suite = _read(args.suite, collect=True)
-    except FileNotFoundError as exc:
-        print(f"fanout tasks validate: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+        suite = _load(args.suite, collect=True)
     except (FixtureErrors, ExportError) as exc:  # the suite itself (suite.yaml, export) does not load
         errs = [str(e) for e in getattr(exc, "errors", [exc])]
-        print(f"{len(errs)} problem(s) loading {args.suite!r}:", file=sys.stderr)
-        for e in errs:
-            print(f"  - {e}", file=sys.stderr)
-        return EXIT_FAIL
+        raise SuiteInvalid(f"{len(errs)} problem(s) loading {args.suite!r}:", errs) from None
     problems = validate_suite(suite, seeds)
     if problems:
-        print(f"{len(problems)} problem(s) in suite {suite.name!r}:", file=sys.stderr)
-        for p in problems:
-            print(f"  - {p}", file=sys.stderr)
-        return EXIT_FAIL
+        raise SuiteInvalid(f"{len(problems)} problem(s) in suite {suite.name!r}:", problems)
     print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))})")
-    return 0
+    return EXIT_OK
 
 
-def cmd_stats(args) -> int:
+class SuiteInvalid(FanoutError):
+    """`fanout tasks validate` found problems (exit 1): the report lists every one."""
+
+    def __init__(self, headline: str, problems: list[str]):
+        super().__init__("\n".join([headline, *(f"  - {p}" for p in problems)]))
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
     from ..suite_stats import format_stats, suite_stats
 
     suite = _load(args.suite)
-    if suite is None:
-        return EXIT_MISUSE
     try:
         st = suite_stats(suite, args.seed)
     except GroundTruthError as exc:
-        print(f"fanout tasks stats: {exc} (run `fanout tasks validate`)", file=sys.stderr)
-        return EXIT_FAIL
+        raise FanoutError(f"{exc} (run `fanout tasks validate`)") from None
     print(st.model_dump_json(indent=2) if args.json else format_stats(st))
-    return 0
+    return EXIT_OK
 
 
-def cmd_export(args) -> int:
+def cmd_export(args: argparse.Namespace) -> int:
     from ..suite_export import export_suite
 
     suite = _load(args.suite)
-    if suite is None:
-        return EXIT_MISUSE
     out = Path(args.out)
     if out.exists() and not args.force:
-        print(f"fanout tasks export: {out} exists (use --force to overwrite)", file=sys.stderr)
-        return EXIT_MISUSE
+        raise UsageError(f"{out} exists (use --force to overwrite)")
     if args.format == "hf" and out.exists() and not out.is_dir():
-        print(f"fanout tasks export: --format hf writes a folder, but {out} is a file", file=sys.stderr)
-        return EXIT_MISUSE
+        raise UsageError(f"--format hf writes a folder, but {out} is a file")
     try:
         export_suite(suite, args.format, out)
     except OSError as exc:
-        print(f"fanout tasks export: cannot write {out}: {exc}", file=sys.stderr)
-        return EXIT_FAIL
+        raise LocalIOError(f"cannot write {out}: {exc}") from None
     print(f"exported {len(suite.tasks)} tasks of suite {suite.name!r} as {args.format} to {out}")
-    return 0
+    return EXIT_OK

@@ -1,15 +1,29 @@
 """`fanout whatif`: re-time stored runs under other inference speeds, tool latencies and runtime
-policies, without calling any model."""
+policies, without calling any model.
+
+Recompute the time metrics of stored runs (wall-clock p50/p95, serial wall-clock, parallel
+speedup, ideal wall-clock, rejoin latency, model vs tool share, straggler wait) under other
+settings, without calling any model. Each setting flag takes one value or a comma list (every list
+is a sweep dimension); 'as-run' keeps the run's own value, 'none' removes a cap/timeout/hedge.
+RUN_DIR may also be a folder of run folders (a `fanout run --out` target).
+"""
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
+from ..errors import EXIT_OK
+from ..metrics import METRICS
+from ..settings import RuntimeSettings
 from ..whatif import (
+    COLUMNS,
     DIMENSIONS,
+    METRIC_COLUMNS,
     SETTING_KEYS,
     WhatIfError,
     WhatIfRow,
@@ -20,34 +34,20 @@ from ..whatif import (
     parse_values,
     whatif_rows,
 )
-from . import EXIT_MISUSE
+from . import Subparsers, command
 from .run import print_table
 
 
-def register(sub) -> None:
-    p = sub.add_parser(
-        "whatif",
-        help="re-time stored runs under other inference profiles, latencies and runtime policies",
-        description="Recompute the time metrics of stored runs (wall-clock p50/p95, serial wall-clock, "
-        "parallel speedup, ideal wall-clock, rejoin latency, model vs tool share) under other settings, "
-        "without calling any model. Each setting flag takes one value or a comma list (every list is a "
-        "sweep dimension); 'as-run' keeps the run's own value, 'none' removes a cap/timeout/hedge. "
-        "RUN_DIR may also be a folder of run folders (a `fanout run --out` target).",
-    )
+def register(sub: Subparsers) -> None:
+    help = "re-time stored runs under other inference profiles, latencies and runtime policies"
+    p = command(sub, "whatif", __doc__, help)
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run folder(s)")
-    p.add_argument("--inference-profile", metavar="P[,P...]", help="fast|typical|slow|as-run")
+    for dim in DIMENSIONS:  # one flag per RuntimeSettings field whatif can vary
+        field = RuntimeSettings.model_fields[dim.replace("-", "_")]
+        p.add_argument(f"--{dim}", metavar="V[,V...]", help=f"{field.description}; or as-run")
     p.add_argument("--ttft", type=float, help="custom profile: time to first token, seconds")
     p.add_argument("--prefill-tps", type=float, help="custom profile: prefill tokens/s ('inf' allowed)")
     p.add_argument("--decode-tps", type=float, help="custom profile: decode tokens/s ('inf' allowed)")
-    p.add_argument("--latency-scale", metavar="X[,X...]", help="multiply every raw tool latency sample")
-    p.add_argument(
-        "--latency-profile",
-        metavar="NAME[,NAME...]",
-        help="replace every tool's latency model (resamples): default|uniform|fast-tools|slow-tools|heavy-tail",
-    )
-    p.add_argument("--fan-out-cap", metavar="K[,K...]", help="max concurrent calls per batch, or none")
-    p.add_argument("--tool-timeout", metavar="S[,S...]", help="seconds before a call times out, or none")
-    p.add_argument("--hedge-after", metavar="S[,S...]", help="hedge read calls after S seconds, or none")
     p.add_argument(
         "--sweep",
         nargs="+",
@@ -61,7 +61,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_whatif)
 
 
-def _dimensions(args) -> dict[str, list]:
+def _dimensions(args: argparse.Namespace) -> dict[str, list[Any]]:
     dims = parse_sweep(args.sweep)
     for dim in DIMENSIONS:
         text = getattr(args, dim.replace("-", "_"))
@@ -84,42 +84,23 @@ def _dimensions(args) -> dict[str, list]:
     return dims
 
 
-def _fmt(v, spec: str = "{:.2f}") -> str:
-    if v is None:
-        return "n/a"
-    return spec.format(round(v, 2) + 0.0)  # + 0.0: no "-0.00" for a float-noise difference
-
-
-def _setting_text(key: str, v) -> str:
+def _setting_text(key: str, v: object) -> str:
     if v is None:
         return {"fan_out_cap": "none", "tool_timeout": "none", "hedge_after": "none"}.get(key, "default")
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def table(rows: list[WhatIfRow], shown: list[str], by_pattern: bool) -> tuple[list[str], list[list[str]]]:
-    header = ["model", *(["pattern"] if by_pattern else []), *shown]
-    header += ["episodes", "wall_p50", "wall_p95", "serial", "saved", "speedup", "ideal", "rejoin"]
-    header += ["model%", "tool%", "timeouts", "hedged"]
+    metrics = [METRICS[k] for k in METRIC_COLUMNS if METRICS[k].short]
+    header = ["model", *(["pattern"] if by_pattern else []), *shown, *(m.short or m.name for m in metrics)]
     out = []
     for r in rows:
         if r.pattern is not None and not by_pattern:
             continue
         line = [r.model, *([r.pattern or "(all)"] if by_pattern else [])]
         line += [_setting_text(k, getattr(r, k)) for k in shown]
-        line += [
-            str(r.episodes),
-            _fmt(r.wall_s_p50),
-            _fmt(r.wall_s_p95),
-            _fmt(r.serial_wall_s_mean),
-            _fmt(r.fan_out_saved_s_mean),
-            _fmt(r.parallel_speedup),
-            _fmt(r.ideal_wall_s_mean),
-            _fmt(r.rejoin_s_mean),
-            _fmt(None if r.model_share is None else 100 * r.model_share, "{:.0f}"),
-            _fmt(None if r.tool_share is None else 100 * r.tool_share, "{:.0f}"),
-            str(r.timed_out_calls),
-            str(r.hedged_calls),
-        ]
+        values = r.model_extra or {}
+        line += [m.terminal(values) for m in metrics]
         out.append(line)
     return header, out
 
@@ -130,27 +111,23 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
     jpath, cpath = out / "whatif.json", out / "whatif.csv"
     jpath.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     with open(cpath, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=list(WhatIfRow.model_fields))
+        w = csv.DictWriter(f, fieldnames=COLUMNS)
         w.writeheader()
         w.writerows(data)
     return jpath, cpath
 
 
-def cmd_whatif(args) -> int:
-    try:
-        dims = _dimensions(args)
-        runs = load_runs(args.run_dirs)
-        for run in runs:
-            for w in run.warnings:
-                print(f"fanout whatif: warning: {w}", file=sys.stderr)
-        rows = whatif_rows(runs, grid(dims))
-    except WhatIfError as exc:
-        print(f"fanout whatif: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+def cmd_whatif(args: argparse.Namespace) -> int:
+    dims = _dimensions(args)
+    runs = load_runs(args.run_dirs)
+    for run in runs:
+        for w in run.warnings:
+            print(f"fanout whatif: warning: {w}", file=sys.stderr)
+    rows = whatif_rows(runs, grid(dims))
     shown = [k for k in SETTING_KEYS if k.replace("_", "-") in dims]
     header, lines = table(rows, shown, args.by_pattern)
     print_table(lines, header)
     if args.out:
         jpath, cpath = write_outputs(rows, Path(args.out))
         print(f"wrote {jpath} and {cpath}", file=sys.stderr)
-    return 0
+    return EXIT_OK

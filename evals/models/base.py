@@ -15,7 +15,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+from ..errors import FanoutError
+
+Role = Literal["system", "user", "assistant", "tool"]  # who said a message of the conversation
 
 
 @dataclass
@@ -49,7 +53,7 @@ class ProviderParts:
 
 @dataclass
 class Message:
-    role: str  # system | user | assistant | tool
+    role: Role
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
@@ -90,7 +94,7 @@ class ModelResponse:
     provider_parts: ProviderParts | None = None  # to send back on the next turn (reasoning models)
 
 
-class ModelError(RuntimeError):
+class ModelError(FanoutError, RuntimeError):
     """A provider failure that survived the retries; recorded on the episode, never dropped."""
 
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..errors import UsageError
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall
 
 RESPONSE_HELP = """\
@@ -42,7 +43,7 @@ Respond with one of:
 A JSON response may span several lines. Commands: help, show (print the conversation again), quit."""
 
 
-class ResponseFormatError(ValueError):
+class ResponseFormatError(UsageError, ValueError):
     """A response that is neither tool calls nor an answer; the message is one line."""
 
 

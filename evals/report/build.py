@@ -46,21 +46,21 @@ def load_whatif(path: str | Path) -> list[dict]:
 
 
 def _metadata(run: RunData, label: str) -> dict:
-    c = run.config
-    lat = c.latency_profile or "default"
-    if c.latency_scale != 1.0:
-        lat += f" x{c.latency_scale:g}"
+    c, rt = run.config, run.config.runtime
+    lat = rt.latency_profile or "default"
+    if rt.latency_scale != 1.0:
+        lat += f" x{rt.latency_scale:g}"
     return {
         "model": label,
         "suite": c.suite,
         "run_id": c.run_id,
         "suite_hash": c.suite_hash,
         "prompt_hash": c.prompt_hash,
-        "clock": c.clock,
-        "inference_profile": c.inference_profile or "default",
+        "clock": rt.clock,
+        "inference_profile": rt.profile_label or "default",
         "latency": lat,
-        "fan_out_cap": c.fan_out_cap if c.fan_out_cap is not None else "none",
-        "seed": c.seed,
+        "fan_out_cap": rt.fan_out_cap if rt.fan_out_cap is not None else "none",
+        "seed": rt.seed,
         "epochs": c.epochs,
         "tasks": len(c.task_ids),
         "harness_version": c.harness_version,

@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 import math
 import re
+from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 PALETTE = [
@@ -29,7 +31,7 @@ PALETTE = [
 ]
 MAX_WIDTH_BIN = 8  # batches of 8 or more calls share the last bar
 
-_RC = {
+_RC: dict[Any, Any] = {  # matplotlib types keys as a Literal of every rcParam
     "svg.hashsalt": "fanout-report",
     "svg.fonttype": "none",
     "font.size": 9,
@@ -61,7 +63,7 @@ def to_svg(fig: Figure, prefix: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{prefix}" ', 1)
 
 
-def _legend(ax) -> None:
+def _legend(ax: Axes) -> None:
     """Legend beside the axes, so it never hides a point however many models there are."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False, borderaxespad=0)
 

@@ -10,12 +10,13 @@ import csv
 import io
 import json
 
-from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS, clean
+from ..aggregations import clean
+from .tables import LEADERBOARD_COLUMNS, PATTERN_COLUMNS
 
 SCHEMA = "fanout.leaderboard/1"
 
 
-def _csv_value(v) -> str:
+def _csv_value(v: object) -> str:
     v = clean(v)
     if v is None:
         return ""

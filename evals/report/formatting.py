@@ -6,6 +6,12 @@ Missing values read as "n/a" (undefined, e.g. no parallelisable node) except cos
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ..aggregations import Quotient
+from ..metrics import Metric
+
 NA = "n/a"
 UNKNOWN_COST = "unknown"
 
@@ -56,3 +62,24 @@ def turns(mean: float | None, ideal: float | None) -> str:
     if mean is None or ideal is None:
         return NA
     return f"{mean:.2f} / {ideal:.2f}"
+
+
+def metric_cell(m: Metric, row: Mapping[str, Any]) -> tuple[str, str]:
+    """(text, interval text) of metric `m` in a leaderboard or pattern row, by the metric's unit."""
+    v = row.get(m.name)
+    lo, hi = row.get(f"{m.name}_lo"), row.get(f"{m.name}_hi")
+    if m.unit in ("rate", "share"):
+        return pct(v), interval_pct(lo, hi)
+    if m.unit == "count":
+        return num(v), interval_num(lo, hi)
+    if m.unit == "seconds":
+        return seconds(v), interval_num(lo, hi)
+    if m.unit == "factor":
+        return speedup(v), ""
+    if m.unit == "tokens":
+        return tokens(v, bool(row.get("tokens_estimated"))), ""
+    if m.unit == "usd":
+        return cost(v), ""
+    if m.unit == "turns" and isinstance(m.agg, Quotient):
+        return turns(row.get(m.agg.num), row.get(m.agg.den)), ""
+    return ("" if v is None else str(v)), ""

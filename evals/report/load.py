@@ -13,10 +13,13 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..aggregate import frame
-from ..runs import RunConfig, load_run
+from ..episodes import parse_line
+from ..errors import UsageError, describe_validation
+from ..runs import RunConfig, episode_lines, read_run_config
+from ..trace import Trace
 
 
-class ReportInputError(ValueError):
+class ReportInputError(UsageError, ValueError):
     """A run folder the report cannot use; the message names the folder and the problem."""
 
 
@@ -25,7 +28,7 @@ class RunData:
     path: Path
     config: RunConfig
     episodes: pd.DataFrame  # one row per episode: the scores, plus `epoch`; sorted by (task_id, epoch)
-    traces: list[dict]  # the traces, aligned with `episodes` rows
+    traces: list[Trace]  # the traces, aligned with `episodes` rows
     label: str = ""  # how the run is named on the page (the model, disambiguated when needed)
 
     @property
@@ -60,22 +63,25 @@ def expand_run_dirs(paths: list[str | Path]) -> list[Path]:
 
 def load_one(path: Path) -> RunData:
     try:
-        cfg, rows = load_run(path)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(x) for x in first["loc"]) or "run.json"
-        raise ReportInputError(f"{path}/run.json: {where}: {first['msg']}") from None
-    except ValueError as exc:  # run.json that is not JSON
-        raise ReportInputError(f"{path}/run.json: {exc}") from None
-    for i, r in enumerate(rows, start=1):
-        if not isinstance(r, dict) or not isinstance(r.get("scores"), dict) or "trace" not in r:
-            raise ReportInputError(f"{path}/episodes.jsonl: line {i} has no 'scores' and 'trace'")
-    rows = sorted(rows, key=lambda r: (str(r["scores"].get("task_id", r.get("task_id"))), r.get("epoch", 0)))
-    try:
-        df = frame({**r["scores"], "epoch": r.get("epoch", 0)} for r in rows)
-    except (KeyError, TypeError) as exc:
-        raise ReportInputError(f"{path}/episodes.jsonl: unreadable scores ({exc})") from None
-    return RunData(path=path, config=cfg, episodes=df, traces=[r["trace"] for r in rows])
+        cfg = read_run_config(path)
+    except UsageError as exc:  # not a run folder, an invalid run.json
+        raise ReportInputError(str(exc)) from None
+    records = []
+    for n, line in episode_lines(path / "episodes.jsonl"):
+        try:
+            records.append(parse_line(line, cfg.runtime))
+        except ValidationError as exc:
+            raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
+    records.sort(key=lambda r: (r.task_id, r.epoch))
+    df = frame(r.scores_row() for r in records)
+    return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
+
+
+def _problem(exc: ValidationError) -> str:
+    errors = exc.errors()
+    if any(e["type"] == "missing" and e["loc"] in (("scores",), ("trace",)) for e in errors):
+        return "has no 'scores' and 'trace'"
+    return f"is not a valid episode: {describe_validation(errors)}"
 
 
 def load_runs(paths: list[str | Path]) -> list[RunData]:

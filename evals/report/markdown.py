@@ -6,6 +6,7 @@ are folded and `<`, `>`, `&` become entities (code hosts render inline HTML).
 
 from __future__ import annotations
 
+from ..metrics import METRICS
 from . import formatting as f
 from .tables import DEFAULT_SORT
 
@@ -30,29 +31,12 @@ def _with_ci(v: str, ci: str) -> str:
 
 def render_markdown(title: str, rows: list[dict], pattern_rows: list[dict], labels: dict[tuple, str]) -> str:
     multi_suite = len({r["suite"] for r in rows}) > 1
-    header = ["#", "Model"] + (["Suite"] if multi_suite else [])
-    header += ["Success", "Fan-out recall", "Incorrect fan-out", "Redundant/task", "Turns/ideal"]
-    header += ["Wall p50", "Wall p95", "Speedup", "Tokens/task", "Cost/task"]
+    board = METRICS.on("board")
+    header = ["#", "Model"] + (["Suite"] if multi_suite else []) + [m.label for m in board]
     body = []
     for i, r in enumerate(rows, start=1):
         line = [str(i), labels[(r["model"], r["suite"], r["run_id"])]] + ([r["suite"]] if multi_suite else [])
-        line += [
-            _with_ci(f.pct(r["success_rate"]), f.interval_pct(r["success_rate_lo"], r["success_rate_hi"])),
-            _with_ci(
-                f.pct(r["fan_out_recall"]), f.interval_pct(r["fan_out_recall_lo"], r["fan_out_recall_hi"])
-            ),
-            _with_ci(
-                f.pct(r["incorrect_fan_out_rate"]),
-                f.interval_pct(r["incorrect_fan_out_rate_lo"], r["incorrect_fan_out_rate_hi"]),
-            ),
-            f.num(r["redundant_calls_per_task"]),
-            f.turns(r["mean_turns"], r["mean_ideal_turns"]),
-            f.seconds(r["wall_s_p50"]),
-            f.seconds(r["wall_s_p95"]),
-            f.speedup(r["parallel_speedup"]),
-            f.tokens(r["tokens_per_task"], bool(r["tokens_estimated"])),
-            f.cost(r["cost_per_task_usd"]),
-        ]
+        line += [_with_ci(*f.metric_cell(m, r)) for m in board]
         body.append(line)
     first_num = 3 if multi_suite else 2
     out = [f"# {cell(title)}", ""]

@@ -15,6 +15,10 @@ Layout of one episode: [task, epoch, success, stop, wall_s, turns, calls, final_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from ..trace import Trace
 from .load import RunData
 
 CLASSES = ["correct", "premature", "duplicate", "wrong_args", "extraneous", "unscored"]
@@ -41,44 +45,40 @@ class Strings:
         return i
 
 
-def _t(x) -> float:
+def _t(x: float | None) -> float:
     return round(float(x or 0.0), 3)
 
 
-def encode_episode(trace: dict, scores: dict, strings: Strings) -> list:
-    turns = [
-        [_t(t.get("start_s")), _t(t.get("end_s")), strings.add(t.get("text"), MAX_TEXT)]
-        for t in trace.get("turns", [])
-    ]
+def encode_episode(trace: Trace, scores: Mapping[str, Any], strings: Strings) -> list[Any]:
+    turns = [[_t(t.start_s), _t(t.end_s), strings.add(t.text, MAX_TEXT)] for t in trace.turns]
     calls = []
-    for c in trace.get("calls", []):
-        cls = c.get("cls")
+    for c in trace.calls:
         flags = (
-            (STRAGGLER if c.get("straggler") else 0)
-            | (TIMED_OUT if c.get("timed_out") else 0)
-            | (HEDGED if c.get("hedged") else 0)
+            (STRAGGLER if c.straggler else 0)
+            | (TIMED_OUT if c.timed_out else 0)
+            | (HEDGED if c.hedged else 0)
         )
         calls.append(
             [
-                int(c.get("turn", 0)),
-                _t(c.get("start_s")),
-                _t(c.get("end_s")),
-                CLASSES.index(cls) if cls in CLASSES else len(CLASSES) - 1,
+                c.turn,
+                _t(c.start_s),
+                _t(c.end_s),
+                CLASSES.index(c.cls) if c.cls in CLASSES else len(CLASSES) - 1,
                 flags,
-                strings.add(str(c.get("name", "")), MAX_ARGS),
-                strings.add(c.get("raw_arguments"), MAX_ARGS),
-                strings.add(c.get("error"), MAX_ERROR),
+                strings.add(c.name, MAX_ARGS),
+                strings.add(c.raw_arguments, MAX_ARGS),
+                strings.add(c.error, MAX_ERROR),
             ]
         )
     return [
-        strings.add(str(scores.get("task_id", trace.get("task_id", ""))), MAX_ARGS),
-        int(scores.get("epoch", trace.get("epoch", 0)) or 0),
+        strings.add(str(scores.get("task_id", trace.task_id)), MAX_ARGS),
+        int(scores.get("epoch", trace.epoch) or 0),
         1 if scores.get("success") else 0,
-        strings.add(str(trace.get("stop", "")), MAX_ERROR),
-        _t(trace.get("wall_s")),
+        strings.add(trace.stop, MAX_ERROR),
+        _t(trace.wall_s),
         turns,
         calls,
-        strings.add(trace.get("final_text"), MAX_TEXT),
+        strings.add(trace.final_text, MAX_TEXT),
     ]
 
 

@@ -1,0 +1,216 @@
+"""The runtime's two clocks, behind one small interface, so `Episode.run` is written once.
+
+Virtual: nothing sleeps. A model turn lasts its latency (measured, or the inference profile's);
+a batch lasts the makespan of its calls' durations on `fan_out_cap` slots in issue order, and
+its calls are answered in issue order. Real: a model that answered at once (a reference policy,
+a cached or replayed response) is made to take its latency by sleeping; tool calls really wait
+their latency, concurrently under a semaphore, with a hedge request racing a slow read; times are
+perf_counter readings. The real clock also keeps the virtual timeline of the same turns, and the
+difference, measured wall minus that timeline, is the runtime's own overhead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
+
+from mock_tools import error_result, is_error
+
+from .settings import RuntimeSettings
+from .timing import batch_times
+from .trace import CallRecord
+
+Writes = list[tuple[int, Any]]  # (call index, the writes it made), applied in issue order
+
+
+class ToolServer(Protocol):
+    """What a clock needs from the episode to answer calls: its tools, world and state."""
+
+    def request(self, c: CallRecord) -> tuple[Any, Any]:
+        """The tool's answer to `c` and the writes it would make (not applied yet)."""
+        ...
+
+    def apply(self, writes: Writes) -> None:
+        """Apply a batch's writes, in issue order, when the batch ends."""
+        ...
+
+
+def answer(c: CallRecord, result: Any) -> None:
+    c.result = result
+    if is_error(result):
+        c.error = result["error"]["code"]
+
+
+def time_out(c: CallRecord, timeout: float | None) -> None:
+    c.timed_out = True
+    answer(c, error_result("timeout", f"{c.name} did not answer within {timeout:g} s"))
+
+
+async def sleep_until(deadline: float) -> None:
+    """Sleep until a perf_counter deadline with sub-millisecond lateness.
+
+    The event loop's timers wake up to a millisecond late (epoll rounds timeouts up); over a
+    turn of two sleeps that is the whole overhead budget of the real clock. So sleep coarsely
+    until 1.5 ms before the deadline, then yield to the loop until it passes.
+    """
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            return
+        await asyncio.sleep(remaining - 0.0015 if remaining > 0.002 else 0)
+
+
+class Clock(ABC):
+    """Where an episode's times come from. Times are seconds from the episode's start."""
+
+    def __init__(self, settings: RuntimeSettings):
+        self.settings = settings
+
+    @abstractmethod
+    def turn_start(self) -> float:
+        """The start of the model turn about to be requested."""
+
+    @abstractmethod
+    async def turn_end(self, start: float, latency: float, answered_at_once: bool) -> tuple[float, float]:
+        """(end, model latency) of a turn that began at `start` and takes `latency` on the virtual
+        timeline; `answered_at_once`: the model did not take that time itself (a policy, a cached
+        response), so a real clock waits it out."""
+
+    @abstractmethod
+    async def run_batch(self, calls: list[CallRecord], start: float, tools: ToolServer) -> float:
+        """Answer a batch issued at `start`, setting each call's start, end and result (a timed-out
+        write is not applied); returns the batch's duration."""
+
+    @abstractmethod
+    def finish(self) -> tuple[float, float | None]:
+        """(episode wall-clock, the runtime's measured overhead: None on the virtual clock)."""
+
+
+class VirtualClock(Clock):
+    def __init__(self, settings: RuntimeSettings):
+        super().__init__(settings)
+        self.now = 0.0
+
+    def turn_start(self) -> float:
+        return self.now
+
+    async def turn_end(self, start: float, latency: float, answered_at_once: bool) -> tuple[float, float]:
+        self.now = start + latency
+        return self.now, latency
+
+    async def run_batch(self, calls: list[CallRecord], start: float, tools: ToolServer) -> float:
+        starts, ends, batch_s = batch_times(start, [c.duration_s for c in calls], self.settings.fan_out_cap)
+        writes: Writes = []
+        for c, s, e in zip(calls, starts, ends, strict=True):
+            c.start_s, c.end_s = s, e
+            if c.result is not None:  # a parse error or an unknown tool: answered at once
+                continue
+            if c.timed_out:
+                time_out(c, self.settings.tool_timeout)
+                continue
+            result, ws = tools.request(c)
+            answer(c, result)
+            writes.append((c.index, ws))
+        tools.apply(writes)
+        self.now += batch_s
+        return batch_s
+
+    def finish(self) -> tuple[float, float | None]:
+        return self.now, None
+
+
+class RealClock(Clock):
+    def __init__(self, settings: RuntimeSettings):
+        super().__init__(settings)
+        self.t0 = time.perf_counter()
+        self.planned = 0.0  # the virtual timeline of the same turns, to measure the overhead
+
+    def _now(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def turn_start(self) -> float:
+        return self._now()
+
+    async def turn_end(self, start: float, latency: float, answered_at_once: bool) -> tuple[float, float]:
+        if answered_at_once:
+            await sleep_until(self.t0 + start + latency)
+        self.planned += latency
+        end = self._now()
+        return end, end - start
+
+    async def run_batch(self, calls: list[CallRecord], start: float, tools: ToolServer) -> float:
+        cap = self.settings.fan_out_cap
+        sem = asyncio.Semaphore(cap) if cap else None
+        writes: Writes = []
+
+        async def one(c: CallRecord) -> None:
+            if sem is not None:
+                await sem.acquire()
+            try:
+                c.start_s = self._now()
+                if c.result is None:  # parse errors and unknown tools answer at once
+                    await self._race(c, tools, writes)
+                c.end_s = self._now()
+            finally:
+                if sem is not None:
+                    sem.release()
+
+        await asyncio.gather(*(one(c) for c in calls))
+        tools.apply(writes)
+        self.planned += batch_times(self.planned, [c.duration_s for c in calls], cap)[2]
+        return max(c.end_s for c in calls) - start
+
+    async def _race(self, c: CallRecord, tools: ToolServer, writes: Writes) -> None:
+        """The request really waits its latency; a read still unanswered after `hedge_after` gets
+        a duplicate request racing it (first answer wins, the loser is cancelled); the call as a
+        whole is bounded by `tool_timeout`. `hedged` and `timed_out` record what happened;
+        `duration_s` keeps the virtual arithmetic for comparison."""
+        s = self.settings
+
+        async def request(delay: float) -> tuple[Any, Any]:
+            if delay > 0:
+                await sleep_until(time.perf_counter() + delay)
+            return tools.request(c)
+
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
+        timeout, hedge_after = s.tool_timeout, s.hedge_after
+        racers = [asyncio.ensure_future(request(c.sample_s * s.latency_scale))]
+        c.hedged = c.timed_out = False
+        try:
+            if (
+                c.hedge_sample_s is not None
+                and hedge_after is not None
+                and (timeout is None or hedge_after < timeout)
+            ):
+                done, _ = await asyncio.wait(racers, timeout=hedge_after)
+                if not done:
+                    c.hedged = True
+                    racers.append(asyncio.ensure_future(request(c.hedge_sample_s * s.latency_scale)))
+            left = None if timeout is None else max(0.0, timeout - (loop.time() - begin))
+            done, _ = await asyncio.wait(racers, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for r in racers:
+                r.cancel()
+            await asyncio.gather(*racers, return_exceptions=True)
+        winner = next((r for r in racers if r in done), None)
+        if winner is None:
+            time_out(c, timeout)
+            return
+        result, ws = winner.result()
+        answer(c, result)
+        writes.append((c.index, ws))
+
+    def finish(self) -> tuple[float, float | None]:
+        wall = self._now()
+        return wall, wall - self.planned
+
+
+CLOCKS: dict[str, type[Clock]] = {"virtual": VirtualClock, "real": RealClock}
+
+
+def start_clock(settings: RuntimeSettings) -> Clock:
+    """The clock of `settings.clock`, started now."""
+    return CLOCKS[settings.clock](settings)

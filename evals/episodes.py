@@ -1,0 +1,92 @@
+"""episodes.jsonl records: one typed line per finished episode, tagged with its schema version.
+
+Readers upgrade what older versions wrote, so a run folder stays readable after Fanout changes:
+  version 1 (no `schema_version`): the trace kept some runtime settings at its top level; they
+    become the trace's `runtime`, completed from run.json when the reader has it.
+  any version: scores of metrics declared after the line was written (`evals.metrics`
+    EpisodeValue functions, e.g. `straggler_wait_s`) are computed from the stored trace.
+A line from a newer Fanout than this one is refused rather than half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ValidationInfo, model_validator
+
+from .metrics import METRICS, EpisodeView, batches_of
+from .scoring import Scores
+from .settings import RuntimeSettings
+from .trace import FLAT_SETTINGS, Trace
+
+SCHEMA_VERSION = 2
+
+
+class EpisodeRecord(BaseModel):
+    """One line of episodes.jsonl. Validate with `context={"runtime": run_settings}` to upgrade a
+    version-1 trace with every runtime setting of its run."""
+
+    schema_version: int = SCHEMA_VERSION
+    task_id: str
+    epoch: int = 0
+    pattern: str
+    scores: Scores
+    trace: Trace
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        version = data.get("schema_version", 1)
+        if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {version!r}: this fanout reads episode lines of versions 1 to {SCHEMA_VERSION}"
+            )
+        if version == 1:
+            data = dict(data, schema_version=SCHEMA_VERSION)
+            runtime = (info.context or {}).get("runtime")
+            trace = data.get("trace")
+            if isinstance(runtime, RuntimeSettings) and isinstance(trace, dict) and "runtime" not in trace:
+                # The flat fields were the run's own settings: run.json has all of them.
+                data["trace"] = {k: v for k, v in trace.items() if k not in FLAT_SETTINGS} | {
+                    "runtime": runtime
+                }
+        return data
+
+    @model_validator(mode="after")
+    def _metrics_declared_since(self) -> EpisodeRecord:
+        extra = self.scores.__pydantic_extra__
+        missing = [ev for ev in METRICS.episode_values() if extra is None or ev.name not in extra]
+        if missing and extra is not None:
+            view = EpisodeView(self.trace, batches_of(self.trace))
+            for ev in missing:
+                extra[ev.name] = ev(view)
+        return self
+
+    def line(self) -> str:
+        """The JSON line (no newline): scores whole, the trace without its empty fields."""
+        doc = {
+            "schema_version": self.schema_version,
+            "task_id": self.task_id,
+            "epoch": self.epoch,
+            "pattern": self.pattern,
+            "scores": self.scores.model_dump(),
+            "trace": self.trace.model_dump(exclude_none=True),
+        }
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def scores_row(self) -> dict[str, Any]:
+        """The scores with the epoch: one row of the frame every aggregate is computed from."""
+        return {**self.scores.model_dump(), "epoch": self.epoch}
+
+
+def parse(row: Any, runtime: RuntimeSettings | None = None) -> EpisodeRecord:
+    """A record from a decoded line (raises pydantic's ValidationError)."""
+    return EpisodeRecord.model_validate(row, context={"runtime": runtime})
+
+
+def parse_line(line: str | bytes, runtime: RuntimeSettings | None = None) -> EpisodeRecord:
+    """A record straight from its JSON line (pydantic's parser: no intermediate dicts)."""
+    return EpisodeRecord.model_validate_json(line, context={"runtime": runtime})

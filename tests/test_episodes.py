@@ -1,0 +1,94 @@
+"""episodes.jsonl records: schema versions, and run folders written before them (tests/data/runs_v1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from report_runs import write_suite
+
+from evals.cli import main
+from evals.episodes import SCHEMA_VERSION, parse
+from evals.fixtures import load_suite
+from evals.gate import gate
+from evals.metrics import METRICS, EpisodeView, batches_of
+from evals.report.build import build_report
+from evals.runs import load_records
+from evals.settings import RuntimeSettings
+from evals.whatif import Setting, load_runs, retime_run
+
+V1 = Path(__file__).parent / "data" / "runs_v1"
+SETTINGS = RuntimeSettings(
+    inference_profile="fast", latency_profile="heavy-tail", fan_out_cap=2, hedge_after=0.3
+)
+
+
+@pytest.fixture
+def v1_runs(tmp_path) -> Path:
+    """The v1 folders, pointed at a fresh copy of their suite (same content, same hash)."""
+    suite = write_suite(tmp_path)
+    out = tmp_path / "runs"
+    shutil.copytree(V1, out, ignore=shutil.ignore_patterns("README.md"))
+    for run in out.iterdir():
+        cfg = json.loads((run / "run.json").read_text())
+        assert cfg["suite_hash"] == load_suite(suite).hash
+        cfg["suite_path"] = str(suite)
+        (run / "run.json").write_text(json.dumps(cfg))
+    return out
+
+
+def test_v1_lines_upgrade_with_the_runs_settings_and_the_metrics_declared_since(v1_runs):
+    for run in v1_runs.iterdir():
+        cfg, recs = load_records(run)
+        assert cfg.runtime == SETTINGS  # the flat run.json settings
+        raw = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+        assert len(recs) == len(raw) == 6 and "schema_version" not in raw[0]
+        for rec, line in zip(recs, raw, strict=True):
+            assert rec.schema_version == SCHEMA_VERSION and rec.trace.runtime == SETTINGS
+            scores = rec.scores.model_dump()
+            assert {k: scores[k] for k in line["scores"]} == line["scores"]  # stored scores, unchanged
+            view = EpisodeView(rec.trace, batches_of(rec.trace))
+            for ev in METRICS.episode_values():
+                assert ev.name not in line["scores"] and scores[ev.name] == ev(view)
+
+
+def test_v1_runs_retime_report_and_gate(v1_runs, tmp_path, capsys):
+    (oracle,) = [r for r in load_runs([v1_runs]) if r.cfg.model == "policy/oracle"]
+    for row, rec in zip(retime_run(oracle, Setting()), oracle.records, strict=True):
+        stored = rec.scores.model_dump()
+        for k in ("wall_s", "serial_wall_s", "ideal_wall_s", "straggler_wait_s"):
+            assert row[k] == stored[k], k  # the as-run what-if of a v1 run, bit for bit
+    files = build_report([v1_runs], tmp_path / "report")
+    assert all(r["straggler_wait_s_mean"] is not None for r in files.rows)
+    runs = sorted(v1_runs.iterdir())
+    assert gate(runs[0], runs[0]).passed
+    assert main(["whatif", str(v1_runs), "--fan-out-cap", "1"]) == 0
+    capsys.readouterr()
+
+
+def test_a_v1_run_resumes_and_is_rewritten_in_the_current_format(v1_runs, capsys):
+    run = next(r for r in v1_runs.iterdir() if r.name == "greedy")
+    lines = (run / "episodes.jsonl").read_text().splitlines()
+    (run / "episodes.jsonl").write_text("\n".join(lines[:4]) + "\n")  # two episodes still to run
+    assert main(["run", "--resume", str(run), "--no-progress"]) == 0
+    capsys.readouterr()
+    after = [json.loads(line) for line in (run / "episodes.jsonl").read_text().splitlines()]
+    assert [r.get("schema_version") for r in after] == [None] * 4 + [SCHEMA_VERSION] * 2
+    assert json.loads((run / "run.json").read_text())["runtime"]["fan_out_cap"] == 2
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["episodes"] == 6 and summary["straggler_wait_s_mean"] is not None
+
+
+def test_a_line_from_a_newer_fanout_is_refused():
+    with pytest.raises(ValidationError, match="reads episode lines of versions 1 to"):
+        parse({"schema_version": SCHEMA_VERSION + 1, "task_id": "t", "pattern": "p"})
+
+
+def test_current_lines_round_trip(v1_runs):
+    _, recs = load_records(v1_runs / "oracle")
+    for rec in recs:
+        again = parse(json.loads(rec.line()))
+        assert again.line() == rec.line()
