@@ -23,7 +23,7 @@ from typing import Any
 
 from mock_tools.canonical import normalized_key
 
-from .answers import AnswerText, state_negated_only
+from .answers import AnswerText, Expected, state_negated_only
 from .groundtruth import GroundTruth, ResolvedNode, best_route
 from .matching import key_of
 from .scoring import Scores, check_answer, ready_turn
@@ -479,7 +479,7 @@ class _Explainer:
             lines.append("this task has no answer check: any answer passes.")
             return lines
 
-        def one(contains: list[str] | None = None, any_: list[list[str]] | None = None) -> bool:
+        def one(contains: list[Expected] | None = None, any_: list[list[Expected]] | None = None) -> bool:
             g = copy.copy(gt)
             g.answer_contains, g.answer_any, g.answer_not = contains or [], any_ or [], []
             return check_answer(g, text)

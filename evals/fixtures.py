@@ -403,7 +403,13 @@ def _compile_answer_item(item: AnswerItem, where: str, ids: dict[str, int], err:
     aliases_fn = compile_value(item.aliases)
     options_fn = compile_value(item.options())
 
-    def rendered(ns: dict, _v=value_fn, _a=aliases_fn, _o=options_fn, _k=kind) -> Expected:
+    def rendered(
+        ns: dict,
+        _v: Compiled = value_fn,
+        _a: Compiled = aliases_fn,
+        _o: Compiled = options_fn,
+        _k: str = kind,
+    ) -> Expected:
         return all_of(render(_v(ns), _k, _a(ns), _o(ns)))
 
     return rendered

@@ -312,12 +312,20 @@ def _compile_structure(value: Any) -> Compiled:
         parts = {k: compile_value(v) for k, v in value.items()}
         if all(getattr(p, "_const", False) for p in parts.values()):
             return _const(value)
-        return lambda ns, _p=parts: {k: f(ns) for k, f in _p.items()}
+
+        def build_dict(ns: dict, _p: dict[str, Compiled] = parts) -> Any:
+            return {k: f(ns) for k, f in _p.items()}
+
+        return build_dict
     if isinstance(value, list):
         items = [compile_value(v) for v in value]
         if all(getattr(p, "_const", False) for p in items):
             return _const(value)
-        return lambda ns, _i=items: [f(ns) for f in _i]
+
+        def build_list(ns: dict, _i: list[Compiled] = items) -> Any:
+            return [f(ns) for f in _i]
+
+        return build_list
     return _const(value)
 
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from mock_tools import error_result
 
-from ..trace import CallRecord, Trace, TurnRecord
+from ..trace import CallRecord, Stop, Trace, TurnRecord
 from .session import EpisodeSession, McpCall, dumps
 
 NOT_EXECUTED = "not_executed"
@@ -184,7 +184,7 @@ def rebuild(session: EpisodeSession, model: str, out: AgentOutcome, agent: Agent
     return trace
 
 
-def _ending(session: EpisodeSession, out: AgentOutcome, agent: AgentRun) -> tuple[str, str | None]:
+def _ending(session: EpisodeSession, out: AgentOutcome, agent: AgentRun) -> tuple[Stop, str | None]:
     """Why the episode ended, most fundamental cause first."""
     if session.stop == "error":
         return "error", session.error

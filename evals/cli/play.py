@@ -10,6 +10,7 @@ a responses file that runs out) is not scored and leaves no run folder.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import dataclasses
 import difflib
@@ -32,7 +33,7 @@ from ..trace import Trace
 from . import env
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "play",
         help="play the model on one task in the terminal, then see the scores explained",
@@ -102,7 +103,7 @@ def find_task(suite: Suite, task_id: str) -> Task:
     return task
 
 
-def _target(args) -> tuple[Suite, RunConfig | None]:
+def _target(args: argparse.Namespace) -> tuple[Suite, RunConfig | None]:
     """The suite, and with --append the run folder's config (whose settings replace the flags)."""
     if args.append is None:
         return load_suite(args.suite), None
@@ -125,7 +126,7 @@ def _target(args) -> tuple[Suite, RunConfig | None]:
     return suite, cfg
 
 
-def cmd_play(args) -> int:
+def cmd_play(args: argparse.Namespace) -> int:
     if args.max_turns < 1:
         return _err("--max-turns must be >= 1")
     if "/" in args.player or not args.player.strip():
@@ -192,7 +193,7 @@ def _append(run_dir: Path, cfg: RunConfig, played: Path, suite: Suite) -> None:
     finalize(run_dir, cfg)
 
 
-def _play(args, suite: Suite, task: Task, model: PlayModel, out: Path, keep: bool) -> int:
+def _play(args: argparse.Namespace, suite: Suite, task: Task, model: PlayModel, out: Path, keep: bool) -> int:
     created = not out.exists()
     try:
         run_dir, cfg = start_run(

@@ -15,7 +15,7 @@ import sys
 from . import EXIT_MISUSE, env
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "prices",
         help="show the price table a run is billed with; flag old entries",
@@ -39,7 +39,7 @@ def _rate(v: float | None) -> str:
     return "n/a" if v is None else f"{v:g}"
 
 
-def cmd_prices(args) -> int:
+def cmd_prices(args: argparse.Namespace) -> int:
     from ..prices import load_prices
 
     try:

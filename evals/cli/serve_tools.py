@@ -17,13 +17,19 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..fixtures import FixtureErrors, load_suite
 from . import EXIT_MISUSE, env
+
+if TYPE_CHECKING:
+    from ..fixtures import Task
+    from ..models import Model
+    from ..settings import RuntimeSettings
 from .serve import is_loopback
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "serve-tools",
         help="serve a task's mock tools over MCP (and a model proxy for the same episode)",
@@ -53,7 +59,7 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_serve_tools)
 
 
-def cmd_serve_tools(args) -> int:
+def cmd_serve_tools(args: argparse.Namespace) -> int:
     def fail(msg: str) -> int:
         print(f"fanout serve-tools: {msg}", file=sys.stderr)
         return EXIT_MISUSE
@@ -110,7 +116,7 @@ def cmd_serve_tools(args) -> int:
         return fail(str(exc))
 
 
-async def _stdio(task, cfg, record: str | None) -> int:
+async def _stdio(task: Task, cfg: RuntimeSettings, record: str | None) -> int:
     from ..agents.mcp_server import serve_stdio
     from ..agents.session import EpisodeSession
 
@@ -138,7 +144,7 @@ async def _stdio(task, cfg, record: str | None) -> int:
     return 0
 
 
-async def _http(task, cfg, backend, args) -> int:
+async def _http(task: Task, cfg: RuntimeSettings, backend: Model, args: argparse.Namespace) -> int:
     from ..agents.host import AgentHost
     from ..agents.rebuild import AgentOutcome, AgentRun, rebuild
     from ..groundtruth import GroundTruthCache

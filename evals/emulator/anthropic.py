@@ -55,7 +55,7 @@ class AnthropicMessages(WireFormat):
                 role in ("user", "assistant"), f"{where}.role: must be 'user' or 'assistant', not {role!r}"
             )
             if isinstance(content, str) or content is None:
-                messages.append(Message(str(role), content))
+                messages.append(Message("user" if role == "user" else "assistant", content))
                 continue
             require(isinstance(content, list), f"{where}.content: must be a string or an array of blocks")
             if role == "assistant":

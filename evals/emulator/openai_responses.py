@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..models.base import Message, ModelResponse, ToolCall
+from ..models.base import Message, ModelResponse, Role, ToolCall
 from .conversation import Conversation, EmulatedUsage, args_text, obj, require, text_of
 from .http import Request
 from .openai_chat import openai_error, parse_function_tools
 from .reasoning import Signer, Thinking, calls_digest, reject
 from .wire import ReplyIds, WireFormat, pieces, sse
+
+_ROLES: dict[str, Role] = {
+    "user": "user",
+    "system": "system",
+    "developer": "system",
+    "assistant": "assistant",
+}
 
 
 def parse_input(raw: Any) -> list[Message]:
@@ -34,7 +41,7 @@ def parse_input(raw: Any) -> list[Message]:
                 f"{where}.role {role!r} is not supported",
             )
             text = text_of(item.get("content"), where)
-            out.append(Message("system" if role == "developer" else str(role), text))
+            out.append(Message(_ROLES[str(role)], text))
         elif typ == "function_call":
             cid, name = item.get("call_id"), item.get("name")
             require(
