@@ -10,8 +10,8 @@ from evals.fixtures import load_suite
 from evals.importers import base
 from evals.importers.base import (
     Conversion,
-    ImportOptions,
     Importer,
+    ImportOptions,
     convert,
     import_suite,
     importer,
