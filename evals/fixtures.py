@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -49,6 +50,9 @@ class Node:
     accept_fns: dict[str, list[Compiled]]
     when_fn: Compiled | None
     deps: tuple[str, ...]  # data references, `when` references and `after`, declaration order
+    # Every route to the node's arguments (DESIGN 4.2): `deps` first, then one per alternative.
+    routes: tuple[frozenset[str], ...] = ()
+    alt_fns: list[dict[str, Compiled]] = field(default_factory=list)  # per alternative: argument -> value
 
     @property
     def id(self) -> str:
@@ -75,6 +79,8 @@ class Task:
     answer_fns: list[Compiled] = field(default_factory=list)
     answer_any_fns: list[list[Compiled]] = field(default_factory=list)
     not_contains_fns: list[Compiled] = field(default_factory=list)
+    answer_refs: frozenset[str] = frozenset()  # the calls the answer check reads: its first route
+    answer_routes: tuple[frozenset[str], ...] = ()  # declared alternatives to `answer_refs`
 
     def __post_init__(self) -> None:
         self.node_by_id = {n.id: n for n in self.nodes}
@@ -93,6 +99,12 @@ class Task:
     def prompt(self) -> str:
         return self.spec.prompt
 
+    @property
+    def has_routes(self) -> bool:
+        """Whether any node or the answer has an alternative route: scoring then resolves routes
+        per episode; without any, everything is decided once per task, as before routes existed."""
+        return bool(self.answer_routes) or any(len(n.routes) > 1 for n in self.nodes)
+
 
 @dataclass
 class Suite:
@@ -108,11 +120,13 @@ class Suite:
 
     @property
     def hash(self) -> str:
-        """Content hash of the suite (task specs and table tools): pins what a run was scored on."""
+        """Content hash of the suite (task specs and table tools): pins what a run was scored on.
+        Fields left at their defaults are not hashed, so a new optional fixture field does not
+        change the hash of suites that do not use it."""
         h = hashlib.sha256()
-        h.update(self.spec.model_dump_json().encode())
+        h.update(self.spec.model_dump_json(exclude_defaults=True).encode())
         for t in sorted(self.tasks, key=lambda t: t.id):
-            h.update(t.spec.model_dump_json().encode())
+            h.update(t.spec.model_dump_json(exclude_defaults=True).encode())
         return h.hexdigest()[:16]
 
     def select(self, patterns: list[str] | None) -> list[Task]:
@@ -195,17 +209,20 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
         if n.id in refs or n.id in n.after:
             raise err(base, f"node {n.id!r} depends on itself")
         deps = tuple(sorted(refs | set(n.after), key=ids.__getitem__))
-        nodes.append(Node(n, args_fn, accept_fns, when_fn, deps))
+        routes, alt_fns = _routes(n, base, refs, ids, err)
+        nodes.append(Node(n, args_fn, accept_fns, when_fn, deps, routes, alt_fns))
 
     try:
         graph = CallGraph([n.id for n in nodes], {n.id: n.deps for n in nodes})
+        if any(len(n.routes) > 1 for n in nodes):  # an alternative must not close a cycle either
+            CallGraph([n.id for n in nodes], {n.id: frozenset().union(*n.routes) for n in nodes})
     except CycleError as exc:
         raise err(f"calls[{ids[exc.nodes[0]]}]", f"dependency cycle: {' -> '.join(exc.nodes)}") from exc
 
     by_id = {n.id: n for n in nodes}
     for n in nodes:
         if n.required:
-            for u in n.deps:
+            for u in sorted(frozenset().union(*n.routes), key=ids.__getitem__):
                 if not by_id[u].required:
                     raise err(f"calls[{ids[n.id]}]", f"required node {n.id!r} depends on optional node {u!r}")
 
@@ -230,12 +247,83 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                 any_fns.append([compile_value(v) for v in group])
         except TemplateError as exc:
             raise err("answer", str(exc)) from exc
+    answer_refs: frozenset[str] = frozenset()
+    answer_routes: list[frozenset[str]] = []
+    if spec.answer:
+        answer_refs = frozenset(
+            refs_in([spec.answer.contains, spec.answer.contains_any, spec.answer.not_contains])
+        )
+        for j, route in enumerate(spec.answer.routes):
+            for k, r in enumerate(route):
+                if r not in ids:
+                    raise err(f"answer.routes[{j}][{k}]", f"unknown node {r!r}")
+            answer_routes.append(frozenset(route))
     for name in spec.latency:
         if name not in exposed:
             raise err(f"latency.{name}", f"latency override for a tool the task does not expose: {name!r}")
     return Task(
-        spec, file, suite, nodes, graph, tools, spec.matching or matching, answer_fns, any_fns, not_fns
+        spec,
+        file,
+        suite,
+        nodes,
+        graph,
+        tools,
+        spec.matching or matching,
+        answer_fns,
+        any_fns,
+        not_fns,
+        answer_refs,
+        tuple(answer_routes),
     )
+
+
+def _routes(
+    n: NodeSpec,
+    base: str,
+    refs: set[str],
+    ids: dict[str, int],
+    err: Callable[[str | None, str], FixtureError],
+) -> tuple[tuple[frozenset[str], ...], list[dict[str, Compiled]]]:
+    """The node's routes: its references (first), then one per alternative, where the alternative's
+    arguments read their own sources instead. `when`, `accept` and `after` belong to every route."""
+    arg_refs = {a: refs_in(v) for a, v in n.args.items()}
+    shared = set(n.after) | refs_in(list(n.accept.values()))
+    if n.when:
+        shared |= refs_in(n.when if "{{" in n.when else "{{ " + n.when + " }}")
+    routes = [frozenset(refs | set(n.after))]
+    alt_fns: list[dict[str, Compiled]] = []
+    for j, alt in enumerate(n.alternatives):
+        where = f"{base}.alternatives[{j}]"
+        if not alt:
+            raise err(where, "an alternative must give at least one argument")
+        route = set(shared)
+        for a, a_refs in arg_refs.items():
+            if a not in alt:
+                route |= a_refs
+        fns: dict[str, Compiled] = {}
+        for a, v in alt.items():
+            if a not in n.args:
+                raise err(
+                    f"{where}.{a}",
+                    f"{a!r} is not an argument of the node; alternatives give other sources for its arguments",
+                )
+            try:
+                alt_refs = refs_in(v)
+                fns[a] = compile_value(v)
+            except TemplateError as exc:
+                raise err(f"{where}.{a}", str(exc)) from exc
+            for r in alt_refs:
+                if r not in ids:
+                    raise err(f"{where}.{a}", f"reference to unknown node {r!r}")
+                if r == n.id:
+                    raise err(f"{where}.{a}", f"node {n.id!r} depends on itself")
+            route |= alt_refs
+        routes.append(frozenset(route))
+        alt_fns.append(fns)
+    for a in n.not_routes:
+        if a not in n.args:
+            raise err(f"{base}.not_routes.{a}", f"{a!r} is not an argument of the node")
+    return tuple(routes), alt_fns
 
 
 def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:

@@ -8,6 +8,7 @@ the tools are pure functions of the seed, their inputs and the episode state.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from mock_tools.canonical import canonical_json
 
 from .fixtures import Task
 from .graph import CallGraph
-from .matching import NodeMatcher
+from .matching import NodeMatcher, key_of
 from .templating import TemplateError
 
 
@@ -37,6 +38,39 @@ class ResolvedNode:
     deps: tuple[str, ...]
     matcher: NodeMatcher
     canon_args: str
+    write: bool = False
+    routes: tuple[frozenset[str], ...] = ()  # `deps` first, then each alternative whose sources are active
+    index: int = 0  # declaration order in the fixture: matching breaks ties by it (DESIGN 4.1)
+
+
+@dataclass
+class Resolution:
+    """Which nodes an episode had to make, once its routes are resolved (DESIGN 4.2).
+
+    `required` is the kept set in topological order, `deps` each kept node's route, and `bypassed`
+    the required-by-fixture nodes no kept node needed (a longer route's intermediate step)."""
+
+    required: list[str]
+    deps: dict[str, frozenset[str]]
+    parallelizable: set[str]
+    with_deps: list[str]
+    bypassed: list[str] = field(default_factory=list)
+
+
+def best_route(routes: tuple[frozenset[str], ...], done: dict[str, int]) -> frozenset[str]:
+    """The route complete earliest under `done` (node -> turn); ties and no complete route: the first."""
+    best, best_at = routes[0], None
+    for r in routes:
+        at = 0
+        for u in r:
+            s = done.get(u)
+            if s is None:
+                at = -1
+                break
+            at = max(at, s)
+        if at >= 0 and (best_at is None or at < best_at):
+            best, best_at = r, at
+    return best
 
 
 @dataclass
@@ -54,6 +88,9 @@ class GroundTruth:
     with_deps: list[str] = field(default_factory=list)
     ideal_turns: int = 1
     outputs: dict[str, Any] = field(default_factory=dict)
+    answer_routes: tuple[
+        frozenset[str], ...
+    ] = ()  # active nodes the answer reads, then declared alternatives
 
     def __post_init__(self) -> None:
         self._levels: list[list[str]] | None = None
@@ -61,17 +98,109 @@ class GroundTruth:
         # computes them once per task instead of once per episode.
         self.ideal_batches: dict[tuple, list[float]] = {}
         self.required = [v for v in self.graph.topo if self.nodes[v].required]
-        self.parallelizable = self.graph.parallelizable(self.required)
-        self.with_deps = [v for v in self.required if self.nodes[v].deps]
-        self.ideal_turns = self.graph.subgraph(self.required).longest_path() + 1
         self.by_tool: dict[str, list[str]] = {}
         for v in self.graph.topo:
             self.by_tool.setdefault(self.nodes[v].tool, []).append(v)
+        self.has_routes = len(self.answer_routes) > 1 or any(len(n.routes) > 1 for n in self.nodes.values())
+        if not self.has_routes:
+            self.parallelizable = self.graph.parallelizable(self.required)
+            self.with_deps = [v for v in self.required if self.nodes[v].deps]
+            self.ideal_turns = self.graph.subgraph(self.required).longest_path() + 1
+            self.ideal = Resolution(
+                self.required,
+                {v: frozenset(self.nodes[v].deps) for v in self.required},
+                self.parallelizable,
+                self.with_deps,
+            )
+            return
+        self._init_routes()
 
     def oracle_levels(self) -> list[list[str]]:
+        """The oracle's batches: the required nodes by depth (on their ideal routes)."""
         if self._levels is None:
             self._levels = self.graph.subgraph(self.required).levels()
         return self._levels
+
+    # -- alternative routes (DESIGN 4.2) ---------------------------------------------------------
+    def _init_routes(self) -> None:
+        union = {v: frozenset().union(*n.routes) for v, n in self.nodes.items()}
+        self.route_graph = CallGraph(list(self.nodes), union)
+        has_required_child = {u for v in self.required for u in union[v]}
+        governed = frozenset().union(*self.answer_routes) if self.answer_routes else frozenset()
+        # Kept whatever the routes: writes, and required nodes nothing required reads that the
+        # answer check does not read either (an information need of their own).
+        self.fixed_seeds = {
+            v
+            for v in self.required
+            if self.nodes[v].write or (v not in has_required_child and v not in governed)
+        }
+        # The ideal: every node takes the route that lets it run earliest (ties: the first declared).
+        depth: dict[str, int] = {}
+        ideal_route: dict[str, frozenset[str]] = {}
+        for v in self.route_graph.topo:
+            best, best_d = self.nodes[v].routes[0], None
+            for r in self.nodes[v].routes:
+                d = 1 + max((depth[u] for u in r), default=0)
+                if best_d is None or d < best_d:
+                    best, best_d = r, d
+            depth[v], ideal_route[v] = best_d or 1, best
+        answer = min(
+            self.answer_routes or (frozenset(),),
+            key=lambda r: max((depth[u] for u in r), default=0),
+        )
+        self.ideal = self._resolution(ideal_route, answer)
+        self.required_ideal = self.ideal.required
+        self.parallelizable = self.ideal.parallelizable
+        self.with_deps = self.ideal.with_deps
+        self.ideal_turns = max((depth[v] for v in self.ideal.required), default=0) + 1
+        levels: dict[int, list[str]] = {}
+        for v in self.ideal.required:
+            levels.setdefault(depth[v], []).append(v)
+        self._levels = [levels[d] for d in sorted(levels)]
+
+    def _resolution(self, route: dict[str, frozenset[str]], answer: frozenset[str]) -> Resolution:
+        kept: set[str] = set()
+        stack = list(self.fixed_seeds | answer)
+        while stack:
+            v = stack.pop()
+            if v not in kept:
+                kept.add(v)
+                stack.extend(route[v])
+        required = [v for v in self.route_graph.topo if v in kept]
+        deps = {v: route[v] for v in required}
+        graph = CallGraph(required, deps)
+        return Resolution(
+            required,
+            deps,
+            graph.parallelizable(),
+            [v for v in required if deps[v]],
+            [v for v in self.required if v not in kept],
+        )
+
+    def resolve_routes(self, sat: dict[str, int]) -> Resolution:
+        """The episode's routes: each node's route is the one complete earliest under `sat` (node ->
+        turn it was satisfied); the answer's likewise. Without alternatives, the fixture's graph."""
+        if not self.has_routes:
+            return self.ideal
+        route = {v: best_route(n.routes, sat) for v, n in self.nodes.items()}
+        answer = best_route(self.answer_routes, sat)
+        return self._resolution(route, answer)
+
+    def ready_turn(self, v: str, sat: dict[str, int]) -> float:
+        """1 + the earliest turn by which one of v's routes was complete; infinity while none is."""
+        best = math.inf
+        for r in self.nodes[v].routes:
+            m = 0
+            for u in r:
+                s = sat.get(u)
+                if s is None:
+                    m = -1
+                    break
+                if s > m:
+                    m = s
+            if m >= 0 and m + 1 < best:
+                best = m + 1
+        return best
 
 
 def resolve(task: Task, seed: int = 0) -> GroundTruth:
@@ -127,19 +256,35 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
                 tool.default_aliases,
             )
             resolved[vid] = ResolvedNode(
-                vid, node.tool, args, out, node.required, (), matcher, canonical_json(args)
+                vid,
+                node.tool,
+                args,
+                out,
+                node.required,
+                (),
+                matcher,
+                canonical_json(args),
+                tool.write,
+                index=task.graph.index[vid],
             )
         state.apply(writes)
     act = [v for v in task.graph.topo if active.get(v)]
     graph = task.graph.subgraph(act)
     for v in act:
         resolved[v].deps = graph.deps[v]
+        resolved[v].routes = _active_routes(task, v, resolved[v], outputs, active)
     try:
         contains = [_text(f(outputs)) for f in task.answer_fns]
         any_groups = [[_text(f(outputs)) for f in g] for g in task.answer_any_fns]
         nots = [_text(f(outputs)) for f in task.not_contains_fns]
     except TemplateError as exc:
         raise GroundTruthError(task, None, f"answer check does not resolve: {exc}") from exc
+    # The answer's routes: the calls its references read (those that ran), then each declared
+    # alternative whose calls all ran.
+    # alternative whose calls all ran. Optional calls the answer reads stay optional; a declared
+    # alternative's calls are needed when the answer takes it.
+    reads = frozenset(u for u in task.answer_refs if active.get(u) and task.node_by_id[u].required)
+    answer_routes = (reads, *(r for r in task.answer_routes if all(active.get(u) for u in r)))
     return GroundTruth(
         task,
         seed,
@@ -150,7 +295,34 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
         any_groups,
         nots,
         outputs=outputs,
+        answer_routes=answer_routes,
     )
+
+
+def _active_routes(
+    task: Task, vid: str, node: ResolvedNode, outputs: dict[str, Any], active: dict[str, bool]
+) -> tuple[frozenset[str], ...]:
+    """The node's routes whose sources all ran, each alternative checked to give the same arguments
+    (an alternative that resolves to another value is a fixture error, not a route)."""
+    spec = task.node_by_id[vid]
+    routes = [frozenset(node.deps)]
+    for j, (route, fns) in enumerate(zip(spec.routes[1:], spec.alt_fns, strict=True)):
+        if not all(active.get(u) for u in route):
+            continue  # a source in an inactive branch: not a route in this world
+        for a, fn in fns.items():
+            try:
+                value = fn(outputs)
+            except TemplateError as exc:
+                raise GroundTruthError(task, vid, f"alternatives[{j}].{a} does not resolve: {exc}") from exc
+            if key_of(value, task.matching) != key_of(node.args[a], task.matching):
+                raise GroundTruthError(
+                    task,
+                    vid,
+                    f"alternatives[{j}].{a} resolves to {canonical_json(value)}, but args.{a} to "
+                    f"{canonical_json(node.args[a])}: an alternative is another source of the same value",
+                )
+        routes.append(route)
+    return tuple(routes)
 
 
 def _text(v: Any) -> str:

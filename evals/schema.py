@@ -30,6 +30,17 @@ class NodeSpec(BaseModel):
         description="per-argument alternatives also accepted (may name arguments not in args)",
     )
     omissible: list[str] = Field(default_factory=list, description="arguments the model may leave out")
+    alternatives: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="other routes to the same arguments: each entry gives some arguments from other "
+        "sources (a reference to another call's output, or the literal value when the prompt states "
+        "it); the values must equal the ones `args` resolves to",
+    )
+    not_routes: dict[str, str] = Field(
+        default_factory=dict,
+        description="route lint: argument -> why its value, found in the prompt or in another call's "
+        "output, is not another route to it",
+    )
     note: str | None = None
 
 
@@ -43,6 +54,11 @@ class AnswerCheck(BaseModel):
         default_factory=list, description="groups: at least one of each group"
     )
     not_contains: list[str] = Field(default_factory=list)
+    routes: list[list[str]] = Field(
+        default_factory=list,
+        description="other sets of calls the answer's values can be derived from (the calls its "
+        "references read are the first route)",
+    )
 
 
 class TaskSpec(BaseModel):

@@ -37,6 +37,8 @@ class Scores(BaseModel):
     answer_ok: bool
     required_satisfied: int
     required_total: int
+    bypassed: int = 0  # required-by-fixture nodes no kept node needed: a longer route's steps
+    unauthorised_writes: int = 0  # writes that took effect without satisfying an active node
     classes: dict[str, int]
     n_calls: int
     on_time: int
@@ -77,6 +79,8 @@ class Classification:
 
 
 def _ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
+    if gt.has_routes:
+        return gt.ready_turn(v, sat)
     deps = gt.nodes[v].deps
     if not deps:
         return 1
@@ -90,52 +94,156 @@ def _ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
     return 1 + m
 
 
+def _batches(trace: Trace) -> list[list[int]]:
+    """Call indexes grouped by turn, in issue order."""
+    out: list[list[int]] = []
+    last = None
+    for i, c in enumerate(trace.calls):
+        if c.turn != last:
+            out.append([])
+            last = c.turn
+        out[-1].append(i)
+    return out
+
+
 def classify(gt: GroundTruth, trace: Trace) -> Classification:
+    """Classes in issue order; within a batch, `correct` by a maximum matching (DESIGN 4.1)."""
     sat: dict[str, int] = {}
     seen: set[str] = set()
-    classes: list[str] = []
-    attributed: list[str | None] = []
+    n = len(trace.calls)
+    classes: list[str] = [""] * n
+    attributed: list[str | None] = [None] * n
     premature_nodes: set[str] = set()
     nodes = gt.nodes
-    for c in trace.calls:
-        t = c.turn
-        args = c.arguments
-        cands = gt.by_tool.get(c.name, ())
-        cls: str | None = None
-        node: str | None = None
-        if args is None:
-            cls = "extraneous"
-        else:
-            for v in cands:
-                if v in sat:
-                    continue
-                if t >= _ready_turn(gt, v, sat) and nodes[v].matcher.matches(args):
-                    cls, node = "correct", v
-                    if c.error is None:
-                        sat[v] = t
-                    break
+    for batch in _batches(trace):
+        t = trace.calls[batch[0]].turn
+        ready: dict[str, bool] = {}
+
+        def is_ready(v: str, _t: int = t, _r: dict[str, bool] = ready) -> bool:
+            r = _r.get(v)
+            if r is None:
+                r = _r[v] = _t >= _ready_turn(gt, v, sat)
+            return r
+
+        # Candidates: unsatisfied, ready nodes whose arguments the call matches.
+        cands: dict[int, list[str]] = {}
+        for i in batch:
+            args = trace.calls[i].arguments
+            if args is None:
+                continue
+            vs = [v for v in gt.by_tool.get(trace.calls[i].name, ()) if v not in sat and is_ready(v)]
+            vs = [v for v in vs if nodes[v].matcher.matches(args)]
+            if vs:
+                cands[i] = sorted(vs, key=lambda v: nodes[v].index)
+        ok = [i for i in batch if i in cands and trace.calls[i].error is None]
+        match = max_matching(ok, cands)
+        matched_before = {v: i for i, v in match.items()}  # node -> the successful call that took it
+        for i in batch:
+            c = trace.calls[i]
+            # Nodes taken by successful calls issued before this one count as satisfied for it.
+            done = {v for v, j in matched_before.items() if j < i}
+            cls: str | None = None
+            node: str | None = None
+            if c.arguments is None:
+                cls = "extraneous"
+            elif i in match:
+                cls, node = "correct", match[i]
+            elif c.error is not None and i in cands:
+                # A failed call that matches: correct, though it satisfies nothing (a retry may).
+                free = [v for v in cands[i] if v not in done]
+                if free:
+                    cls, node = "correct", free[0]
             if cls is None:
                 early = [
-                    v for v in cands if v not in sat and nodes[v].required and t < _ready_turn(gt, v, sat)
+                    v
+                    for v in gt.by_tool.get(c.name, ())
+                    if v not in sat and v not in done and nodes[v].required and t < _ready_turn(gt, v, sat)
                 ]
                 if early:
-                    node = next((v for v in early if nodes[v].matcher.matches(args)), early[0])
+                    node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
                     cls = "premature"
                     premature_nodes.add(node)
-            key = c.name + "\x00" + normalized_key(args)
+            key = c.name + "\x00" + normalized_key(c.arguments) if c.arguments is not None else None
             if cls is None and key in seen:
                 cls = "duplicate"
             if cls is None:
-                for v in cands:
-                    if v not in sat and t >= _ready_turn(gt, v, sat):
+                for v in gt.by_tool.get(c.name, ()):
+                    if v not in sat and v not in done and is_ready(v):
                         cls, node = "wrong_args", v
                         break
             if cls is None:
                 cls = "extraneous"
-            seen.add(key)
-        classes.append(cls)
-        attributed.append(node)
+            if key is not None:
+                seen.add(key)
+            classes[i], attributed[i] = cls, node
+        for v in match.values():
+            sat[v] = t
     return Classification(classes, attributed, sat, premature_nodes)
+
+
+def unauthorised_writes(gt: GroundTruth, trace: Trace) -> int:
+    """Writes that took effect (no error result) without satisfying an active node: an inactive
+    branch's booking, a second booking, a booking with other arguments. Each is a side effect the
+    user did not ask for, so the episode cannot succeed (DESIGN section 4, success)."""
+    tools = gt.task.tool_by_name
+    n = 0
+    for c in trace.calls:
+        tool = tools.get(c.name)
+        if tool is not None and tool.write and c.error is None and c.cls != "correct":
+            n += 1
+    return n
+
+
+def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str]:
+    """A maximum matching of calls to nodes, deterministic (DESIGN 4.1).
+
+    Calls are added in issue order, each by an augmenting path (Kuhn's algorithm, nodes tried in
+    declaration order); an augmenting path never unmatches a call, so the matched calls are the
+    earliest set a maximum matching can cover. Then each matched call, in issue order, takes the
+    earliest node that still leaves the later ones a perfect matching. When first-fit is already
+    maximum (every valid batch of distinct calls) this is first-fit's answer."""
+    owner: dict[str, int] = {}
+
+    def augment(i: int, seen: set[str], allowed: dict[str, bool] | None = None) -> bool:
+        for v in cands[i]:
+            if v in seen or (allowed is not None and not allowed.get(v, False)):
+                continue
+            seen.add(v)
+            j = owner.get(v)
+            if j is None or augment(j, seen, allowed):
+                owner[v] = i
+                return True
+        return False
+
+    n_nodes = len({v for i in calls for v in cands[i]})
+    matched: list[int] = []
+    for i in calls:
+        if len(matched) == n_nodes:
+            break
+        if augment(i, set()):
+            matched.append(i)
+    first_fit = {owner[v]: v for v in owner}
+    if all(first_fit[i] == next(v for v in cands[i] if v not in _taken(first_fit, i)) for i in matched):
+        return first_fit
+    # Canonical assignment: call by call, the earliest node that keeps the rest perfectly matchable.
+    out: dict[int, str] = {}
+    free = {v for i in matched for v in cands[i]}
+    for k, i in enumerate(matched):
+        for v in cands[i]:
+            if v not in free:
+                continue
+            rest = matched[k + 1 :]
+            owner.clear()
+            allowed = {u: True for u in free if u != v}
+            if all(augment(j, set(), allowed) for j in rest):
+                out[i] = v
+                free.discard(v)
+                break
+    return out
+
+
+def _taken(assignment: dict[int, str], before: int) -> set[str]:
+    return {v for i, v in assignment.items() if i < before}
 
 
 _WS = re.compile(r"\s+")
@@ -254,16 +362,18 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     for cls in cl.classes:
         counts[cls] += 1
     sat = cl.sat
+    res = gt.resolve_routes(sat)
     on_time = 0
-    for v in gt.parallelizable:
+    for v in res.parallelizable:
         if v in sat and sat[v] == _ready_turn(gt, v, sat):
             on_time += 1
-    p = len(gt.parallelizable)
-    wd = len(gt.with_deps)
-    prem = len(cl.premature_nodes & set(gt.with_deps))
+    p = len(res.parallelizable)
+    wd = len(res.with_deps)
+    prem = len(cl.premature_nodes & set(res.with_deps))
     n = len(trace.calls)
     redundant = counts["duplicate"] + counts["extraneous"]
-    req_sat = sum(1 for v in gt.required if v in sat)
+    req_sat = sum(1 for v in res.required if v in sat)
+    unauthorised = unauthorised_writes(gt, trace)
     answer_ok = check_answer(gt, trace.final_text) if trace.stop == "answer" else False
     tm = time_metrics(trace)
     ideal = ideal_wall(
@@ -275,10 +385,12 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     return Scores(
         task_id=gt.task.id,
         pattern=gt.task.pattern,
-        success=req_sat == len(gt.required) and answer_ok,
+        success=req_sat == len(res.required) and answer_ok and not unauthorised,
         answer_ok=answer_ok,
         required_satisfied=req_sat,
-        required_total=len(gt.required),
+        required_total=len(res.required),
+        bypassed=len(res.bypassed),
+        unauthorised_writes=unauthorised,
         classes=counts,
         n_calls=n,
         on_time=on_time,

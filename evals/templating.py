@@ -197,7 +197,14 @@ def literal(value: Any) -> Any:
     appended by an importer cannot complete it) becomes `{{ '{' }}`. Unlike a `{% raw %}` block
     there is no closing marker for the data to forge."""
     if isinstance(value, str):
-        return _OPENING.sub("{{ '{' }}", value) if "{" in value else value
+        if "{" not in value:
+            return value
+        out = _OPENING.sub("{{ '{' }}", value)
+        if out != out.strip() and _SINGLE.match(out):
+            # Whitespace around one expression would be dropped (it evaluates to a native value):
+            # put the whole text, whitespace and `{`, inside the expression instead.
+            return "{{ '" + "".join(c if c == "{" else f"\\u{ord(c):04x}" for c in value) + "' }}"
+        return out
     if isinstance(value, list):
         return [literal(v) for v in value]
     if isinstance(value, dict):

@@ -184,8 +184,10 @@ def test_every_call_on_a_no_tool_task_is_redundant(suite: Suite) -> None:
 
 
 def test_conditional_branches_occur_both_ways_and_an_inactive_call_is_redundant(suite: Suite) -> None:
+    """A call in an inactive branch is redundant; if it is a write that took effect, the user did
+    not ask for it and the episode fails (DESIGN section 4, success)."""
     active = inactive = 0
-    checked = 0
+    checked = writes = 0
     for seed in (0, 1):
         for t in by_pattern(suite, "conditional"):
             gated = [n.id for n in t.nodes if n.spec.when]
@@ -201,11 +203,14 @@ def test_conditional_branches_occur_both_ways_and_an_inactive_call_is_redundant(
             extra = (node.tool, node.args_fn(gt.outputs))
             levels = [[(gt.nodes[v].tool, gt.nodes[v].args) for v in lvl] for lvl in gt.oracle_levels()]
             s = run(ScriptModel([*levels[:-1], [*levels[-1], extra]], _oracle_answer(gt)), t)
-            assert s.success, t.id
+            write = t.tool_by_name[node.tool].write
+            assert s.success is not write, t.id
+            assert s.unauthorised_writes == int(write), t.id
             assert s.redundant_calls == 1 and s.n_calls == len(gt.nodes) + 1, t.id
             checked += 1
+            writes += write
     assert active > 0 and inactive > 0
-    assert checked >= 3
+    assert checked >= 3 and 0 < writes < checked
 
 
 def _oracle_answer(gt: GroundTruth) -> str:

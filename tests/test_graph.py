@@ -16,7 +16,7 @@ def test_topological_order_breaks_ties_by_declaration():
 
 def test_ancestors_and_parallelizable_set():
     g = CallGraph(["a", "b", "c", "d"], {"b": ["a"], "c": ["b"], "d": ["a"]})
-    assert g.ancestors["c"] == {"a", "b"}
+    assert g.ancestors_of("c") == {"a", "b"}
     assert g.comparable("a", "c") and not g.comparable("b", "d")
     assert g.parallelizable() == {"b", "c", "d"}
     assert CallGraph(["a", "b"], {"b": ["a"]}).parallelizable() == set()

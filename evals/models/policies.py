@@ -34,8 +34,9 @@ class UnknownTaskError(LookupError):
 
 @dataclass
 class _ArgPlan:
-    fns: dict[str, Any]
-    refs: dict[str, set[str]]
+    """Per argument, its sources in order: the fixture's reference, then each alternative's."""
+
+    options: dict[str, list[tuple[set[str], Any]]]
 
 
 class TaskIndex:
@@ -104,7 +105,8 @@ class Observation:
                     if v in self.sat or v in newly:
                         continue
                     node = gt.nodes[v]
-                    if all(self.sat.get(u, b) < b for u in node.deps) and node.matcher.matches(args):
+                    ready = any(all(self.sat.get(u, b) < b for u in r) for r in node.routes)
+                    if ready and node.matcher.matches(args):
                         newly[v] = res
                         break
             for v, res in newly.items():
@@ -137,9 +139,11 @@ class PolicyModel(Model):
         task = self.index.find(messages)
         gt = self.gts.get(task, self.seed)
         obs = Observation(gt, messages)
-        skip = {gt.required[-1]} if self.policy == "lazy" and gt.required else set()
-        pending = [v for v in gt.required if v not in obs.sat and v not in skip]
-        ready = [v for v in pending if all(u in obs.sat for u in gt.nodes[v].deps)]
+        # The calls of the ideal route (DESIGN 4.2): with no alternatives, every required node.
+        plan = gt.ideal
+        skip = {plan.required[-1]} if self.policy == "lazy" and plan.required else set()
+        pending = [v for v in plan.required if v not in obs.sat and v not in skip]
+        ready = [v for v in pending if plan.deps[v] <= obs.sat.keys()]
         calls: list[tuple[str, dict]] = []
         if self.policy in ("oracle", "lazy", "redundant"):
             calls = [(gt.nodes[v].tool, self._args(task, gt, v, obs, False)) for v in ready]
@@ -171,10 +175,13 @@ class PolicyModel(Model):
         plan = self._plans.get(key)
         if plan is None:
             node = task.node_by_id[v]
-            plan = self._plans[key] = _ArgPlan(
-                {k: compile_value(x) for k, x in node.spec.args.items()},
-                {k: refs_in(x) for k, x in node.spec.args.items()},
-            )
+            options: dict[str, list[tuple[set[str], Any]]] = {}
+            for k, x in node.spec.args.items():
+                options[k] = [(refs_in(x), compile_value(x))]
+                for alt in node.spec.alternatives:
+                    if k in alt:
+                        options[k].append((refs_in(alt[k]), compile_value(alt[k])))
+            plan = self._plans[key] = _ArgPlan(options)
         return plan
 
     def _args(self, task: Task, gt: GroundTruth, v: str, obs: Observation, placeholders: bool) -> dict:
@@ -186,17 +193,18 @@ class PolicyModel(Model):
             try:
                 return task.node_by_id[v].args_fn(obs.outputs)
             except TemplateError:
-                pass
+                pass  # a source of another route: render argument by argument
         plan = self._plan(task, v)
         out = {}
-        for k, fn in plan.fns.items():
-            if plan.refs[k] <= obs.outputs.keys():
-                try:
-                    out[k] = fn(obs.outputs)
-                    continue
-                except TemplateError:
-                    pass
+        for k, options in plan.options.items():
             out[k] = PLACEHOLDER
+            for refs, fn in options:
+                if refs <= obs.outputs.keys():
+                    try:
+                        out[k] = fn(obs.outputs)
+                        break
+                    except TemplateError:
+                        pass
         return out
 
     def _distractor(self, task: Task, gt: GroundTruth) -> tuple[str, dict] | None:
