@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -15,6 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
+from mock_tools.table import TableTool
 
 from .graph import CallGraph, CycleError
 from .schema import NodeSpec, SuiteSpec, TaskSpec
@@ -261,6 +263,7 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     for name in spec.latency:
         if name not in exposed:
             raise err(f"latency.{name}", f"latency override for a tool the task does not expose: {name!r}")
+    tools, nodes = _shown_names(tools, nodes, err)
     return Task(
         spec,
         file,
@@ -346,6 +349,28 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
     if not isinstance(data, list):
         raise FixtureError(disp, None, None, "expected a task mapping or a list of tasks")
     return [(d, i) for i, d in enumerate(data)]
+
+
+def _shown_names(
+    tools: list[Tool], nodes: list[Node], err: Callable[[str | None, str], FixtureError]
+) -> tuple[list[Tool], list[Node]]:
+    """A table tool with `expose_as` is shown to the model (and scored) under that name within the
+    task: imported benchmarks reuse a name for different specs across entries, and each task must
+    see its source's own name. Two tools of one task may not show the same name."""
+    shown = {t.name: t.expose_as for t in tools if isinstance(t, TableTool) and t.expose_as}
+    if not shown:
+        return tools, nodes
+    seen: dict[str, str] = {}
+    for t in tools:
+        name = shown.get(t.name, t.name)
+        if name in seen:
+            raise err("tools", f"tools {seen[name]!r} and {t.name!r} are both shown to the model as {name!r}")
+        seen[name] = t.name
+    tools = [dataclasses.replace(t, name=shown[t.name]) if t.name in shown else t for t in tools]
+    for n in nodes:
+        if n.spec.tool in shown:
+            n.spec = n.spec.model_copy(update={"tool": shown[n.spec.tool]})
+    return tools, nodes
 
 
 def task_from_mapping(

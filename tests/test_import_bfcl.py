@@ -466,3 +466,44 @@ def test_variable_answers_follow_bfcl(tmp_path):
         {"y": "DATA['FUTURE_SALES']", "n": ""},
     ):
         assert classes(task, [(tool, bad)])[0] == ["wrong_args"], bad
+
+
+def test_each_task_shows_bfcl_s_own_names(tmp_path):
+    """BFCL reuses a name with different specs across entries (103 of 742 tools), and some names are
+    Fanout built-ins: the suite keys them `calculate_bmi_v2`, `get_stock_price_v2`, but each task
+    shows (and scores) the name BFCL shows (97 tasks used to see a suffixed name)."""
+
+    def bmi(desc: str) -> dict:
+        props = {"weight": {"type": "integer", "description": desc}, "height": {"type": "integer"}}
+        return {
+            "name": "calculate_bmi",
+            "description": desc,
+            "parameters": {"type": "dict", "properties": props, "required": ["weight", "height"]},
+        }
+
+    entries = []
+    for i, desc in enumerate(["BMI.", "Body mass index."]):
+        q = {
+            "id": f"parallel_{i}",
+            "question": [[{"role": "user", "content": f"BMI of 70/175 and 80/180, take {i}?"}]],
+            "function": [bmi(desc), STOCK],
+        }
+        a = {
+            "id": f"parallel_{i}",
+            "ground_truth": [
+                {"calculate_bmi": {"weight": [70], "height": [175]}},
+                {"calculate_bmi": {"weight": [80], "height": [180]}},
+            ],
+        }
+        entries.append((q, a))
+    _, suite = import_entries(tmp_path, "parallel", entries)
+    assert {"calculate_bmi", "calculate_bmi_v2", "get_stock_price_v2"} <= set(suite.registry.names())
+    for t in suite.tasks:
+        assert [s["name"] for s in t.tool_specs] == ["calculate_bmi", "get_stock_price"]
+        calls = [
+            ("calculate_bmi", {"weight": 70, "height": 175}),
+            ("calculate_bmi", {"weight": 80, "height": 180}),
+        ]
+        cls, _, sc = classes(t, calls)
+        assert cls == ["correct", "correct"] and sc.success
+    assert validate_suite(suite) == []
