@@ -19,7 +19,7 @@ from mock_tools import Tool, ToolRegistry, default_registry, table_tool
 from mock_tools.table import TableTool
 
 from .graph import CallGraph, CycleError
-from .schema import NodeSpec, SuiteSpec, TaskSpec
+from .schema import NodeSpec, SuiteSpec, TaskDefaults, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
@@ -374,12 +374,20 @@ def _shown_names(
 
 
 def task_from_mapping(
-    raw: Any, disp: str, index: int, suite: str, registry: ToolRegistry, matching: str
+    raw: Any,
+    disp: str,
+    index: int,
+    suite: str,
+    registry: ToolRegistry,
+    matching: str,
+    defaults: TaskDefaults | None = None,
 ) -> Task:
     tid = raw.get("id") if isinstance(raw, dict) else None
     label = str(tid) if tid else f"#{index}"
     if not isinstance(raw, dict):
         raise FixtureError(disp, label, None, "a task must be a mapping")
+    if defaults is not None and defaults.tools is not None and "tools" not in raw:
+        raw = {**raw, "tools": list(defaults.tools)}  # the suite's tools, unless the task names its own
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -457,7 +465,9 @@ def load_suite(
             continue
         for raw, i in raws:
             try:
-                t = task_from_mapping(raw, rel, i, sspec.name or folder.name, reg, sspec.matching)
+                t = task_from_mapping(
+                    raw, rel, i, sspec.name or folder.name, reg, sspec.matching, sspec.defaults
+                )
             except FixtureError as exc:
                 errors.append(exc)
                 continue
