@@ -3,10 +3,12 @@ importers pick for their answer checks.
 
 An answer check passes when the final answer contains certain values. A value checks nothing when
 an answer can hold it without any tool result: it is in the prompt already (an answer that repeats
-the question passes), it is a boolean (`True`, `no`), or it is a generic word (one lower-case word
-such as `success`, `artist` or `open`, which almost any answer about the task contains). A task's
-check counts when at least one `contains` value counts, or one `contains_any` group whose every
-alternative counts (a group passes on any one of them, so one generic alternative voids it).
+the question passes; matched case-insensitively, as a whole word), it is empty, a boolean (`True`,
+`no`, `none`), or a generic word: a call's status or a kind label that every result of its tool
+carries and almost any answer contains (`GENERIC_WORDS`: `success`, `ok`, `artist`, ...). A state
+that varies (`cloudy`, `open`) or a name is a real check. A task's check counts when at least one
+`contains` value counts, or one `contains_any` group whose every alternative counts (a group passes
+on any one of them, so one empty or generic alternative voids it).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "none", "null", "n/a", "ok"})
-_GENERIC = re.compile(r"^[a-z]+$")
+BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "none", "null", "n/a"})
+GENERIC_WORDS = frozenset(
+    "success successful succeeded ok okay done complete completed result results status type kind "
+    "value values item items data record records entry object name id artist user unknown".split()
+)
 
 
 def render(value: Any) -> str:
@@ -32,7 +37,7 @@ def why_not_a_check(value: Any, prompt: str) -> str | None:
         return "empty"
     if isinstance(value, bool) or text.lower() in BOOLEAN_WORDS:
         return "a boolean"
-    if _GENERIC.match(text):
+    if text.lower() in GENERIC_WORDS:
         return "a generic word"
     if re.search(r"(?<![A-Za-z0-9])" + re.escape(text) + r"(?![A-Za-z0-9])", prompt, re.IGNORECASE):
         return "in the prompt"
@@ -58,7 +63,4 @@ def answer_problem(prompt: str, contains: list[str], contains_any: list[list[str
         if why and render(v) not in seen:
             seen[render(v)] = why
     shown = ", ".join(f"{v!r} is {why}" for v, why in list(seen.items())[:6])
-    return (
-        "the answer check has no value the model can only know from a tool result "
-        f"(each contains_any group needs one in every alternative): {shown}"
-    )
+    return f"the answer check has no value the model can only know from a tool result: {shown}"

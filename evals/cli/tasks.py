@@ -48,6 +48,12 @@ def register(sub) -> None:
     va = tsub.add_parser("validate", help="check a suite: schema, DAG, references, oracle success")
     va.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
     va.add_argument("--seeds", default="0", help="comma-separated seeds to validate under")
+    va.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on answer-lint warnings too (an answer check whose every value is in the prompt, "
+        "empty, a boolean or a generic word)",
+    )
     va.set_defaults(func=cmd_validate)
 
     st = tsub.add_parser("stats", help="tasks per pattern, width and depth distribution, tools used")
@@ -227,13 +233,19 @@ def cmd_validate(args) -> int:
         for e in errs:
             print(f"  - {e}", file=sys.stderr)
         return EXIT_FAIL
-    problems = validate_suite(suite, seeds)
+    warnings: list[str] = []
+    problems = validate_suite(suite, seeds, warnings)
+    if args.strict:
+        problems, warnings = problems + warnings, []
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if problems:
         print(f"{len(problems)} problem(s) in suite {suite.name!r}:", file=sys.stderr)
         for p in problems:
             print(f"  - {p}", file=sys.stderr)
         return EXIT_FAIL
-    print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))})")
+    lint = f", {len(warnings)} answer-lint warning(s)" if warnings else ""
+    print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))}){lint}")
     return 0
 
 
