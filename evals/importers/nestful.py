@@ -423,8 +423,8 @@ class Nestful(Importer[NestfulOptions]):
                 report.skip(src.category, eid, str(exc))
                 continue
             if builder.add(_slug(src.category), src.category, eid, task):
-                for t in notes:
-                    report.note(src.category, eid, t)
+                for text in notes:
+                    report.note(src.category, eid, text)
         suite = SuiteSpec(
             description=f"NESTFUL nested call sequences, imported from {source.name}",
             license="Apache-2.0 (NESTFUL, IBM)",

@@ -416,7 +416,7 @@ class _Record:
         return links
 
     def _placeholders(self) -> list[tuple[int, re.Match]]:
-        out = []
+        out: list[tuple[int, re.Match]] = []
         for s in self.steps:
             for text in _strings(s.raw_args):
                 out.extend((s.index, m) for m in _PLACEHOLDER.finditer(text))
@@ -504,20 +504,14 @@ class _Record:
             raw = " ".join(str(x) for x in raw)
         if not isinstance(raw, str):
             text = coerce(raw, "string")
-            return Arg(str(text), ("text",), lambda _k, v=text: v)
+            return Arg(str(text), ("text",), _constant(text))
         matches = list(_PLACEHOLDER.finditer(raw))
         if not matches:
-            kinds = _content_kinds(raw)
-            return Arg(raw, kinds, lambda _k, v=literal(raw): v)
+            return Arg(raw, _content_kinds(raw), _constant(literal(raw)))
         srcs = [sources[f"{step.index}:{m.group(0)}"] for m in matches]
         if len(matches) == 1 and matches[0].group(0) == raw.strip():
             src = self.steps[srcs[0]]
-            return Arg(
-                raw,
-                src.tool.outputs,
-                lambda k, s=src: "{{ " + s.id + "[" + json.dumps(_field(s.tool, k)) + "] }}",
-                frozenset(srcs),
-            )
+            return Arg(raw, src.tool.outputs, _reference(src), frozenset(srcs))
         parts, pos = [], 0  # a placeholder inside text: substituted as text
         for m, k in zip(matches, srcs, strict=True):
             src = self.steps[k]
@@ -525,8 +519,7 @@ class _Record:
             parts.append("{{ " + src.id + "[" + json.dumps(_field(src.tool, "text")) + "] }}")
             pos = m.end()
         parts.append(literal(raw[pos:]))
-        text = "".join(parts)
-        return Arg(raw, ("text",), lambda _k, v=text: v, frozenset(srcs))
+        return Arg(raw, ("text",), _constant("".join(parts)), frozenset(srcs))
 
     def _daily_call(self, step: Step, links: set[tuple[int, int]]) -> dict:
         raw = step.raw_args
@@ -571,6 +564,16 @@ class _Record:
             tool = step_of[v].tool
             outputs[v] = self.builder.row(c["tool"], resolved, _synth_output(tool, resolved))
         return outputs
+
+
+def _constant(value: Any) -> Callable[[str], Any]:
+    """The fixture value of a literal argument, whatever parameter it lands in."""
+    return lambda _kind: value
+
+
+def _reference(src: Step) -> Callable[[str], Any]:
+    """A reference to `src`'s output of the kind the parameter takes."""
+    return lambda kind: "{{ " + src.id + "[" + json.dumps(_field(src.tool, kind)) + "] }}"
 
 
 def _strings(raw: Any) -> list[str]:
