@@ -7,6 +7,11 @@ also keys the response cache: an edited template misses the cache, an unchanged 
 Variables a template can use: `prompt` (the task's user prompt), `tools` (list of
 {name, description, parameters}), `tool_names`, `pattern` (the task's dependency pattern) and
 `task_id`. Anything else is an error naming the template file, the line and the variable.
+
+Shipped system prompts are chosen by name (`--system-prompt default|neutral`); any other value is
+a template file. `default` tells the model when to call tools in parallel; `neutral` is the same
+text without that sentence, so a run under it measures what a model does unprompted
+(docs/prompts.md). A file that happens to be called `neutral` is reached as `./neutral`.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ _ENV = BoundedOperators(undefined=jinja2.StrictUndefined, autoescape=False, keep
 DEFAULT_USER = "{{ prompt }}"
 DEFAULT_SYSTEM_NAME = "<default system.j2>"
 DEFAULT_USER_NAME = "<default user template>"
+# Shipped system prompts by name -> file in evals/prompts/. `default` is what runs get with no flag.
+SHIPPED_SYSTEM = {"default": "system.j2", "neutral": "neutral.j2"}
 VARIABLES = ("pattern", "prompt", "task_id", "tool_names", "tools")
 
 
@@ -34,8 +41,22 @@ class PromptTemplateError(ValueError):
     """A template that cannot be read, parsed or rendered; the message names the file."""
 
 
+def shipped_system_source(name: str) -> str:
+    """The source of a shipped system prompt (`default`, `neutral`)."""
+    return (resources.files("evals") / "prompts" / SHIPPED_SYSTEM[name]).read_text(encoding="utf-8")
+
+
 def default_system_source() -> str:
-    return (resources.files("evals") / "prompts" / "system.j2").read_text(encoding="utf-8")
+    return shipped_system_source("default")
+
+
+def system_display_name(system: str | Path | None) -> str:
+    """How error messages name a system prompt: the file, or the shipped prompt."""
+    if system is None or str(system) == "default":
+        return DEFAULT_SYSTEM_NAME
+    if str(system) in SHIPPED_SYSTEM:
+        return f"<{SHIPPED_SYSTEM[str(system)]}>"
+    return str(system)
 
 
 def read_template(path: str | Path, role: str) -> str:
@@ -45,7 +66,11 @@ def read_template(path: str | Path, role: str) -> str:
     try:
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise PromptTemplateError(f"{role} prompt template {p} does not exist") from None
+        hint = ""
+        if role == "system" and "/" not in str(path) and "." not in str(path):
+            # Looks like a mistyped name rather than a path.
+            hint = f" (shipped system prompts by name: {', '.join(SHIPPED_SYSTEM)})"
+        raise PromptTemplateError(f"{role} prompt template {p} does not exist{hint}") from None
     except UnicodeDecodeError as exc:
         raise PromptTemplateError(f"{role} prompt template {p} is not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
@@ -85,7 +110,7 @@ class PromptTemplates:
 
     @property
     def system_name(self) -> str:
-        return self.system_path or DEFAULT_SYSTEM_NAME
+        return system_display_name(self.system_path)
 
     @property
     def user_name(self) -> str:
@@ -93,8 +118,14 @@ class PromptTemplates:
 
     @classmethod
     def load(cls, system: str | Path | None = None, user: str | Path | None = None) -> PromptTemplates:
-        """Templates from files (None: the shipped defaults); raises PromptTemplateError naming the file."""
-        s = read_template(system, "system") if system else default_system_source()
+        """Templates from files or shipped names (None: the shipped defaults); raises
+        PromptTemplateError naming the file."""
+        if not system:
+            s = default_system_source()
+        elif isinstance(system, str) and system in SHIPPED_SYSTEM:
+            s = shipped_system_source(system)
+        else:
+            s = read_template(system, "system")
         u = read_template(user, "user") if user else DEFAULT_USER
         return cls(s, u, str(system) if system else None, str(user) if user else None)
 

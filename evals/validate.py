@@ -16,6 +16,7 @@ from .answer_lint import answer_problem
 from .fixtures import Suite, Task
 from .groundtruth import GroundTruth, GroundTruthError, resolve
 from .models.policies import PolicyModel
+from .route_lint import lint_routes
 from .runtime import RuntimeConfig, run_episode
 from .scoring import score
 from .templating import TemplateError, refs_in
@@ -49,6 +50,7 @@ def validate_task(
                 f"{where}: nodes {seen[key]!r} and {v!r} are the same call {n.tool}({n.canon_args})"
             )
         seen[key] = v
+    problems += [f.message(task) for f in lint_routes(gt)]
     trace = asyncio.run(run_episode(oracle, task, cfg))
     sc = score(gt, trace, cfg.latency)
     if not sc.success:

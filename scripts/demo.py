@@ -5,6 +5,15 @@ through real HTTP: the wire-format emulator (`fanout serve`) runs in-process on 
 and serves the reference policies over the OpenAI Chat Completions and Anthropic Messages formats,
 so `openai/oracle` means "the oracle policy, reached through the openai/ adapter". The inference
 profile is fixed so the virtual times match an in-process `policy/...` run.
+
+Last, the two shipped system prompts side by side (`--system-prompt default` tells the model when
+to call tools in parallel, `neutral` does not). The reference policies read the ground truth, not
+the prompt, so their rows cannot move with it; the one reference model that reads its prompt,
+`policy/prompt-sensitive`, reacts only to "one call at a time" and "re-fetch" phrases, so it too
+makes the same calls under both. The step shows that honestly (the comparison finds no changed
+episode, only the recorded prompt hash and the prompt's own tokens differ) and prints how to
+measure a real model's unprompted behaviour. It writes under runs/demo/prompts/, which is not a
+run folder, so the leaderboard and the five rows above are unchanged.
 """
 
 from __future__ import annotations
@@ -54,6 +63,37 @@ def main() -> None:
     whatif = OUT / "whatif"  # not a run folder: `fanout report runs/demo` skips it
     run(["whatif", str(OUT), "--sweep", "inference-profile=fast,typical,slow", "--out", str(whatif)])
     run(["report", str(OUT), "--out", "reports", "--whatif", str(whatif / "whatif.json")])
+    prompt_variants()
+
+
+# `make run` prompt variants (docs/prompts.md): not part of the leaderboard.
+PROMPT_MODEL = "policy/prompt-sensitive"
+
+
+def prompt_variants() -> None:
+    print(
+        "\nprompt variants: --system-prompt default (says when to call tools in parallel) vs neutral (no hint)"
+    )
+    dirs = []
+    for name in ("default", "neutral"):
+        folder = OUT / "prompts" / name
+        run(
+            ["run", "--model", PROMPT_MODEL, "--suite", "core", "--system-prompt", name, "--out", str(folder)]
+            + ["--inference-profile", "typical", "--no-progress"]
+        )
+        [run_dir] = [p for p in folder.iterdir() if p.is_dir()]
+        dirs.append(str(run_dir))
+    run(["compare", *dirs])
+    print(
+        "\nThe reference models read the ground truth, not the prompt, so no reference row can move with it;\n"
+        f"{PROMPT_MODEL} reacts only to 'one call at a time' / 're-fetch' wording, so it makes the same calls\n"
+        "under both prompts (the token and wall figures differ only by the prompt's own length). To measure\n"
+        "what a real model does unprompted, run it under both and compare:\n"
+        "  fanout run --model openai/<model> --suite core --system-prompt default --out runs/default\n"
+        "  fanout run --model openai/<model> --suite core --system-prompt neutral --out runs/neutral\n"
+        "  fanout compare runs/default/<run_id> runs/neutral/<run_id>",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from helpers import batches_of, graph_suite, run_model
 from evals.cli import main
 from evals.models import make_model
 from evals.models.prompt_sensitive import PromptSensitiveModel, policy_for
-from evals.prompts import PromptTemplateError, PromptTemplates, default_system_source
+from evals.prompts import PromptTemplateError, PromptTemplates, default_system_source, shipped_system_source
 from evals.runtime import RuntimeConfig, run_episode
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -207,3 +207,79 @@ def test_template_change_misses_the_cache_and_unchanged_template_hits(tmp_path, 
     assert [t.cached for t in again.turns] == [True] * 3
     assert [t.cached for t in changed.turns] == [False] * 3
     assert again.wall_s == first.wall_s
+
+
+# --------------------------------------------------------------------------------------------
+# shipped prompts by name: default and neutral
+
+
+PARALLEL_HINT = (
+    "You may call several tools in one response when their inputs do not depend on each other's "
+    "results; when a call needs another call's result, wait for that result first."
+)
+
+
+def test_named_prompts_resolve_and_hash_apart():
+    default = PromptTemplates.load("default")
+    neutral = PromptTemplates.load("neutral")
+    none = PromptTemplates.load()
+    for p in (default, neutral, none):
+        p.render(TASK)
+    assert default.render(TASK) == none.render(TASK)
+    assert default.hash == none.hash  # the same prompt, whether named or implied
+    assert neutral.hash != default.hash
+    assert default.system_name == "<default system.j2>"
+    assert neutral.system_name == "<neutral.j2>"
+    assert shipped_system_source("default") == default_system_source()
+
+
+def test_neutral_is_the_default_minus_the_parallel_hint_only():
+    default = PromptTemplates.load("default").render(TASK)[0]
+    neutral = PromptTemplates.load("neutral").render(TASK)[0]
+    assert PARALLEL_HINT in default
+    assert neutral == default.replace(" " + PARALLEL_HINT, "")
+    for word in ("parallel", "several", "at once", "concurrent", "one at a time", "wait"):
+        assert word not in neutral.casefold()
+
+
+def test_a_file_named_like_a_shipped_prompt_is_reached_with_a_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "neutral").write_text("My own prompt.")
+    assert PromptTemplates.load("./neutral").render(TASK)[0] == "My own prompt."
+    assert PromptTemplates.load("neutral").render(TASK)[0].startswith("You are a helpful assistant")
+    with pytest.raises(PromptTemplateError) as exc:
+        PromptTemplates.load("nuetral")
+    assert str(exc.value) == (
+        "system prompt template nuetral does not exist (shipped system prompts by name: default, neutral)"
+    )
+
+
+def test_cli_run_with_the_neutral_prompt_records_it_and_resumes(tmp_path, capsys):
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    (suite / "suite.yaml").write_text("name: mini\n")
+    (suite / "tasks.yaml").write_text(
+        """
+- id: w1
+  pattern: independent
+  prompt: "What's the weather right now in Lisbon and Paris?"
+  tools: [get_weather]
+  calls:
+    - {id: a, tool: get_weather, args: {city: Lisbon}}
+    - {id: b, tool: get_weather, args: {city: Paris}}
+"""
+    )
+    cfgs = {}
+    for name in ("default", "neutral"):
+        argv = ["run", "--model", "policy/prompt-sensitive", "--suite", str(suite), "--no-progress"]
+        assert main([*argv, "--out", str(tmp_path / name), "--system-prompt", name]) == 0
+        [run] = (tmp_path / name).iterdir()
+        cfgs[name] = json.loads((run / "run.json").read_text())
+        ep = json.loads((run / "episodes.jsonl").read_text().splitlines()[0])
+        # The demo model reacts to "one call at a time" and "re-fetch", not to the parallel hint:
+        # it plays the oracle under both prompts (docs/prompts.md says so).
+        assert ep["scores"]["turns"] == 2
+        assert main(["run", "--resume", str(run), "--no-progress"]) == 0
+    assert cfgs["neutral"]["system_prompt"] == "neutral"
+    assert cfgs["default"]["prompt_hash"] != cfgs["neutral"]["prompt_hash"]
+    assert policy_for(PromptTemplates.load("neutral").render(TASK)[0]) == "oracle"

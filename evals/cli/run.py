@@ -94,7 +94,8 @@ def register(sub) -> None:
     p.add_argument(
         "--system-prompt",
         default=env("system_prompt"),
-        help="jinja2 system prompt template [FANOUT_SYSTEM_PROMPT]",
+        help="system prompt: a shipped one by name (default: says when to call tools in parallel; "
+        "neutral: no hint about parallel calls) or a jinja2 template file [FANOUT_SYSTEM_PROMPT]",
     )
     p.add_argument(
         "--user-prompt", default=env("user_prompt"), help="jinja2 user prompt template [FANOUT_USER_PROMPT]"

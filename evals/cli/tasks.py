@@ -174,6 +174,11 @@ def cmd_show(args) -> int:
                 flags.append(f"accepts {json.dumps(n.spec.accept)}")
             if n.spec.omissible:
                 flags.append(f"may omit {', '.join(n.spec.omissible)}")
+            for alt, route in zip(n.spec.alternatives, n.routes[1:], strict=True):
+                via = ", ".join(sorted(route)) or "the prompt"
+                flags.append(f"or {json.dumps(alt, ensure_ascii=False)} via {via}")
+            if n.spec.not_routes:
+                flags.append(f"not routes: {json.dumps(n.spec.not_routes, ensure_ascii=False)}")
             extra = f"  [{'; '.join(flags)}]" if flags else ""
             print(f"  L{lvl} {v}: {n.tool}({json.dumps(n.spec.args, ensure_ascii=False)}){deps}{extra}")
     for name, lat in task.spec.latency.items():
@@ -191,6 +196,16 @@ def cmd_show(args) -> int:
         )
     if gt.inactive:
         print(f"  inactive (condition false): {', '.join(gt.inactive)}")
+    if len(gt.answer_routes) > 1:
+        print(f"answer routes: {' or '.join('{' + ', '.join(sorted(r)) + '}' for r in gt.answer_routes)}")
+    if gt.has_routes:
+        print(
+            "ideal route: "
+            + ", ".join(
+                f"{v} <- {', '.join(sorted(gt.ideal.deps[v])) or '(prompt)'}" for v in gt.ideal.required
+            )
+            + (f"; bypassed: {', '.join(gt.ideal.bypassed)}" if gt.ideal.bypassed else "")
+        )
     levels = gt.oracle_levels()
     print(f"oracle batches: {' | '.join('{' + ', '.join(lv) + '}' for lv in levels) or '(none)'}")
     print(

@@ -163,7 +163,7 @@ class PolicyModel(Model):
                 if d:
                     calls.append(d)
         if not calls:
-            return ModelResponse(text=self._answer(task, obs), finish_reason="stop")
+            return ModelResponse(text=self._answer(task, gt, obs), finish_reason="stop")
         tcs = [
             ToolCall(id=f"call_{obs.turn}_{i}", name=n, arguments=json.dumps(a))
             for i, (n, a) in enumerate(calls)
@@ -218,20 +218,27 @@ class PolicyModel(Model):
                 return t.name, args
         return None
 
-    def _answer(self, task: Task, obs: Observation) -> str:
+    def _answer(self, task: Task, gt: GroundTruth, obs: Observation) -> str:
+        """The answer's values rendered from what the policy saw. A value read from calls the
+        policy's route skipped (an answer route: a rate times each price instead of converting each
+        price) is the ground truth's, once every call of its plan is back."""
+        done = all(v in obs.sat for v in gt.ideal.required)
         parts = []
-        for fn in task.answer_fns:
+        for i, fn in enumerate(task.answer_fns):
             try:
                 parts.append(str(_clean(fn(obs.outputs))))
             except TemplateError:
-                continue
-        for group in task.answer_any_fns:
-            for fn in group:
+                if done:
+                    parts.append(gt.answer_contains[i])
+        for g, group in enumerate(task.answer_any_fns):
+            for j, fn in enumerate(group):
                 try:
                     parts.append(str(_clean(fn(obs.outputs))))
                     break
                 except TemplateError:
-                    continue
+                    if done:
+                        parts.append(gt.answer_any[g][j])
+                        break
         if not parts:
             return "Done: everything you asked for is taken care of."
         return "Here is what I found: " + "; ".join(parts) + "."
