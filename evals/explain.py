@@ -23,9 +23,9 @@ from typing import Any
 
 from mock_tools.canonical import normalized_key
 
-from .groundtruth import GroundTruth, ResolvedNode
+from .groundtruth import GroundTruth, ResolvedNode, best_route
 from .matching import key_of
-from .scoring import Scores, check_answer
+from .scoring import Scores, check_answer, ready_turn
 from .templating import TemplateError
 from .trace import CallRecord, Trace
 
@@ -200,13 +200,9 @@ def satisfied_turns(trace: Trace) -> dict[str, int]:
     return sat
 
 
-def ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
-    deps = gt.nodes[v].deps
-    if not deps:
-        return 1
-    if any(u not in sat for u in deps):
-        return math.inf
-    return 1 + max(sat[u] for u in deps)
+def _route(gt: GroundTruth, v: str, sat: dict[str, int]) -> frozenset[str]:
+    """The route the step took (DESIGN 4.2): the one complete earliest, else the first declared."""
+    return best_route(gt.nodes[v].routes, sat)
 
 
 def _step_call(gt: GroundTruth, v: str) -> str:
@@ -219,8 +215,10 @@ def _label(gt: GroundTruth, v: str) -> str:
 
 
 def _ready_phrase(gt: GroundTruth, v: str, sat: dict[str, int]) -> str:
-    deps = gt.nodes[v].deps
+    deps = sorted(_route(gt, v, sat), key=gt.graph.topo_index.__getitem__)
     if not deps:
+        if gt.nodes[v].deps:
+            return "the prompt already states what it needs, so it was ready at turn 1"
         return "it needs no other result, so it was ready at turn 1"
     r = ready_turn(gt, v, sat)
     names = ", ".join(f"`{u}`" for u in deps)
@@ -234,6 +232,7 @@ class _Explainer:
         self.gt, self.trace, self.scores = gt, trace, scores
         self.task = gt.task
         self.sat = satisfied_turns(trace)
+        self.res = gt.resolve_routes(self.sat)
         self.first_by_key: dict[str, CallRecord] = {}
         self.errored: dict[str, list[CallRecord]] = {}  # node -> correct calls whose result was an error
 
@@ -266,7 +265,12 @@ class _Explainer:
             return " ".join(parts)
         if self.sat.get(v) != c.turn:
             parts.append(f"The step was already done at turn {self.sat.get(v)}.")
-        elif v in self.gt.parallelizable:
+        elif v in self.res.bypassed:
+            parts.append(
+                "Another route made this step unnecessary (it is bypassed): the call is still "
+                "correct, not redundant; the longer route costs turns, not correctness."
+            )
+        elif v in self.res.parallelizable:
             r = ready_turn(self.gt, v, self.sat)
             if r == c.turn:
                 parts.append(
@@ -284,7 +288,7 @@ class _Explainer:
         if v is None or v not in gt.nodes:
             return "premature: issued before the result it depends on was back."
         waits = []
-        for u in gt.nodes[v].deps:
+        for u in sorted(_route(gt, v, self.sat), key=gt.graph.topo_index.__getitem__):
             s = self.sat.get(u)
             if s is not None and s < t:
                 continue  # already back
@@ -442,7 +446,11 @@ class _Explainer:
                 status = "NOT DONE" + (f" (tried: call {', '.join(tried)})" if tried else "")
                 if not n.required:
                     status = "optional, not done"
-            elif v in gt.parallelizable:
+                elif v in self.res.bypassed:
+                    status = "not needed: another route made it unnecessary (bypassed)"
+            elif v in self.res.bypassed:
+                status = f"done at turn {s} (bypassed: another route made it unnecessary)"
+            elif v in self.res.parallelizable:
                 status = f"done at turn {s}, " + ("on time" if s == r else "late")
             else:
                 status = f"done at turn {s}"
@@ -450,7 +458,7 @@ class _Explainer:
                 StepNote(
                     v,
                     _step_call(gt, v),
-                    list(n.deps),
+                    sorted(_route(gt, v, self.sat), key=gt.graph.topo_index.__getitem__),
                     n.required,
                     None if r == math.inf else int(r),
                     s,
@@ -495,7 +503,7 @@ class _Explainer:
         return lines
 
     def success(self) -> list[str]:
-        sc, gt = self.scores, self.gt
+        sc = self.scores
         if sc.success:
             return []
         out = []
@@ -503,15 +511,15 @@ class _Explainer:
             out.append(f"the episode ended in an error: {self.trace.error}")
         elif self.trace.stop != "answer":
             out.append(f"no final answer (stopped: {self.trace.stop})")
-        missing = [v for v in gt.required if v not in self.sat]
+        missing = [v for v in self.res.required if v not in self.sat]
         if missing:
             out.append(
-                f"{len(missing)} of {len(gt.required)} required steps not done: "
+                f"{len(missing)} of {len(self.res.required)} required steps not done: "
                 + ", ".join(f"`{v}`" for v in missing)
             )
         if self.trace.stop == "answer" and not sc.answer_ok:
             out.append("the answer check failed")
-        if not out:
+        if sc.unauthorised_writes or not out:
             writes = [
                 c
                 for c in self.trace.calls

@@ -18,8 +18,9 @@ from pydantic import ValidationError
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
 from mock_tools.table import TableTool
 
+from .answers import Expected, all_of, render
 from .graph import CallGraph, CycleError
-from .schema import NodeSpec, SuiteSpec, TaskDefaults, TaskSpec
+from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskDefaults, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
@@ -138,9 +139,14 @@ class Suite:
 
 
 # ---------------------------------------------------------------------------------------
+_UNION_MEMBERS = {"AnswerValue", "str", "int", "float"}
+
+
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
+        if isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS):
+            continue  # pydantic's name for a union member, not a field
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -238,23 +244,20 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
                 ("not_contains", spec.answer.not_contains, not_fns),
             ):
                 for j, v in enumerate(values):
-                    for r in refs_in(v):
-                        if r not in ids:
-                            raise err(f"answer.{fld}[{j}]", f"reference to unknown node {r!r}")
-                    sink.append(compile_value(v))
+                    sink.append(_compile_answer_item(v, f"answer.{fld}[{j}]", ids, err))
             for j, group in enumerate(spec.answer.contains_any):
-                for r in refs_in(group):
-                    if r not in ids:
-                        raise err(f"answer.contains_any[{j}]", f"reference to unknown node {r!r}")
-                any_fns.append([compile_value(v) for v in group])
+                any_fns.append(
+                    [
+                        _compile_answer_item(v, f"answer.contains_any[{j}][{k}]", ids, err)
+                        for k, v in enumerate(group)
+                    ]
+                )
         except TemplateError as exc:
             raise err("answer", str(exc)) from exc
     answer_refs: frozenset[str] = frozenset()
     answer_routes: list[frozenset[str]] = []
     if spec.answer:
-        answer_refs = frozenset(
-            refs_in([spec.answer.contains, spec.answer.contains_any, spec.answer.not_contains])
-        )
+        answer_refs = frozenset(refs_in(spec.answer.model_dump(exclude={"routes"})))
         for j, route in enumerate(spec.answer.routes):
             for k, r in enumerate(route):
                 if r not in ids:
@@ -329,8 +332,14 @@ def _routes(
     return tuple(routes), alt_fns
 
 
-def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
-    """Raw task mappings of a YAML file (one task or a list), with their index in the file."""
+MAX_YAML_VALUES = 1_000_000  # values a fixture file may expand to, aliases counted each time used
+MAX_YAML_DEPTH = 100
+
+
+def read_yaml(path: Path, display: str | None = None) -> Any:
+    """A fixture file's data, or a FixtureError naming the file: not UTF-8, YAML syntax, and
+    aliases that would make the data recursive or expand it past MAX_YAML_VALUES (an alias bomb
+    is a few lines of YAML that every later step would walk billions of times)."""
     disp = display or str(path)
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
@@ -340,8 +349,70 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
         raise FixtureError(
             disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}"
         ) from exc
+    except UnicodeDecodeError as exc:
+        raise FixtureError(
+            disp, None, None, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
     except OSError as exc:
-        raise FixtureError(disp, None, None, f"cannot read: {exc}") from exc
+        raise FixtureError(disp, None, None, f"cannot read: {exc.strerror or exc}") from exc
+    problem = _structure_problem(data)
+    if problem:
+        raise FixtureError(disp, None, None, problem)
+    return data
+
+
+def _structure_problem(data: Any) -> str | None:
+    count = 0
+    stack: list[tuple[Any, int, tuple[int, ...]]] = [(data, 0, ())]
+    while stack:
+        v, depth, path = stack.pop()
+        count += 1
+        if count > MAX_YAML_VALUES:
+            return f"the data expands to over {MAX_YAML_VALUES:,} values (an alias bomb?)"
+        if depth > MAX_YAML_DEPTH:
+            return f"the data is nested over {MAX_YAML_DEPTH} levels deep"
+        if isinstance(v, dict | list):
+            if id(v) in path:
+                return "a YAML alias refers to a value that contains it (recursive data)"
+            inner = (*path, id(v))
+            for x in v.values() if isinstance(v, dict) else v:
+                if isinstance(x, dict | list):
+                    stack.append((x, depth + 1, inner))
+                else:
+                    count += 1
+    return None
+
+
+def _compile_answer_item(item: AnswerItem, where: str, ids: dict[str, int], err: Any) -> Compiled:
+    """An answer item as a function of the outputs returning one `Expected` (several values, as
+    from a list, come back as one all-of value). Plain strings and numbers get their kind inferred
+    when rendered; a declared kind, its aliases and templated options render with the value."""
+    raw = item.model_dump(exclude_defaults=True) if isinstance(item, AnswerValue) else item
+    for r in refs_in(raw):
+        if r not in ids:
+            raise err(where, f"reference to unknown node {r!r}")
+    if not isinstance(item, AnswerValue):
+        plain_fn = compile_value(item)
+
+        def inferred(ns: dict, _f: Compiled = plain_fn) -> Expected:
+            return all_of(render(_f(ns)))
+
+        return inferred
+    kind = item.kind
+    value_fn = compile_value(item.value)
+    aliases_fn = compile_value(item.aliases)
+    options_fn = compile_value(item.options())
+
+    def rendered(ns: dict, _v=value_fn, _a=aliases_fn, _o=options_fn, _k=kind) -> Expected:
+        return all_of(render(_v(ns), _k, _a(ns), _o(ns)))
+
+    return rendered
+
+
+def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, int]]:
+    """Raw task mappings of a YAML file (one task or a list), with their index in the file."""
+    disp = display or str(path)
+    data = read_yaml(path, disp)
     if data is None:
         return []
     if isinstance(data, dict):
@@ -417,10 +488,8 @@ def load_suite_spec(folder: Path) -> SuiteSpec:
     if not f.exists():
         return SuiteSpec(name=folder.name)
     try:
-        raw = yaml.safe_load(f.read_text(encoding="utf-8")) or {}
+        raw = read_yaml(f) or {}
         spec = SuiteSpec.model_validate(raw)
-    except yaml.YAMLError as exc:
-        raise FixtureError(str(f), None, None, f"YAML syntax error: {exc}") from exc
     except ValidationError as exc:
         e = exc.errors()[0]
         raise FixtureError(str(f), None, _loc(e["loc"]), e["msg"]) from exc

@@ -15,6 +15,7 @@ from typing import Any
 from mock_tools import EpisodeState, ToolContext, World, is_error
 from mock_tools.canonical import canonical_json
 
+from .answers import AnswerValueError, Expected, expand
 from .fixtures import Task
 from .graph import CallGraph
 from .matching import NodeMatcher, key_of
@@ -80,9 +81,9 @@ class GroundTruth:
     nodes: dict[str, ResolvedNode]  # active nodes only, in topological order
     graph: CallGraph  # over active nodes
     inactive: list[str]
-    answer_contains: list[str]
-    answer_any: list[list[str]]
-    answer_not: list[str]
+    answer_contains: list[Expected]
+    answer_any: list[list[Expected]]
+    answer_not: list[Expected]
     required: list[str] = field(default_factory=list)
     parallelizable: set[str] = field(default_factory=set)
     with_deps: list[str] = field(default_factory=list)
@@ -274,10 +275,11 @@ def resolve(task: Task, seed: int = 0) -> GroundTruth:
         resolved[v].deps = graph.deps[v]
         resolved[v].routes = _active_routes(task, v, resolved[v], outputs, active)
     try:
-        contains = [_text(f(outputs)) for f in task.answer_fns]
-        any_groups = [[_text(f(outputs)) for f in g] for g in task.answer_any_fns]
-        nots = [_text(f(outputs)) for f in task.not_contains_fns]
-    except TemplateError as exc:
+        # An empty rendering (an inactive branch's value) asks for nothing and is left out.
+        contains = [x for f in task.answer_fns for x in expand(f(outputs)) if x.strip()]
+        any_groups = [[f(outputs) for f in g] for g in task.answer_any_fns]
+        nots = [x for f in task.not_contains_fns for x in expand(f(outputs)) if x.strip()]
+    except (TemplateError, AnswerValueError) as exc:
         raise GroundTruthError(task, None, f"answer check does not resolve: {exc}") from exc
     # The answer's routes: the calls its references read (those that ran), then each declared
     # alternative whose calls all ran.
@@ -323,12 +325,6 @@ def _active_routes(
                 )
         routes.append(route)
     return tuple(routes)
-
-
-def _text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return str(v)
 
 
 class GroundTruthCache:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mock_tools.latency import LatencyModel
 from mock_tools.table import TableToolSpec
+
+from .answers import KINDS, NUMERIC_KINDS, VOCABULARIES
 
 MATCHING_MODES = ("default", "exact", "bfcl")
 
@@ -44,16 +46,95 @@ class NodeSpec(BaseModel):
     note: str | None = None
 
 
+# Options of an answer value, and the kinds each one applies to.
+_OPTION_KINDS = {
+    "may_omit": ("entity",),
+    "of": ("state",),
+    "synonyms": ("state",),
+    "digits": (*NUMERIC_KINDS, "duration"),
+    "signed": NUMERIC_KINDS,
+    "currency": ("money",),
+    "unit": ("quantity", "duration"),
+}
+
+
+class AnswerValue(BaseModel):
+    """One answer value with its kind declared by its key, e.g. `{time: "{{ t.local_time }}"}`,
+    `{state: "{{ pr.state }}", of: pull_request}`, `{entity: "{{ a.title }}", aliases: [...]}`.
+    A plain string (or number) in a check has its kind inferred instead (docs/scoring.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Any = None
+    number: Any = None
+    money: Any = None
+    quantity: Any = None
+    time: Any = None
+    date: Any = None
+    duration: Any = None
+    entity: Any = None
+    person: Any = None
+    state: Any = None
+    aliases: list[Any] = Field(default_factory=list, description="other renderings accepted as they are")
+    may_omit: list[Any] = Field(
+        default_factory=list, description="entity: words the name may be given without"
+    )
+    of: str | None = Field(None, description="state: a built-in vocabulary of synonyms and negations")
+    synonyms: dict[str, list[str]] = Field(default_factory=dict, description="state: extra forms per state")
+    digits: int | None = Field(
+        None,
+        ge=1,
+        le=15,
+        description="number: significant digits a rounding keeps (duration: 1 allows rounding to the value's own order)",
+    )
+    signed: bool = Field(False, description="number: the rendering must carry the sign (+1.66%)")
+    currency: str | None = Field(None, description="money: ISO code; another currency next to it fails")
+    unit: str | None = Field(None, description="quantity: unit; duration: s, min, h or d (default s)")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> AnswerValue:
+        given = [k for k in KINDS if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"an answer value names exactly one kind ({', '.join(KINDS)}); got {given or 'none'}"
+            )
+        kind = given[0]
+        for opt, kinds in _OPTION_KINDS.items():
+            if opt in self.model_fields_set and kind not in kinds:
+                raise ValueError(f"option {opt!r} applies to {' or '.join(kinds)} values, not {kind}")
+        if self.of is not None and self.of not in VOCABULARIES:
+            raise ValueError(
+                f"unknown state vocabulary {self.of!r} (one of {', '.join(sorted(VOCABULARIES))})"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in KINDS if getattr(self, k) is not None)
+
+    @property
+    def value(self) -> Any:
+        return getattr(self, self.kind)
+
+    def options(self) -> dict[str, Any]:
+        """The options set on this value (templates still unrendered)."""
+        return {k: getattr(self, k) for k in _OPTION_KINDS if k in self.model_fields_set}
+
+
+# A value in a check: a declared-kind mapping, or a plain string or number (kind inferred).
+AnswerItem = AnswerValue | str | int | float
+
+
 class AnswerCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    contains: list[str] = Field(
+    contains: list[AnswerItem] = Field(
         default_factory=list, description="rendered values the final answer must contain"
     )
-    contains_any: list[list[str]] = Field(
+    contains_any: list[list[AnswerItem]] = Field(
         default_factory=list, description="groups: at least one of each group"
     )
-    not_contains: list[str] = Field(default_factory=list)
+    not_contains: list[AnswerItem] = Field(default_factory=list)
     routes: list[list[str]] = Field(
         default_factory=list,
         description="other sets of calls the answer's values can be derived from (the calls its "

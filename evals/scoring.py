@@ -12,15 +12,14 @@ Classes, tested in this order for each call in issue order:
 
 from __future__ import annotations
 
-import functools
 import math
-import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
 from mock_tools.canonical import normalized_key
 
+from .answers import check_answer
 from .groundtruth import GroundTruth
 from .prices import Price, cost_usd
 from .timing import LatencySettings, call_time, episode_time_metrics, schedule
@@ -78,7 +77,7 @@ class Classification:
     premature_nodes: set[str]
 
 
-def _ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
+def ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
     if gt.has_routes:
         return gt.ready_turn(v, sat)
     deps = gt.nodes[v].deps
@@ -122,7 +121,7 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
         def is_ready(v: str, _t: int = t, _r: dict[str, bool] = ready) -> bool:
             r = _r.get(v)
             if r is None:
-                r = _r[v] = _t >= _ready_turn(gt, v, sat)
+                r = _r[v] = _t >= ready_turn(gt, v, sat)
             return r
 
         # Candidates: unsatisfied, ready nodes whose arguments the call matches.
@@ -157,7 +156,7 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                 early = [
                     v
                     for v in gt.by_tool.get(c.name, ())
-                    if v not in sat and v not in done and nodes[v].required and t < _ready_turn(gt, v, sat)
+                    if v not in sat and v not in done and nodes[v].required and t < ready_turn(gt, v, sat)
                 ]
                 if early:
                     node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
@@ -246,56 +245,6 @@ def _taken(assignment: dict[int, str], before: int) -> set[str]:
     return {v for i, v in assignment.items() if i < before}
 
 
-_WS = re.compile(r"\s+")
-
-
-def _variants(value: str) -> set[str]:
-    v = value.strip().casefold()
-    out = {v}
-    try:
-        f = float(value.replace(",", ""))
-    except ValueError:
-        return out
-    if math.isfinite(f):
-        out |= {f"{f:.2f}", f"{f:,.2f}", f"{f:g}"}
-        if f.is_integer():
-            out |= {str(int(f)), f"{int(f):,}", f"{f:.1f}", f"{f:,.1f}"}
-        else:
-            out.add(repr(f))
-    return out
-
-
-@functools.lru_cache(maxsize=65536)
-def _pattern(value: str) -> re.Pattern:
-    """Case-insensitive match of `value` as a whole token: "9" is not found inside "19" or "9.5",
-    "rain" is not found inside "drain". Edges that are not word characters need no boundary."""
-    v = _WS.sub(" ", value.strip().casefold())
-    left = r"(?<!\w)(?<!\d[.,])" if v[:1].isalnum() else ""
-    right = r"(?!\w)(?![.,]\d)" if v[-1:].isalnum() else ""
-    return re.compile(left + re.escape(v).replace(r"\ ", r"\s+") + right)
-
-
-def check_answer(gt: GroundTruth, text: str | None) -> bool:
-    """`contains` values must all appear, one of each `contains_any` group, no `not_contains` value.
-    Numbers also match in their usual renderings (12.5, 12.50, 1,234.50)."""
-    if not (gt.answer_contains or gt.answer_any or gt.answer_not):
-        return True
-    if text is None:
-        return False
-    hay = _WS.sub(" ", text.casefold())
-
-    def found(value: str) -> bool:
-        if not value.strip():
-            return True  # an empty rendering (an inactive optional branch) asks for nothing
-        return any(_pattern(v).search(hay) for v in _variants(value) if v)
-
-    if not all(found(v) for v in gt.answer_contains):
-        return False
-    if not all(any(found(v) for v in group) for group in gt.answer_any):
-        return False
-    return not any(found(v) for v in gt.answer_not if v.strip())
-
-
 def ideal_wall(
     gt: GroundTruth,
     latency: LatencySettings,
@@ -365,7 +314,7 @@ def score(gt: GroundTruth, trace: Trace, latency: LatencySettings, price: Price 
     res = gt.resolve_routes(sat)
     on_time = 0
     for v in res.parallelizable:
-        if v in sat and sat[v] == _ready_turn(gt, v, sat):
+        if v in sat and sat[v] == ready_turn(gt, v, sat):
             on_time += 1
     p = len(res.parallelizable)
     wd = len(res.with_deps)

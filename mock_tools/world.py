@@ -12,6 +12,11 @@ import hashlib
 
 from .latency import unit_hash
 
+# The world's calendar day. Prompts are written around it: the latest orders and deploys are from
+# the day before, flights and hotels are booked for the weeks after it, monthly metrics run to
+# October 2026. Weather without a date and local times are for this day.
+TODAY = "2026-10-29"
+
 PEOPLE = [
     # (first name, last name, city, timezone, department)
     ("Ana", "Silva", "Lisbon", "Europe/Lisbon", "Sales"),
@@ -93,7 +98,7 @@ PRODUCTS = [
 ]
 
 CITIES = {
-    # city: (country, currency, base temperature C)
+    # city: (country, currency, typical late-October temperature C; a day is within 4 degrees of it)
     "Lisbon": ("Portugal", "EUR", 19),
     "Lagos": ("Nigeria", "NGN", 29),
     "Paris": ("France", "EUR", 14),
@@ -103,16 +108,16 @@ CITIES = {
     "Seoul": ("South Korea", "KRW", 13),
     "Tokyo": ("Japan", "JPY", 16),
     "Edinburgh": ("UK", "GBP", 10),
-    "Oslo": ("Norway", "NOK", 7),
+    "Oslo": ("Norway", "NOK", 4),
     "Hanoi": ("Vietnam", "VND", 26),
     "Berlin": ("Germany", "EUR", 11),
     "Tel Aviv": ("Israel", "ILS", 24),
-    "Stockholm": ("Sweden", "SEK", 8),
+    "Stockholm": ("Sweden", "SEK", 5),
     "Cairo": ("Egypt", "EGP", 27),
     "Bangalore": ("India", "INR", 25),
     "Dublin": ("Ireland", "EUR", 10),
     "Madrid": ("Spain", "EUR", 17),
-    "Toronto": ("Canada", "CAD", 8),
+    "Toronto": ("Canada", "CAD", 6),
     "New York": ("USA", "USD", 13),
     "Chicago": ("USA", "USD", 11),
     "Mexico City": ("Mexico", "MXN", 18),
@@ -122,6 +127,39 @@ CITIES = {
     "Sydney": ("Australia", "AUD", 20),
     "San Francisco": ("USA", "USD", 15),
     "Singapore": ("Singapore", "SGD", 28),
+}
+
+# IANA timezone and UTC offset in minutes of every city on TODAY (European clocks went back on
+# 2026-10-25, North American ones on 2026-11-01, so New York is still on daylight time).
+TIMEZONES = {
+    "Lisbon": ("Europe/Lisbon", 0),
+    "Lagos": ("Africa/Lagos", 60),
+    "Paris": ("Europe/Paris", 60),
+    "Mumbai": ("Asia/Kolkata", 330),
+    "Rome": ("Europe/Rome", 60),
+    "Dubai": ("Asia/Dubai", 240),
+    "Seoul": ("Asia/Seoul", 540),
+    "Tokyo": ("Asia/Tokyo", 540),
+    "Edinburgh": ("Europe/London", 0),
+    "Oslo": ("Europe/Oslo", 60),
+    "Hanoi": ("Asia/Ho_Chi_Minh", 420),
+    "Berlin": ("Europe/Berlin", 60),
+    "Tel Aviv": ("Asia/Jerusalem", 120),
+    "Stockholm": ("Europe/Stockholm", 60),
+    "Cairo": ("Africa/Cairo", 120),
+    "Bangalore": ("Asia/Kolkata", 330),
+    "Dublin": ("Europe/Dublin", 0),
+    "Madrid": ("Europe/Madrid", 60),
+    "Toronto": ("America/Toronto", -240),
+    "New York": ("America/New_York", -240),
+    "Chicago": ("America/Chicago", -300),
+    "Mexico City": ("America/Mexico_City", -360),
+    "Shanghai": ("Asia/Shanghai", 480),
+    "Istanbul": ("Europe/Istanbul", 180),
+    "London": ("Europe/London", 0),
+    "Sydney": ("Australia/Sydney", 660),
+    "San Francisco": ("America/Los_Angeles", -420),
+    "Singapore": ("Asia/Singapore", 480),
 }
 
 # Units per 1 USD (a fixed base; the seed perturbs it by at most 2%).
@@ -150,6 +188,15 @@ USD_RATES = {
 }
 
 CONDITIONS = ["sunny", "cloudy", "rain", "windy", "snow", "fog"]
+# Humidity range (%) that goes with each condition.
+HUMIDITY = {
+    "sunny": (30, 60),
+    "cloudy": (55, 85),
+    "rain": (80, 98),
+    "windy": (40, 70),
+    "snow": (75, 95),
+    "fog": (88, 100),
+}
 
 STOCKS = {
     "AAPL": "Apple",
@@ -258,7 +305,6 @@ class World:
             "department": dept,
             "manager_id": self.user_id(mgr.lower()) if mgr else None,
             "phone": f"+1-555-{self.randint(1000, 9999, 'phone', key)}",
-            "loyalty_tier": self.choice(["bronze", "silver", "gold", "platinum"], "tier", key),
         }
 
     def order_ids(self, key: str) -> list[str]:
@@ -315,14 +361,38 @@ class World:
         return self.randint(0, 120, "stock", sku, warehouse)
 
     def weather(self, city: str, date: str | None) -> dict:
-        country, _, base = CITIES[city]
-        day = date or "today"
+        """A day's weather that hangs together: snow only at 2 degrees or colder (and then instead
+        of rain), humidity in the range of the condition."""
+        _, _, base = CITIES[city]
+        day = date or TODAY
+        temp = round(base - 4 + self.rand("temp", city, day) * 8, 1)
+        conditions = [("snow" if c == "rain" else c) if temp <= 2 else c for c in CONDITIONS if c != "snow"]
+        condition = self.choice(conditions, "cond", city, day)
+        lo, hi = HUMIDITY[condition]
         return {
             "city": city,
             "date": day,
-            "condition": self.choice(CONDITIONS, "cond", city, day),
-            "temp_c": round(base - 4 + self.rand("temp", city, day) * 8, 1),
-            "humidity": self.randint(30, 90, "hum", city, day),
+            "condition": condition,
+            "temp_c": temp,
+            "humidity": self.randint(lo, hi, "hum", city, day),
+        }
+
+    def utc_now_minutes(self) -> int:
+        """Minutes after midnight UTC on TODAY: one clock for every city of the episode."""
+        return self.randint(0, 24 * 60 - 1, "utc_now")
+
+    def local_time(self, city: str) -> dict:
+        tz, offset = TIMEZONES[city]
+        t = self.utc_now_minutes() + offset
+        day = int(TODAY[-2:]) + (t // 1440)
+        sign = "-" if offset < 0 else "+"
+        return {
+            "city": city,
+            "local_time": f"{(t % 1440) // 60:02d}:{t % 60:02d}",
+            "date": f"{TODAY[:-2]}{day:02d}",
+            "timezone": tz,
+            "utc_offset": f"{sign}{abs(offset) // 60:02d}:{abs(offset) % 60:02d}",
+            "country": CITIES[city][0],
         }
 
     def rate(self, base: str, quote: str) -> float:

@@ -25,6 +25,7 @@ from evals.templating import TemplateError, compile_value, literal, refs_in
 
 HOSTILE = Path(__file__).parent / "hostile" / "fixtures"
 FILES = sorted(HOSTILE.glob("*.yaml"))
+FILE_LEVEL = {"not_utf8", "recursive_alias", "alias_bomb"}  # refused before any task is read
 
 
 @contextmanager
@@ -44,21 +45,46 @@ def deadline(seconds: int) -> Iterator[None]:
 
 
 def test_corpus_is_there():
-    assert len(FILES) >= 12
+    assert len(FILES) >= 15
+
+
+def test_a_ten_thousand_node_chain_validates_quickly(tmp_path, capsys):
+    """Ancestor sets grew quadratically: a MemoryError after half a minute."""
+    lines = [
+        "id: long_chain",
+        "pattern: chain",
+        "prompt: A long chain.",
+        "tools: [convert_currency]",
+        "calls:",
+    ]
+    for i in range(10_000):
+        after = f", after: [n{i - 1}]" if i else ""
+        lines.append(
+            f"  - {{id: n{i}, tool: convert_currency, args: {{amount: {i + 1}, from_currency: USD,"
+            f" to_currency: EUR}}{after}}}"
+        )
+    f = tmp_path / "chain.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    with deadline(60):
+        code = main(["tasks", "validate", str(f)])
+    out = capsys.readouterr()
+    assert code != 0 and "oracle does not succeed" in out.out + out.err
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
 def test_hostile_fixture_is_refused_without_side_effects(path, tmp_path, capsys):
     marker = tmp_path / "pwned"
     task_file = tmp_path / path.name
-    task_file.write_text(path.read_text().replace("MARKER", str(marker)))
+    task_file.write_bytes(path.read_bytes().replace(b"MARKER", str(marker).encode()))
     with deadline(20):
         code = main(["tasks", "validate", str(task_file)])
     out = capsys.readouterr()
     problems = [line for line in (out.out + out.err).splitlines() if line.startswith("  - ")]
     assert code != 0
     assert len(problems) == 1, out
-    assert path.name in problems[0] and "task 'hostile_" in problems[0]
+    assert path.name in problems[0]
+    if path.stem not in FILE_LEVEL:  # the file reads as YAML: the problem names the task too
+        assert "task 'hostile_" in problems[0]
     assert not marker.exists()
     for leak in ("<function", "<module", "<built-in", "__builtins__': {", "Traceback"):
         assert leak not in out.out + out.err

@@ -79,5 +79,8 @@ def test_get_weather_today_is_the_same_call_as_no_date():
 
     tool = default_registry()["get_weather"]
     ctx = ToolContext(World(0), EpisodeState())
+    from mock_tools.world import TODAY
+
     assert tool.invoke({"city": "Oslo", "date": "today"}, ctx) == tool.invoke({"city": "Oslo"}, ctx)
-    assert tool.default_aliases == {"date": ["today"]}
+    assert tool.invoke({"city": "Oslo", "date": TODAY}, ctx) == tool.invoke({"city": "Oslo"}, ctx)
+    assert tool.default_aliases == {"date": ["today", TODAY]}

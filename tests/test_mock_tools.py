@@ -10,6 +10,7 @@ import pytest
 from mock_tools import EpisodeState, ToolContext, World, default_registry, is_error
 from mock_tools.canonical import canonical_json
 from mock_tools.domains.crm import ACCOUNTS
+from mock_tools.world import CITIES, PEOPLE, TIMEZONES, TODAY
 
 REG = default_registry()
 ANA = World(0).user_id("ana")
@@ -140,18 +141,73 @@ def test_time_off_beyond_balance_is_an_error():
     assert writes == []
 
 
-def test_hotel_booking_is_not_idempotent_and_visible_after_the_batch():
+def test_hotel_booking_is_not_idempotent():
     state = EpisodeState()
     hid = call("search_hotels", READS["search_hotels"])[0]["hotels"][0]["hotel_id"]
     args = {"hotel_id": hid, "guest_email": "ana@example.com", "check_in": "2026-11-05", "nights": 2}
     b1, w1 = call("book_hotel", args, state=state)
-    assert call("get_hotel", {"hotel_id": hid}, state=state)[0]["rooms_booked_this_session"] == 0
+    same_batch, _ = call("book_hotel", args, state=state)
+    assert same_batch["confirmation"] == b1["confirmation"]  # the first booking is not committed yet
     _apply(state, w1)
     b2, w2 = call("book_hotel", args, state=state)
-    _apply(state, w2)
-    assert b1["confirmation"] != b2["confirmation"]
-    assert call("get_hotel", {"hotel_id": hid}, state=state)[0]["rooms_booked_this_session"] == 2
+    assert b1["confirmation"] != b2["confirmation"]  # a second room, a second booking
     assert b1["total_usd"] == round(call("get_hotel", {"hotel_id": hid})[0]["price_per_night_usd"] * 2, 2)
+
+
+def test_bookings_reject_a_passenger_or_guest_that_is_not_an_email():
+    fid = call("search_flights", READS["search_flights"])[0]["flights"][0]["flight_id"]
+    out, writes = call("book_flight", {"flight_id": fid, "passenger_email": "<pending>"})
+    assert out["error"]["code"] == "invalid_arguments" and writes == []
+
+
+def test_flight_booking_lowers_the_seats_for_sale_after_the_batch():
+    state = EpisodeState()
+    fid = call("search_flights", READS["search_flights"])[0]["flights"][0]["flight_id"]
+    before = call("get_flight_status", {"flight_id": fid}, state=state)[0]["seats_available"]
+    _, writes = call("book_flight", {"flight_id": fid, "passenger_email": "ana@example.com"}, state=state)
+    assert call("get_flight_status", {"flight_id": fid}, state=state)[0]["seats_available"] == before
+    _apply(state, writes)
+    assert call("get_flight_status", {"flight_id": fid}, state=state)[0]["seats_available"] == before - 1
+
+
+def test_time_off_request_shows_in_the_balance_as_an_upcoming_request():
+    state = EpisodeState()
+    req, writes = call(
+        "request_time_off", {"user_id": ANA, "start_date": "2026-12-21", "days": 2}, state=state
+    )
+    _apply(state, writes)
+    bal = call("get_pto_balance", {"user_id": ANA}, state=state)[0]
+    assert bal["upcoming_requests"] == [
+        {"request_id": req["request_id"], "start_date": "2026-12-21", "days": 2, "status": "submitted"}
+    ]
+    again, _ = call("request_time_off", {"user_id": ANA, "start_date": "2026-12-21", "days": 2}, state=state)
+    assert again["request_id"] != req["request_id"]  # each call submits a new request
+
+
+def test_logged_activity_is_the_accounts_last_activity():
+    state = EpisodeState()
+    acc = call("find_account", {"company": "Globex"}, state=state)[0]
+    assert acc["last_activity"]["date"] < TODAY  # the account's history, from before the episode
+    args = {"account_id": acc["account_id"], "kind": "call", "summary": "Discussed Q1 renewal"}
+    out, writes = call("log_activity", args, state=state)
+    _apply(state, writes)
+    last = call("find_account", {"company": "Globex"}, state=state)[0]["last_activity"]
+    assert (last["activity_id"], last["kind"], last["summary"]) == (
+        out["activity_id"],
+        "call",
+        args["summary"],
+    )
+
+
+def test_sent_email_is_the_newest_message_in_the_inbox():
+    state = EpisodeState()
+    before = call("list_inbox", {"email": "maya@example.com"}, state=state)[0]["messages"]
+    assert before  # an inbox has mail from before the episode
+    args = {"to": "maya@example.com", "subject": "Contract draft", "body": "Draft attached."}
+    _, writes = call("send_email", args, state=state)
+    _apply(state, writes)
+    after = call("list_inbox", {"email": "maya@example.com"}, state=state)[0]["messages"]
+    assert after[:-1] == before and after[-1]["subject"] == "Contract draft"
 
 
 def test_rerun_build_queues_a_new_attempt():
@@ -254,3 +310,138 @@ def test_json_schema_is_valid_and_has_no_titles(name):
         assert "type" in sub or "anyOf" in sub or "enum" in sub, f"{prop} has no type"
     spec = REG[name].spec()
     assert spec["description"] and json.loads(json.dumps(spec)) == spec
+
+
+def test_weather_is_physically_plausible():
+    """Snow only at 2 degrees or colder, and then never rain; humidity goes with the condition."""
+    from mock_tools.world import HUMIDITY
+
+    seen = set()
+    for seed in range(40):
+        w = World(seed)
+        for city in CITIES:
+            for date in (None, "2026-11-28"):
+                x = w.weather(city, date)
+                seen.add(x["condition"])
+                assert x["condition"] != "snow" or x["temp_c"] <= 2, x
+                assert x["condition"] != "rain" or x["temp_c"] > 2, x
+                lo, hi = HUMIDITY[x["condition"]]
+                assert lo <= x["humidity"] <= hi, x
+    assert seen == {"sunny", "cloudy", "rain", "windy", "snow", "fog"}
+    lisbon = [World(s).weather("Lisbon", None) for s in range(200)]
+    assert all(x["condition"] != "snow" for x in lisbon)
+    assert call("get_weather", {"city": "Lisbon"})[0]["date"] == TODAY
+
+
+def test_local_times_share_one_clock():
+    """Every city's local time is the same UTC instant plus the city's offset."""
+    for seed in (0, 1, 7):
+        outs = {c: call("get_local_time", {"city": c}, seed=seed)[0] for c in CITIES}
+        utc = set()
+        for c, out in outs.items():
+            h, m = map(int, out["local_time"].split(":"))
+            sign = -1 if out["utc_offset"].startswith("-") else 1
+            oh, om = map(int, out["utc_offset"][1:].split(":"))
+            minutes = h * 60 + m - sign * (oh * 60 + om) + (int(out["date"][-2:]) - int(TODAY[-2:])) * 1440
+            utc.add(minutes)
+            assert out["timezone"] == TIMEZONES[c][0]
+        assert len(utc) == 1
+    assert outs["Mumbai"]["utc_offset"] == "+05:30" and outs["New York"]["utc_offset"] == "-04:00"
+
+
+def test_people_live_in_their_citys_timezone():
+    for first, _last, city, tz, _dept in PEOPLE:
+        assert TIMEZONES[city][0] == tz, first
+
+
+def _one_call_per_tool() -> dict[str, dict]:
+    """Valid arguments for every built-in tool under seed 0, reads and writes alike."""
+    w = World(0)
+    pr = call("get_pull_request", READS["get_pull_request"])[0]
+    hid = call("search_hotels", READS["search_hotels"])[0]["hotels"][0]["hotel_id"]
+    fid = call("search_flights", READS["search_flights"])[0]["flights"][0]["flight_id"]
+    acc = call("find_account", READS["find_account"])[0]["account_id"]
+    oid = call("list_orders", {"user_id": ANA})[0]["orders"][0]["id"]
+    dep = call("list_deploys", {"service": "search"})[0]["deploys"][0]["deploy_id"]
+    return {
+        **READS,
+        "get_user": {"user_id": ANA},
+        "get_manager": {"user_id": ANA},
+        "update_address": {"user_id": ANA, "address": "1 Rua Augusta, Lisbon"},
+        "list_direct_reports": {"user_id": w.user_id("grace")},
+        "get_pto_balance": {"user_id": ANA},
+        "request_time_off": {"user_id": ANA, "start_date": "2026-12-21", "days": 2},
+        "get_hotel": {"hotel_id": hid},
+        "book_hotel": {"hotel_id": hid, "guest_email": "ana@example.com", "check_in": "2026-11-05"},
+        "get_flight_status": {"flight_id": fid},
+        "book_flight": {"flight_id": fid, "passenger_email": "ana@example.com"},
+        "get_build": {"build_id": pr["build_id"]},
+        "rerun_build": {"build_id": pr["build_id"]},
+        "list_contacts": {"account_id": acc},
+        "log_activity": {"account_id": acc, "kind": "note", "summary": "x"},
+        "reassign_account": {"account_id": acc, "owner_email": "ben@example.com"},
+        "list_orders": {"user_id": ANA},
+        "get_order": {"order_id": oid},
+        "search_products": {"query": "desk"},
+        "add_to_cart": {"user_id": ANA, "product_id": "SKU-1010"},
+        "get_cart": {"user_id": ANA},
+        "list_events": {"user_id": ANA, "date": "2026-11-13"},
+        "create_event": {"user_id": ANA, "title": "x", "date": "2026-11-13", "time": "10:00"},
+        "schedule_meeting": {
+            "organizer_id": ANA,
+            "attendee_email": "ben@example.com",
+            "subject": "x",
+            "date": "2026-11-13",
+            "time": "10:00",
+        },
+        "send_email": {"to": "ben@example.com", "subject": "x", "body": "y"},
+        "list_inbox": {"email": "ben@example.com"},
+        "search_documents": {"query": "security policy"},
+        "generate_report": {"department": "Sales", "quarter": "2026-Q3"},
+        "update_ticket": {"ticket_id": "T-5001", "status": "resolved"},
+        "add_ticket_comment": {"ticket_id": "T-5001", "comment": "x"},
+        "convert_currency": {"amount": 10, "from_currency": "USD", "to_currency": "EUR"},
+        "get_service": {"service": "search"},
+        "get_service_health": {"service": "search"},
+        "list_deploys": {"service": "search"},
+        "get_deploy": {"deploy_id": dep},
+        "rollback_service": {"service": "search"},
+        "list_alerts": {"service": "checkout"},
+        "get_alert": {"alert_id": "ALR-301"},
+        "acknowledge_alert": {"alert_id": "ALR-301"},
+        "get_oncall": {"team": "payments"},
+        "page_oncall": {"team": "payments", "message": "x"},
+        "create_incident": {"service": "search", "summary": "x", "severity": "sev2"},
+        "get_incident": {"incident_id": "INC-7002"},
+        "list_incidents": {"service": "search"},
+        "update_incident": {"incident_id": "INC-7002", "status": "monitoring"},
+        "get_service_metric": {"service": "search", "metric": "cpu_pct"},
+        "query_logs": {"service": "search", "query": "timeout"},
+        "scale_service": {"service": "search", "replicas": 3},
+        "get_runbook": {"service": "search"},
+    }
+
+
+ALL_CALLS = _one_call_per_tool()
+
+
+def test_every_builtin_tool_has_a_sample_call():
+    assert set(ALL_CALLS) == set(REG.names())
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CALLS))
+def test_descriptions_name_every_field_a_tool_returns(name):
+    """A model learns a result's shape from the description: every top-level field is named there, and
+    nothing is harness bookkeeping (`*_this_session`, counters of calls)."""
+    out, _ = call(name, ALL_CALLS[name])
+    assert not is_error(out), out
+    desc = REG[name].description
+    assert "Returns" in desc, name
+    for key in out:
+        assert key in desc, (name, key)
+        assert "session" not in key and key not in ("activities_logged", "booked_seats", "loyalty_tier")
+
+
+def test_every_tool_says_what_it_returns():
+    for name in REG.names():
+        assert "Returns" in REG[name].description, name

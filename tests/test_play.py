@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -177,7 +178,13 @@ def test_file_premature_and_wrong_args_explained(tmp_path, capsys):
 
 def test_premature_with_a_value_already_in_a_result_names_the_route(tmp_path, capsys, core):
     """The issue's hr_chain_02 finding: find_user returns manager_id, so list_direct_reports can
-    follow it at once; the explanation points the player at the undeclared route."""
+    follow it at once; on a copy of the task without its declared alternative, the explanation
+    points the player at the undeclared route."""
+    spec = core.by_id["hr_chain_02"].spec.model_dump(exclude_defaults=True)
+    for node in spec["calls"]:
+        node.pop("alternatives", None)
+    suite = tmp_path / "undeclared.yaml"
+    suite.write_text(yaml.safe_dump(spec))
     gt = resolve(core.by_id["hr_chain_02"], 0)
     mgr_id = gt.outputs["me"]["manager_id"]
     f = tmp_path / "r.jsonl"
@@ -188,15 +195,18 @@ def test_premature_with_a_value_already_in_a_result_names_the_route(tmp_path, ca
             "answer: Ben Okafor, Dev Patel and Priya Sharma report to Grace Kim.",
         )
     )
-    code, out, _ = play(["hr_chain_02", "--responses", str(f)], capsys)
+    code, out, _ = play(["hr_chain_02", "--suite", str(suite), "--responses", str(f)], capsys)
     assert code == 0
     end = after_end(out)
-    if "premature" not in end:  # the fixture declares the route now: nothing left to explain
-        pytest.skip("hr_chain_02 accepts the find_user -> list_direct_reports route")
     assert (
         f'the value "{mgr_id}" of `user_id` was already in the result of call #1 find_user (as `manager_id`)'
     ) in end
     assert "this is another valid route the task does not declare (likely an unfair task" in end
+    # The core task declares the route: the same play is correct, with `mgr` bypassed.
+    code, out, _ = play(["hr_chain_02", "--responses", str(f)], capsys)
+    end = after_end(out)
+    assert "premature (an incorrect fan-out)" not in end
+    assert "correct: it is step `team` (list_direct_reports), and it needs the result of `me`" in end
 
 
 def test_duplicate_extraneous_and_inactive_write_explained(tmp_path, capsys, core):

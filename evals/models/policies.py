@@ -229,7 +229,7 @@ class PolicyModel(Model):
                 parts.append(str(_clean(fn(obs.outputs))))
             except TemplateError:
                 if done:
-                    parts.append(gt.answer_contains[i])
+                    parts.append(str(gt.answer_contains[i]))
         for g, group in enumerate(task.answer_any_fns):
             for j, fn in enumerate(group):
                 try:
@@ -237,7 +237,7 @@ class PolicyModel(Model):
                     break
                 except TemplateError:
                     if done:
-                        parts.append(gt.answer_any[g][j])
+                        parts.append(str(gt.answer_any[g][j]))
                         break
         if not parts:
             return "Done: everything you asked for is taken care of."

@@ -34,7 +34,8 @@ class MetricQuery(Args):
 @tool(
     "get_metric",
     MetricQuery,
-    "Value of a business metric for one month (rates are percentages). Runs a warehouse query: slow.",
+    "Value of a business metric for one month (rates are percentages, revenue is in USD). Runs a warehouse "
+    "query: slow. Returns metric, month and value.",
     latency=lognormal(1.2, 0.35, straggler_p=0.1, straggler_mult=4.0),
     domain="analytics",
 )

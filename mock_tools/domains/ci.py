@@ -82,7 +82,8 @@ def pull_request(w: World, repo: str, number: int) -> dict:
 @tool(
     "get_pull_request",
     PullRequest,
-    "Get a pull request: title, author and reviewer emails, state, size and its latest build id.",
+    "Get a pull request. Returns repo, number, title, author_email, reviewer_email, state (open, merged or "
+    "closed), build_id (its latest CI build) and additions (lines added).",
     latency=lognormal(0.2, 0.3),
     domain="code",
 )
@@ -96,7 +97,8 @@ def get_pull_request(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_build",
     BuildId,
-    "CI build result: status (passed, failed, running, queued), duration and the names of failing tests.",
+    "A CI build. Returns build_id, repo, pull_request, status (passed, failed, running or queued), duration_s, "
+    "failing_tests and attempt (1 for the first run, higher after re-runs).",
     latency=lognormal(0.15, 0.3, straggler_p=0.05, straggler_mult=6.0),
     domain="code",
 )
@@ -129,7 +131,7 @@ def get_build(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "rerun_build",
     BuildId,
-    "Re-run a CI build. Each call queues another attempt.",
+    "Re-run a CI build. Each call queues another attempt. Returns build_id, status and attempt.",
     write=True,
     latency=lognormal(0.4, 0.2),
     domain="code",

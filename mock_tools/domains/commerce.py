@@ -51,7 +51,8 @@ def _sku(ctx: ToolContext, sku: str) -> str:
 @tool(
     "list_orders",
     ListOrders,
-    "List a user's most recent orders, newest first (id, date, status, total).",
+    "List a user's most recent orders, newest first. Returns orders, each with id, date, status "
+    "(processing, shipped or delivered) and total (USD).",
     latency=lognormal(0.15, 0.25),
     domain="commerce",
 )
@@ -64,7 +65,8 @@ def list_orders(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_order",
     OrderId,
-    "Get one order with its line items (product_id, quantity), status and total.",
+    "Get one order. Returns id, user_id, date, status (processing, shipped or delivered), items (each with "
+    "product_id and quantity) and total (USD).",
     latency=lognormal(0.1, 0.25),
     domain="commerce",
 )
@@ -79,7 +81,7 @@ def get_order(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_product",
     ProductId,
-    "Get a product's name, category, price (USD) and rating by SKU.",
+    "Get a product by SKU. Returns id, name, category, price, currency and rating (out of 5).",
     latency=lognormal(0.07, 0.2),
     domain="commerce",
 )
@@ -90,7 +92,7 @@ def get_product(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "search_products",
     SearchProducts,
-    "Full-text search over the product catalogue.",
+    "Full-text search over the product catalogue. Returns results, each with id, name and price (USD).",
     latency=lognormal(0.45, 0.3),
     domain="commerce",
 )
@@ -107,7 +109,7 @@ def search_products(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "check_inventory",
     Inventory,
-    "How many units of a product are in stock in a warehouse.",
+    "How many units of a product are in stock in a warehouse. Returns product_id, warehouse and in_stock.",
     latency=lognormal(0.12, 0.3, straggler_p=0.05, straggler_mult=8.0),
     domain="commerce",
 )
@@ -122,7 +124,8 @@ def check_inventory(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "add_to_cart",
     AddToCart,
-    "Add units of a product to a user's cart. Calling it twice adds twice.",
+    "Add units of a product to a user's cart. Calling it twice adds twice. Returns user_id, product_id and "
+    "quantity_in_cart.",
     write=True,
     latency=lognormal(0.2, 0.2),
     domain="commerce",
@@ -144,7 +147,7 @@ def add_to_cart(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_cart",
     UserOnly,
-    "Show the items currently in a user's cart.",
+    "Show a user's cart. Returns user_id, items (each with product_id and quantity) and total (USD).",
     latency=lognormal(0.08, 0.2),
     domain="commerce",
 )

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from ..latency import lognormal
 from ..registry import Args, ToolContext, ToolError, tool
-from ..world import World
+from ..world import TODAY, World
 
 ACCOUNTS = [
     # (company, industry, headquarters city)
@@ -29,6 +29,13 @@ ACCOUNTS = [
 _FIRST = ["Alex", "Jordan", "Morgan", "Casey", "Riley", "Taylor", "Jamie", "Robin", "Avery", "Drew"]
 _LAST = ["Reyes", "Novak", "Khan", "Okoro", "Larsen", "Duarte", "Ibrahim", "Weber", "Ito", "Moreau"]
 _ROLES = ["CTO", "Head of Procurement", "VP Finance", "Operations Lead", "IT Manager"]
+_PAST_ACTIVITY = [
+    ("call", "Quarterly check-in"),
+    ("email", "Sent the pricing proposal"),
+    ("meeting", "Product demo"),
+    ("note", "Asked about renewal terms"),
+    ("call", "Followed up on a support escalation"),
+]
 
 
 class Company(Args):
@@ -74,7 +81,23 @@ def _account(ctx: ToolContext, i: int) -> dict:
         "stage": w.choice(["prospect", "negotiation", "customer", "renewal due"], "acc_stage", company),
         "annual_value_usd": w.randint(20, 900, "acc_value", company) * 1000,
         "owner_email": ctx.state.get("account_owner", aid, f"{owner}@example.com"),
-        "activities_logged": len(ctx.state.get("crm_activity", aid, [])),
+        "last_activity": _last_activity(ctx, aid, company),
+    }
+
+
+def _last_activity(ctx: ToolContext, aid: str, company: str) -> dict:
+    """The newest activity on the account: one logged in this episode, else its seeded history."""
+    logged = ctx.state.get("crm_activity", aid, [])
+    if logged:
+        return dict(logged[-1])
+    w = ctx.world
+    kind, summary = w.choice(_PAST_ACTIVITY, "acc_act", company)
+    day = w.randint(1, 27, "acc_act_day", company)
+    return {
+        "activity_id": w.ident("act_", aid, "history"),
+        "kind": kind,
+        "summary": summary,
+        "date": f"{TODAY[:-2]}{day:02d}",
     }
 
 
@@ -88,7 +111,8 @@ def _by_id(ctx: ToolContext, account_id: str) -> int:
 @tool(
     "find_account",
     Company,
-    "Look up a customer account by company name: id, tier, stage, annual value and account owner's email.",
+    "Look up a customer account by company name. Returns account_id, company, industry, city, tier, stage, "
+    "annual_value_usd, owner_email (the account owner) and last_activity (kind, summary, date).",
     latency=lognormal(0.25, 0.3),
     domain="crm",
 )
@@ -103,7 +127,8 @@ def find_account(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "list_contacts",
     AccountId,
-    "List the people we deal with at a customer account (name, role, email), primary contact first.",
+    "List the people we deal with at a customer account, primary contact first. Returns account_id, "
+    "company and contacts, each with name, role, email and primary.",
     latency=lognormal(0.15, 0.25),
     domain="crm",
 )
@@ -133,7 +158,8 @@ def list_contacts(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "log_activity",
     LogActivity,
-    "Record a call, email, meeting or note on a customer account. Each call adds one entry.",
+    "Record a call, email, meeting or note on a customer account. Each call adds one entry. Returns "
+    "activity_id, account_id, company and status.",
     write=True,
     latency=lognormal(0.3, 0.2),
     domain="crm",
@@ -142,19 +168,17 @@ def log_activity(a: dict, ctx: ToolContext) -> dict:
     i = _by_id(ctx, a["account_id"])
     aid = a["account_id"].strip().lower()
     n = len(ctx.state.get("crm_activity", aid, []))
-    ctx.mutate("crm_activity", aid, lambda old: [*(old or []), {"kind": a["kind"], "summary": a["summary"]}])
-    return {
-        "activity_id": ctx.world.ident("act_", aid, a["kind"], a["summary"], n),
-        "account_id": aid,
-        "company": ACCOUNTS[i][0],
-        "status": "logged",
-    }
+    act_id = ctx.world.ident("act_", aid, a["kind"], a["summary"], n)
+    entry = {"activity_id": act_id, "kind": a["kind"], "summary": a["summary"], "date": TODAY}
+    ctx.mutate("crm_activity", aid, lambda old: [*(old or []), entry])
+    return {"activity_id": act_id, "account_id": aid, "company": ACCOUNTS[i][0], "status": "logged"}
 
 
 @tool(
     "reassign_account",
     Reassign,
-    "Make someone else the owner of a customer account.",
+    "Make someone else the owner of a customer account. Returns account_id, company, owner_email and "
+    "previous_owner.",
     write=True,
     latency=lognormal(0.3, 0.2),
     domain="crm",

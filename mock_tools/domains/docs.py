@@ -25,7 +25,7 @@ class Report(Args):
 @tool(
     "search_documents",
     Query,
-    "Search internal documents; returns doc ids and titles, best match first.",
+    "Search internal documents, best match first. Returns results, each with doc_id and title.",
     latency=lognormal(0.5, 0.3),
     domain="docs",
 )
@@ -43,7 +43,7 @@ def search_documents(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_document",
     DocId,
-    "Fetch a document's title, owner, last-updated date and summary.",
+    "Fetch a document. Returns doc_id, title, owner_email, updated (date last updated) and summary.",
     latency=lognormal(0.2, 0.25),
     domain="docs",
 )
@@ -64,7 +64,8 @@ def get_document(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "generate_report",
     Report,
-    "Generate a department's quarterly KPI report (slow).",
+    "Generate a department's quarterly KPI report (slow). Returns department, quarter, revenue_usd, "
+    "headcount and report_id.",
     latency=lognormal(2.0, 0.3),
     domain="docs",
 )

@@ -34,7 +34,8 @@ def _cur(code: str) -> str:
 @tool(
     "convert_currency",
     Convert,
-    "Convert an amount between currencies at today's rate.",
+    "Convert an amount between currencies at today's rate. Returns amount (converted, rounded to cents), "
+    "currency and rate (units of the target currency per unit of the source).",
     latency=lognormal(0.15, 0.25),
     domain="finance",
 )
@@ -47,7 +48,7 @@ def convert_currency(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_exchange_rate",
     Rate,
-    "The exchange rate: units of `quote` per one unit of `base`.",
+    "Today's exchange rate. Returns base, quote and rate (units of `quote` per one unit of `base`).",
     latency=lognormal(0.1, 0.25),
     domain="finance",
 )
@@ -59,7 +60,8 @@ def get_exchange_rate(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_stock_price",
     Symbol,
-    "Latest stock price (USD) for a ticker symbol.",
+    "Latest stock price for a ticker symbol. Returns symbol, company, price (USD) and change_pct (today's "
+    "change, in percent).",
     latency=lognormal(0.2, 0.3, straggler_p=0.08, straggler_mult=6.0),
     domain="finance",
 )

@@ -68,7 +68,8 @@ def _lookup(ctx: ToolContext, hotel_id: str) -> dict:
 @tool(
     "search_hotels",
     HotelSearch,
-    "Search available hotels in a city for a stay, cheapest first (id, name, stars, nightly price).",
+    "Search hotels with rooms in a city for a stay, cheapest first. Returns city, check_in, nights and "
+    "hotels, each with hotel_id, name, stars and price_per_night_usd.",
     latency=lognormal(0.6, 0.35, straggler_p=0.08, straggler_mult=5.0),
     domain="hotels",
 )
@@ -93,20 +94,20 @@ def search_hotels(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_hotel",
     HotelId,
-    "Details of a hotel: name, city, stars, guest rating (out of 10), nightly price and amenities.",
+    "Details of a hotel. Returns hotel_id, name, city, stars, rating (guest rating out of 10), "
+    "price_per_night_usd and amenities.",
     latency=lognormal(0.1, 0.25),
     domain="hotels",
 )
 def get_hotel(a: dict, ctx: ToolContext) -> dict:
-    h = _lookup(ctx, a["hotel_id"])
-    h["rooms_booked_this_session"] = len(ctx.state.get("hotel_booking", h["hotel_id"], []))
-    return h
+    return _lookup(ctx, a["hotel_id"])
 
 
 @tool(
     "book_hotel",
     BookHotel,
-    "Book a room. Not idempotent: each call books another room.",
+    "Book a room. Not idempotent: each call books another room. Returns confirmation (booking "
+    "reference), hotel (its name), check_in, nights and total_usd.",
     write=True,
     latency=lognormal(0.7, 0.25),
     domain="hotels",

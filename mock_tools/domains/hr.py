@@ -24,13 +24,19 @@ class TimeOff(Args):
 
 
 def _allowance(ctx: ToolContext, key: str) -> int:
+    """Days left before this episode's requests (a seeded fact of the person)."""
     return ctx.world.randint(8, 25, "pto", key)
+
+
+def _requests(ctx: ToolContext, key: str) -> list[dict]:
+    return list(ctx.state.get("pto_requests", key, []))
 
 
 @tool(
     "list_direct_reports",
     UserRef,
-    "List the people who report directly to a user (id, name, email), sorted by name.",
+    "List the people who report directly to a user, sorted by name. Returns user_id, reports (each with id, "
+    "name and email) and count.",
     latency=lognormal(0.12, 0.25),
     domain="hr",
 )
@@ -49,40 +55,39 @@ def list_direct_reports(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_pto_balance",
     UserRef,
-    "A user's remaining paid time off for this year, in working days.",
+    "A user's paid time off for this year. Returns user_id, name, days_remaining (working days left after "
+    "requests already submitted) and upcoming_requests (each with request_id, start_date, days, status).",
     latency=lognormal(0.08, 0.2),
     domain="hr",
 )
 def get_pto_balance(a: dict, ctx: ToolContext) -> dict:
     key = ctx.user_key(a["user_id"])
-    taken = ctx.state.get("pto_taken", key, 0)
-    total = _allowance(ctx, key)
+    requests = _requests(ctx, key)
     return {
         "user_id": a["user_id"].strip(),
         "name": ctx.world.user_record(key)["name"],
-        "days_remaining": total - taken,
-        "days_requested_this_session": taken,
+        "days_remaining": _allowance(ctx, key) - sum(r["days"] for r in requests),
+        "upcoming_requests": sorted(requests, key=lambda r: (r["start_date"], r["request_id"])),
     }
 
 
 @tool(
     "request_time_off",
     TimeOff,
-    "Submit a time-off request for a user. Each call submits a new request and deducts the days.",
+    "Submit a time-off request for a user. Each call submits a new request and deducts the days from the "
+    "balance. Returns request_id, status, start_date and days.",
     write=True,
     latency=lognormal(0.35, 0.2),
     domain="hr",
 )
 def request_time_off(a: dict, ctx: ToolContext) -> dict:
     key = ctx.user_key(a["user_id"])
-    remaining = _allowance(ctx, key) - ctx.state.get("pto_taken", key, 0)
+    requests = _requests(ctx, key)
+    remaining = _allowance(ctx, key) - sum(r["days"] for r in requests)
     if a["days"] > remaining:
         raise ToolError("insufficient_balance", f"only {remaining} day(s) of time off left")
-    ctx.mutate("pto_taken", key, lambda old: (old or 0) + a["days"])
-    rid = ctx.world.ident("PTO-", key, a["start_date"].strip(), a["days"]).upper()
-    return {
-        "request_id": rid,
-        "status": "submitted",
-        "start_date": a["start_date"].strip(),
-        "days": a["days"],
-    }
+    start = a["start_date"].strip()
+    rid = ctx.world.ident("PTO-", key, start, a["days"], len(requests)).upper()
+    req = {"request_id": rid, "start_date": start, "days": a["days"], "status": "submitted"}
+    ctx.mutate("pto_requests", key, lambda old: [*(old or []), req])
+    return {"request_id": rid, "status": "submitted", "start_date": start, "days": a["days"]}

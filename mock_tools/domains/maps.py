@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -84,7 +84,8 @@ def distance_km(a: str, b: str) -> int:
 @tool(
     "get_distance",
     CityPair,
-    "Great-circle distance in km between two cities, with a typical flight time in hours.",
+    "Great-circle distance between two cities. Returns origin, destination, distance_km and flight_hours (a "
+    "typical flight time).",
     latency=lognormal(0.06, 0.2),
     domain="maps",
 )
@@ -97,7 +98,8 @@ def get_distance(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "find_places",
     Places,
-    "Find places of a category in a city, best rated first (name, rating, address).",
+    "Find places of a category in a city, best rated first. Returns city, category and places, each with "
+    "name, rating (out of 5) and address.",
     latency=lognormal(0.5, 0.3),
     domain="maps",
 )
@@ -105,7 +107,7 @@ def find_places(a: dict, ctx: ToolContext) -> dict:
     city = city_name(a["city"])
     cat = a["category"]
     words = PLACE_WORDS[cat]
-    out = []
+    out: list[dict[str, Any]] = []
     for i in range(6):
         name = (
             f"{ctx.world.choice(_PREFIX, 'pl', city, cat, i)} {ctx.world.choice(words, 'pw', city, cat, i)}"

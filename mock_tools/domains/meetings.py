@@ -27,7 +27,8 @@ class Meeting(Args):
 @tool(
     "schedule_meeting",
     Meeting,
-    "Schedule a meeting on the organiser's calendar and send the invitation to one attendee.",
+    "Schedule a meeting on the organiser's calendar and send the invitation to one attendee. Returns "
+    "meeting_id, status, attendee_email, and the event's user_id, title, date and time.",
     write=True,
     latency=lognormal(0.45, 0.25),
     domain="calendar",

@@ -66,7 +66,8 @@ class Topic(Args):
 @tool(
     "get_headlines",
     Topic,
-    "Today's top news headlines on a topic, most important first (headline, source).",
+    "Today's top news headlines on a topic, most important first. Returns topic and articles, each with "
+    "headline and source.",
     latency=lognormal(0.45, 0.3),
     domain="news",
 )

@@ -238,7 +238,8 @@ def _incident(ctx: ToolContext, iid: str) -> dict:
 @tool(
     "get_service",
     ServiceName,
-    "Get a service's owning team, tier, dependencies, running version, replica count.",
+    "Get a service. Returns service, team (the owning team), tier, depends_on (services it calls), version "
+    "(running now) and replicas.",
     latency=lognormal(0.08, 0.2),
     domain="ops",
 )
@@ -259,7 +260,8 @@ def get_service(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_service_health",
     ServiceName,
-    "Current health of a service: status (healthy, degraded, down), error rate and p99 latency.",
+    "Current health of a service. Returns service, status (healthy, degraded or down), error_rate_pct and "
+    "p99_latency_ms.",
     latency=lognormal(0.15, 0.3),
     domain="ops",
 )
@@ -270,7 +272,8 @@ def get_service_health(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "list_deploys",
     ListDeploys,
-    "List a service's most recent deploys, newest first (deploy id, version, author, time).",
+    "List a service's most recent deploys, newest first. Returns service and deploys, each with deploy_id, "
+    "service, version, author_email and deployed_at.",
     latency=lognormal(0.2, 0.25),
     domain="ops",
 )
@@ -282,7 +285,8 @@ def list_deploys(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_deploy",
     DeployId,
-    "Get one deploy: service, version, author, time, commit and a summary of the change.",
+    "Get one deploy. Returns deploy_id, service, version, author_email, deployed_at, commit and change (a "
+    "summary of what it changed).",
     latency=lognormal(0.1, 0.25),
     domain="ops",
 )
@@ -302,7 +306,8 @@ def get_deploy(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "rollback_service",
     ServiceName,
-    "Roll a service back to the version of its previous deploy. Each call goes back one more deploy.",
+    "Roll a service back to the version of its previous deploy. Each call goes back one more deploy. "
+    "Returns service, from_version, to_version and status.",
     write=True,
     latency=lognormal(0.9, 0.3),
     domain="ops",
@@ -326,7 +331,8 @@ def rollback_service(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "list_alerts",
     ServiceName,
-    "List the alerts currently firing for a service (id, title, severity, acknowledged).",
+    "List the alerts currently firing for a service. Returns service and alerts, each with alert_id, "
+    "service, title, severity (warning or critical), firing and acknowledged.",
     latency=lognormal(0.12, 0.25),
     domain="ops",
 )
@@ -339,7 +345,8 @@ def list_alerts(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_alert",
     AlertId,
-    "Get one alert by id: service, title, severity, whether it is firing and acknowledged.",
+    "Get one alert by id. Returns alert_id, service, title, severity (warning or critical), firing and "
+    "acknowledged.",
     latency=lognormal(0.08, 0.2),
     domain="ops",
 )
@@ -353,7 +360,7 @@ def get_alert(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "acknowledge_alert",
     AlertId,
-    "Acknowledge an alert so it stops re-notifying.",
+    "Acknowledge an alert so it stops re-notifying. Returns alert_id and result.",
     write=True,
     latency=lognormal(0.2, 0.2),
     domain="ops",
@@ -369,7 +376,8 @@ def acknowledge_alert(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_oncall",
     Team,
-    "Who is on call for a team right now: primary and secondary (name, email, timezone).",
+    "Who is on call for a team right now. Returns team, primary and secondary, each with name, email and "
+    "timezone.",
     latency=lognormal(0.1, 0.2),
     domain="ops",
 )
@@ -382,7 +390,8 @@ def get_oncall(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "page_oncall",
     Page,
-    "Page a team's primary on-call engineer with a message. Each call sends a page.",
+    "Page a team's primary on-call engineer with a message. Each call sends a page. Returns page_id, team, "
+    "paged (the engineer's email) and status.",
     write=True,
     latency=lognormal(0.3, 0.2),
     domain="ops",
@@ -399,7 +408,8 @@ def page_oncall(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "create_incident",
     CreateIncident,
-    "Open an incident for a service. Returns the new incident id.",
+    "Open an incident for a service. Returns the new incident: incident_id, service, title, severity, "
+    "status and commander_email.",
     write=True,
     latency=lognormal(0.35, 0.2),
     domain="ops",
@@ -425,7 +435,8 @@ def create_incident(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_incident",
     IncidentId,
-    "Get an incident: service, title, severity, status and incident commander.",
+    "Get an incident. Returns incident_id, service, title, severity, status (investigating, identified, "
+    "monitoring or resolved) and commander_email.",
     latency=lognormal(0.1, 0.2),
     domain="ops",
 )
@@ -436,7 +447,8 @@ def get_incident(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "list_incidents",
     ServiceName,
-    "List a service's incidents that are not resolved (id, title, severity, status).",
+    "List a service's incidents that are not resolved. Returns service and incidents, each with "
+    "incident_id, title, severity and status.",
     latency=lognormal(0.15, 0.25),
     domain="ops",
 )
@@ -457,7 +469,7 @@ def list_incidents(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "update_incident",
     UpdateIncident,
-    "Set an incident's status.",
+    "Set an incident's status. Returns incident_id, status and result.",
     write=True,
     latency=lognormal(0.25, 0.2),
     domain="ops",
@@ -473,7 +485,7 @@ def update_incident(a: dict, ctx: ToolContext) -> dict:
     "get_service_metric",
     Metric,
     "A service metric averaged over the last window_minutes (error_rate_pct, p99_latency_ms, cpu_pct, "
-    "requests_per_s).",
+    "requests_per_s). Returns service, metric, window_minutes and value.",
     latency=lognormal(0.4, 0.3),
     domain="ops",
 )
@@ -495,8 +507,8 @@ def get_service_metric(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "query_logs",
     QueryLogs,
-    "Search a service's logs for a text over the last N minutes; returns the match count and a sample line "
-    "(slow: scans raw logs).",
+    "Search a service's logs for a text over the last N minutes (slow: scans raw logs). Returns service, "
+    "query, minutes, matches (how many lines matched) and sample (one matching line, or null).",
     latency=lognormal(1.2, 0.5, straggler_p=0.1, straggler_mult=6.0),
     domain="ops",
 )
@@ -513,7 +525,7 @@ def query_logs(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "scale_service",
     Scale,
-    "Set the number of replicas a service runs.",
+    "Set the number of replicas a service runs. Returns service, replicas and status.",
     write=True,
     latency=lognormal(0.5, 0.25),
     domain="ops",
@@ -527,7 +539,8 @@ def scale_service(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_runbook",
     ServiceName,
-    "The runbook for a service: first-response steps and the team to escalate to.",
+    "The runbook for a service. Returns service, runbook_id, steps (first-response steps) and "
+    "escalation_team.",
     latency=lognormal(0.25, 0.25),
     domain="ops",
 )

@@ -33,7 +33,8 @@ def _tid(t: str) -> str:
 @tool(
     "get_ticket",
     TicketId,
-    "Get a support ticket: subject, status, priority, assignee email and comment count.",
+    "Get a support ticket. Returns ticket_id, subject, status (open, pending, resolved or closed), priority "
+    "(low, normal, high or urgent), assignee_email and comments (how many comments it has).",
     latency=lognormal(0.1, 0.25),
     domain="support",
 )
@@ -46,14 +47,14 @@ def get_ticket(a: dict, ctx: ToolContext) -> dict:
         "status": ctx.state.get("ticket_status", tid, w.choice(["open", "pending"], "tst", tid)),
         "priority": w.choice(["low", "normal", "high", "urgent"], "prio", tid),
         "assignee_email": f"{w.choice(sorted(w.people), 'asg', tid)}@example.com",
-        "comments": len(ctx.state.get("ticket_comments", tid, [])),
+        "comments": w.randint(0, 3, "ncomments", tid) + len(ctx.state.get("ticket_comments", tid, [])),
     }
 
 
 @tool(
     "update_ticket",
     UpdateTicket,
-    "Set a ticket's status.",
+    "Set a ticket's status. Returns ticket_id, status and result.",
     write=True,
     latency=lognormal(0.25, 0.2),
     domain="support",
@@ -67,7 +68,7 @@ def update_ticket(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "add_ticket_comment",
     AddComment,
-    "Add a comment to a ticket. Each call adds one comment.",
+    "Add a comment to a ticket. Each call adds one comment. Returns ticket_id and result.",
     write=True,
     latency=lognormal(0.2, 0.2),
     domain="support",

@@ -53,7 +53,9 @@ def _flights(ctx: ToolContext, o: str, d: str, date: str) -> list[dict]:
 @tool(
     "search_flights",
     Search,
-    "Search flights between two airports on a date, cheapest first.",
+    "Search flights between two airports on a date, cheapest first. Returns flights, each with flight_id "
+    "(airline code, flight number and date, e.g. TP123-2026-11-14), origin, destination, date, departure "
+    "(local HH:MM) and price_usd.",
     latency=lognormal(0.8, 0.35, straggler_p=0.1, straggler_mult=5.0),
     domain="travel",
 )
@@ -67,7 +69,8 @@ def search_flights(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_flight_status",
     FlightId,
-    "Status (on_time, delayed, cancelled) and gate of a flight.",
+    "Current status of a flight. Returns flight_id, status (on_time, delayed or cancelled), gate and "
+    "seats_available (seats still for sale).",
     latency=lognormal(0.15, 0.25),
     domain="travel",
 )
@@ -80,14 +83,20 @@ def get_flight_status(a: dict, ctx: ToolContext) -> dict:
         "flight_id": fid,
         "status": ctx.world.choice(["on_time", "on_time", "delayed", "cancelled"], "fs", fid),
         "gate": f"{ctx.world.choice('ABCDE', 'gate', fid)}{ctx.world.randint(1, 40, 'gn', fid)}",
-        "booked_seats": len(booked or []),
+        "seats_available": max(0, _seats_open(ctx, fid) - len(booked or [])),
     }
+
+
+def _seats_open(ctx: ToolContext, fid: str) -> int:
+    """Seats for sale before this episode's bookings (a seeded fact of the flight)."""
+    return ctx.world.randint(6, 48, "seats", fid)
 
 
 @tool(
     "book_flight",
     Book,
-    "Book a seat on a flight for a passenger. Not idempotent: each call books a seat.",
+    "Book a seat on a flight for a passenger. Not idempotent: each call books another seat. Returns "
+    "confirmation (booking reference), flight_id and passenger_email.",
     write=True,
     latency=lognormal(0.6, 0.25),
     domain="travel",
@@ -96,6 +105,8 @@ def book_flight(a: dict, ctx: ToolContext) -> dict:
     fid = a["flight_id"].strip().upper()
     if "-" not in fid:
         raise ToolError("not_found", f"unknown flight {a['flight_id']!r}")
+    if "@" not in a["passenger_email"]:
+        raise ToolError("invalid_arguments", f"not an email address: {a['passenger_email']!r}")
     n = len(ctx.state.get("booking", fid) or [])
     ctx.mutate("booking", fid, lambda old: [*(old or []), a["passenger_email"]])
     return {

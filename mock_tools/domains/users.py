@@ -30,7 +30,8 @@ def user_view(ctx: ToolContext, key: str) -> dict:
 @tool(
     "find_user",
     FindUser,
-    "Look up a user by email address. Returns the user's id, name, city, timezone and manager_id.",
+    "Look up a user by email address. Returns the user's profile: id, name, email, city, timezone, department, "
+    "manager_id, phone and address.",
     latency=lognormal(0.08, 0.2),
     domain="users",
 )
@@ -44,7 +45,8 @@ def find_user(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_user",
     UserId,
-    "Get a user's profile (name, email, city, timezone, address, manager_id) by user id.",
+    "Get a user's profile by user id. Returns id, name, email, city, timezone, department, manager_id, phone "
+    "and address.",
     latency=lognormal(0.06, 0.2),
     domain="users",
 )
@@ -55,7 +57,8 @@ def get_user(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_manager",
     UserId,
-    "Get the profile of a user's manager, given the user's id.",
+    "Get the profile of a user's manager, given the user's id. Returns the manager's id, name, email, city, "
+    "timezone, department, manager_id, phone and address.",
     latency=lognormal(0.1, 0.2),
     domain="users",
 )
@@ -69,7 +72,7 @@ def get_manager(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "update_address",
     UpdateAddress,
-    "Change a user's postal address.",
+    "Change a user's postal address. Returns user_id, address and status.",
     write=True,
     latency=lognormal(0.25, 0.2),
     domain="users",
