@@ -149,7 +149,8 @@ class CalculatorArgs(Args):
 @tool(
     "calculator",
     CalculatorArgs,
-    "Evaluate an arithmetic expression and return its value (rounded to 10 decimal places).",
+    "Evaluate an arithmetic expression. Returns expression (as given) and result (its value, rounded "
+    "to 10 decimal places; a whole number as an integer).",
     latency=fixed(0.02),
     domain="math",
 )
