@@ -392,7 +392,7 @@ _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$|^\.\d+$")
 _SCALE_AFTER = re.compile(r"(?:(k|K|M|B|mn|bn)|\s?(thousand|millions?|billions?|mn|bn))(?![^\W\d_])")
 _SCALES = {"k": 3, "thousand": 3, "m": 6, "mn": 6, "million": 6, "millions": 6, "b": 9, "bn": 9}
 _SCALES |= {"billion": 9, "billions": 9}
-_MARK_BEFORE = re.compile(r"([A-Za-z]{1,3}\$|[^\w\s]|[A-Za-z]+)\s?$")
+_MARK_BEFORE = re.compile(r"([A-Za-z]{1,3}[$¥]|[^\w\s]|[A-Za-z]+)\s?$")
 _MARK_AFTER = re.compile(r"\s?(°\s?[cfCF]|[A-Za-z°%]+)")
 _NUMBER_WORDS = {
     w: i
@@ -498,7 +498,7 @@ _CURRENCY_MARKS = {
     "gbp": "gbp",
     "pound": "gbp",
     "pounds": "gbp",
-    "¥": "jpy",
+    "jp¥": "jpy",
     "jpy": "jpy",
     "yen": "jpy",
     "₹": "inr",
@@ -510,6 +510,9 @@ _CURRENCY_MARKS = {
     "aud": "aud",
     "a$": "aud",
     "cny": "cny",
+    "cn¥": "cny",
+    "rmb": "cny",
+    "renminbi": "cny",
     "yuan": "cny",
     "sek": "sek",
     "nok": "nok",
@@ -539,11 +542,18 @@ _UNIT_MARKS = {
 }
 
 
+# Marks shared by several currencies: the yen and the yuan are both written "¥".
+_SHARED_MARKS = {"¥": frozenset({"jpy", "cny"})}
+
+
 def _unit_agrees(e: Expected, m: NumberMention) -> bool:
     if e.kind == "money":
         want = str(e.option("currency", "")).strip().casefold()
         want = _CURRENCY_MARKS.get(want, want)
         for mark in (m.before, m.after):
+            shared = _SHARED_MARKS.get(mark)
+            if want and shared is not None and want not in shared:
+                return False
             got = _CURRENCY_MARKS.get(mark)
             if want and got and got != want:
                 return False

@@ -575,10 +575,15 @@ def explain(gt: GroundTruth, trace: Trace, scores: Scores) -> Explanation:
                 f"turn {n.turn}, call #{n.index + 1} {n.call}: late (not on time for fan-out recall)"
             )
     for s in out.steps:
-        if s.required and s.done_turn is None:
+        if s.required and s.done_turn is None and s.node not in ex.res.bypassed:
             out.penalties.append(f"step `{s.node}` never done: it needed {s.call}")
     if trace.stop == "answer" and not scores.answer_ok:
         out.penalties.append("the answer check failed (see above)")
+    if scores.turns > scores.ideal_turns and trace.stop == "answer":
+        plan = " | ".join(", ".join(level) for level in out.ideal_plan)
+        out.penalties.append(
+            f"{scores.turns} turns where {scores.ideal_turns} were enough (ideal plan: {plan} | answer)"
+        )
     return out
 
 

@@ -90,6 +90,11 @@ CASES = [
     (0.921234, "money", {"currency": "EUR"}, "one dollar buys 0.92 EUR", True),  # to the cent
     (0.921234, None, {}, "one dollar buys 0.92", False),
     (21379.75, "money", {"currency": "JPY"}, "about ¥21,380", True),
+    (7.173921, "money", {"currency": "CNY"}, "CNY: CN¥7.173921", True),  # "¥" is the yuan's too
+    (7.173921, "money", {"currency": "CNY"}, "¥7.17 per dollar", True),
+    (7.173921, "money", {"currency": "CNY"}, "JP¥7.17", False),
+    (7.173921, "money", {"currency": "CNY"}, "$7.17", False),
+    (21379.75, "money", {"currency": "JPY"}, "CN¥21,380", False),
     (11144, "quantity", {"unit": "km"}, "11,144 km", True),
     (11144, "quantity", {"unit": "km"}, "11,144 miles", False),
     (77, "quantity", {"unit": "F"}, "That is 77°F.", True),

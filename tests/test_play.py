@@ -125,8 +125,7 @@ def test_responses_file_multiline_comments_and_errors(tmp_path):
     with pytest.raises(ResponseFormatError, match=r"line 1: the JSON response starting here is not closed"):
         FileSource.read(str(f))
     f.write_text("# nothing\n")
-    with pytest.raises(ResponseFormatError, match=r"holds no responses$"):
-        FileSource.read(str(f))
+    assert FileSource.read(str(f)).responses == []  # the first step: it shows turn 1 and stops
     with pytest.raises(ResponseFormatError, match=r"no such file$"):
         FileSource.read(str(tmp_path / "missing.jsonl"))
 
@@ -173,7 +172,17 @@ def test_file_premature_and_wrong_args_explained(tmp_path, capsys):
         "Late: it could have gone out at turn 1, beside the calls of that turn, but went out at turn 2" in end
     )
     assert "fan_out_recall        1/2 = 0.500" in end
-    assert "== penalties (3) ==" in end
+    assert "== penalties (4) ==" in end
+    assert "5 turns where 3 were enough (ideal plan: a, h | d | answer)" in end
+
+
+def test_an_empty_responses_file_shows_the_request_and_stops(tmp_path, capsys):
+    f = tmp_path / "r.jsonl"
+    f.write_text("")
+    code, out, err = play(["maps_fan_out_join_01", "--responses", str(f)], capsys)
+    assert code == 2
+    assert "== user prompt ==" in out and "== tools (" in out
+    assert "holds 0 responses and the episode needs response 1 (turn 1)" in err
 
 
 def test_premature_with_a_value_already_in_a_result_names_the_route(tmp_path, capsys, core):

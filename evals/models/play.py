@@ -229,9 +229,7 @@ class FileSource:
             raise ResponseFormatError(
                 f"{label}, line {start}: the JSON response starting here is not closed before the end of the file"
             )
-        if not src.responses:
-            raise ResponseFormatError(f"{label} holds no responses")
-        return src
+        return src  # an empty file is the first step of playing turn by turn: it shows turn 1
 
     def next_response(self, turn: int) -> PlayResponse:
         if self.used >= len(self.responses):
