@@ -687,7 +687,7 @@ _DURATION_UNITS = {
     "days": Decimal(86400),
 }
 _DUR_UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|days?|d)"
-_DUR_PART = re.compile(r"(\d+(?:\.\d+)?)\s?" + _DUR_UNIT + r"(?![a-z])")
+_DUR_PART = re.compile(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?" + _DUR_UNIT + r"(?![a-z])")
 _DUR_JOIN = re.compile(r"^(?:,?\s?(?:and\s)?)$")
 _CLOCK = re.compile(r"(?<![\d:.])(\d{1,3})(:|h\s?)(\d{2})(?![\d:])")
 
@@ -700,14 +700,18 @@ def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal]]:
     """(total seconds, precision in seconds) for each compound mention ("3h 25m", "18 min and
     54 s"), and both readings of a clock-style one ("18:54" as m:ss and as h:mm)."""
     s = _words_to_digits(s)
-    parts = [m for m in _DUR_PART.finditer(s) if _left_ok(s, m.start(), "0")]
+    parts: list[re.Match[str]] = []
+    for m in _DUR_PART.finditer(s):
+        # "18m54s": a part written straight after the previous one's unit continues it.
+        if _left_ok(s, m.start(), "0") or (parts and parts[-1].end() == m.start()):
+            parts.append(m)
     i = 0
     while i < len(parts):
         total, quantum = Decimal(0), Decimal(0)
         j = i
         while True:
             m = parts[j]
-            num, unit = m.group(1), _DURATION_UNITS[m.group(2)]
+            num, unit = m.group(1).replace(",", ""), _DURATION_UNITS[m.group(2)]
             decimals = len(num.split(".")[1]) if "." in num else 0
             total += Decimal(num) * unit
             quantum = unit.scaleb(-decimals)
@@ -794,7 +798,7 @@ VOCABULARIES: dict[str, dict[str, State]] = {
             "open": ([], []),
             "pending": (["on hold", "waiting"], []),
             "resolved": (["solved", "fixed"], []),
-            "closed": ([], []),
+            "closed": (["shut", "closed out"], []),
         }
     ),
     "priority": _vocab(
@@ -918,7 +922,9 @@ _NEGATION = re.compile(
     r"(?:^|\s)(?:not|no|never|nor|without|cannot|isn't|aren't|wasn't|weren't|hasn't|haven't|hadn't|"
     r"doesn't|don't|didn't|won't|wouldn't|can't|couldn't|shouldn't|neither|\S+n't)$"
 )
-_CLAUSE = re.compile(r"[.;:!?,()\[\]\n|]")
+# Clause ends: punctuation, dashes used as punctuation, and "but"/"while"/"whereas", which turn a
+# negated clause into an affirmed one ("isn't healthy — it's degraded", "not merged but open").
+_CLAUSE = re.compile(r"[.;:!?,()\[\]\n|—–]|\s-\s|\b(?:but|while|whereas)\b")
 
 
 def negated(text: AnswerText, start: int) -> bool:
@@ -926,8 +932,17 @@ def negated(text: AnswerText, start: int) -> bool:
     it, in the same clause ("hasn't been merged", "not yet merged", "no rain")."""
     before = text.folded[max(0, start - 60) : start]
     cut = max((m.end() for m in _CLAUSE.finditer(before)), default=0)
-    words = [w.strip("*_`\"'") for w in before[cut:].split()[-4:]]
+    words = [w.strip("*_`\"'") for w in before[cut:].split()[-3:]]
     return any(_NEGATION.search(" " + w) for w in words if w)
+
+
+def state_negated_only(e: Expected, text: AnswerText) -> bool:
+    """A state's forms are written, but only negated: why a check that looks satisfied fails."""
+    synonyms = e.option("synonyms") or {}
+    syn = tuple(sorted((str(k), tuple(str(x) for x in v)) for k, v in synonyms.items()))
+    forms, _ = _resolve_state(str(e), e.option("of"), syn)
+    hits = [i for f in forms for i, _ in find_form(text, f)]
+    return bool(hits) and all(negated(text, i) for i in hits)
 
 
 def state_found(e: Expected, text: AnswerText) -> bool:
@@ -992,8 +1007,8 @@ def found(e: Expected, text: AnswerText) -> bool:
         return all(found(p, text) for p in e.parts)
     if not e.strip():
         return True  # an empty rendering (an inactive branch) asks for nothing
-    if any(has_form(text, a) for a in e.aliases):
-        return True
+    if any(has_form(text, a, plural=e.kind == "entity") for a in e.aliases):
+        return True  # an entity's alias may be plural too ("3 Yoga Mats")
     k = e.kind
     if k in NUMERIC_KINDS:
         return any(number_matches(e, m) for m in text.numbers)

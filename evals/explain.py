@@ -23,6 +23,7 @@ from typing import Any
 
 from mock_tools.canonical import normalized_key
 
+from .answers import AnswerText, state_negated_only
 from .groundtruth import GroundTruth, ResolvedNode, best_route
 from .matching import key_of
 from .scoring import Scores, check_answer, ready_turn
@@ -486,7 +487,7 @@ class _Explainer:
         if gt.answer_contains:
             lines.append("it must mention every one of:")
             for v in gt.answer_contains:
-                lines.append(f"  {fmt(v)}: {'found' if one([v]) else 'NOT FOUND'}")
+                lines.append(f"  {fmt(v)}: {'found' if one([v]) else _not_found(v, text)}")
         for group in gt.answer_any:
             ok = one(None, [group])
             values = ", ".join(fmt(v) for v in dict.fromkeys(group))
@@ -536,6 +537,13 @@ class _Explainer:
             else:
                 out.append("the scorer marked it failed for a reason this explanation does not know")
         return out
+
+
+def _not_found(v: Any, text: str | None) -> str:
+    """NOT FOUND, saying so when a state was written but only negated ("isn't merged")."""
+    if getattr(v, "kind", None) == "state" and text and state_negated_only(v, AnswerText(text)):
+        return "NOT FOUND (written, but only negated: a negation among the three words before it)"
+    return "NOT FOUND"
 
 
 def _why_inactive(gt: GroundTruth, v: str) -> str:

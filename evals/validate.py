@@ -44,6 +44,8 @@ def validate_task(
         problems.append(f"{where}: answer: a task with no write has an answer to give, but no answer check")
     seen: dict[str, str] = {}
     for v, n in gt.nodes.items():
+        if task.node_by_id[v].spec.after:
+            continue  # ordered after another call (a read after a write): not the same call in time
         key = n.tool + "\x00" + normalized_key(n.args)
         if key in seen and not allow_identical:
             problems.append(

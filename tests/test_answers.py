@@ -139,6 +139,8 @@ CASES = [
     (1134, "duration", {"unit": "s"}, "it took 18:54", True),
     (1134, "duration", {"unit": "s"}, "it took about 19 minutes", True),
     (1134, "duration", {"unit": "s"}, "it took 18 minutes", False),
+    (1134, "duration", {"unit": "s"}, "it took 1,134 seconds", True),  # grouped digits
+    (1134, "duration", {"unit": "s"}, "it took 18m54s", True),  # parts written together
     (205, "duration", {"unit": "min"}, "a layover of 3h25", True),
     (205, "duration", {"unit": "min"}, "3 hours and 25 minutes", True),
     (205, "duration", {"unit": "min"}, "3:25", True),
@@ -150,6 +152,7 @@ CASES = [
     # entities, people
     ("Card processor timeouts", "entity", {"aliases": ["ALR-303"]}, "ALR-303 is firing", True),
     ("Card processor timeouts", "entity", {"aliases": ["ALR-303"]}, "Card processor timeouts", True),
+    ("SKU-1010", "entity", {"aliases": ["Yoga Mat"]}, "and 3 Yoga Mats", True),  # a plural alias
     ("Harbour View Madrid", "entity", {"may_omit": ["Madrid"]}, "The Harbour View is cheapest", True),
     ("Harbour View Madrid", "entity", {}, "The Harbour View is cheapest", False),
     ("LH168-2026-12-05", "entity", {"may_omit": ["2026-12-05"]}, "Lufthansa LH168 at 09:00", True),
@@ -166,6 +169,11 @@ CASES = [
     ("open", "state", {"of": "pull_request"}, "It is not open, it was merged.", False),
     ("merged", "state", {"of": "pull_request"}, "It hasn't been merged yet.", False),
     ("merged", "state", {"of": "pull_request"}, "Yes, it was merged.", True),
+    ("closed", "state", {"of": "ticket"}, "T-5021 is shut for good (no longer open).", True),
+    ("degraded", "state", {"of": "health"}, "Inventory isn't healthy — it's degraded.", True),
+    ("degraded", "state", {"of": "health"}, "Inventory isn't healthy and it's degraded.", True),
+    ("degraded", "state", {"of": "health"}, "It isn't degraded.", False),
+    ("open", "state", {"of": "pull_request"}, "It's not merged but still open.", True),
     ("on_time", "state", {"of": "flight"}, "It's on time.", True),
     ("on_time", "state", {"of": "flight"}, "It's on_time.", True),
     ("on_time", "state", {"of": "flight"}, "An on-time departure.", True),

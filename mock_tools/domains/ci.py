@@ -97,7 +97,7 @@ def get_pull_request(a: dict, ctx: ToolContext) -> dict:
 @tool(
     "get_build",
     BuildId,
-    "A CI build. Returns build_id, repo, pull_request, status (passed, failed, running or queued), duration_s, "
+    "A CI build. Returns build_id, repo, pull_request, status (passed, failed, running or queued), duration_s (so far while running; null while queued), "
     "failing_tests and attempt (1 for the first run, higher after re-runs).",
     latency=lognormal(0.15, 0.3, straggler_p=0.05, straggler_mult=6.0),
     domain="code",
@@ -122,7 +122,10 @@ def get_build(a: dict, ctx: ToolContext) -> dict:
         "repo": repo,
         "pull_request": number,
         "status": status,
-        "duration_s": w.randint(90, 1500, "bdur", repo, number),
+        # a queued build has not run yet; a running one has run for part of its time
+        "duration_s": None
+        if status == "queued"
+        else w.randint(90, 1500, "bdur", repo, number) // (3 if status == "running" else 1),
         "failing_tests": failing,
         "attempt": 1 + reruns,
     }

@@ -70,7 +70,7 @@ def search_flights(a: dict, ctx: ToolContext) -> dict:
     "get_flight_status",
     FlightId,
     "Current status of a flight. Returns flight_id, status (on_time, delayed or cancelled), gate and "
-    "seats_available (seats still for sale).",
+    "seats_available (seats still for sale; a cancelled flight has no gate and none for sale).",
     latency=lognormal(0.15, 0.25),
     domain="travel",
 )
@@ -79,9 +79,12 @@ def get_flight_status(a: dict, ctx: ToolContext) -> dict:
     if "-" not in fid or len(fid) < 6:
         raise ToolError("not_found", f"unknown flight {a['flight_id']!r}")
     booked = ctx.state.get("booking", fid)
+    status = ctx.world.choice(["on_time", "on_time", "delayed", "cancelled"], "fs", fid)
+    if status == "cancelled":  # no gate and nothing for sale on a cancelled flight
+        return {"flight_id": fid, "status": status, "gate": None, "seats_available": 0}
     return {
         "flight_id": fid,
-        "status": ctx.world.choice(["on_time", "on_time", "delayed", "cancelled"], "fs", fid),
+        "status": status,
         "gate": f"{ctx.world.choice('ABCDE', 'gate', fid)}{ctx.world.randint(1, 40, 'gn', fid)}",
         "seats_available": max(0, _seats_open(ctx, fid) - len(booked or [])),
     }

@@ -1,0 +1,52 @@
+"""The core suite's play-test as a regression test (docs/suite-review.md, "Play-test").
+
+Every core task was played once through `fanout play` by a player who had not read the fixture,
+answering in deliberately varied but correct styles; tests/data/playtest holds those responses.
+Replayed through the same runtime and scorer, each must still succeed: a fixture or matcher change
+that would fail a capable model's correct play is caught here. (A change to world data that moves
+a value the recorded answer states must re-record that task's answer.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import pytest
+
+from evals.fixtures import Suite
+from evals.groundtruth import resolve
+from evals.models.play import FileSource, PlayModel
+from evals.runtime import RuntimeConfig, run_episode
+from evals.scoring import score
+
+PLAYED = Path(__file__).parent / "data" / "playtest"
+
+
+def test_every_core_task_was_played(core_suite: Suite) -> None:
+    assert {p.stem for p in PLAYED.glob("*.jsonl")} == set(core_suite.by_id)
+
+
+def test_played_answers_still_succeed(core_suite: Suite) -> None:
+    cfg = RuntimeConfig()
+    failed = []
+    for path in sorted(PLAYED.glob("*.jsonl")):
+        task = core_suite.by_id[path.stem]
+        model = PlayModel(FileSource.read(str(path)), io.StringIO(), player="playtest", intro=False)
+        trace = asyncio.run(run_episode(model, task, cfg))
+        s = score(resolve(task, 0), trace, cfg.latency)
+        if not s.success:
+            failed.append(f"{task.id}: answer_ok={s.answer_ok}, {s.required_satisfied}/{s.required_total}")
+    assert not failed, failed
+
+
+@pytest.mark.parametrize("task_id", ["hr_chain_02", "people_multi_wave_13", "calendar_multi_wave_07"])
+def test_played_shorter_routes_are_not_penalised(core_suite: Suite, task_id: str) -> None:
+    """Players took find_user's manager_id straight to the next call: on the declared route."""
+    cfg = RuntimeConfig()
+    task = core_suite.by_id[task_id]
+    model = PlayModel(FileSource.read(str(PLAYED / f"{task_id}.jsonl")), io.StringIO(), intro=False)
+    trace = asyncio.run(run_episode(model, task, cfg))
+    s = score(resolve(task, 0), trace, cfg.latency)
+    assert s.success and s.classes["premature"] == 0 and s.redundant_calls == 0
