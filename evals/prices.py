@@ -1,6 +1,8 @@
 """Prices per million tokens, shipped as data (evals/data/prices.json) and overridable by a user file.
 
-Each shipped price names its source and the table carries the date it was read. An unlisted model
+Each shipped price names its source and the date it was read (`fanout prices` flags old ones).
+Input tokens bill at three rates: uncached, read from the provider's cache (`cached_input`) and
+written to it (`cache_write`: Anthropic charges 1.25x the input rate for 5-minute writes). An unlisted model
 has an unknown cost (None, shown as such, never 0). Lookup is exact first, then a listed name
 followed by a dated snapshot suffix (`claude-sonnet-4-5-20250929`, `gpt-4.1-2025-04-14`); a plain
 longer name such as `gpt-4.1-nano` does not inherit `gpt-4.1`'s price. The Responses API bills the
@@ -24,8 +26,12 @@ class Price(BaseModel):
     model_config = ConfigDict(extra="forbid")
     input: float = Field(ge=0, description="USD per million uncached input tokens")
     cached_input: float | None = Field(None, ge=0, description="USD per million cached input tokens")
+    cache_write: float | None = Field(
+        None, ge=0, description="USD per million input tokens written to the cache; None = the input rate"
+    )
     output: float = Field(ge=0, description="USD per million output tokens")
     source: str | None = Field(None, description="where the price was read (a key of PriceTable.source)")
+    read_on: str | None = Field(None, description="date the price was read (YYYY-MM-DD)")
 
 
 class PriceTable(BaseModel):
@@ -37,9 +43,14 @@ class PriceTable(BaseModel):
     models: dict[str, Price]
 
     def lookup(self, model: str) -> Price | None:
+        found = self.resolve(model)
+        return None if found is None else self.models[found]
+
+    def resolve(self, model: str) -> str | None:
+        """The table entry a model string is billed as (aliases and dated snapshots resolved)."""
         for name in (model, *(model.replace(a, b, 1) for a, b in ALIASES.items() if model.startswith(a))):
             if name in self.models:
-                return self.models[name]
+                return name
             best = None
             for k in self.models:
                 if (
@@ -49,7 +60,7 @@ class PriceTable(BaseModel):
                 ):
                     best = k
             if best:
-                return self.models[best]
+                return best
         return None
 
 
@@ -87,9 +98,16 @@ def load_prices(override: str | Path | None = None) -> PriceTable:
     )
 
 
-def cost_usd(price: Price | None, prompt: int, cached: int, completion: int) -> float | None:
-    """Prompt counts include cached tokens; cached ones bill at the cached rate when it is known."""
+def cost_usd(
+    price: Price | None, prompt: int, cached: int, completion: int, cache_write: int = 0
+) -> float | None:
+    """Prompt counts include cached reads and cache writes; each bills at its own rate when the
+    table knows it, else at the input rate."""
     if price is None:
         return None
     cached_rate = price.cached_input if price.cached_input is not None else price.input
-    return ((prompt - cached) * price.input + cached * cached_rate + completion * price.output) / 1e6
+    write_rate = price.cache_write if price.cache_write is not None else price.input
+    uncached = prompt - cached - cache_write
+    return (
+        uncached * price.input + cached * cached_rate + cache_write * write_rate + completion * price.output
+    ) / 1e6

@@ -185,7 +185,12 @@ async def execute(
     async def one(task: Task, epoch: int) -> None:
         async with sem:
             gt = gts.get(task, cfg.seed)
-            trace = await run_episode(model, task, rt, epoch)
+            # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
+            agent_episode = getattr(model, "run_episode", None)
+            if agent_episode is not None:
+                trace = await agent_episode(task, rt, epoch)
+            else:
+                trace = await run_episode(model, task, rt, epoch)
             sc = score(gt, trace, rt.latency, price)
             writer.write(
                 {

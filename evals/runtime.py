@@ -21,6 +21,7 @@ from typing import Any
 from mock_tools import EpisodeState, ToolContext, World, error_result, is_error
 from mock_tools.canonical import normalized_key
 
+from .errors import InfrastructureError
 from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
@@ -150,6 +151,8 @@ class Episode:
             req = ModelRequest(list(messages), task.tool_specs, cfg.settings, self.epoch)
             try:
                 resp = await self.model.generate(req)
+            except InfrastructureError:  # credentials, quota, disk: stop the run, score nothing
+                raise
             except ModelError as exc:
                 trace.stop, trace.error = "error", str(exc)
                 break
@@ -176,7 +179,9 @@ class Episode:
                 trace.final_text = resp.text
                 trace.stop = "answer"
                 break
-            messages.append(Message("assistant", resp.text, list(resp.tool_calls)))
+            messages.append(
+                Message("assistant", resp.text, list(resp.tool_calls), provider_parts=resp.provider_parts)
+            )
             msg_tokens.append(rec.completion_tokens + MESSAGE_OVERHEAD)
             calls = self._prepare(resp, turn)
             if real:
@@ -201,6 +206,7 @@ class Episode:
     def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:
         rec = TurnRecord(
             index=turn,
+            provider_parts=None if resp.provider_parts is None else resp.provider_parts.to_json(),
             text=resp.text,
             n_calls=len(resp.tool_calls),
             cached=resp.cached,
@@ -214,6 +220,7 @@ class Episode:
             rec.completion_tokens = resp.usage.completion_tokens
             rec.cached_tokens = resp.usage.cached_tokens
             rec.usage_estimated = resp.usage.estimated
+            rec.reasoning_tokens = resp.usage.reasoning_tokens
         else:
             completion = estimate_text(resp.text) + sum(
                 estimate_text(tc.name) + estimate_json(tc.arguments) + MESSAGE_OVERHEAD

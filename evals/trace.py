@@ -52,6 +52,10 @@ class TurnRecord(BaseModel):
     ttft_s: float | None = None
     first_call_s: float | None = None
     finish_reason: str | None = None
+    # provider adapters (issue 16): tokens spent thinking (part of completion_tokens; None = not
+    # reported) and the provider's opaque parts of the turn, which replay/ re-serves
+    reasoning_tokens: int | None = None
+    provider_parts: dict | None = None
 
 
 class Trace(BaseModel):

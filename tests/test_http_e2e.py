@@ -79,7 +79,9 @@ def baseline(suite, task_ids, tmp_path_factory):
         ("anthropic", False),
         ("anthropic", True),
         ("openai-responses", False),
+        ("openai-responses", True),
         ("google", False),
+        ("google", True),
     ],
 )
 def test_every_wire_format_matches_in_process_scores_under_faults(

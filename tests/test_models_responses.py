@@ -39,7 +39,7 @@ def test_function_call_items_with_call_id_and_usage():
     assert seen.path == "/v1/responses"
     assert seen.body["instructions"] == "be quick" and seen.body["store"] is False
     assert seen.body["parallel_tool_calls"] is True
-    assert seen.body["tools"][0] == {"type": "function", **TOOLS[0]}
+    assert seen.body["tools"][0] == {"type": "function", **TOOLS[0], "strict": False}
     assert seen.body["input"] == [{"role": "user", "content": "Weather in Paris and Tokyo?"}]
 
 

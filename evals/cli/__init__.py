@@ -10,7 +10,7 @@ import sys
 from .. import __version__
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
-COMMANDS = ("run", "play", "tasks", "serve", "report", "gate", "compare", "whatif")
+COMMANDS = ("run", "play", "tasks", "serve", "serve_tools", "report", "gate", "compare", "whatif", "prices")
 
 EXIT_OK, EXIT_FAIL, EXIT_MISUSE = 0, 1, 2
 

@@ -7,6 +7,7 @@ resumed run rebuilds the same client. API keys are never flags: they come from t
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from . import env
@@ -19,6 +20,21 @@ def _bool(v: str) -> bool:
     if low in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, not {v!r}")
+
+
+def _param(v: str) -> tuple[str, Any]:
+    """`key=value`; the value is read as JSON when it parses (numbers, true, objects), else text."""
+    key, sep, raw = v.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected key=value, not {v!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key.strip(), value
+
+
+EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 def add_provider_flags(p: argparse.ArgumentParser) -> None:
@@ -76,6 +92,39 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
         help="sampling temperature sent to the provider [FANOUT_TEMPERATURE]",
     )
     g.add_argument(
+        "--reasoning-effort",
+        choices=EFFORTS,
+        default=env("reasoning_effort"),
+        help="how hard a reasoning model thinks: reasoning_effort (openai/), reasoning.effort "
+        "(openai-responses/), thinkingLevel (google/ Gemini 3), adaptive thinking with output_config.effort "
+        "(anthropic/ Opus 4.7+); checked against the model's accepted values [FANOUT_REASONING_EFFORT]",
+    )
+    g.add_argument(
+        "--thinking-budget",
+        type=int,
+        default=env("thinking_budget", None, int),
+        help="thinking tokens: thinking.budget_tokens (anthropic/, >= 1024; 0 = off) or "
+        "thinkingConfig.thinkingBudget (google/; 0 = off, -1 = dynamic) [FANOUT_THINKING_BUDGET]",
+    )
+    g.add_argument(
+        "--max-tokens",
+        type=int,
+        default=env("max_tokens", None, int),
+        help="output token limit, thinking included: max_tokens (anthropic/; unset = 4096 + the thinking "
+        "budget, 32000 with adaptive thinking), max_completion_tokens (openai/), max_output_tokens "
+        "(openai-responses/), maxOutputTokens (google/); unset = the provider's default [FANOUT_MAX_TOKENS]",
+    )
+    g.add_argument(
+        "-M",
+        dest="provider_params",
+        action="append",
+        type=_param,
+        default=None,
+        metavar="KEY=VALUE",
+        help="provider parameter merged into the request body, repeatable; dotted keys nest "
+        "(-M top_k=40, -M thinking.type=adaptive); values are JSON when they parse",
+    )
+    g.add_argument(
         "--parallel-tool-calls",
         action=argparse.BooleanOptionalAction,
         default=env("parallel_tool_calls", None, _bool),
@@ -100,6 +149,12 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
         settings["temperature"] = args.temperature
     if getattr(args, "parallel_tool_calls", None) is not None:
         settings["parallel_tool_calls"] = args.parallel_tool_calls
+    for flag in ("reasoning_effort", "thinking_budget", "max_tokens"):
+        if getattr(args, flag, None) is not None:
+            settings[flag] = getattr(args, flag)
     if settings:
         opts["settings"] = settings
+    params = dict(getattr(args, "provider_params", None) or [])
+    if params:
+        opts["params"] = params
     return opts

@@ -52,6 +52,12 @@ def register(sub) -> None:
         "--max-faults-per-request", type=int, default=2, help="faults one identical request can get in a row"
     )
     p.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed chunks")
+    p.add_argument(
+        "--reasoning",
+        action="store_true",
+        help="act as a reasoning model: emit thought signatures, thinking blocks and reasoning items, "
+        "and reject a follow-up request that does not send them back (docs/emulator.md)",
+    )
     p.set_defaults(func=cmd_serve)
 
 
@@ -97,7 +103,9 @@ def cmd_serve(args) -> int:
             return fail(f"suite {name!r} has errors:\n{exc}")
         except FileNotFoundError as exc:
             return fail(str(exc))
-    server = EmulatorServer(suites, args.policy, args.seed, args.host, args.port, faults, args.chunk_delay)
+    server = EmulatorServer(
+        suites, args.policy, args.seed, args.host, args.port, faults, args.chunk_delay, args.reasoning
+    )
     try:
         server.start()
     except OSError as exc:
@@ -135,6 +143,7 @@ def print_banner(server, suites, faults) -> None:
     host = socket.gethostname() if server.host in ("0.0.0.0", "::") else server.host
     print(
         f"fanout emulator on {host}: policy {server.policy}, suites {names} ({n} task{'s' if n != 1 else ''}), seed {server.seed}, {fault_desc}"
+        + (", reasoning mode" if server.reasoning else "")
     )
     rows = [
         ("OpenAI Chat Completions", f"{url}/v1", "POST /v1/chat/completions   model: openai/oracle"),

@@ -8,6 +8,7 @@ from typing import Any
 from ..models.base import Message, ModelResponse, ToolCall
 from .conversation import Conversation, EmulatedUsage, args_text, obj, require, text_of
 from .http import Request
+from .reasoning import Signer, Thinking, calls_digest, check_thinking_block, reject
 from .wire import ReplyIds, WireFormat, bearer, pieces, sse
 
 _ERROR_TYPES = {
@@ -54,7 +55,7 @@ class AnthropicMessages(WireFormat):
                 role in ("user", "assistant"), f"{where}.role: must be 'user' or 'assistant', not {role!r}"
             )
             if isinstance(content, str) or content is None:
-                messages.append(Message(role, content))
+                messages.append(Message(str(role), content))
                 continue
             require(isinstance(content, list), f"{where}.content: must be a string or an array of blocks")
             if role == "assistant":
@@ -77,7 +78,7 @@ class AnthropicMessages(WireFormat):
                     tid = b.get("tool_use_id")
                     require(isinstance(tid, str), f"{where}.content.{j}.tool_use_id: Field required")
                     result = text_of(b.get("content"), f"{where}.content.{j}.content") or ""
-                    messages.append(Message("tool", result, tool_call_id=tid, name=names.get(tid)))
+                    messages.append(Message("tool", result, tool_call_id=str(tid), name=names.get(str(tid))))
                 elif b.get("type") == "text":
                     texts.append(str(b.get("text", "")))
             if texts:
@@ -109,8 +110,12 @@ class AnthropicMessages(WireFormat):
         }
 
     @staticmethod
-    def _blocks(resp: ModelResponse) -> list[dict]:
+    def _blocks(resp: ModelResponse, think: Thinking | None = None) -> list[dict]:
         blocks: list[dict] = []
+        if think is not None:
+            blocks.append({"type": "thinking", "thinking": think.text, "signature": think.signature})
+            if think.redacted is not None:
+                blocks.append({"type": "redacted_thinking", "data": think.redacted})
         if resp.text:
             blocks.append({"type": "text", "text": resp.text})
         for tc in resp.tool_calls:
@@ -119,39 +124,85 @@ class AnthropicMessages(WireFormat):
                     "type": "tool_use",
                     "id": _tool_id(tc.id),
                     "name": tc.name,
-                    "input": json.loads(tc.arguments),
+                    "input": json.loads(args_text(tc.arguments)),
                 }
             )
         return blocks
 
-    def render(self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds) -> dict:
+    def check_reasoning(self, body: dict, conv: Conversation, signer: Signer) -> None:
+        """Every assistant turn that called tools must start with its thinking block (and carry its
+        redacted_thinking block when one was sent), unmodified."""
+        turn = 0
+        for i, m in enumerate(body.get("messages") or []):
+            if not isinstance(m, dict) or m.get("role") != "assistant":
+                continue
+            turn += 1
+            if not isinstance(m.get("content"), list):
+                continue
+            blocks = [b for b in m["content"] if isinstance(b, dict)]
+            uses = [b for b in blocks if b.get("type") == "tool_use"]
+            if not uses:
+                continue
+            if not blocks or blocks[0].get("type") not in ("thinking", "redacted_thinking"):
+                found = blocks[0].get("type") if blocks else "nothing"
+                raise reject(
+                    f"messages.{i}.content.0.type: Expected `thinking` or `redacted_thinking`, but found "
+                    f"`{found}`. When `thinking` is enabled, a final `assistant` message must start with a "
+                    "thinking block (preceding the lastmost set of `tool_use` and `tool_result` blocks). "
+                    "We recommend you include thinking blocks from previous turns."
+                )
+            digest = calls_digest([(b.get("name"), b.get("input", {})) for b in uses])
+            for j, b in enumerate(blocks):
+                check_thinking_block(signer, b, digest, f"messages.{i}.content.{j}")
+            if turn % 2 == 0 and not any(b.get("type") == "redacted_thinking" for b in blocks):
+                raise reject(f"messages.{i}.content: the turn's `redacted_thinking` block is missing")
+
+    def render(
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
+    ) -> dict:
         return {
             "id": f"msg_{ids.rid}",
             "type": "message",
             "role": "assistant",
             "model": conv.model,
-            "content": self._blocks(resp),
+            "content": self._blocks(resp, think),
             "stop_reason": "tool_use" if resp.tool_calls else "end_turn",
             "stop_sequence": None,
             "usage": self.usage(usage),
         }
 
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]:
-        start = self.render(conv, resp, usage, ids)
+        start = self.render(conv, resp, usage, ids, think)
         stop = start["stop_reason"]
         start.update(content=[], stop_reason=None, usage=self.usage(usage, output_tokens=1))
         out = [
             sse({"type": "message_start", "message": start}, "message_start"),
             sse({"type": "ping"}, "ping"),
         ]
-        for i, b in enumerate(self._blocks(resp)):
-            if b["type"] == "text":
+        for i, b in enumerate(self._blocks(resp, think)):
+            if b["type"] == "thinking":
+                head: dict[str, Any] = {"type": "thinking", "thinking": ""}
+                deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces(b["thinking"], 3)]
+                deltas.append({"type": "signature_delta", "signature": b["signature"]})
+            elif b["type"] == "redacted_thinking":
+                head, deltas = b, []
+            elif b["type"] == "text":
                 head = {"type": "text", "text": ""}
                 deltas = [{"type": "text_delta", "text": p} for p in pieces(b["text"], 4)]
             else:
-                head = dict(b, input={})
+                head = {**b, "input": {}}
                 raw = json.dumps(b["input"])
                 deltas = [{"type": "input_json_delta", "partial_json": ""}]
                 deltas += [{"type": "input_json_delta", "partial_json": p} for p in pieces(raw, 3)]

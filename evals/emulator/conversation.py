@@ -39,8 +39,9 @@ class Conversation:
 @dataclass
 class EmulatedUsage:
     prompt_tokens: int  # cached included
-    completion_tokens: int
+    completion_tokens: int  # reasoning included
     cached_tokens: int
+    reasoning_tokens: int = 0  # reasoning mode only
 
 
 def completion_estimate(text: str | None, calls: list[ToolCall]) -> int:
@@ -95,7 +96,7 @@ def args_text(args: Any) -> str:
     return json.dumps(args)
 
 
-def require(cond: bool, message: str, param: str | None = None) -> None:
+def require(cond: object, message: str, param: str | None = None) -> None:
     if not cond:
         raise WireError(400, "invalid_request", message, param)
 

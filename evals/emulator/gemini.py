@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 from ..models.base import Message, ModelResponse, ToolCall
-from .conversation import Conversation, EmulatedUsage, WireError, obj, require
+from .conversation import Conversation, EmulatedUsage, WireError, args_text, obj, require
 from .http import Request
+from .reasoning import Signer, Thinking, calls_digest, reject
 from .wire import ReplyIds, WireFormat, bearer, pieces, sse
 
 _STATUS = {
@@ -82,8 +83,9 @@ class GeminiGenerate(WireFormat):
             require(isinstance(parts, list), f"{where}.parts must be an array")
             if role == "model":
                 turn += 1
-                texts, calls = [], []
-                for j, p in enumerate(parts):
+                texts: list[str] = []
+                calls: list[ToolCall] = []
+                for j, p in enumerate(parts or []):
                     p = obj(p, f"{where}.parts[{j}]")
                     fc = _get(p, "functionCall")
                     if fc is not None:
@@ -100,7 +102,7 @@ class GeminiGenerate(WireFormat):
                 continue
             pending = list(messages[-1].tool_calls) if messages and messages[-1].role == "assistant" else []
             texts = []
-            for j, p in enumerate(parts):
+            for j, p in enumerate(parts or []):
                 p = obj(p, f"{where}.parts[{j}]")
                 fr = _get(p, "functionResponse")
                 if fr is not None:
@@ -141,23 +143,70 @@ class GeminiGenerate(WireFormat):
                 tools.append(
                     {"name": d["name"], "description": d.get("description", ""), "parameters": params}
                 )
-        return Conversation(path_model or "", messages, tools, parallel=True, stream=stream)
+        gen = _get(body, "generationConfig") or {}
+        thinking = _get(gen, "thinkingConfig") if isinstance(gen, dict) else None
+        thoughts = bool(isinstance(thinking, dict) and _get(thinking, "includeThoughts"))
+        return Conversation(
+            path_model or "", messages, tools, parallel=True, stream=stream, extra={"thoughts": thoughts}
+        )
 
     @staticmethod
     def usage(u: EmulatedUsage) -> dict:
         return {
             "promptTokenCount": u.prompt_tokens,
-            "candidatesTokenCount": u.completion_tokens,
+            "candidatesTokenCount": u.completion_tokens - u.reasoning_tokens,
             "totalTokenCount": u.prompt_tokens + u.completion_tokens,
             "cachedContentTokenCount": u.cached_tokens,
+            **({"thoughtsTokenCount": u.reasoning_tokens} if u.reasoning_tokens else {}),
         }
 
     @staticmethod
-    def _parts(resp: ModelResponse) -> list[dict]:
-        parts: list[dict] = [{"text": resp.text}] if resp.text else []
+    def _parts(resp: ModelResponse, think: Thinking | None = None, thoughts: bool = False) -> list[dict]:
+        """Gemini 3 puts the step's signature on its first functionCall part (on the last part
+        when there is no call); thought summaries come first when includeThoughts is set."""
+        parts: list[dict] = []
+        if think is not None and thoughts:
+            parts.append({"text": think.text, "thought": True})
+        if resp.text:
+            parts.append({"text": resp.text})
         for tc in resp.tool_calls:
-            parts.append({"functionCall": {"id": tc.id, "name": tc.name, "args": json.loads(tc.arguments)}})
+            parts.append(
+                {"functionCall": {"id": tc.id, "name": tc.name, "args": json.loads(args_text(tc.arguments))}}
+            )
+        if think is not None:
+            first = next((p for p in parts if "functionCall" in p), None)
+            if first is None:  # no call: the signature rides on a last, empty part
+                parts.append(first := {"text": ""})
+            first["thoughtSignature"] = think.gemini_signature
         return parts
+
+    def check_reasoning(self, body: dict, conv: Conversation, signer: Signer) -> None:
+        """Every model turn that called functions must carry its thoughtSignature on its first
+        functionCall part, unmodified."""
+        for i, c in enumerate(body.get("contents") or []):
+            if not isinstance(c, dict) or c.get("role") != "model" or not isinstance(c.get("parts"), list):
+                continue
+            parts = [p for p in c["parts"] if isinstance(p, dict)]
+            fcs = [(j, p) for j, p in enumerate(parts) if isinstance(_get(p, "functionCall"), dict)]
+            if not fcs:
+                continue
+            j, first = fcs[0]
+            fc = _get(first, "functionCall")
+            sig = _get(first, "thoughtSignature")
+            if sig is None:
+                raise reject(
+                    "Function call is missing a thought_signature in functionCall parts. This is required "
+                    "for tools to work correctly, and missing thought_signature may lead to degraded model "
+                    f"performance. Additional data, function call `{fc.get('name')}` , position {i + 1}."
+                )
+            digest = calls_digest(
+                [
+                    (_get(p, "functionCall").get("name"), _get(p, "functionCall").get("args") or {})
+                    for _, p in fcs
+                ]
+            )
+            if not signer.verify(f"gemini:{digest}", sig):
+                raise reject(f"contents[{i}].parts[{j}]: Corrupted thought signature.")
 
     def _chunk(
         self, conv: Conversation, ids: ReplyIds, parts: list[dict], last: bool, usage: EmulatedUsage
@@ -165,20 +214,37 @@ class GeminiGenerate(WireFormat):
         cand: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
         if last:
             cand["finishReason"] = "STOP"
-        out = {"candidates": [cand], "modelVersion": conv.model, "responseId": ids.rid}
+        out: dict[str, Any] = {"candidates": [cand], "modelVersion": conv.model, "responseId": ids.rid}
         if last:
             out["usageMetadata"] = self.usage(usage)
         return out
 
-    def render(self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds) -> dict:
-        return self._chunk(conv, ids, self._parts(resp), True, usage)
+    def render(
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
+    ) -> dict:
+        return self._chunk(
+            conv, ids, self._parts(resp, think, conv.extra.get("thoughts", False)), True, usage
+        )
 
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]:
-        # Gemini streams text in pieces but sends each functionCall whole.
-        chunks = [[{"text": p}] for p in pieces(resp.text or "", 4)]
-        chunks += [[p] for p in self._parts(resp) if "functionCall" in p]
+        # Gemini streams text in pieces but sends each functionCall whole (signature attached).
+        parts = self._parts(resp, think, conv.extra.get("thoughts", False))
+        chunks = [[p] for p in parts if p.get("thought")]
+        chunks += [[{"text": p}] for p in pieces(resp.text or "", 4)]
+        chunks += [[p] for p in parts if "functionCall" in p]
+        chunks += [[p] for p in parts if "thoughtSignature" in p and "functionCall" not in p]
         if not chunks:
             chunks = [[]]
         return [self._chunk_sse(conv, ids, c, i == len(chunks) - 1, usage) for i, c in enumerate(chunks)]

@@ -7,6 +7,7 @@ from typing import Any
 from ..models.base import Message, ModelResponse, ToolCall
 from .conversation import Conversation, EmulatedUsage, args_text, obj, require, text_of
 from .http import Request
+from .reasoning import Thinking
 from .wire import ReplyIds, WireFormat, pieces, sse
 
 _ERROR_TYPES = {
@@ -51,10 +52,11 @@ def parse_chat_messages(raw: Any) -> list[Message]:
                 calls.append(ToolCall(cid, fn["name"], args_text(fn.get("arguments", "{}"))))
             out.append(Message("assistant", text_of(m.get("content"), where), calls))
         elif role == "tool":
-            cid = m.get("tool_call_id")
-            require(isinstance(cid, str), f"{where}: a tool message needs 'tool_call_id'", where)
+            tid = m.get("tool_call_id")
+            require(isinstance(tid, str), f"{where}: a tool message needs 'tool_call_id'", where)
+            tid = str(tid)
             out.append(
-                Message("tool", text_of(m.get("content"), where) or "", tool_call_id=cid, name=names.get(cid))
+                Message("tool", text_of(m.get("content"), where) or "", tool_call_id=tid, name=names.get(tid))
             )
         else:
             require(
@@ -107,10 +109,17 @@ class OpenAIChat(WireFormat):
             "completion_tokens": u.completion_tokens,
             "total_tokens": u.prompt_tokens + u.completion_tokens,
             "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
-            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": u.reasoning_tokens, "audio_tokens": 0},
         }
 
-    def render(self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds) -> dict:
+    def render(
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
+    ) -> dict:
         msg: dict[str, Any] = {"role": "assistant", "content": resp.text, "refusal": None}
         if resp.tool_calls:
             msg["tool_calls"] = [
@@ -128,7 +137,12 @@ class OpenAIChat(WireFormat):
         }
 
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]:
         base = {
             "id": f"chatcmpl-{ids.rid}",
@@ -154,7 +168,7 @@ class OpenAIChat(WireFormat):
                 "function": {"name": tc.name, "arguments": ""},
             }
             out.append(chunk({"tool_calls": [head]}))
-            for p in pieces(tc.arguments, 3):
+            for p in pieces(args_text(tc.arguments), 3):
                 out.append(chunk({"tool_calls": [{"index": i, "function": {"arguments": p}}]}))
         out.append(chunk({}, _finish(resp)))
         if conv.include_usage:

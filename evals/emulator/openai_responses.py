@@ -13,6 +13,7 @@ from ..models.base import Message, ModelResponse, ToolCall
 from .conversation import Conversation, EmulatedUsage, args_text, obj, require, text_of
 from .http import Request
 from .openai_chat import openai_error, parse_function_tools
+from .reasoning import Signer, Thinking, calls_digest, reject
 from .wire import ReplyIds, WireFormat, pieces, sse
 
 
@@ -33,15 +34,15 @@ def parse_input(raw: Any) -> list[Message]:
                 f"{where}.role {role!r} is not supported",
             )
             text = text_of(item.get("content"), where)
-            out.append(Message("system" if role == "developer" else role, text))
+            out.append(Message("system" if role == "developer" else str(role), text))
         elif typ == "function_call":
             cid, name = item.get("call_id"), item.get("name")
             require(
                 isinstance(cid, str) and isinstance(name, str),
                 f"{where}: function_call needs call_id and name",
             )
-            names[cid] = name
-            call = ToolCall(cid, name, args_text(item.get("arguments", "{}")))
+            names[str(cid)] = str(name)
+            call = ToolCall(str(cid), str(name), args_text(item.get("arguments", "{}")))
             # Calls of one response arrive as consecutive items after its (optional) message item.
             if out and out[-1].role == "assistant":
                 out[-1].tool_calls.append(call)
@@ -51,7 +52,7 @@ def parse_input(raw: Any) -> list[Message]:
             cid = item.get("call_id")
             require(isinstance(cid, str), f"{where}: function_call_output needs call_id", "input")
             output = text_of(item.get("output"), where) or ""
-            out.append(Message("tool", output, tool_call_id=cid, name=names.get(cid)))
+            out.append(Message("tool", output, tool_call_id=str(cid), name=names.get(str(cid))))
         elif typ == "reasoning":
             continue
         else:
@@ -91,13 +92,22 @@ class OpenAIResponses(WireFormat):
             "input_tokens": u.prompt_tokens,
             "input_tokens_details": {"cached_tokens": u.cached_tokens},
             "output_tokens": u.completion_tokens,
-            "output_tokens_details": {"reasoning_tokens": 0},
+            "output_tokens_details": {"reasoning_tokens": u.reasoning_tokens},
             "total_tokens": u.prompt_tokens + u.completion_tokens,
         }
 
     @staticmethod
-    def _items(resp: ModelResponse, ids: ReplyIds) -> list[dict]:
+    def _items(resp: ModelResponse, ids: ReplyIds, think: Thinking | None = None) -> list[dict]:
         items: list[dict] = []
+        if think is not None:
+            items.append(
+                {
+                    "type": "reasoning",
+                    "id": f"rs_{ids.rid}",
+                    "summary": [{"type": "summary_text", "text": think.text}],
+                    "encrypted_content": think.encrypted,
+                }
+            )
         if resp.text:
             part = {"type": "output_text", "text": resp.text, "annotations": [], "logprobs": []}
             items.append(
@@ -122,8 +132,59 @@ class OpenAIResponses(WireFormat):
             )
         return items
 
-    def render(self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds) -> dict:
-        return self._response(conv, ids, "completed", self._items(resp, ids), self.usage(usage))
+    def render(
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
+    ) -> dict:
+        return self._response(conv, ids, "completed", self._items(resp, ids, think), self.usage(usage))
+
+    def check_reasoning(self, body: dict, conv: Conversation, signer: Signer) -> None:
+        """Each group of function_call items must follow the reasoning item of its turn, with the
+        encrypted content the emulator sent (requested with include=reasoning.encrypted_content)."""
+        include = body.get("include") or []
+        if body.get("store") is False and "reasoning.encrypted_content" not in include:
+            raise reject(
+                "reasoning mode: with store=false a reasoning model's state survives only as "
+                "encrypted reasoning items; send include=['reasoning.encrypted_content'] and return them",
+                "include",
+            )
+        raw = body.get("input")
+        if not isinstance(raw, list):
+            return
+        i = 0
+        while i < len(raw):
+            item = raw[i] if isinstance(raw[i], dict) else {}
+            if item.get("type") != "function_call":
+                i += 1
+                continue
+            j = i
+            calls = []
+            while j < len(raw) and isinstance(raw[j], dict) and raw[j].get("type") == "function_call":
+                calls.append((raw[j].get("name"), raw[j].get("arguments")))
+                j += 1
+            prev = i - 1
+            while prev >= 0 and isinstance(raw[prev], dict) and raw[prev].get("type") == "message":
+                prev -= 1  # the turn's text message may sit between its reasoning and its calls
+            reasoning = raw[prev] if prev >= 0 and isinstance(raw[prev], dict) else {}
+            if reasoning.get("type") != "reasoning":
+                raise reject(
+                    f"Item 'input[{i}]' of type 'function_call' was provided without its required "
+                    "'reasoning' item (reasoning mode: send every output item back)",
+                    "input",
+                )
+            if reasoning.get("encrypted_content") is None:
+                raise reject(
+                    f"input[{prev}]: reasoning item without encrypted_content; items are not persisted "
+                    "when `store` is false",
+                    "input",
+                )
+            if signer.unseal(reasoning.get("encrypted_content")) != f"responses:{calls_digest(calls)}":
+                raise reject(f"input[{prev}]: the encrypted content could not be verified", "input")
+            i = j
 
     @staticmethod
     def _response(conv: Conversation, ids: ReplyIds, status: str, output: list, usage: dict | None) -> dict:
@@ -153,7 +214,12 @@ class OpenAIResponses(WireFormat):
         }
 
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]:
         out: list[bytes] = []
 
@@ -162,9 +228,15 @@ class OpenAIResponses(WireFormat):
 
         emit("response.created", response=self._response(conv, ids, "in_progress", [], None))
         emit("response.in_progress", response=self._response(conv, ids, "in_progress", [], None))
-        items = self._items(resp, ids)
+        items = self._items(resp, ids, think)
         for idx, item in enumerate(items):
-            if item["type"] == "message":
+            if item["type"] == "reasoning":
+                emit("response.output_item.added", output_index=idx, item=dict(item, summary=[]))
+                loc = {"item_id": item["id"], "output_index": idx, "summary_index": 0}
+                for p in pieces(item["summary"][0]["text"], 3):
+                    emit("response.reasoning_summary_text.delta", **loc, delta=p)
+                emit("response.reasoning_summary_text.done", **loc, text=item["summary"][0]["text"])
+            elif item["type"] == "message":
                 text = item["content"][0]["text"]
                 emit(
                     "response.output_item.added",

@@ -19,6 +19,7 @@ from ..models.policies import POLICIES, PolicyModel, UnknownTaskError
 from .conversation import WireError, estimate_usage
 from .faults import STATUS_FAULTS, FaultConfig, FaultPlan, canonical_body
 from .http import Reply, Request, serve_connection
+from .reasoning import Signer, thinking_for
 from .wire import ReplyIds, WireFormat
 
 JSON = {"Content-Type": "application/json"}
@@ -66,13 +67,16 @@ class EmulatorServer:
         port: int = 0,
         faults: FaultConfig | None = None,
         chunk_delay_s: float = 0.0,
+        reasoning: bool = False,
     ):
         if policy_name(policy) is None:
             raise ValueError(f"unknown policy {policy!r}; known: {', '.join(POLICIES)}")
         self.suites, self.seed, self.host, self.port = suites, seed, host, port
-        self.policy = policy_name(policy)
+        self.policy: str = policy_name(policy) or "oracle"
         self.faults = FaultPlan(faults)
         self.chunk_delay_s = chunk_delay_s
+        self.reasoning = reasoning  # act as a thinking model (see reasoning.py)
+        self.signer = Signer(seed)
         self.requests_served = 0
         self._policies: dict[str, PolicyModel] = {}
         self._wires = _wire_formats()
@@ -94,10 +98,12 @@ class EmulatorServer:
         failure: list[BaseException] = []
         self._loop = asyncio.new_event_loop()
 
+        loop = self._loop
+
         def run() -> None:
-            asyncio.set_event_loop(self._loop)
+            asyncio.set_event_loop(loop)
             try:
-                self._server = self._loop.run_until_complete(
+                self._server = loop.run_until_complete(
                     asyncio.start_server(self._on_connect, self.host, self.port, backlog=512)
                 )
                 self.port = self._server.sockets[0].getsockname()[1]
@@ -106,7 +112,7 @@ class EmulatorServer:
                 ready.set()
                 return
             ready.set()
-            self._loop.run_forever()
+            loop.run_forever()
 
         self._thread = threading.Thread(target=run, name="fanout-emulator", daemon=True)
         self._thread.start()
@@ -142,6 +148,7 @@ class EmulatorServer:
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
+        assert task is not None
         self._conns.add(task)
         try:
             await serve_connection(reader, writer, self.handle)
@@ -204,6 +211,8 @@ class EmulatorServer:
         except ValueError as exc:
             raise WireError(400, "invalid_request", f"the request body is not valid JSON: {exc}") from exc
         conv = wire.parse(body, req, path_model)
+        if self.reasoning:
+            wire.check_reasoning(body, conv, self.signer)
         model = self._policy_model(policy_name(conv.model) or self.policy)
         try:
             resp = model.respond(conv.messages)
@@ -212,11 +221,17 @@ class EmulatorServer:
         if not conv.parallel:
             resp.tool_calls = resp.tool_calls[:1]
         usage = estimate_usage(conv, resp)
+        think = None
+        if self.reasoning:
+            turn = 1 + sum(1 for m in conv.messages if m.role == "assistant")
+            think = thinking_for(resp, self.signer, turn)
+            usage.reasoning_tokens = think.tokens
+            usage.completion_tokens += think.tokens
         digest = hashlib.sha256(req.path.encode() + canonical_body(req.body)).hexdigest()[:24]
         ids = ReplyIds(digest, int(time.time()))
         if conv.stream:
-            return Reply(200, headers=dict(SSE), events=wire.stream(conv, resp, usage, ids))
-        return Reply(200, _dumps(wire.render(conv, resp, usage, ids)), dict(JSON))
+            return Reply(200, headers=dict(SSE), events=wire.stream(conv, resp, usage, ids, think))
+        return Reply(200, _dumps(wire.render(conv, resp, usage, ids, think)), dict(JSON))
 
     def _policy_model(self, name: str) -> PolicyModel:
         m = self._policies.get(name)
@@ -247,7 +262,12 @@ class EmulatorServer:
             data = [{"id": n, "object": "model", "owned_by": "fanout"} for n in POLICIES]
             return Reply(200, _dumps({"object": "list", "data": data}), dict(JSON))
         if req.method == "GET" and p in ("", "/health"):
-            body = {"status": "ok", "policy": self.policy, "requests_served": self.requests_served}
+            body = {
+                "status": "ok",
+                "policy": self.policy,
+                "reasoning": self.reasoning,
+                "requests_served": self.requests_served,
+            }
             return Reply(200, _dumps(body), dict(JSON))
         msg = (
             f"no route {req.method} {req.path}; the emulator serves POST /v1/chat/completions, /v1/responses, "

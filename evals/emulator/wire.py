@@ -11,6 +11,7 @@ from typing import Any
 from ..models.base import ModelResponse
 from .conversation import Conversation, EmulatedUsage
 from .http import Request
+from .reasoning import Signer, Thinking
 
 # Neutral error kinds the server raises; each format maps them to its own names.
 ERROR_KINDS = (
@@ -66,13 +67,28 @@ class WireFormat(ABC):
 
     @abstractmethod
     def render(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> dict: ...
 
     @abstractmethod
     def stream(
-        self, conv: Conversation, resp: ModelResponse, usage: EmulatedUsage, ids: ReplyIds
+        self,
+        conv: Conversation,
+        resp: ModelResponse,
+        usage: EmulatedUsage,
+        ids: ReplyIds,
+        think: Thinking | None = None,
     ) -> list[bytes]: ...
+
+    def check_reasoning(self, body: dict, conv: Conversation, signer: Signer) -> None:
+        """Reasoning mode: refuse a request whose earlier turns lack the state the emulator handed
+        out with them (a 400, as the real API). Formats with no such state accept everything."""
+        return None
 
     @abstractmethod
     def error(self, status: int, kind: str, message: str, param: str | None = None) -> dict: ...

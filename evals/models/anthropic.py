@@ -5,7 +5,17 @@ Shape rules the API enforces: the system prompt is a top-level field; an assista
 first in the next user message, in the order the calls were made. Consecutive tool messages are
 therefore merged into one user message. `parallel_tool_calls: false` maps to
 `tool_choice.disable_parallel_tool_use`. Usage: `input_tokens` excludes cache reads and cache
-writes, so the prompt count is the sum of the three (cached = cache reads).
+writes, so the prompt count is the sum of the three (cached = cache reads; cache writes are kept
+apart because they bill at 1.25x the input rate).
+
+Thinking: `--thinking-budget N` turns on `thinking: {type: enabled, budget_tokens: N}`;
+`--reasoning-effort` on models that only think adaptively (Opus 4.7 and later) sends
+`thinking: {type: adaptive}` with `output_config.effort`. A thinking turn's content (`thinking`
+and `redacted_thinking` blocks with their signatures, then text and `tool_use`) must come back on
+the next request exactly as received, or the API answers 400; it is kept as `ProviderParts` and
+sent back verbatim. `max_tokens` counts thinking, so its default leaves room for it: 4096 for the
+answer plus the budget. The API reports no separate thinking count: `reasoning_tokens` is
+estimated from the thinking text returned (a lower bound for models that summarise it).
 """
 
 from __future__ import annotations
@@ -14,20 +24,53 @@ import json
 import os
 from typing import Any
 
+import httpx
+
 from mock_tools import is_error
 
-from .base import ModelRequest, ModelResponse, ToolCall, Usage
-from .http import StreamState, WireModel, args_object, text_or_none
+from ..tokens import estimate_text
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .http import (
+    Failure,
+    StreamState,
+    WireModel,
+    args_object,
+    call_args,
+    error_body,
+    error_message,
+    loads_json,
+    own_parts,
+    status_failure,
+    text_or_none,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
+FORMAT = "anthropic"
+ANSWER_TOKENS = 4096  # max_tokens left for the answer itself, on top of any thinking budget
+ADAPTIVE_MAX_TOKENS = 32000  # default max_tokens when the model thinks adaptively
+THINKING = ("thinking", "redacted_thinking")
 
 
 def _is_error_content(content: str | None) -> bool:
     try:
         return is_error(json.loads(content or "null"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
+
+
+def _replayed_blocks(blocks: list[dict], calls: list[ToolCall]) -> list[dict]:
+    """A thinking turn sent back: every block verbatim, each tool_use with the id and input the
+    conversation uses (the same unless the harness had to make an id unique)."""
+    out: list[dict] = []
+    it = iter(calls)
+    for b in blocks:
+        if b.get("type") == "tool_use":
+            c = next(it, None)
+            if c is not None:
+                b = {**b, "id": c.id, "input": args_object(c.arguments)}
+        out.append(b)
+    return out
 
 
 def encode_messages(request: ModelRequest) -> tuple[str | None, list[dict]]:
@@ -57,6 +100,10 @@ def encode_messages(request: ModelRequest) -> tuple[str | None, list[dict]]:
             n = sum(1 for b in blocks if b["type"] == "tool_result")
             blocks.insert(n, block)
         elif m.role == "assistant":
+            own = own_parts(m, FORMAT)
+            if own is not None:
+                out.append({"role": "assistant", "content": _replayed_blocks(own, m.tool_calls)})
+                continue
             content: list[dict] = []
             if m.content:
                 content.append({"type": "text", "text": m.content})
@@ -70,30 +117,58 @@ def encode_messages(request: ModelRequest) -> tuple[str | None, list[dict]]:
     return ("\n\n".join(system) or None), out
 
 
-def usage_of(u: Any) -> Usage | None:
+def thinking_tokens(blocks: list[dict]) -> int | None:
+    """Estimated tokens of the thinking returned; None when the turn did not think."""
+    seen = False
+    n = 0
+    for b in blocks:
+        if b.get("type") == "thinking":
+            seen = True
+            n += estimate_text(b.get("thinking") or "")
+        elif b.get("type") == "redacted_thinking":
+            seen = True
+    return n if seen else None
+
+
+def usage_of(u: Any, blocks: list[dict] | None = None) -> Usage | None:
     if not isinstance(u, dict) or u.get("input_tokens") is None:
         return None
     read = int(u.get("cache_read_input_tokens") or 0)
     write = int(u.get("cache_creation_input_tokens") or 0)
-    return Usage(int(u["input_tokens"]) + read + write, int(u.get("output_tokens") or 0), read)
+    return Usage(
+        int(u["input_tokens"]) + read + write,
+        int(u.get("output_tokens") or 0),
+        read,
+        reasoning_tokens=thinking_tokens(blocks or []),
+        cache_write_tokens=write,
+    )
+
+
+def _decoded(blocks: list[dict], usage: Any, finish: Any) -> ModelResponse:
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    for block in blocks:
+        if block.get("type") == "text":
+            text.append(block.get("text") or "")
+        elif block.get("type") == "tool_use":
+            calls.append(
+                ToolCall(block.get("id") or "", block.get("name") or "", call_args(block.get("input")))
+            )
+    thinks = any(b.get("type") in THINKING for b in blocks)
+    return ModelResponse(
+        text=text_or_none("".join(text)),
+        tool_calls=calls,
+        usage=usage_of(usage, blocks),
+        finish_reason=finish,
+        provider_parts=ProviderParts(FORMAT, blocks) if thinks else None,
+    )
 
 
 def decode_message(body: dict) -> ModelResponse:
     if body.get("type") == "error":
         raise ValueError(f"error body: {body.get('error')}")
-    text: list[str] = []
-    calls: list[ToolCall] = []
-    for block in body.get("content") or []:
-        if block.get("type") == "text":
-            text.append(block.get("text") or "")
-        elif block.get("type") == "tool_use":
-            calls.append(ToolCall(block.get("id") or "", block.get("name") or "", block.get("input")))
-    return ModelResponse(
-        text=text_or_none("".join(text)),
-        tool_calls=calls,
-        usage=usage_of(body.get("usage")),
-        finish_reason=body.get("stop_reason"),
-    )
+    blocks = [b for b in body.get("content") or [] if isinstance(b, dict)]
+    return _decoded(blocks, body.get("usage"), body.get("stop_reason"))
 
 
 class MessagesStream(StreamState):
@@ -116,6 +191,7 @@ class MessagesStream(StreamState):
 
 
 def decode_events(events: list[dict]) -> ModelResponse:
+    """Reassemble the content blocks (thinking and its signature included) from the deltas."""
     blocks: dict[int, dict] = {}
     order: list[int] = []
     usage: dict[str, Any] = {}
@@ -133,40 +209,59 @@ def decode_events(events: list[dict]) -> ModelResponse:
         elif t == "content_block_delta":
             cb = blocks.setdefault(ev.get("index", 0), {"type": "text", "text": "", "_json": ""})
             d = ev.get("delta") or {}
-            if d.get("type") == "text_delta":
+            kind = d.get("type")
+            if kind == "text_delta":
                 cb["text"] = (cb.get("text") or "") + (d.get("text") or "")
-            elif d.get("type") == "input_json_delta":
+            elif kind == "input_json_delta":
                 cb["_json"] += d.get("partial_json") or ""
+            elif kind == "thinking_delta":
+                cb["thinking"] = (cb.get("thinking") or "") + (d.get("thinking") or "")
+            elif kind == "signature_delta":
+                cb["signature"] = (cb.get("signature") or "") + (d.get("signature") or "")
         elif t == "message_delta":
             finish = (ev.get("delta") or {}).get("stop_reason") or finish
             usage.update({k: v for k, v in (ev.get("usage") or {}).items() if v is not None})
-    text: list[str] = []
-    calls: list[ToolCall] = []
+    out: list[dict] = []
+    raws: list[str] = []
     for idx in order:
-        cb = blocks[idx]
-        if cb.get("type") == "text":
-            text.append(cb.get("text") or "")
-        elif cb.get("type") == "tool_use":
-            raw = cb["_json"]
-            args: Any = raw if raw.strip() else (cb.get("input") or {})
-            calls.append(ToolCall(cb.get("id") or "", cb.get("name") or "", args))
-    return ModelResponse(
-        text=text_or_none("".join(text)), tool_calls=calls, usage=usage_of(usage), finish_reason=finish
-    )
+        cb = dict(blocks[idx])
+        raw = cb.pop("_json", "")
+        if cb.get("type") == "tool_use":
+            raws.append(raw)
+            if raw.strip():
+                try:
+                    cb["input"] = call_args(loads_json(raw))
+                except ValueError:
+                    cb["input"] = {}  # unparseable: the call keeps the text, the runtime scores it
+                if not isinstance(cb["input"], dict):
+                    cb["input"] = {}
+        out.append(cb)
+    resp = _decoded(out, usage, finish)
+    for c, raw in zip(resp.tool_calls, raws, strict=True):
+        if raw.strip():
+            c.arguments = raw  # the text exactly as streamed, as the trace records it
+    return resp
+
+
+def anthropic_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
+    """A spent credit balance comes as a 400 that no retry fixes: stop the run."""
+    err = error_body(text)
+    if status == 400 and "credit balance" in str(err.get("message", "")).lower():
+        return Failure("fatal", f"{error_message(status, text)} (credit exhausted)")
+    return status_failure(status, headers, text)
 
 
 class AnthropicModel(WireModel):
     provider = "anthropic"
     default_base_url = DEFAULT_BASE_URL
     key_env = ("ANTHROPIC_API_KEY",)
-    streams = True
 
     def resolve_base_url(self, given: str | None) -> str:
         url = (given or os.environ.get("ANTHROPIC_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
         # One --base-url ending in /v1 serves OpenAI-style and Anthropic-style clients alike.
         return url[: -len("/v1")] if url.endswith("/v1") else url
 
-    def url(self) -> str:
+    def url(self, stream: bool) -> str:
         return f"{self.base_url}/v1/messages"
 
     def headers(self) -> dict[str, str]:
@@ -175,12 +270,23 @@ class AnthropicModel(WireModel):
             h["x-api-key"] = self.api_key
         return h
 
+    def max_tokens(self, settings: dict[str, Any]) -> int:
+        if settings.get("max_tokens"):
+            return int(settings["max_tokens"])
+        if self.opts.max_tokens:
+            return self.opts.max_tokens
+        budget = int(settings.get("thinking_budget") or 0)
+        if settings.get("reasoning_effort") is not None and budget <= 0:
+            limit = self.capability.max_output_tokens if self.capability else None
+            return min(ADAPTIVE_MAX_TOKENS, limit or ADAPTIVE_MAX_TOKENS)
+        return ANSWER_TOKENS + max(0, budget)
+
     def encode(self, request: ModelRequest, stream: bool) -> dict:
         settings = self.settings(request)
         system, messages = encode_messages(request)
         body: dict[str, Any] = {
             "model": self.model,
-            "max_tokens": int(settings.get("max_tokens") or self.opts.max_tokens),
+            "max_tokens": self.max_tokens(settings),
             "messages": messages,
         }
         if system:
@@ -195,17 +301,30 @@ class AnthropicModel(WireModel):
                 for t in request.tools
             ]
             choice = settings.get("tool_choice")
-            tc: dict[str, Any] = dict(choice) if isinstance(choice, dict) else {"type": "auto"}
+            tc: dict[str, Any] = {"type": "auto"}
             if isinstance(choice, str) and choice in ("auto", "any", "none"):
                 tc = {"type": choice}
             elif choice == "required":
                 tc = {"type": "any"}
+            elif isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+                tc = {"type": "tool", "name": choice["function"].get("name")}  # OpenAI-shaped
+            elif isinstance(choice, dict) and choice.get("type") in ("auto", "any", "none", "tool"):
+                tc = dict(choice)
             if settings.get("parallel_tool_calls") is False and tc["type"] != "none":
                 tc["disable_parallel_tool_use"] = True
             if choice is not None or "disable_parallel_tool_use" in tc:
                 body["tool_choice"] = tc
         if settings.get("temperature") is not None:
             body["temperature"] = settings["temperature"]
+        budget = settings.get("thinking_budget")
+        if budget is not None:
+            if budget > 0:
+                body["thinking"] = {"type": "enabled", "budget_tokens": int(budget)}
+            else:
+                body["thinking"] = {"type": "disabled"}
+        elif settings.get("reasoning_effort") is not None:
+            body["thinking"] = {"type": "adaptive"}
+            body["output_config"] = {"effort": settings["reasoning_effort"]}
         if stream:
             body["stream"] = True
         return body
@@ -219,6 +338,5 @@ class AnthropicModel(WireModel):
     def decode_stream(self, events: list[dict], turn: int) -> ModelResponse:
         return decode_events(events)
 
-
-def make(name: str, options: dict, suites: list | None = None, seed: int = 0) -> AnthropicModel:
-    return AnthropicModel(name, options)
+    def classify(self, status: int, headers: httpx.Headers, text: str) -> Failure:
+        return anthropic_failure(status, headers, text)

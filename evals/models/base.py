@@ -2,6 +2,13 @@
 
 Reference policies, HTTP providers and replays all implement `Model`, so the runtime cannot
 tell them apart.
+
+Reasoning models add one thing the neutral shape cannot express: state the provider hands out
+with a response and requires back, unchanged, on the next request (Gemini thought signatures,
+Claude `thinking`/`redacted_thinking` blocks, Responses `reasoning` items with encrypted
+content). It travels as `ProviderParts`: the assistant turn exactly as the provider rendered it,
+carried from the response into the assistant `Message` and sent back verbatim by the adapter
+that produced it. Nothing else reads it.
 """
 
 from __future__ import annotations
@@ -19,20 +26,45 @@ class ToolCall:
 
 
 @dataclass
+class ProviderParts:
+    """An assistant turn in the provider's own shape, kept because it holds opaque reasoning state.
+
+    `format` names the wire format that produced it ("anthropic", "gemini", "responses"); an
+    adapter only ever sends back parts of its own format. `items` are the content blocks, parts or
+    output items exactly as received (streamed ones reassembled), in order.
+    """
+
+    format: str
+    items: list[dict]
+
+    def to_json(self) -> dict:
+        return {"format": self.format, "items": self.items}
+
+    @classmethod
+    def from_json(cls, data: Any) -> ProviderParts | None:
+        if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            return None
+        return cls(str(data.get("format") or ""), list(data["items"]))
+
+
+@dataclass
 class Message:
     role: str  # system | user | assistant | tool
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     name: str | None = None  # tool name, on tool messages
+    provider_parts: ProviderParts | None = None  # assistant turns of reasoning models
 
 
 @dataclass
 class Usage:
     prompt_tokens: int  # all input tokens, cached included
-    completion_tokens: int
-    cached_tokens: int = 0
+    completion_tokens: int  # all output tokens, reasoning included (they are billed as output)
+    cached_tokens: int = 0  # input tokens read from the provider's cache
     estimated: bool = False
+    reasoning_tokens: int | None = None  # the part of completion spent thinking; None = not reported
+    cache_write_tokens: int = 0  # input tokens written to the provider's cache (Anthropic bills 1.25x)
 
 
 @dataclass
@@ -55,6 +87,7 @@ class ModelResponse:
     finish_reason: str | None = None
     ttft_s: float | None = None
     first_call_s: float | None = None
+    provider_parts: ProviderParts | None = None  # to send back on the next turn (reasoning models)
 
 
 class ModelError(RuntimeError):

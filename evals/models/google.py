@@ -1,4 +1,5 @@
-"""`google/<model>`: Gemini `generateContent` (`POST /v1beta/models/{model}:generateContent`).
+"""`google/<model>`: Gemini `generateContent` (`POST /v1beta/models/{model}:generateContent`, and
+`:streamGenerateContent?alt=sse` with `--stream`).
 
 Calls come back as `functionCall` parts (several in one candidate when the model fans out);
 results go back as `functionResponse` parts of one user turn, in call order. Tool schemas go in
@@ -6,28 +7,75 @@ results go back as `functionResponse` parts of one user turn, in call order. Too
 lost in translation. Ids are optional in this format: a server-given `functionCall.id` is echoed in
 the matching `functionResponse`; when a call has none we make one locally, never send it back, and
 the server matches results by order.
+
+Thinking models attach a `thoughtSignature` to parts (the first functionCall of each step, or the
+last part). Gemini 3 rejects a function-calling conversation whose earlier model turns come back
+without them; Gemini 2.5 accepts it but loses its reasoning context. A model turn holding a
+signature or a thought part is therefore kept as `ProviderParts` and sent back verbatim.
+`--thinking-budget` sets `thinkingConfig.thinkingBudget` (0 off, -1 dynamic), `--reasoning-effort`
+sets `thinkingConfig.thinkingLevel` (Gemini 3), `--max-tokens` sets `maxOutputTokens`, and a
+`tool_choice` setting becomes `toolConfig.functionCallingConfig`.
 `promptTokenCount` includes `cachedContentTokenCount`; thinking tokens are billed as output, so
-completion = candidates + thoughts. The key travels in the `x-goog-api-key` header, never the URL.
+completion = candidates + thoughts (`reasoning_tokens` = thoughts). The key travels in the
+`x-goog-api-key` header, never the URL.
+
+Rate limits: a 429 `RESOURCE_EXHAUSTED` carries its wait in the body (`google.rpc.RetryInfo`
+`retryDelay`), which is honoured like a Retry-After; a daily quota (a `QuotaFailure` whose quota id
+is per day) cannot recover within a run and stops it.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from .base import ModelRequest, ModelResponse, ToolCall, Usage
-from .http import StreamState, WireModel, args_object, text_or_none
+import httpx
+
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .http import (
+    Failure,
+    StreamState,
+    WireModel,
+    args_object,
+    call_args,
+    error_body,
+    error_message,
+    own_parts,
+    status_failure,
+    text_or_none,
+)
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 LOCAL_ID = "gemini-local-"  # prefix of ids we made up; never sent back to the server
+FORMAT = "gemini"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
 def _response_object(content: str | None) -> dict:
     try:
         val = json.loads(content or "null")
-    except ValueError:
+    except (ValueError, RecursionError):
         return {"result": content}
     return val if isinstance(val, dict) else {"result": val}
+
+
+def _replayed_parts(parts: list[dict], calls: list[ToolCall]) -> list[dict]:
+    """A thinking turn sent back: every part verbatim (signatures included), each functionCall
+    with the id and arguments the conversation uses (ids we made up are not sent)."""
+    out: list[dict] = []
+    it = iter(calls)
+    for p in parts:
+        if isinstance(p.get("functionCall"), dict):
+            c = next(it, None)
+            if c is not None:
+                fc = {k: v for k, v in p["functionCall"].items() if k != "id"}
+                fc["args"] = args_object(c.arguments)
+                if c.id and not c.id.startswith(LOCAL_ID):
+                    fc["id"] = c.id
+                p = {**p, "functionCall": fc}
+        out.append(p)
+    return out
 
 
 def encode_contents(request: ModelRequest) -> tuple[str | None, list[dict]]:
@@ -38,6 +86,10 @@ def encode_contents(request: ModelRequest) -> tuple[str | None, list[dict]]:
             if m.content:
                 system.append(m.content)
         elif m.role == "assistant":
+            own = own_parts(m, FORMAT)
+            if own is not None:
+                contents.append({"role": "model", "parts": _replayed_parts(own, m.tool_calls)})
+                continue
             parts: list[dict] = []
             if m.content:
                 parts.append({"text": m.content})
@@ -64,8 +116,36 @@ def encode_contents(request: ModelRequest) -> tuple[str | None, list[dict]]:
 def usage_of(u: Any) -> Usage | None:
     if not isinstance(u, dict) or u.get("promptTokenCount") is None:
         return None
-    completion = int(u.get("candidatesTokenCount") or 0) + int(u.get("thoughtsTokenCount") or 0)
-    return Usage(int(u["promptTokenCount"]), completion, int(u.get("cachedContentTokenCount") or 0))
+    thoughts = u.get("thoughtsTokenCount")
+    completion = int(u.get("candidatesTokenCount") or 0) + int(thoughts or 0)
+    return Usage(
+        int(u["promptTokenCount"]),
+        completion,
+        int(u.get("cachedContentTokenCount") or 0),
+        reasoning_tokens=int(thoughts) if thoughts is not None else None,
+    )
+
+
+def _decoded(parts: list[dict], usage: Usage | None, finish: Any, turn: int) -> ModelResponse:
+    text: list[str] = []
+    calls: list[ToolCall] = []
+    opaque = False
+    for part in parts:
+        if part.get("thoughtSignature") or part.get("thought"):
+            opaque = True
+        if "functionCall" in part:
+            fc = part["functionCall"] or {}
+            cid = fc.get("id") or f"{LOCAL_ID}{turn}-{len(calls)}"
+            calls.append(ToolCall(cid, fc.get("name") or "", call_args(fc.get("args") or {})))
+        elif part.get("text") and not part.get("thought"):
+            text.append(part["text"])
+    return ModelResponse(
+        text=text_or_none("".join(text)),
+        tool_calls=calls,
+        usage=usage,
+        finish_reason=finish.lower() if isinstance(finish, str) else finish,
+        provider_parts=ProviderParts(FORMAT, parts) if opaque else None,
+    )
 
 
 def decode_response(body: dict, turn: int = 1) -> ModelResponse:
@@ -77,29 +157,75 @@ def decode_response(body: dict, turn: int = 1) -> ModelResponse:
         reason = (body.get("promptFeedback") or {}).get("blockReason") or "empty"
         return ModelResponse(text=None, usage=usage, finish_reason=str(reason).lower())
     cand = candidates[0]
-    text: list[str] = []
-    calls: list[ToolCall] = []
-    for part in (cand.get("content") or {}).get("parts") or []:
-        if "functionCall" in part:
-            fc = part["functionCall"] or {}
-            cid = fc.get("id") or f"{LOCAL_ID}{turn}-{len(calls)}"
-            calls.append(ToolCall(cid, fc.get("name") or "", fc.get("args") or {}))
-        elif part.get("text") and not part.get("thought"):
-            text.append(part["text"])
-    finish = cand.get("finishReason")
-    return ModelResponse(
-        text=text_or_none("".join(text)),
-        tool_calls=calls,
-        usage=usage,
-        finish_reason=finish.lower() if isinstance(finish, str) else finish,
-    )
+    parts = [p for p in (cand.get("content") or {}).get("parts") or [] if isinstance(p, dict)]
+    return _decoded(parts, usage, cand.get("finishReason"), turn)
+
+
+class GeminiStream(StreamState):
+    """Gemini's SSE stream has no terminal event: it is complete once a chunk carries a
+    `finishReason`. Text streams in pieces; each functionCall arrives whole."""
+
+    def feed(self, event: dict) -> tuple[bool, bool]:
+        token = call = False
+        for cand in event.get("candidates") or []:
+            for p in (cand.get("content") or {}).get("parts") or []:
+                if isinstance(p, dict) and "functionCall" in p:
+                    token = call = True
+                elif isinstance(p, dict) and p.get("text"):
+                    token = True
+            if cand.get("finishReason"):
+                self.complete = True
+        return token, call
+
+
+def decode_chunks(events: list[dict], turn: int) -> ModelResponse:
+    parts: list[dict] = []
+    usage = None
+    finish = None
+    for ev in events:
+        if ev.get("error"):
+            raise ValueError(f"error chunk: {ev['error']}")
+        if ev.get("usageMetadata"):
+            usage = usage_of(ev["usageMetadata"]) or usage
+        for cand in ev.get("candidates") or []:
+            parts += [p for p in (cand.get("content") or {}).get("parts") or [] if isinstance(p, dict)]
+            finish = cand.get("finishReason") or finish
+    return _decoded(parts, usage, finish, turn)
+
+
+def _seconds(value: Any) -> float | None:
+    if isinstance(value, int | float):
+        return float(value)
+    m = _DURATION.match(value) if isinstance(value, str) else None
+    return float(m.group(1)) if m else None
+
+
+def gemini_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
+    """Read `google.rpc` details: a RetryInfo wait, a per-day quota, an invalid key (a 400)."""
+    err = error_body(text)
+    details = [d for d in err.get("details") or [] if isinstance(d, dict)]
+    msg = error_message(status, text)
+    if status == 400 and any(d.get("reason") == "API_KEY_INVALID" for d in details):
+        return Failure("fatal", f"{msg} (the API key is invalid)")
+    if status == 429:
+        for d in details:
+            if str(d.get("@type", "")).endswith("QuotaFailure"):
+                ids = [str(v.get("quotaId", "")) for v in d.get("violations") or [] if isinstance(v, dict)]
+                if any("PerDay" in q for q in ids):
+                    return Failure("fatal", f"{msg} (daily quota exhausted: {', '.join(ids)})")
+        wait = next(
+            (_seconds(d.get("retryDelay")) for d in details if str(d.get("@type", "")).endswith("RetryInfo")),
+            None,
+        )
+        base = status_failure(status, headers, text)
+        return Failure("retry", msg, wait if wait is not None else base.wait_s)
+    return status_failure(status, headers, text)
 
 
 class GeminiModel(WireModel):
     provider = "google"
     default_base_url = DEFAULT_BASE_URL
     key_env = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
-    streams = False
 
     def resolve_base_url(self, given: str | None) -> str:
         url = (given or DEFAULT_BASE_URL).rstrip("/")
@@ -108,7 +234,9 @@ class GeminiModel(WireModel):
                 return url[: -len(suffix)]
         return url
 
-    def url(self) -> str:
+    def url(self, stream: bool) -> str:
+        if stream:
+            return f"{self.base_url}/v1beta/models/{self.model}:streamGenerateContent?alt=sse"
         return f"{self.base_url}/v1beta/models/{self.model}:generateContent"
 
     def headers(self) -> dict[str, str]:
@@ -128,19 +256,48 @@ class GeminiModel(WireModel):
                     d["parametersJsonSchema"] = t["parameters"]
                 decls.append(d)
             body["tools"] = [{"functionDeclarations": decls}]
+            fcc = self._function_calling(settings.get("tool_choice"))
+            if fcc is not None:
+                body["toolConfig"] = {"functionCallingConfig": fcc}
         gen: dict[str, Any] = {}
         if settings.get("temperature") is not None:
             gen["temperature"] = settings["temperature"]
+        if settings.get("max_tokens") is not None:
+            gen["maxOutputTokens"] = int(settings["max_tokens"])
+        thinking: dict[str, Any] = {}
+        if settings.get("thinking_budget") is not None:
+            thinking["thinkingBudget"] = int(settings["thinking_budget"])
+        if settings.get("reasoning_effort") is not None:
+            thinking["thinkingLevel"] = settings["reasoning_effort"]
+        if thinking:
+            gen["thinkingConfig"] = thinking
         if gen:
             body["generationConfig"] = gen
         return body
 
+    @staticmethod
+    def _function_calling(choice: Any) -> dict | None:
+        if choice is None:
+            return None
+        if choice in ("auto", "none"):
+            return {"mode": str(choice).upper()}
+        if choice in ("required", "any"):
+            return {"mode": "ANY"}
+        if isinstance(choice, dict):
+            inner = choice.get("function")
+            fn: dict = inner if isinstance(inner, dict) else choice
+            if isinstance(fn.get("name"), str):
+                return {"mode": "ANY", "allowedFunctionNames": [fn["name"]]}
+        return None
+
     def decode(self, body: dict, turn: int) -> ModelResponse:
         return decode_response(body, turn)
 
-    def stream_state(self) -> StreamState:  # pragma: no cover - streams is False
-        raise NotImplementedError
+    def stream_state(self) -> StreamState:
+        return GeminiStream()
 
+    def decode_stream(self, events: list[dict], turn: int) -> ModelResponse:
+        return decode_chunks(events, turn)
 
-def make(name: str, options: dict, suites: list | None = None, seed: int = 0) -> GeminiModel:
-    return GeminiModel(name, options)
+    def classify(self, status: int, headers: httpx.Headers, text: str) -> Failure:
+        return gemini_failure(status, headers, text)

@@ -5,6 +5,10 @@ Fanout emulator. Those servers differ in small ways, and each difference is tole
 than crashing an episode: arguments sent as an object instead of a JSON string, missing or
 repeated call ids, `content: ""` beside tool calls, no `usage`, the legacy `function_call` field,
 and streamed tool calls whose chunks carry no `index`.
+
+Reasoning models keep their reasoning server-side in this format (nothing to send back);
+`reasoning_effort` steers them and `completion_tokens_details.reasoning_tokens` counts it.
+`--max-tokens` is sent as `max_completion_tokens`, the field reasoning models accept.
 """
 
 from __future__ import annotations
@@ -12,8 +16,20 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import httpx
+
 from .base import ModelRequest, ModelResponse, ToolCall, Usage
-from .http import StreamState, WireModel, args_text, text_or_none
+from .http import (
+    Failure,
+    StreamState,
+    WireModel,
+    args_text,
+    call_args,
+    error_body,
+    error_message,
+    status_failure,
+    text_or_none,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -62,15 +78,25 @@ def passthrough(body: dict, settings: dict[str, Any], has_tools: bool) -> None:
     # Sent only when set: several OpenAI-compatible servers reject the field.
     if has_tools and settings.get("parallel_tool_calls") is not None:
         body["parallel_tool_calls"] = bool(settings["parallel_tool_calls"])
+    if settings.get("reasoning_effort") is not None:
+        body["reasoning_effort"] = settings["reasoning_effort"]
+    if settings.get("max_tokens") is not None:
+        body["max_completion_tokens"] = int(settings["max_tokens"])
 
 
 def usage_of(u: Any) -> Usage | None:
-    """Chat Completions counts cached tokens inside `prompt_tokens`."""
+    """Chat Completions counts cached tokens inside `prompt_tokens`, reasoning inside completion."""
     if not isinstance(u, dict) or u.get("prompt_tokens") is None:
         return None
     details = u.get("prompt_tokens_details") or {}
     cached = details.get("cached_tokens") or 0
-    return Usage(int(u["prompt_tokens"]), int(u.get("completion_tokens") or 0), int(cached))
+    reasoning = (u.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    return Usage(
+        int(u["prompt_tokens"]),
+        int(u.get("completion_tokens") or 0),
+        int(cached),
+        reasoning_tokens=int(reasoning) if reasoning is not None else None,
+    )
 
 
 def decode_message(body: dict) -> ModelResponse:
@@ -84,10 +110,10 @@ def decode_message(body: dict) -> ModelResponse:
     calls = []
     for tc in msg.get("tool_calls") or []:
         fn = tc.get("function") or {}
-        calls.append(ToolCall(tc.get("id") or "", fn.get("name") or "", fn.get("arguments")))
+        calls.append(ToolCall(tc.get("id") or "", fn.get("name") or "", call_args(fn.get("arguments"))))
     legacy = msg.get("function_call")
     if not calls and isinstance(legacy, dict):
-        calls.append(ToolCall("", legacy.get("name") or "", legacy.get("arguments")))
+        calls.append(ToolCall("", legacy.get("name") or "", call_args(legacy.get("arguments"))))
     text = msg.get("content")
     if isinstance(text, list):  # some servers send content parts
         text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
@@ -163,8 +189,8 @@ def decode_chunks(events: list[dict]) -> ModelResponse:
                 if fn.get("name"):
                     cur["name"] += fn["name"]
                 a = fn.get("arguments")
-                if isinstance(a, dict):
-                    cur["args"] = a
+                if isinstance(a, dict | list):
+                    cur["args"] = call_args(a)
                 elif a:
                     cur["args"] = (
                         (cur["args"] or "") + a if not isinstance(cur["args"], dict) else cur["args"]
@@ -177,16 +203,25 @@ def decode_chunks(events: list[dict]) -> ModelResponse:
     )
 
 
+def openai_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
+    """`insufficient_quota` arrives as a 429 but no wait will fix it: stop the run."""
+    err = error_body(text)
+    if err.get("code") == "insufficient_quota" or err.get("type") == "insufficient_quota":
+        return Failure(
+            "fatal", f"{error_message(status, text)} (quota exhausted: check the plan and billing)"
+        )
+    return status_failure(status, headers, text)
+
+
 class OpenAIChatModel(WireModel):
     provider = "openai"
     default_base_url = DEFAULT_BASE_URL
     key_env = ("OPENAI_API_KEY",)
-    streams = True
 
     def resolve_base_url(self, given: str | None) -> str:
         return (given or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
-    def url(self) -> str:
+    def url(self, stream: bool) -> str:
         return f"{self.base_url}/chat/completions"
 
     def headers(self) -> dict[str, str]:
@@ -211,6 +246,5 @@ class OpenAIChatModel(WireModel):
     def decode_stream(self, events: list[dict], turn: int) -> ModelResponse:
         return decode_chunks(events)
 
-
-def make(name: str, options: dict, suites: list | None = None, seed: int = 0) -> OpenAIChatModel:
-    return OpenAIChatModel(name, options)
+    def classify(self, status: int, headers: httpx.Headers, text: str) -> Failure:
+        return openai_failure(status, headers, text)

@@ -1,7 +1,8 @@
 """`replay/<run dir>`: re-serve a finished run's recorded responses, without any model or network.
 
 Each response is looked up by (task, epoch, turn) in the run's episodes.jsonl traces: the turn's
-text, its calls (id, name and raw arguments exactly as recorded), usage and measured latency. The
+text, its calls (id, name and raw arguments exactly as recorded), usage (reasoning tokens included),
+measured latency and the provider's opaque parts (thinking blocks, signatures, reasoning items). The
 response is marked `cached`, so no report passes it off as a live latency. A turn the run never
 recorded (another suite, more epochs, or a conversation that diverged) is a `ModelError` naming
 it, recorded on the episode like any provider failure. An episode that failed in the original run
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from ..runs import load_run
 from ..trace import Trace
-from .base import Model, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
+from .base import Model, ModelError, ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
 from .policies import TaskIndex, UnknownTaskError
 
 
@@ -48,7 +49,13 @@ class ReplayModel(Model):
                 ToolCall(c.call_id or f"call_{c.turn}_{c.position}", c.name, c.raw_arguments)
             )
         for t in trace.turns:
-            usage = Usage(t.prompt_tokens, t.completion_tokens, t.cached_tokens, t.usage_estimated)
+            usage = Usage(
+                t.prompt_tokens,
+                t.completion_tokens,
+                t.cached_tokens,
+                t.usage_estimated,
+                reasoning_tokens=t.reasoning_tokens,
+            )
             calls = calls_by_turn.get(t.index, [])
             text = t.text if t.text is not None or calls else trace.final_text
             self.turns[(trace.task_id, trace.epoch, t.index)] = ModelResponse(
@@ -60,6 +67,7 @@ class ReplayModel(Model):
                 finish_reason=t.finish_reason,
                 ttft_s=t.ttft_s,
                 first_call_s=t.first_call_s,
+                provider_parts=ProviderParts.from_json(t.provider_parts),
             )
         if trace.stop == "error":
             self.failures[(trace.task_id, trace.epoch)] = (len(trace.turns) + 1, trace.error or "error")
@@ -95,8 +103,5 @@ class ReplayModel(Model):
             finish_reason=resp.finish_reason,
             ttft_s=resp.ttft_s,
             first_call_s=resp.first_call_s,
+            provider_parts=resp.provider_parts,
         )
-
-
-def make(name: str, options: dict, suites: list | None = None, seed: int = 0) -> ReplayModel:
-    return ReplayModel(name, suites or [])

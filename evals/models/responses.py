@@ -3,8 +3,15 @@
 Stateless use (`store: false`, the whole conversation sent each turn): the system prompt goes to
 `instructions`, the model's calls come back as `function_call` output items whose `call_id` pairs
 them with the `function_call_output` items we send next. `input_tokens` includes cached tokens
-(`input_tokens_details.cached_tokens`). Streaming is not implemented for this format; `--stream`
-is ignored here.
+(`input_tokens_details.cached_tokens`).
+
+Reasoning models return `reasoning` items. Without server-side storage the only way to keep a
+model's reasoning across turns is to ask for it encrypted (`include:
+["reasoning.encrypted_content"]`, sent whenever the model reasons) and send every output item back
+as an input item, verbatim, on the next turn; otherwise the model restarts its reasoning every
+turn (no error, more tokens, weaker multi-turn play), and `openai/` and `openai-responses/` numbers
+for one model stop being comparable. Tools are declared with `strict: false` explicitly, the field
+the API types as required.
 """
 
 from __future__ import annotations
@@ -12,9 +19,37 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .base import ModelRequest, ModelResponse, ToolCall, Usage
-from .http import StreamState, WireModel, args_text, text_or_none
-from .openai import DEFAULT_BASE_URL
+import httpx
+
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .http import (
+    Failure,
+    RetryableError,
+    StreamState,
+    WireModel,
+    args_text,
+    call_args,
+    own_parts,
+    text_or_none,
+)
+from .openai import DEFAULT_BASE_URL, openai_failure
+
+FORMAT = "responses"
+
+
+def _replayed_items(items: list[dict], calls: list[ToolCall]) -> list[dict]:
+    """Output items sent back as input: verbatim, except that each function_call carries the
+    call id and arguments the conversation uses (the same unless the harness had to make an id
+    unique)."""
+    out: list[dict] = []
+    it = iter(calls)
+    for item in items:
+        if item.get("type") == "function_call":
+            c = next(it, None)
+            if c is not None:
+                item = {**item, "call_id": c.id, "arguments": args_text(c.arguments)}
+        out.append(item)
+    return out
 
 
 def encode_input(request: ModelRequest) -> tuple[str | None, list[dict]]:
@@ -25,6 +60,10 @@ def encode_input(request: ModelRequest) -> tuple[str | None, list[dict]]:
             if m.content:
                 system.append(m.content)
         elif m.role == "assistant":
+            own = own_parts(m, FORMAT)
+            if own is not None:
+                items.extend(_replayed_items(own, m.tool_calls))
+                continue
             if m.content:
                 items.append({"role": "assistant", "content": m.content})
             for c in m.tool_calls:
@@ -49,7 +88,13 @@ def usage_of(u: Any) -> Usage | None:
     if not isinstance(u, dict) or u.get("input_tokens") is None:
         return None
     cached = (u.get("input_tokens_details") or {}).get("cached_tokens") or 0
-    return Usage(int(u["input_tokens"]), int(u.get("output_tokens") or 0), int(cached))
+    reasoning = (u.get("output_tokens_details") or {}).get("reasoning_tokens")
+    return Usage(
+        int(u["input_tokens"]),
+        int(u.get("output_tokens") or 0),
+        int(cached),
+        reasoning_tokens=int(reasoning) if reasoning is not None else None,
+    )
 
 
 def decode_response(body: dict) -> ModelResponse:
@@ -57,7 +102,8 @@ def decode_response(body: dict) -> ModelResponse:
         raise ValueError(f"error body: {body['error']}")
     text: list[str] = []
     calls: list[ToolCall] = []
-    for item in body.get("output") or []:
+    output = body.get("output") or []
+    for item in output:
         t = item.get("type")
         if t == "message":
             for part in item.get("content") or []:
@@ -66,29 +112,67 @@ def decode_response(body: dict) -> ModelResponse:
         elif t == "function_call":
             calls.append(
                 ToolCall(
-                    item.get("call_id") or item.get("id") or "", item.get("name") or "", item.get("arguments")
+                    item.get("call_id") or item.get("id") or "",
+                    item.get("name") or "",
+                    call_args(item.get("arguments")),
                 )
             )
     status = body.get("status")
     finish = "tool_calls" if calls else ("stop" if status == "completed" else status)
+    reasoning = any(isinstance(i, dict) and i.get("type") == "reasoning" for i in output)
     return ModelResponse(
         text=text_or_none("".join(text)),
         tool_calls=calls,
         usage=usage_of(body.get("usage")),
         finish_reason=finish,
+        provider_parts=ProviderParts(FORMAT, list(output)) if reasoning else None,
     )
+
+
+class ResponsesStream(StreamState):
+    """Typed events; the stream is complete at `response.completed` (or `response.incomplete`)."""
+
+    def feed(self, event: dict) -> tuple[bool, bool]:
+        t = event.get("type") or ""
+        if t in ("response.completed", "response.incomplete"):
+            self.complete = True
+        elif t == "response.failed":
+            err = (event.get("response") or {}).get("error") or {}
+            raise RetryableError(f"response.failed: {err.get('code', '')} {err.get('message', '')}")
+        elif t.endswith(".delta"):
+            return True, False
+        elif t == "response.output_item.done":
+            return False, (event.get("item") or {}).get("type") == "function_call"
+        return False, False
+
+
+def decode_events(events: list[dict]) -> ModelResponse:
+    """The terminal event carries the whole response; items streamed as `output_item.done` fill
+    in when a server leaves its `output` empty."""
+    final: dict | None = None
+    done_items: dict[int, dict] = {}
+    for ev in events:
+        t = ev.get("type")
+        if t in ("response.completed", "response.incomplete"):
+            final = dict(ev.get("response") or {})
+        elif t == "response.output_item.done" and isinstance(ev.get("item"), dict):
+            done_items[int(ev.get("output_index", len(done_items)))] = ev["item"]
+    if final is None:
+        raise ValueError("the stream has no response.completed event")
+    if not final.get("output") and done_items:
+        final["output"] = [done_items[i] for i in sorted(done_items)]
+    return decode_response(final)
 
 
 class ResponsesModel(WireModel):
     provider = "openai-responses"
     default_base_url = DEFAULT_BASE_URL
     key_env = ("OPENAI_API_KEY",)
-    streams = False
 
     def resolve_base_url(self, given: str | None) -> str:
         return (given or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
-    def url(self) -> str:
+    def url(self, stream: bool) -> str:
         return f"{self.base_url}/responses"
 
     def headers(self) -> dict[str, str]:
@@ -107,23 +191,37 @@ class ResponsesModel(WireModel):
                     "name": t["name"],
                     "description": t.get("description", ""),
                     "parameters": t.get("parameters") or {"type": "object", "properties": {}},
+                    "strict": False,
                 }
                 for t in request.tools
             ]
             if settings.get("parallel_tool_calls") is not None:
                 body["parallel_tool_calls"] = bool(settings["parallel_tool_calls"])
-            if settings.get("tool_choice") is not None:
-                body["tool_choice"] = settings["tool_choice"]
+            choice = settings.get("tool_choice")
+            if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+                choice = {"type": "function", "name": choice["function"].get("name")}  # Chat-shaped
+            if choice is not None:
+                body["tool_choice"] = choice
         if settings.get("temperature") is not None:
             body["temperature"] = settings["temperature"]
+        if settings.get("max_tokens") is not None:
+            body["max_output_tokens"] = int(settings["max_tokens"])
+        if settings.get("reasoning_effort") is not None:
+            body["reasoning"] = {"effort": settings["reasoning_effort"]}
+        if self.reasons():
+            body["include"] = ["reasoning.encrypted_content"]
+        if stream:
+            body["stream"] = True
         return body
 
     def decode(self, body: dict, turn: int) -> ModelResponse:
         return decode_response(body)
 
-    def stream_state(self) -> StreamState:  # pragma: no cover - streams is False
-        raise NotImplementedError
+    def stream_state(self) -> StreamState:
+        return ResponsesStream()
 
+    def decode_stream(self, events: list[dict], turn: int) -> ModelResponse:
+        return decode_events(events)
 
-def make(name: str, options: dict, suites: list | None = None, seed: int = 0) -> ResponsesModel:
-    return ResponsesModel(name, options)
+    def classify(self, status: int, headers: httpx.Headers, text: str) -> Failure:
+        return openai_failure(status, headers, text)
