@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -15,11 +16,12 @@ import yaml
 from pydantic import ValidationError
 
 from mock_tools import Tool, ToolRegistry, default_registry, table_tool
+from mock_tools.table import TableTool
 
 from .answers import Expected, all_of, render
 from .errors import UsageError
 from .graph import CallGraph, CycleError
-from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskSpec
+from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskDefaults, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
@@ -267,6 +269,7 @@ def build_task(spec: TaskSpec, file: str, suite: str, registry: ToolRegistry, ma
     for name in spec.latency:
         if name not in exposed:
             raise err(f"latency.{name}", f"latency override for a tool the task does not expose: {name!r}")
+    tools, nodes = _shown_names(tools, nodes, err)
     return Task(
         spec,
         file,
@@ -428,13 +431,43 @@ def parse_task_file(path: Path, display: str | None = None) -> list[tuple[dict, 
     return [(d, i) for i, d in enumerate(data)]
 
 
+def _shown_names(
+    tools: list[Tool], nodes: list[Node], err: Callable[[str | None, str], FixtureError]
+) -> tuple[list[Tool], list[Node]]:
+    """A table tool with `expose_as` is shown to the model (and scored) under that name within the
+    task: imported benchmarks reuse a name for different specs across entries, and each task must
+    see its source's own name. Two tools of one task may not show the same name."""
+    shown = {t.name: t.expose_as for t in tools if isinstance(t, TableTool) and t.expose_as}
+    if not shown:
+        return tools, nodes
+    seen: dict[str, str] = {}
+    for t in tools:
+        name = shown.get(t.name, t.name)
+        if name in seen:
+            raise err("tools", f"tools {seen[name]!r} and {t.name!r} are both shown to the model as {name!r}")
+        seen[name] = t.name
+    tools = [dataclasses.replace(t, name=shown[t.name]) if t.name in shown else t for t in tools]
+    for n in nodes:
+        if n.spec.tool in shown:
+            n.spec = n.spec.model_copy(update={"tool": shown[n.spec.tool]})
+    return tools, nodes
+
+
 def task_from_mapping(
-    raw: Any, disp: str, index: int, suite: str, registry: ToolRegistry, matching: str
+    raw: Any,
+    disp: str,
+    index: int,
+    suite: str,
+    registry: ToolRegistry,
+    matching: str,
+    defaults: TaskDefaults | None = None,
 ) -> Task:
     tid = raw.get("id") if isinstance(raw, dict) else None
     label = str(tid) if tid else f"#{index}"
     if not isinstance(raw, dict):
         raise FixtureError(disp, label, None, "a task must be a mapping")
+    if defaults is not None and defaults.tools is not None and "tools" not in raw:
+        raw = {**raw, "tools": list(defaults.tools)}  # the suite's tools, unless the task names its own
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
@@ -510,7 +543,9 @@ def load_suite(
             continue
         for raw, i in raws:
             try:
-                t = task_from_mapping(raw, rel, i, sspec.name or folder.name, reg, sspec.matching)
+                t = task_from_mapping(
+                    raw, rel, i, sspec.name or folder.name, reg, sspec.matching, sspec.defaults
+                )
             except FixtureError as exc:
                 errors.append(exc)
                 continue

@@ -158,6 +158,16 @@ class TaskSpec(BaseModel):
     source: dict[str, Any] | None = Field(None, description="provenance for imported tasks")
 
 
+class TaskDefaults(BaseModel):
+    """Task fields a suite sets once for every task that does not set them itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tools: list[str] | None = Field(
+        None, description="the tools exposed to a task that has no `tools:` of its own"
+    )
+
+
 class SuiteSpec(BaseModel):
     """`suite.yaml` in a suite folder (optional)."""
 
@@ -168,6 +178,9 @@ class SuiteSpec(BaseModel):
     version: str = "1"
     matching: Literal["default", "exact", "bfcl"] = "default"
     tools: list[TableToolSpec] = Field(default_factory=list, description="table tools declared as data")
+    defaults: TaskDefaults = Field(
+        default_factory=TaskDefaults, description="task fields set once for the whole suite (`tools`)"
+    )
     ordering_only: bool = Field(
         False, description="dependencies are temporal order, not data flow (TaskBench DailyLife)"
     )

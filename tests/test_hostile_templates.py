@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from evals.cli import main
 from evals.fixtures import load_suite
-from evals.importers.bfcl import import_bfcl
+from evals.importers.base import import_suite
 from evals.templating import TemplateError, compile_value, literal, refs_in
 
 HOSTILE = Path(__file__).parent / "hostile" / "fixtures"
@@ -176,7 +176,7 @@ def test_imported_data_cannot_break_out_of_its_quoting(tmp_path):
     )
     wheel = _bfcl_wheel(tmp_path / "bfcl_eval-0.0.0-py3-none-any.whl", payload)
     out = tmp_path / "bfcl"
-    import_bfcl(wheel, out, ("parallel",))
+    import_suite("bfcl", out, source=str(wheel), categories=("parallel",))
     with deadline(20):
         suite = load_suite(out)
         assert main(["tasks", "validate", str(out)]) == 0

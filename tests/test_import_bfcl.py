@@ -13,8 +13,8 @@ import pytest
 from evals.cli import main
 from evals.fixtures import build_task, load_suite
 from evals.groundtruth import resolve
-from evals.importers.bfcl import import_bfcl
-from evals.importers.common import ImportError_
+from evals.importers.base import import_suite
+from evals.importers.common import SourceError
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.runtime import run_episode
 from evals.schema import TaskSpec
@@ -160,17 +160,19 @@ def imported(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bfcl")
     wheel = write_wheel(tmp / "bfcl_eval-0.0.0-py3-none-any.whl")
     out = tmp / "bfcl"
-    report = import_bfcl(wheel, out, ("parallel", "live_parallel_multiple"))
+    report = import_suite("bfcl", out, source=str(wheel), categories=("parallel", "live_parallel_multiple"))
     return report, out
 
 
 def test_counts_and_skip_reasons(imported):
     report, _ = imported
-    assert dict(report.counts) == {"parallel": 5, "live_parallel_multiple": 1}
+    assert dict(report.records) == {"parallel": 5, "live_parallel_multiple": 2}
+    assert dict(report.counts) == {"parallel": 4, "live_parallel_multiple": 1}
     reasons = {s.entry: s.reason for s in report.skipped}
-    assert set(reasons) == {"live_parallel_multiple_1-1-0"}
+    assert set(reasons) == {"live_parallel_multiple_1-1-0", "parallel_4"}
     assert "'town' is not in the schema" in reasons["live_parallel_multiple_1-1-0"]
-    assert [n.entry for n in report.notes] == ["parallel_4"]  # same prompt as parallel_0, tagged
+    assert reasons["parallel_4"].startswith("same prompt as parallel_0")
+    assert report.notes == []
 
 
 def test_imported_suite_validates_and_oracle_succeeds(imported):
@@ -178,7 +180,17 @@ def test_imported_suite_validates_and_oracle_succeeds(imported):
     suite = load_suite(out)
     assert suite.spec.matching == "bfcl"
     assert validate_suite(suite) == []
-    assert suite.by_id["parallel_4"].prompt.endswith("(Request parallel_4.)")
+
+
+def test_prompts_are_bfcl_s_own(imported):
+    """A duplicate prompt is never reworded to make it unique (live_parallel_14-10-0 used to get
+    "(Request live_parallel_14-10-0.)" appended): the later entry is skipped with the first's id."""
+    _, out = imported
+    suite = load_suite(out)
+    assert "parallel_4" not in suite.by_id
+    for t in suite.tasks:
+        q = next(q for qs in QUESTIONS.values() for q in qs if q["id"] == t.id)
+        assert t.prompt == q["question"][0][0]["content"]
 
 
 def test_schemas_and_nodes(imported):
@@ -275,7 +287,8 @@ def test_cli_prints_counts_and_skips(tmp_path, capsys):
     )
     out = capsys.readouterr().out
     assert rc == 0
-    assert "parallel                         5 tasks     0 skipped" in out
+    assert "parallel                         5 records     4 tasks     1 skipped" in out
+    assert "skipped parallel/parallel_4: same prompt as parallel_0" in out
     # refusing to overwrite, unknown category, missing source: clear messages, exit 2
     assert main(["tasks", "import", "bfcl", "--source", str(wheel), "--out", str(tmp_path / "s")]) == 2
     assert "pass --force" in capsys.readouterr().err
@@ -310,10 +323,10 @@ def test_folder_source_and_missing_category(tmp_path):
     (data / "possible_answer").mkdir(parents=True)
     (data / "BFCL_v4_parallel.json").write_text(json.dumps(QUESTIONS["parallel"][0]))
     (data / "possible_answer" / "BFCL_v4_parallel.json").write_text(json.dumps(ANSWERS["parallel"][0]))
-    report = import_bfcl(data, tmp_path / "out", ("parallel",))
+    report = import_suite("bfcl", tmp_path / "out", source=str(data), categories="parallel")
     assert report.total == 1
-    with pytest.raises(ImportError_, match="no data for category 'simple'"):
-        import_bfcl(data, tmp_path / "out2", ("simple",))
+    with pytest.raises(SourceError, match="no data for category 'simple'"):
+        import_suite("bfcl", tmp_path / "out2", source=str(data), categories=("simple",))
 
 
 def test_one_call_expected_twice_is_kept_and_each_copy_satisfies_one_node(imported):
@@ -331,3 +344,166 @@ def test_one_call_expected_twice_is_kept_and_each_copy_satisfies_one_node(import
     assert cls == ["correct", "correct", "duplicate"] and sc.success
     cls, _, sc = classes(task, [(n1, a1)])
     assert not sc.success and sc.required_satisfied == 1
+
+
+# -- regression tests, each from a minimal record in BFCL's shape ----------------------------------
+def import_entries(tmp_path: Path, cat: str, entries: list[tuple[dict, dict]]):
+    data = tmp_path / "data"
+    (data / "possible_answer").mkdir(parents=True)
+    (data / f"BFCL_v4_{cat}.json").write_text("\n".join(json.dumps(q) for q, _ in entries))
+    (data / "possible_answer" / f"BFCL_v4_{cat}.json").write_text(
+        "\n".join(json.dumps(a) for _, a in entries)
+    )
+    out = tmp_path / "suite"
+    report = import_suite("bfcl", out, source=str(data), categories=(cat,))
+    return report, load_suite(out)
+
+
+LOOKUP = {
+    "name": "lookup_company",
+    "description": "Company facts.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "company": {"type": "string", "description": "name"},
+            "region": {"type": "string", "description": "region"},
+        },
+        "required": ["company", "region"],
+    },
+}
+
+
+def test_empty_answer_of_a_required_parameter_is_not_omissible(tmp_path):
+    """parallel_88's shape: `""` among the answers of a schema-required parameter. BFCL's checker
+    rejects a call without a required parameter before reading the answers, and so does the table
+    tool; the matcher must agree (it used to score the call `correct` on a node it never satisfied).
+    Giving the empty string is what BFCL accepts."""
+    q = {
+        "id": "parallel_88",
+        "question": [[{"role": "user", "content": "Facts on Acme and Initech."}]],
+        "function": [LOOKUP],
+    }
+    a = {
+        "id": "parallel_88",
+        "ground_truth": [
+            {"lookup_company": {"company": ["Acme"], "region": ["", "EU"]}},
+            {"lookup_company": {"company": ["Initech"], "region": [""]}},
+        ],
+    }
+    report, suite = import_entries(tmp_path, "parallel", [(q, a)])
+    assert report.total == 1
+    task = suite.by_id["parallel_88"]
+    c1, c2 = (task.node_by_id[n].spec for n in ("c1", "c2"))
+    assert (
+        c1.args == {"company": "Acme", "region": "EU"} and c1.accept == {"region": [""]} and not c1.omissible
+    )
+    assert c2.args == {"company": "Initech", "region": ""} and not c2.omissible
+    assert validate_suite(suite) == []
+    tool = task.nodes[0].tool
+    cls, _, sc = classes(task, [(tool, {"company": "Acme"}), (tool, {"company": "Initech"})])
+    assert cls == ["wrong_args", "wrong_args"] and sc.required_satisfied == 0  # omitted: BFCL rejects too
+    cls, _, sc = classes(
+        task, [(tool, {"company": "Acme", "region": ""}), (tool, {"company": "Initech", "region": ""})]
+    )
+    assert cls == ["correct", "correct"] and sc.success  # "" given: BFCL accepts, the tool answers
+
+
+def test_required_parameter_bfcl_can_never_accept_is_skipped(tmp_path):
+    fn = {
+        "name": "set_level",
+        "description": "Set a level.",
+        "parameters": {
+            "type": "dict",
+            "properties": {"level": {"type": "integer", "description": "l"}},
+            "required": ["level"],
+        },
+    }
+    q = {"id": "parallel_9", "question": [[{"role": "user", "content": "Set it."}]], "function": [fn]}
+    a = {"id": "parallel_9", "ground_truth": [{"set_level": {"level": [""]}}]}
+    report, _ = import_entries(tmp_path, "parallel", [(q, a)])
+    assert report.total == 0
+    assert "required parameter 'level' of set_level has only \"\"" in report.skipped[0].reason
+
+
+def test_variable_answers_follow_bfcl(tmp_path):
+    """BFCL's "variable" case: a string answer for a non-string parameter is compared with the
+    answers' type, so `""` among them is accepted for a boolean (answers `["", "True"]`) and the
+    value must be the string, never the boolean or number it names."""
+    fn = {
+        "name": "plot_sales",
+        "description": "Plot.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "y": {"type": "array", "items": {"type": "float"}, "description": "values"},
+                "log": {"type": "boolean", "description": "log scale"},
+                "n": {"type": "integer", "description": "points"},
+            },
+            "required": ["y"],
+        },
+    }
+    q = {
+        "id": "parallel_7",
+        "question": [[{"role": "user", "content": "Plot the future sales."}]],
+        "function": [fn],
+    }
+    a = {
+        "id": "parallel_7",
+        "ground_truth": [{"plot_sales": {"y": ["DATA['FUTURE_SALES']"], "log": ["", "True"], "n": ["", 5]}}],
+    }
+    _, suite = import_entries(tmp_path, "parallel", [(q, a)])
+    task = suite.by_id["parallel_7"]
+    node = task.nodes[0].spec
+    assert node.args == {"y": "DATA['FUTURE_SALES']", "log": "True", "n": 5}
+    assert node.accept == {"log": [""]}  # "" passes BFCL's check for string-typed answers; not for n
+    assert sorted(node.omissible) == ["log", "n"]
+    tool = task.nodes[0].tool
+    ok = [(tool, {"y": "DATA['FUTURE_SALES']", "log": ""})]
+    assert classes(task, ok)[0] == ["correct"]
+    for bad in (
+        {"y": ["DATA"], "log": ""},
+        {"y": "DATA['FUTURE_SALES']", "log": True},
+        {"y": "DATA['FUTURE_SALES']", "n": ""},
+    ):
+        assert classes(task, [(tool, bad)])[0] == ["wrong_args"], bad
+
+
+def test_each_task_shows_bfcl_s_own_names(tmp_path):
+    """BFCL reuses a name with different specs across entries (103 of 742 tools), and some names are
+    Fanout built-ins: the suite keys them `calculate_bmi_v2`, `get_stock_price_v2`, but each task
+    shows (and scores) the name BFCL shows (97 tasks used to see a suffixed name)."""
+
+    def bmi(desc: str) -> dict:
+        props = {"weight": {"type": "integer", "description": desc}, "height": {"type": "integer"}}
+        return {
+            "name": "calculate_bmi",
+            "description": desc,
+            "parameters": {"type": "dict", "properties": props, "required": ["weight", "height"]},
+        }
+
+    entries = []
+    for i, desc in enumerate(["BMI.", "Body mass index."]):
+        q = {
+            "id": f"parallel_{i}",
+            "question": [[{"role": "user", "content": f"BMI of 70/175 and 80/180, take {i}?"}]],
+            "function": [bmi(desc), STOCK],
+        }
+        a = {
+            "id": f"parallel_{i}",
+            "ground_truth": [
+                {"calculate_bmi": {"weight": [70], "height": [175]}},
+                {"calculate_bmi": {"weight": [80], "height": [180]}},
+            ],
+        }
+        entries.append((q, a))
+    _, suite = import_entries(tmp_path, "parallel", entries)
+    assert {"calculate_bmi", "calculate_bmi_v2", "get_stock_price_v2"} <= set(suite.registry.names())
+    for t in suite.tasks:
+        assert [s["name"] for s in t.tool_specs] == ["calculate_bmi", "get_stock_price"]
+        calls = [
+            ("calculate_bmi", {"weight": 70, "height": 175}),
+            ("calculate_bmi", {"weight": 80, "height": 180}),
+        ]
+        cls, _, sc = classes(t, calls)
+        assert cls == ["correct", "correct"] and sc.success
+    assert validate_suite(suite) == []

@@ -419,6 +419,7 @@ def _one_call_per_tool() -> dict[str, dict]:
         "query_logs": {"service": "search", "query": "timeout"},
         "scale_service": {"service": "search", "replicas": 3},
         "get_runbook": {"service": "search"},
+        "calculator": {"expression": "(330 - 96) * 2"},
     }
 
 

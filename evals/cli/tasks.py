@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,12 @@ def register(sub: Subparsers) -> None:
     va = tsub.add_parser("validate", help="check a suite: schema, DAG, references, oracle success")
     va.add_argument("suite", nargs="?", default="core", help="suite name, folder, YAML file or export")
     va.add_argument("--seeds", default="0", help="comma-separated seeds to validate under")
+    va.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on answer-lint warnings too (an answer check whose every value is in the prompt, "
+        "empty, a boolean or a generic word)",
+    )
     va.set_defaults(func=cmd_validate)
 
     st = tsub.add_parser("stats", help="tasks per pattern, width and depth distribution, tools used")
@@ -205,10 +212,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except (FixtureErrors, ExportError) as exc:  # the suite itself (suite.yaml, export) does not load
         errs = [str(e) for e in getattr(exc, "errors", [exc])]
         raise SuiteInvalid(f"{len(errs)} problem(s) loading {args.suite!r}:", errs) from None
-    problems = validate_suite(suite, seeds)
+    warnings: list[str] = []
+    problems = validate_suite(suite, seeds, warnings)
+    if args.strict:
+        problems, warnings = problems + warnings, []
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     if problems:
         raise SuiteInvalid(f"{len(problems)} problem(s) in suite {suite.name!r}:", problems)
-    print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))})")
+    lint = f", {len(warnings)} answer-lint warning(s)" if warnings else ""
+    print(f"suite {suite.name!r}: {len(suite.tasks)} tasks valid (seeds {','.join(map(str, seeds))}){lint}")
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ import tarfile
 import zipfile
 from pathlib import Path
 
-from .common import ImportError_
+from .common import SourceError
 
 
 class SourceFiles:
@@ -19,7 +19,7 @@ class SourceFiles:
     def __init__(self, path: Path):
         self.path = path
         if not path.exists():
-            raise ImportError_(f"source {path} does not exist")
+            raise SourceError(f"source {path} does not exist")
         self._zip: zipfile.ZipFile | None = None
         self._tar: tarfile.TarFile | None = None
         if path.is_dir():
@@ -31,7 +31,7 @@ class SourceFiles:
             self._tar = tarfile.open(path)
             self.names = sorted(m.name for m in self._tar.getmembers() if m.isfile())
         else:
-            raise ImportError_(f"source {path} is neither a folder, a wheel/zip nor a tar archive (sdist)")
+            raise SourceError(f"source {path} is neither a folder, a wheel/zip nor a tar archive (sdist)")
 
     def read_text(self, name: str) -> str:
         if self._zip is not None:
@@ -39,7 +39,7 @@ class SourceFiles:
         elif self._tar is not None:
             f = self._tar.extractfile(name)
             if f is None:
-                raise ImportError_(f"{self.path}: {name} is not a regular file")
+                raise SourceError(f"{self.path}: {name} is not a regular file")
             data = f.read()
         else:
             data = (self.path / name).read_bytes()
@@ -54,7 +54,7 @@ class SourceFiles:
     def __enter__(self) -> SourceFiles:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -16,12 +16,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from evals.schema import SuiteSpec
 
 from .archive import SourceFiles
-from .common import EntrySkip, ImportError_, ImportReport, SuiteBuilder, check_out, digest, literal, malformed
+from .base import Conversion, Importer, ImportOptions, importer
+from .common import EntrySkip, ImportReport, SourceError, SuiteBuilder, digest, literal, malformed
 from .schemas import bfcl_param_types, bfcl_schema
 
 PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
@@ -74,50 +75,72 @@ def _jsonl(files: SourceFiles, name: str) -> list[dict]:
         try:
             out.append(json.loads(line))
         except ValueError as exc:
-            raise ImportError_(f"{name} line {i}: not JSON ({exc})") from exc
+            raise SourceError(f"{name} line {i}: not JSON ({exc})") from exc
     return out
 
 
-def import_bfcl(
-    source: Path,
-    out: Path,
-    categories: tuple[str, ...] = DEFAULT_CATEGORIES,
-    force: bool = False,
-    duplicates: str = "tag",
-) -> ImportReport:
-    unknown = [c for c in categories if c not in CATEGORIES]
-    if unknown:
-        raise ImportError_(f"unknown BFCL categories {unknown}; known: {', '.join(CATEGORIES)}")
-    check_out(out, force)
-    report = ImportReport(str(source))
-    builder = SuiteBuilder(report, duplicates)
-    with SourceFiles(source) as files:
-        found = find_files(files)
-        if not found:
-            raise ImportError_(
-                f"{source}: no BFCL_v*_<category>.json with a possible_answer/ twin; "
-                "expected a bfcl-eval wheel/sdist (pip download --no-deps bfcl-eval) or its data folder"
-            )
-        for cat in categories:
-            stem = next((s for s in FILE_ALIASES.get(cat, (cat,)) if s in found), None)
-            if stem is None:
-                raise ImportError_(
-                    f"{source}: no data for category {cat!r} (found: {', '.join(sorted(found))})"
-                )
-            qfile, afile = found[stem]
-            answers = {a.get("id"): a for a in _jsonl(files, afile)}
-            for raw in _jsonl(files, qfile):
-                _import_entry(builder, report, cat, raw, answers)
-    suite = SuiteSpec(
-        name=out.name,
-        description=f"BFCL categories {', '.join(categories)}, imported from {source.name}",
-        matching="bfcl",
-        # BFCL sometimes expects one call twice (parallel_158: two draws from one distribution).
-        allow_identical_calls=True,
-        license="Apache-2.0 (BFCL data, Gorilla project)",
+class BfclOptions(ImportOptions):
+    source: str = Field(description="bfcl-eval .whl / .tar.gz, or a folder with its data files")
+    categories: tuple[str, ...] = Field(
+        DEFAULT_CATEGORIES, description=f"comma-separated, from: {', '.join(CATEGORIES)}"
     )
-    builder.write(out, suite, force=force)
-    return report
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        return tuple(c.strip() for c in v.split(",") if c.strip()) if isinstance(v, str) else v
+
+
+@importer
+class Bfcl(Importer[BfclOptions]):
+    """BFCL's parallel categories (and single-call baselines) as calls-only tasks in `bfcl` matching."""
+
+    name = "bfcl"
+    summary = "BFCL from a bfcl-eval wheel, sdist or data folder"
+    options = BfclOptions
+    default_out = "tasks/bfcl"
+    skip_reasons = (
+        "multi-turn question (a task has one user prompt)",
+        "an answer argument outside the function's schema that is not optional",
+        'a required parameter whose only answer is "" where BFCL accepts no value',
+        "a dict or list-of-dicts answer expanding to more than 256 alternatives",
+        "the same prompt as an earlier entry (a suite holds each prompt once)",
+    )
+
+    def convert(self, opts: BfclOptions) -> Conversion:
+        unknown = [c for c in opts.categories if c not in CATEGORIES]
+        if unknown:
+            raise SourceError(f"unknown BFCL categories {unknown}; known: {', '.join(CATEGORIES)}")
+        source = Path(opts.source)
+        report = ImportReport(str(source))
+        builder = SuiteBuilder(report)
+        with SourceFiles(source) as files:
+            found = find_files(files)
+            if not found:
+                raise SourceError(
+                    f"{source}: no BFCL_v*_<category>.json with a possible_answer/ twin; "
+                    "expected a bfcl-eval wheel/sdist (pip download --no-deps bfcl-eval) or its data folder"
+                )
+            for cat in opts.categories:
+                stem = next((s for s in FILE_ALIASES.get(cat, (cat,)) if s in found), None)
+                if stem is None:
+                    raise SourceError(
+                        f"{source}: no data for category {cat!r} (found: {', '.join(sorted(found))})"
+                    )
+                qfile, afile = found[stem]
+                answers = {a.get("id"): a for a in _jsonl(files, afile)}
+                for raw in _jsonl(files, qfile):
+                    report.records[cat] += 1
+                    _import_entry(builder, report, cat, raw, answers)
+        suite = SuiteSpec(
+            description=f"BFCL categories {', '.join(opts.categories)}, imported from {source.name}; "
+            "calls-only: BFCL judges the calls, so tasks have no answer check",
+            matching="bfcl",
+            # BFCL sometimes expects one call twice (parallel_158: two draws from one distribution).
+            allow_identical_calls=True,
+            license="Apache-2.0 (BFCL data, Gorilla project)",
+        )
+        return Conversion.of(builder, suite)
 
 
 def _import_entry(builder: SuiteBuilder, report: ImportReport, cat: str, raw: dict, answers: dict) -> None:
@@ -191,7 +214,13 @@ def _task(builder: SuiteBuilder, cat: str, entry: BfclEntry, answer: BfclAnswer)
 
 
 def _node(nid: str, tool: str, parameters: dict, expected: Any) -> tuple[dict, dict]:
-    """The node mapping (values escaped for the fixture loader) and its plain expected arguments."""
+    """The node mapping (values escaped for the fixture loader) and its plain expected arguments.
+
+    `""` among a parameter's answers means "may be omitted" to BFCL's checker, except for a
+    parameter its schema requires: the checker rejects a call without it before looking at the
+    answers. Such a parameter is not omissible here either, so the matcher and the table tool (which
+    also rejects a call missing a required argument) agree; the empty literal stays accepted where
+    BFCL's checker accepts it."""
     if not isinstance(expected, dict):
         raise EntrySkip(f"arguments of call {nid} are not a mapping")
     types = bfcl_param_types(parameters)
@@ -209,16 +238,26 @@ def _node(nid: str, tool: str, parameters: dict, expected: Any) -> tuple[dict, d
                 dropped.append(param)
                 continue
             raise EntrySkip(f"possible_answer argument {param!r} is not in the schema of {tool}")
-        values = _alternatives(types[param], [a for a in alts if a != ""], param)
+        given = [a for a in alts if a != ""]
+        values = _alternatives(types[param], given, param)
         optional = "" in alts
-        literals = _empty_literals(types[param]) if optional else []
+        literals = _empty_literals(types[param], given) if optional else []
         if values:
             args[param] = values[0]
             rest = values[1:] + [x for x in literals if x not in values]
             if rest:
                 accept[param] = rest
-            if optional:
+            if optional and param not in required:
                 omissible.append(param)
+        elif param in required:
+            if not literals:
+                raise EntrySkip(
+                    f'required parameter {param!r} of {tool} has only "" (may be omitted) as its answer, '
+                    "and BFCL's checker accepts neither leaving it out nor any value for it"
+                )
+            args[param] = literals[0]  # it must be given; the empty literal is the one BFCL accepts
+            if literals[1:]:
+                accept[param] = literals[1:]
         elif literals:
             accept[param] = literals  # may be left out, or given as the empty literal
     missing = [p for p in required if p not in args]
@@ -236,13 +275,20 @@ def _node(nid: str, tool: str, parameters: dict, expected: Any) -> tuple[dict, d
     return node, args
 
 
-def _empty_literals(spec: dict) -> list:
-    """What BFCL's checker accepts for a `""` alternative when the model does give the parameter."""
+def _empty_literals(spec: dict, given: list) -> list:
+    """What BFCL's checker accepts for a `""` alternative when the model does give the parameter.
+
+    Its type check compares the value with the schema type, or, for a "variable" answer (a string
+    given for a non-string parameter, e.g. `y: ["DATA['FUTURE_SALES']"]`), with the answers' type,
+    and then looks the value up among the answers: so `""` passes for a string parameter and for
+    any parameter whose answers are strings (a boolean answered `["", "True"]` accepts `""`), and
+    `[]` for a list parameter (its list checker reads the `""` answer as an empty list)."""
     t = spec.get("type")
-    if t in ("string", "any", None):
+    answer_type = type(given[0]) if given else None
+    if t in ("string", "any", None) or answer_type is str:
         return [""]
-    if t in ("array", "tuple"):
-        return [[]]  # list_checker turns "" into an empty list
+    if t in ("array", "tuple") and answer_type in (list, None):
+        return [[]]
     return []
 
 

@@ -1,109 +1,95 @@
-"""`fanout tasks import {bfcl,nestful,taskbench}`: turn a public benchmark into a Fanout suite."""
+"""`fanout tasks import FORMAT`: one subcommand per registered importer, its flags from its options."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+import types
+import typing
 from pathlib import Path
+from typing import Any
 
-from .common import DUPLICATE_POLICIES, ImportError_, ImportReport
+from pydantic import ValidationError
+from pydantic.fields import FieldInfo
+
+from .base import Importer, import_suite, registered
+from .common import SourceError
 
 EXIT_FAIL, EXIT_MISUSE = 1, 2
 
 
-def register(tsub) -> None:
-    p = tsub.add_parser("import", help="import an external benchmark (BFCL, NESTFUL, TaskBench) as a suite")
+def register(tsub: Any) -> None:
+    imps = registered()
+    p = tsub.add_parser(
+        "import",
+        help="import an external benchmark (" + ", ".join(imps) + ") as a suite",
+        description="Convert a public benchmark into a Fanout suite folder. Formats: "
+        + "; ".join(f"{n}: {c.summary}" for n, c in imps.items())
+        + ". See docs/importing.md.",
+    )
     isub = p.add_subparsers(dest="import_format", metavar="FORMAT")
-
-    b = isub.add_parser("bfcl", help="BFCL from a bfcl-eval wheel, sdist or data folder")
-    b.add_argument(
-        "--source", required=True, help="bfcl-eval .whl / .tar.gz, or a folder with its data files"
-    )
-    b.add_argument(
-        "--categories",
-        default=None,
-        help="comma-separated; default parallel,parallel_multiple,live_parallel,live_parallel_multiple,simple,multiple",
-    )
-    _common(b, "tasks/bfcl")
-    b.set_defaults(func=cmd_bfcl)
-
-    n = isub.add_parser("nestful", help="NESTFUL v1 folder (*-data.json + *-spec.json) or a v2 JSONL file")
-    n.add_argument("--source", required=True, help="folder of v1 files, a v1 *-data.json, or a v2 .jsonl")
-    _common(n, "tasks/nestful")
-    n.set_defaults(func=cmd_nestful)
-
-    t = isub.add_parser("taskbench", help="TaskBench domain (data.json + tool_desc.json) or a hub dataset")
-    t.add_argument("--source", required=True, help="domain folder, data JSONL file, or a hub dataset name")
-    t.add_argument("--tools", help="tool_desc.json (default: beside the data file)")
-    t.add_argument("--domain", help="hub config / domain name (huggingface, multimedia, dailylifeapis)")
-    t.add_argument(
-        "--dailylife",
-        choices=("after", "skip"),
-        default="after",
-        help="DailyLife links are temporal order: import them as `after` edges (default) or skip the domain",
-    )
-    _common(t, "tasks/taskbench")
-    t.set_defaults(func=cmd_taskbench)
+    for name, cls in imps.items():
+        sp = isub.add_parser(
+            name,
+            help=cls.summary,
+            description=f"{cls.summary}. See {cls.docs}.",
+            epilog=(
+                "Entries are skipped (each with its reason in the report) when: "
+                + "; ".join(cls.skip_reasons)
+                + "."
+                if cls.skip_reasons
+                else None
+            ),
+        )
+        for fname, finfo in cls.options.model_fields.items():
+            _add_option(sp, fname, finfo)
+        sp.add_argument(
+            "--out", default=cls.default_out, help=f"suite folder to write (default {cls.default_out})"
+        )
+        sp.add_argument("--force", action="store_true", help="replace the suite files already in --out")
+        sp.set_defaults(func=_command(name, cls))
     p.set_defaults(func=lambda a: (p.print_help(), EXIT_MISUSE)[1])
 
 
-def _common(p, default_out: str) -> None:
-    p.add_argument("--out", default=default_out, help=f"suite folder to write (default {default_out})")
-    p.add_argument("--force", action="store_true", help="replace the suite files already in --out")
-    p.add_argument(
-        "--duplicate-prompts",
-        choices=DUPLICATE_POLICIES,
-        default="tag",
-        help="a prompt already used by another entry: tag it with the entry id (default) or skip the entry",
-    )
+def _add_option(p: argparse.ArgumentParser, name: str, info: FieldInfo) -> None:
+    flag = "--" + name.replace("_", "-")
+    ann = info.annotation
+    origin = typing.get_origin(ann)
+    args = typing.get_args(ann)
+    kw: dict[str, Any] = {"dest": name, "help": info.description or ""}
+    if ann is bool:
+        kw["action"] = "store_true"
+    elif origin is typing.Literal:
+        kw["choices"] = list(args)
+    elif origin in (typing.Union, types.UnionType) and args and typing.get_origin(args[0]) is typing.Literal:
+        kw["choices"] = list(typing.get_args(args[0]))
+    if info.is_required():
+        kw["required"] = True
+    else:
+        kw["default"] = argparse.SUPPRESS  # the options model keeps its own default
+        default = info.get_default()
+        if default not in (None, False, (), []):
+            shown = ",".join(default) if isinstance(default, tuple | list) else default
+            kw["help"] += f" (default {shown})"
+    p.add_argument(flag, **kw)
 
 
-def _finish(report: ImportReport, out: Path) -> int:
-    report.print()
-    print(f"wrote {report.total} tasks to {out}; check them with: fanout tasks validate {out}")
-    return 0 if report.total else EXIT_FAIL
+def _command(name: str, cls: type[Importer[Any]]) -> Any:
+    def run(a: argparse.Namespace) -> int:
+        opts = {f: getattr(a, f) for f in cls.options.model_fields if hasattr(a, f)}
+        out = Path(a.out)
+        try:
+            report = import_suite(name, out, a.force, **opts)
+        except ValidationError as exc:
+            e = exc.errors()[0]
+            loc = ".".join(map(str, e["loc"])).replace("_", "-")
+            print(f"fanout tasks import {name}: --{loc}: {e['msg']}", file=sys.stderr)
+            return EXIT_MISUSE
+        except SourceError as exc:
+            print(f"fanout tasks import {name}: {exc}", file=sys.stderr)
+            return EXIT_MISUSE
+        report.print()
+        print(f"wrote {report.total} tasks to {out}; check them with: fanout tasks validate {out}")
+        return 0 if report.total else EXIT_FAIL
 
-
-def cmd_bfcl(args) -> int:
-    from .bfcl import DEFAULT_CATEGORIES, import_bfcl
-
-    cats = (
-        tuple(c.strip() for c in args.categories.split(",") if c.strip())
-        if args.categories
-        else DEFAULT_CATEGORIES
-    )
-    try:
-        report = import_bfcl(Path(args.source), Path(args.out), cats, args.force, args.duplicate_prompts)
-    except ImportError_ as exc:
-        print(f"fanout tasks import bfcl: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
-    return _finish(report, Path(args.out))
-
-
-def cmd_nestful(args) -> int:
-    from .nestful import import_nestful
-
-    try:
-        report = import_nestful(Path(args.source), Path(args.out), args.force, args.duplicate_prompts)
-    except ImportError_ as exc:
-        print(f"fanout tasks import nestful: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
-    return _finish(report, Path(args.out))
-
-
-def cmd_taskbench(args) -> int:
-    from .taskbench import import_taskbench
-
-    try:
-        report = import_taskbench(
-            args.source,
-            Path(args.out),
-            tools=Path(args.tools) if args.tools else None,
-            domain=args.domain,
-            dailylife=args.dailylife,
-            force=args.force,
-            duplicates=args.duplicate_prompts,
-        )
-    except ImportError_ as exc:
-        print(f"fanout tasks import taskbench: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
-    return _finish(report, Path(args.out))
+    return run

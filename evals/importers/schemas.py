@@ -93,13 +93,39 @@ _LOOSE_TYPES = {
 
 
 def loose_type(raw: Any) -> tuple[str, str | None]:
-    """(JSON type, format) of a loosely written type name; unknown names are strings."""
+    """(JSON type, format) of a loosely written type name; unknown names are strings.
+
+    NESTFUL v2 writes unions and element types in words: "int or float" is a number, "list of
+    float" an array (its items: `loose_items`), "str or None" a string."""
     if not isinstance(raw, str) or not raw.strip():
         return "string", None
     low = raw.strip().lower()
     if low.startswith("date"):
         return "string", "date"
-    return _LOOSE_TYPES.get(low, "string"), None
+    if _LIST_OF.match(low):
+        return "array", None
+    alts = [a.strip() for a in re.split(r"\s+or\s+|\s*\|\s*|\s*,\s*", low) if a.strip()]
+    alts = [a for a in alts if a not in ("none", "null", "optional")] or ["string"]
+    kinds = {_LOOSE_TYPES.get(a, "array" if _LIST_OF.match(a) else "string") for a in alts}
+    if kinds <= {"integer", "number"}:
+        return ("integer" if kinds == {"integer"} else "number"), None
+    if len(kinds) == 1:
+        return kinds.pop(), None
+    return "string", None
+
+
+_LIST_OF = re.compile(r"^(?:list|array|tuple|sequence)\s*(?:of\s+|\[)\s*([a-z ]+?)\s*\]?$")
+
+
+def loose_items(raw: Any) -> dict | None:
+    """Item schema of "list of float" / "list[int]"; None when the type names no element type."""
+    m = _LIST_OF.match(raw.strip().lower()) if isinstance(raw, str) else None
+    if not m:
+        return None
+    elem = m.group(1)
+    if elem.endswith("s") and elem[:-1] in _LOOSE_TYPES:
+        elem = elem[:-1]  # "list of strings"
+    return {"type": loose_type(elem)[0]}
 
 
 def loose_param(spec: Any) -> tuple[dict, bool]:
@@ -121,7 +147,9 @@ def loose_param(spec: Any) -> tuple[dict, bool]:
             break
     if typ == "array":
         items = spec.get("items")
-        out["items"] = loose_param(items)[0] if isinstance(items, dict) else {}
+        out["items"] = (
+            loose_param(items)[0] if isinstance(items, dict) else (loose_items(spec.get("type")) or {})
+        )
     if typ == "object" and isinstance(spec.get("properties"), dict):
         out["properties"] = {k: loose_param(v)[0] for k, v in spec["properties"].items()}
     required = spec.get("required")

@@ -1,5 +1,6 @@
 """Built-in tool domains; importing this package registers every tool."""
 
+from .. import calculator  # noqa: F401
 from . import (  # noqa: F401
     analytics,
     calendar,
