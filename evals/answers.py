@@ -388,7 +388,7 @@ class NumberMention:
 
 
 _NUM = re.compile(r"([-+]?)(\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE]([-+]?\d+))?")
-_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$|^\.\d+$")
+_GROUPED = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$|^\.\d+$")
 # Scale words after a number: a letter is written against the digits ("1.22M", "12k"), a word may
 # follow a space ("2.31 million"). Lower-case "m" is metres or minutes, never millions.
 _SCALE_AFTER = re.compile(r"(?:(k|K|M|B|mn|bn)|\s?(thousand|millions?|billions?|mn|bn))(?![^\W\d_])")

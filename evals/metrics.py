@@ -36,8 +36,10 @@ from .aggregations import (
     Total,
     clean,
 )
+from .timeline import concurrency_sums, executed_batches
 
 if TYPE_CHECKING:
+    from .groundtruth import GroundTruth
     from .trace import Trace
 
 # How a value reads; each output maps a unit to its own format (page, terminal, gate).
@@ -59,6 +61,7 @@ class EpisodeView:
 
     trace: Trace
     batches: Sequence[Sequence[Span]]  # per turn that issued calls: each call's (start, end), in issue order
+    gt: GroundTruth | None = None  # the task's ground truth when scoring (None: re-timing, old lines)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,7 @@ class EpisodeValue:
     name: str  # key in the episode's scores
     fn: Callable[[EpisodeView], float | None]
     applies: Callable[[EpisodeView], bool] | None = None  # None: every episode
+    timing: bool = True  # depends on the timeline, so `whatif` recomputes it; else it is kept as scored
 
     def __call__(self, view: EpisodeView) -> float | None:
         if self.applies is not None and not self.applies(view):
@@ -92,7 +96,8 @@ class Metric:
     interval: bool = False  # the report shows a 95% bootstrap interval over tasks
     gate: bool = False  # `fanout gate` may rule on it
     gate_name: str | None = None  # the rule name in gate.toml when it differs from `name`
-    episode: EpisodeValue | None = None  # the per-episode value, when the scorer does not count it
+    # the per-episode value(s), when the scorer does not count them (several: a ratio's two sums)
+    episode: EpisodeValue | tuple[EpisodeValue, ...] | None = None
     episode_key: str | None = None  # per-episode value shown by `compare` (default: see per_episode)
 
     def __post_init__(self) -> None:
@@ -113,7 +118,7 @@ class Metric:
         """The key of the per-episode value this metric aggregates (the one `compare` shows)."""
         if self.episode_key:
             return self.episode_key
-        if self.episode is not None:
+        if isinstance(self.episode, EpisodeValue):
             return self.episode.name
         if isinstance(self.agg, Ratio):
             return self.name  # the scorer stores each episode's own ratio under the metric's name
@@ -200,7 +205,13 @@ class Registry:
         return next((m for m in self if m.gate and m.rule == rule), None)
 
     def episode_values(self) -> list[EpisodeValue]:
-        return [m.episode for m in self if m.episode is not None]
+        out: list[EpisodeValue] = []
+        for m in self:
+            if isinstance(m.episode, EpisodeValue):
+                out.append(m.episode)
+            elif m.episode is not None:
+                out.extend(m.episode)
+        return out
 
     def columns(self, published: Sequence[str], *surfaces: Surface, intervals: bool = True) -> list[str]:
         """A published column order (append-only) followed by the metrics of `surfaces` it lacks
@@ -242,17 +253,16 @@ def intervals(df: pd.DataFrame, metrics: Iterable[Metric], seed: int = 0) -> dic
     return {m.name: (m.agg.interval(df, seed) if len(df) else (None, None)) for m in metrics if m.interval}
 
 
-def episode_values(view: EpisodeView) -> dict[str, float | None]:
-    """The computed per-episode values of every registered metric, for one episode."""
-    return {ev.name: ev(view) for ev in METRICS.episode_values()}
+def episode_values(view: EpisodeView, timing_only: bool = False) -> dict[str, float | None]:
+    """The computed per-episode values of every registered metric, for one episode (`timing_only`:
+    only those that depend on the timeline, for a re-timed episode)."""
+    return {ev.name: ev(view) for ev in METRICS.episode_values() if ev.timing or not timing_only}
 
 
 def batches_of(trace: Trace) -> list[list[Span]]:
-    """The trace's own timeline: (start, end) of each call, grouped by the turn that issued it."""
-    by_turn: dict[int, list[Span]] = {}
-    for c in trace.calls:
-        by_turn.setdefault(c.turn, []).append((c.start_s, c.end_s))
-    return [by_turn[t] for t in sorted(by_turn)]
+    """The trace's own timeline: (start, end) of each executed call, grouped by the model response
+    (turn) that issued it; an agent's calls before any response and calls it never ran are no batch."""
+    return executed_batches(trace)
 
 
 # -- per-episode values computed from the timeline --------------------------------------------
@@ -273,6 +283,51 @@ def straggler_wait(view: EpisodeView) -> float:
                 second = end
         total += last - second
     return total
+
+
+def reasoning_tokens(view: EpisodeView) -> float:
+    """Thinking tokens the provider reported (part of the completion tokens; zero when none)."""
+    return float(sum(t.reasoning_tokens or 0 for t in view.trace.turns))
+
+
+def bfcl_valid(view: EpisodeView) -> float | None:
+    """BFCL's own verdict on the episode: 1 valid, 0 not; None off BFCL suites."""
+    from .importers.verdicts import bfcl_valid as verdict
+
+    v = None if view.gt is None else verdict(view.gt, view.trace)
+    return None if v is None else float(v)
+
+
+def _taskbench(part: str, field: str) -> Callable[[EpisodeView], float]:
+    """A pooled-F1 count of TaskBench's node (tool) or edge (link) sets: `num` = 2 x true
+    positives, `den` = 2 x true positives + false positives + false negatives; the suite's F1 is
+    their ratio of sums, what sklearn's binary F1 over the pooled items gives. Zero off TaskBench."""
+
+    def count(view: EpisodeView) -> float:
+        from .importers.verdicts import taskbench_graph
+
+        g = None if view.gt is None else taskbench_graph(view.gt, view.trace)
+        if g is None:
+            return 0.0
+        gold, pred = (g.gold_nodes, g.pred_nodes) if part == "node" else (g.gold_links, g.pred_links)
+        tp = len(gold & pred)
+        return float(2 * tp if field == "num" else 2 * tp + len(pred - gold) + len(gold - pred))
+
+    return count
+
+
+def _runtime(field: str) -> Callable[[EpisodeView], float | None]:
+    """One sum of the runtime-concurrency figures (docs/scoring.md, "Runtime concurrency") over
+    the episode's timeline: work, span and longest call of its batches of two or more calls, the
+    time lost against running every call at once, and the dispatch delay."""
+
+    def value(view: EpisodeView) -> float | None:
+        work, span, longest, lost = concurrency_sums(view.batches)
+        if field == "ratio":  # the episode's own value, as `compare` shows it (None: no wide batch)
+            return work / span if span > 0 else None
+        return {"work": work, "span": span, "longest": longest, "lost": lost}[field]
+
+    return value
 
 
 # -- the registry -----------------------------------------------------------------------------
@@ -371,6 +426,40 @@ add(Metric("error_results", "Error results", "calls whose result was an error",
            Sum(("errors_in_results",)), "int", None, _on("summary")))
 add(Metric("hedged_calls", "Hedged calls", "read calls that got a hedge request", Sum(("hedged_calls",)),
            "int", None, _on("whatif"), short="hedged"))
+add(Metric("reasoning_tokens", "Reasoning tokens",
+           "thinking tokens the provider reported, part of the completion tokens (they cost money and time)",
+           Sum(("reasoning_tokens",)), "int", None, _on("summary board"),
+           episode=EpisodeValue("reasoning_tokens", reasoning_tokens, timing=False)))
+add(Metric("runtime_concurrency", "Runtime concurrency",
+           "how concurrently the runtime ran each response's calls: their summed durations over the "
+           "batches' spans, over batches of two or more calls (1 = one at a time)",
+           Ratio("runtime_work_s", "runtime_span_s"), "factor", "higher", _on("summary patterns whatif"),
+           interval=True, gate=True, episode=(EpisodeValue("runtime_concurrency", _runtime("ratio")),
+                                              EpisodeValue("runtime_work_s", _runtime("work")),
+                                              EpisodeValue("runtime_span_s", _runtime("span")),
+                                              EpisodeValue("runtime_longest_s", _runtime("longest")))))
+add(Metric("runtime_concurrency_ideal", "Concurrency if all at once",
+           "what fully concurrent execution would measure: summed durations over the longest call of each batch",
+           Ratio("runtime_work_s", "runtime_longest_s"), "factor", None, _on("summary")))
+add(Metric("runtime_lost_s_mean", "Runtime lost",
+           "seconds per episode the runtime lost against running each batch's calls all at once",
+           Mean(("runtime_lost_s",)), "seconds", "lower", _on("summary patterns whatif"),
+           interval=True, gate=True, episode=EpisodeValue("runtime_lost_s", _runtime("lost"))))
+add(Metric("bfcl_accuracy", "BFCL accuracy",
+           "share of episodes BFCL's own checker would pass (BFCL suites: one call turn, every answer "
+           "matched once, nothing extra)", Mean(("bfcl_valid",)), "share", "higher",
+           _on("summary board patterns"), interval=True, gate=True,
+           episode=EpisodeValue("bfcl_valid", bfcl_valid, timing=False)))
+add(Metric("taskbench_node_f1", "Node F1",
+           "TaskBench's node F1: tools called vs tools of the gold graph, pooled over episodes (TaskBench suites)",
+           Ratio("taskbench_node_num", "taskbench_node_den"), "share", "higher", _on("summary board patterns"),
+           episode=(EpisodeValue("taskbench_node_num", _taskbench("node", "num"), timing=False),
+                    EpisodeValue("taskbench_node_den", _taskbench("node", "den"), timing=False))))
+add(Metric("taskbench_edge_f1", "Edge F1",
+           "TaskBench's edge F1: links between tools (a result feeding a later call) vs the gold graph's",
+           Ratio("taskbench_edge_num", "taskbench_edge_den"), "share", "higher", _on("summary board patterns"),
+           episode=(EpisodeValue("taskbench_edge_num", _taskbench("edge", "num"), timing=False),
+                    EpisodeValue("taskbench_edge_den", _taskbench("edge", "den"), timing=False))))
 # fmt: on
 del add
 

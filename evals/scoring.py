@@ -358,5 +358,5 @@ def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
         error=trace.error,
         errors_in_results=sum(1 for c in trace.calls if c.error),
         timed_out_calls=sum(1 for c in trace.calls if c.timed_out),
-        **episode_values(EpisodeView(trace, batches_of(trace))),
+        **episode_values(EpisodeView(trace, batches_of(trace), gt)),
     )

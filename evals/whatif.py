@@ -165,7 +165,7 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
         "tool_time_s": m["tool_time_s"],
         "timed_out_calls": timed_out,
         "hedged_calls": hedged,
-        **episode_values(EpisodeView(trace, spans)),
+        **episode_values(EpisodeView(trace, spans), timing_only=True),
     }
 
 

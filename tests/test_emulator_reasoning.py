@@ -36,6 +36,12 @@ TOKEN_FIELDS = (
     "rejoin_s",
     "tool_time_s",  # the same sum, over start times shifted by the longer turns: equal to rounding
     "straggler_wait_s",  # likewise: differences of end times shifted by the longer turns
+    "reasoning_tokens",  # the emulator reasons; the in-process policy does not
+    "runtime_concurrency",  # the runtime-concurrency sums: differences of shifted times, as above
+    "runtime_work_s",
+    "runtime_span_s",
+    "runtime_longest_s",
+    "runtime_lost_s",
 )
 OPAQUE = {"anthropic": "anthropic", "google": "gemini", "openai-responses": "responses"}
 

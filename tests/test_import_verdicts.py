@@ -334,3 +334,30 @@ def test_not_a_taskbench_task(tb_task):
     t = core.tasks[0]
     trace = asyncio.run(run_episode(PolicyModel("oracle", [core]), t, RuntimeSettings()))
     assert taskbench_graph(resolve(t, 0), trace) is None
+
+
+def test_registered_suite_metrics_match_the_verdicts(tb_task, bfcl_suite):
+    """The summary's bfcl_accuracy and TaskBench F1 (evals/metrics.py) are the verdict functions'
+    values: F1 pooled as sklearn pools it, accuracy the share of BFCL-valid episodes."""
+    from evals.aggregate import frame, summarize
+    from evals.importers.verdicts import edge_f1, node_f1
+
+    cfg = RuntimeSettings()
+    suite, task = tb_task
+    rows, graphs = [], []
+    for policy in ("oracle", "lazy", "greedy"):
+        trace = asyncio.run(run_episode(PolicyModel(policy, [suite]), task, cfg))
+        gt = resolve(task, 0)
+        rows.append({**score(gt, trace).model_dump(), "epoch": len(rows)})
+        graphs.append(taskbench_graph(gt, trace))
+    s = summarize(frame(rows))
+    assert s["taskbench_node_f1"] == pytest.approx(node_f1(graphs))
+    assert s["taskbench_edge_f1"] == pytest.approx(edge_f1(graphs))
+    assert s["bfcl_accuracy"] is None
+    rows = []
+    for policy in ("oracle", "lazy"):
+        for t in bfcl_suite.tasks:
+            trace = asyncio.run(run_episode(PolicyModel(policy, [bfcl_suite]), t, cfg))
+            rows.append({**score(resolve(t, 0), trace).model_dump(), "epoch": len(rows)})
+    s = summarize(frame(rows))
+    assert s["bfcl_accuracy"] == 0.5 and s["taskbench_node_f1"] is None

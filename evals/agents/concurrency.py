@@ -27,9 +27,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..timeline import concurrency_sums, executed_batches, executed_by_turn
 from ..trace import Trace
-
-NOT_EXECUTED = "not_executed"
 
 
 class BatchTiming(BaseModel):
@@ -54,13 +53,8 @@ class RuntimeConcurrency(BaseModel):
 
 
 def batch_timings(trace: Trace) -> list[BatchTiming]:
-    """One entry per model response whose calls were executed (turn 0, the agent's calls before
-    any response, is no batch)."""
-    by_turn: dict[int, list[tuple[float, float]]] = {}
-    for c in trace.calls:
-        if c.turn < 1 or c.error == NOT_EXECUTED:
-            continue
-        by_turn.setdefault(c.turn, []).append((c.start_s, c.end_s))
+    """One entry per model response whose calls were executed."""
+    by_turn = executed_by_turn(trace)
     ends = {t.index: t.end_s for t in trace.turns}
     out = []
     for turn in sorted(by_turn):
@@ -83,13 +77,11 @@ def batch_timings(trace: Trace) -> list[BatchTiming]:
 def runtime_concurrency(trace: Trace) -> RuntimeConcurrency:
     batches = batch_timings(trace)
     wide = [b for b in batches if b.calls >= 2 and b.span_s > 0]
-    work = sum(b.work_s for b in wide)
-    span = sum(b.span_s for b in wide)
-    longest = sum(b.longest_s for b in wide)
+    work, span, longest, lost = concurrency_sums(executed_batches(trace))
     return RuntimeConcurrency(
         runtime_concurrency=work / span if span > 0 else None,
         runtime_concurrency_ideal=work / longest if longest > 0 else None,
-        runtime_lost_s=sum(max(0.0, b.span_s - b.longest_s) for b in batches),
+        runtime_lost_s=lost,
         concurrent_batches=len(wide),
         work_s=work,
         span_s=span,

@@ -19,10 +19,10 @@ from pydantic import BaseModel
 
 from mock_tools import error_result
 
+from ..timeline import NOT_EXECUTED
 from ..trace import CallRecord, Stop, Trace, TurnRecord
 from .session import EpisodeSession, McpCall, dumps
 
-NOT_EXECUTED = "not_executed"
 EXTRANEOUS_NOTE = "executes no tool call of the model's response (the agent's own call)"
 
 
