@@ -15,8 +15,8 @@ from evals.importers.verdicts import ToolGraph, bfcl_valid, edge_f1, f1, node_f1
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import PolicyModel
 from evals.runtime import run_episode
-from evals.settings import RuntimeSettings
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 
 WEATHER = {
     "name": "weather.get",
