@@ -8,14 +8,16 @@ and how tasks are resampled for an interval (`interval_kind`) and paired by the 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from .stats import bootstrap_ci, bootstrap_ratio_ci
+
+if TYPE_CHECKING:  # pandas is imported by the callers that have a frame: `fanout run` never needs it
+    import pandas as pd
 
 IntervalKind = Literal["mean", "ratio"]
 GateKind = Literal["mean", "ratio", "median"]
@@ -24,14 +26,28 @@ GateKind = Literal["mean", "ratio", "median"]
 class Columns:
     """The episode columns of a frame as numpy arrays, each extracted once, and the same for a
     subset of its rows (a pattern's episodes) without copying the frame: aggregating a run and
-    each of its patterns reads every column once."""
+    each of its patterns reads every column once. Built from a pandas frame, or from plain value
+    lists (`from_lists`, what `fanout run` keeps), with the dtypes pandas would give them."""
 
-    def __init__(self, df: pd.DataFrame, rows: np.ndarray | None = None, base: Columns | None = None):
+    def __init__(
+        self,
+        df: pd.DataFrame | None,
+        rows: np.ndarray | None = None,
+        base: Columns | None = None,
+        lists: dict[str, Sequence[Any]] | None = None,
+        n: int = 0,
+    ):
         self.df = df
         self.rows = rows
         self.base = base
+        self.lists = lists
         self._cache: dict[str, np.ndarray] = {}
-        self.n = len(df) if rows is None else len(rows)
+        self.n = (len(df) if df is not None else n) if rows is None else len(rows)
+
+    @classmethod
+    def from_lists(cls, lists: dict[str, Sequence[Any]], n: int) -> Columns:
+        """Columns of `n` episodes given as one value list per column (None: not recorded)."""
+        return cls(None, lists=lists, n=n)
 
     def take(self, rows: np.ndarray) -> Columns:
         """The columns of the rows at positions `rows`."""
@@ -46,8 +62,11 @@ class Columns:
                 if full is None:
                     return None
                 out = full[self.rows]
-            elif name in self.df.columns:
+            elif self.df is not None and name in self.df.columns:
                 out = self.df[name].to_numpy()
+            elif self.lists is not None and name in self.lists:
+                v = self.lists[name]
+                out = v if isinstance(v, np.ndarray) else as_array(v)
             else:
                 return None
             self._cache[name] = out
@@ -69,6 +88,31 @@ class Columns:
         if minus:
             out = out - cols[-1]
         return out
+
+
+def as_array(values: Sequence[Any]) -> np.ndarray:
+    """A column of plain values as the numpy array a pandas frame built from the same rows holds
+    (`pd.DataFrame(rows)[name].to_numpy()`), so aggregates are bit-identical either way: bools
+    alone are bool, ints alone int64, numbers with missing values (None) float64 with NaN,
+    anything else (strings, dicts, bools with None) object, a missing string NaN."""
+    kinds = {type(v) for v in values}
+    if int in kinds and any(type(v) is int and not -(2**63) <= v < 2**63 for v in values):
+        kinds.add(object)  # an int beyond int64: pandas keeps the column as objects
+    try:
+        if kinds == {bool}:
+            return np.array(values, dtype=bool)
+        if kinds == {int}:
+            return np.array(values, dtype=np.int64)
+        if kinds and kinds <= {int, float, type(None)} and kinds != {type(None)}:
+            return np.array([math.nan if v is None else v for v in values], dtype=float)
+    except OverflowError:  # an int beyond int64: pandas keeps such a column as objects too
+        pass
+    out = np.empty(len(values), dtype=object)
+    if type(None) in kinds and kinds - {type(None)} == {str}:  # pandas' strings: None is NaN
+        out[:] = [math.nan if v is None else v for v in values]
+    else:
+        out[:] = list(values)
+    return out
 
 
 def _column(df: pd.DataFrame, name: str) -> pd.Series | None:

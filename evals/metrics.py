@@ -21,8 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
 from .aggregations import (
     Aggregation,
     Columns,
@@ -39,6 +37,8 @@ from .aggregations import (
 from .timeline import concurrency_sums, executed_batches
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from .groundtruth import GroundTruth
     from .trace import Trace
 

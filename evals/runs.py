@@ -14,7 +14,7 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from tqdm import tqdm
 
 from . import __version__
-from .aggregate import frame, summarize, summarize_by_pattern
+from .aggregate import ScoreRows, summaries
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, UsageError, describe_validation
 from .fixtures import Suite, Task, load_suite
@@ -92,14 +92,26 @@ def episode_lines(path: Path, repair: bool = False) -> list[tuple[int, bytes]]:
     """(line number, line) of each complete, non-blank line of an episodes.jsonl. A torn last line
     (no newline: the writer was killed mid-line) is dropped, and with `repair` also cut from the
     file so appends start on a clean line."""
+    return list(iter_episode_lines(path, repair))
+
+
+def iter_episode_lines(path: Path, repair: bool = False) -> Iterator[tuple[int, bytes]]:
+    """`episode_lines` one line at a time, so reading a run of any size holds one line in memory."""
     if not path.exists():
-        return []
-    data = path.read_bytes()
-    end = data.rfind(b"\n") + 1
-    if repair and end != len(data):
+        return
+    end = 0  # offset just past the last complete line
+    torn = False
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):
+            if not line.endswith(b"\n"):
+                torn = True
+                break
+            end += len(line)
+            if line.strip():
+                yield n, line.rstrip(b"\r\n")
+    if repair and torn:
         with open(path, "r+b") as f:
             f.truncate(end)
-    return [(n, line) for n, line in enumerate(data[:end].splitlines(), start=1) if line.strip()]
 
 
 def read_episodes(path: Path, repair: bool = False) -> list[dict[str, Any]]:
@@ -186,8 +198,7 @@ async def execute(
     prices: PriceTable | None = None,
 ) -> dict:
     """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary."""
-    done_rows = read_episodes(run_dir / "episodes.jsonl", repair=True)
-    done = {(r["task_id"], r.get("epoch", 0)) for r in done_rows}
+    done, rows = read_done(run_dir / "episodes.jsonl", cfg.runtime)
     prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
     model_settings = dict(cfg.model_options.get("settings", {}))
     gts = GroundTruthCache()
@@ -202,7 +213,6 @@ async def execute(
             if (tid, e) not in done:
                 todo.append((suite.by_id[tid], e))
     writer = RunWriter(run_dir)
-    sem = asyncio.Semaphore(max(1, cfg.max_concurrency))
     bar = tqdm(
         total=len(cfg.task_ids) * cfg.epochs,
         initial=len(done),
@@ -215,34 +225,68 @@ async def execute(
     )
 
     async def one(task: Task, epoch: int) -> None:
-        async with sem:
-            gt = gts.get(task, cfg.runtime.seed)
-            # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
-            agent_episode = getattr(model, "run_episode", None)
-            if agent_episode is not None:
-                trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
-            else:
-                trace = await run_episode(
-                    model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
-                )
-            sc = score(gt, trace, price)
-            writer.write(
-                EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
+        gt = gts.get(task, cfg.runtime.seed)
+        # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
+        agent_episode = getattr(model, "run_episode", None)
+        if agent_episode is not None:
+            trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
+        else:
+            trace = await run_episode(
+                model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
             )
-            bar.update(1)
+        sc = score(gt, trace, price)
+        rec = EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
+        writer.write(rec)
+        rows.add(rec.scores_row())  # the summary's row; the trace is dropped here
+        bar.update(1)
+
+    # A fixed pool of workers takes the (task, epoch) pairs in order: memory stays flat however
+    # many episodes the run has (one coroutine per episode, made up front, would not).
+    pending = iter(todo)
+
+    async def worker() -> None:
+        for task, epoch in pending:
+            await one(task, epoch)
 
     try:
-        await asyncio.gather(*(one(t, e) for t, e in todo))
+        await asyncio.gather(*(worker() for _ in range(min(max(1, cfg.max_concurrency), len(todo)))))
     finally:
         writer.close()
         bar.close()
-    return finalize(run_dir, cfg)
+    return finalize(run_dir, cfg, rows)
 
 
-def finalize(run_dir: Path, cfg: RunConfig) -> dict:
-    recs = read_records(run_dir / "episodes.jsonl", cfg.runtime)
-    df = frame(r.scores_row() for r in recs)
-    summary = summarize(df)
+def read_done(path: Path, runtime: RuntimeSettings | None) -> tuple[set[tuple[str, int]], ScoreRows]:
+    """The (task, epoch) pairs an episodes.jsonl already holds and the score rows of its valid
+    episodes, read one line at a time (a torn last line is cut off). A complete line that is not
+    a valid episode is skipped with a warning; if it names its task, that pair still counts as
+    done, so a resume does not write it twice."""
+    done: set[tuple[str, int]] = set()
+    rows = ScoreRows()
+    for n, line in iter_episode_lines(path, repair=True):
+        try:
+            rec = parse_line(line, runtime)
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
+            try:
+                raw = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(raw, dict) and "task_id" in raw:
+                done.add((raw["task_id"], raw.get("epoch", 0)))
+            continue
+        done.add((rec.task_id, rec.epoch))
+        rows.add(rec.scores_row())
+    return done, rows
+
+
+def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> dict:
+    """Write summary.json from the run's score rows (`rows`: kept by `execute` as episodes finished;
+    None: read from episodes.jsonl, scores only kept) and mark the run complete or interrupted."""
+    if rows is None:
+        rows = read_done(run_dir / "episodes.jsonl", cfg.runtime)[1]
+    summary, by_pattern = summaries(rows)
     summary_doc = {
         "run_id": cfg.run_id,
         "model": cfg.model,
@@ -252,11 +296,11 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
         "clock": cfg.runtime.clock,
         "seed": cfg.runtime.seed,
         **summary,
-        "by_pattern": summarize_by_pattern(df),
+        "by_pattern": by_pattern,
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
     expected = len(cfg.task_ids) * cfg.epochs
-    cfg.status = "complete" if len(recs) >= expected else "interrupted"
+    cfg.status = "complete" if len(rows) >= expected else "interrupted"
     cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from run_builders import scores
 
-from evals.aggregate import frame, summarize, summarize_by_pattern
+from evals.aggregate import ScoreRows, frame, summaries, summarize, summarize_by_pattern
+from evals.aggregations import as_array
 
 
 def row(task: str, **kw) -> dict:
@@ -56,3 +59,89 @@ def test_summary_is_byte_identical_whatever_the_episode_order():
 def test_per_pattern_breakdown():
     by = summarize_by_pattern(frame(ROWS))
     assert set(by) == {"p", "q"} and by["q"]["success_rate"] == 0.0
+
+
+# -- the run's own summary path (ScoreRows, no pandas) gives the frame's numbers, bit for bit ----
+
+_FLOATS = st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False)
+_MAYBE = st.one_of(st.none(), _FLOATS)
+
+
+@st.composite
+def _rows(draw: st.DrawFn) -> list[dict]:
+    n = draw(st.integers(min_value=0, max_value=40))
+    out = []
+    for _ in range(n):
+        r = row(
+            f"t{draw(st.integers(0, 12))}",
+            epoch=draw(st.integers(0, 3)),
+            pattern=draw(st.sampled_from(["p", "q", "r"])),
+            wall_s=draw(_FLOATS),
+            serial_wall_s=draw(_FLOATS),
+            rejoin_s=draw(_MAYBE),
+            cost_usd=draw(_MAYBE),
+            fan_out_recall=draw(_MAYBE),
+            success=draw(st.booleans()),
+            on_time=draw(st.integers(0, 5)),
+            parallelizable=draw(st.integers(0, 5)),
+            n_calls=draw(st.integers(0, 9)),
+            prompt_tokens=draw(st.integers(0, 10**7)),
+            stop=draw(st.sampled_from(["answer", "error", "max_turns"])),
+        )
+        if draw(st.booleans()):
+            r["straggler_wait_s"] = draw(_MAYBE)  # a computed metric, present on some rows only
+        out.append(r)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(_rows())
+def test_score_rows_summarise_exactly_as_the_frame(rows):
+    kept = ScoreRows()
+    for r in rows:
+        kept.add(r)
+    summary, by_pattern = summaries(kept)
+    df = frame(rows)
+    assert json.dumps(summary, sort_keys=True) == json.dumps(summarize(df), sort_keys=True)
+    assert json.dumps(by_pattern, sort_keys=True) == json.dumps(summarize_by_pattern(df), sort_keys=True)
+
+
+def test_as_array_gives_the_frames_dtypes():
+    import pandas as pd
+
+    cases = [[True, False], [1, 2], [1, 2.5], [1.0, None], [None, None], [True, None], ["a", "b"], [2**70, 1]]
+    for values in cases:
+        ref = pd.DataFrame({"c": values})["c"].to_numpy()
+        got = as_array(values)
+        assert got.dtype == ref.dtype, values
+
+
+_KINDS = [
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),  # counts: int64, as numpy holds them
+    _FLOATS,
+    st.one_of(st.integers(-5, 5), _FLOATS),
+    st.sampled_from(["a", "b"]),
+    st.just({"correct": 1}),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_KINDS).flatmap(lambda kind: st.lists(st.one_of(st.none(), kind), max_size=12)))
+def test_a_compact_column_holds_what_the_frame_would(values):
+    """Each kind a score field can have (one type, or int and float), with missing values."""
+    import numpy as np
+    import pandas as pd
+
+    from evals.aggregate import _Column
+
+    col = _Column()
+    for v in values:
+        col.append(v)
+    ref = pd.DataFrame([{"c": v} for v in values])["c"].to_numpy() if values else as_array([])
+    got = col.array()
+    assert got.dtype == ref.dtype
+    if got.dtype == object:
+        assert repr(got.tolist()) == repr(ref.tolist())  # repr: NaN equals NaN, None does not
+    else:
+        assert np.array_equal(got, ref, equal_nan=got.dtype.kind == "f")
