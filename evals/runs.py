@@ -33,6 +33,7 @@ from .prompts import PromptTemplates
 from .runtime import run_episode
 from .scoring import score
 from .settings import RuntimeSettings
+from .shards import Shard, assigned
 
 
 class RunConfig(BaseModel):
@@ -60,6 +61,8 @@ class RunConfig(BaseModel):
     created: str
     finished: str | None = None
     status: str = "running"  # running | complete | interrupted
+    shard: str | None = Field(None, description="K/N: this folder runs the K-th of N slices (evals.shards)")
+    merged_from: list[str] | None = Field(None, description="the shard runs `fanout merge` combined")
 
     @model_validator(mode="before")
     @classmethod
@@ -205,16 +208,14 @@ async def execute(
     prices = prices or load_prices(cfg.prices)
     price = prices.lookup(model.priced_as())
     cfg.model_info = model.describe()
-    todo: list[tuple[Task, int]] = []
     for tid in cfg.task_ids:
         if tid not in suite.by_id:
             raise BadRunFolder(f"task {tid!r} of this run is not in suite {suite.name!r} any more")
-        for e in range(cfg.epochs):
-            if (tid, e) not in done:
-                todo.append((suite.by_id[tid], e))
+    mine = assigned(cfg.task_ids, cfg.epochs, cfg.shard)  # every pair, or this shard's
+    todo = [(suite.by_id[tid], e) for tid, e in mine if (tid, e) not in done]
     writer = RunWriter(run_dir)
     bar = tqdm(
-        total=len(cfg.task_ids) * cfg.epochs,
+        total=len(mine),
         initial=len(done),
         desc=cfg.model,
         unit="ep",
@@ -299,7 +300,7 @@ def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> di
         "by_pattern": by_pattern,
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
-    expected = len(cfg.task_ids) * cfg.epochs
+    expected = len(assigned(cfg.task_ids, cfg.epochs, cfg.shard))
     cfg.status = "complete" if len(rows) >= expected else "interrupted"
     cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
@@ -326,7 +327,10 @@ def start_run(
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
-    rid = run_id or new_run_id(model_spec)
+    shard = settings.get("shard")
+    if shard is not None:
+        settings["shard"] = shard = str(Shard.parse(shard))  # a bad K/N: exit 2 before any folder
+    rid = run_id or new_run_id(model_spec) + (f"-shard{shard.replace('/', 'of')}" if shard else "")
     run_dir = out / rid
     if (run_dir / "run.json").exists():
         if run_id:

@@ -109,6 +109,13 @@ def register(sub: Subparsers) -> None:
         help="continue an interrupted run (other flags are taken from its run.json) [FANOUT_RESUME]",
     )
     p.add_argument(
+        "--shard",
+        default=env("shard"),
+        metavar="K/N",
+        help="run only the K-th of N deterministic slices of the (task, epoch) pairs, e.g. on N CI "
+        "machines; `fanout merge` combines the shard folders into one run [FANOUT_SHARD]",
+    )
+    p.add_argument(
         "--no-progress",
         action="store_true",
         default=bool(env("no_progress", False)),
@@ -149,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         user_prompt=args.user_prompt,
         prices=args.prices,
         model_options=model_options(args),
+        shard=args.shard,
     )
     out = Path(args.out)
     built: list[Model] = []

@@ -1,0 +1,175 @@
+"""Shards: one run split across machines, and the shard folders merged back into one run.
+
+`fanout run ... --shard K/N` runs only the K-th of N deterministic slices of the run's (task,
+epoch) pairs: the pairs in canonical order (the run's task order, then epoch) dealt round-robin,
+so pair i belongs to shard i mod N + 1. Every shard of a run is made with the same command apart
+from K, on any machine (a CI matrix, see examples/github-actions-matrix.yml): no scheduler, no
+coordination, and a lost shard is re-run alone (or its run resumed).
+
+`fanout merge SHARD_DIR... --out DIR` checks that the folders are shards of one run (same model,
+suite and suite hash, tasks, epochs, runtime settings, prompts, price table, shard count), copies
+their episode lines into one new run folder, and summarises them. The merged summary.json is the
+one an unsharded run of the same command writes, byte for byte, except `run_id`; run.json differs
+from an unsharded run's in `run_id`, `created` (the earliest shard's) and `finished` (the merge's)
+and records the shard folders it came from. A pair no shard holds leaves the run `interrupted`:
+`fanout run --resume` on the merged folder runs exactly those.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from .errors import UsageError, describe_validation
+
+if TYPE_CHECKING:
+    from .runs import RunConfig
+
+_SHARD = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
+
+# run.json fields every shard of one run must share: they decide which episodes run and how.
+IDENTITY = (
+    "model",
+    "suite",
+    "suite_hash",
+    "task_patterns",
+    "task_ids",
+    "epochs",
+    "runtime",
+    "system_prompt",
+    "user_prompt",
+    "prompt_hash",
+    "prices",
+    "price_table_version",
+)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The `index`-th (1-based) of `count` slices of a run's (task, epoch) pairs."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        m = _SHARD.match(text or "")
+        if not m:
+            raise UsageError(f"--shard {text!r}: expected K/N, e.g. 2/8")
+        k, n = int(m.group(1)), int(m.group(2))
+        if n < 1 or not 1 <= k <= n:
+            raise UsageError(f"--shard {text!r}: K must be between 1 and N (N >= 1)")
+        return cls(k, n)
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+    def takes(self, position: int) -> bool:
+        """Whether the pair at `position` of the canonical order is this shard's."""
+        return position % self.count == self.index - 1
+
+
+def pairs(task_ids: Sequence[str], epochs: int) -> Iterator[tuple[str, int]]:
+    """A run's (task, epoch) pairs in canonical order: its task order, then epoch."""
+    for tid in task_ids:
+        for e in range(epochs):
+            yield tid, e
+
+
+def assigned(task_ids: Sequence[str], epochs: int, shard: str | None) -> list[tuple[str, int]]:
+    """The pairs a run (or one shard of it, `shard` = "K/N") runs."""
+    if shard is None:
+        return list(pairs(task_ids, epochs))
+    s = Shard.parse(shard)
+    return [p for i, p in enumerate(pairs(task_ids, epochs)) if s.takes(i)]
+
+
+def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[Path, dict]:
+    """Merge shard folders of one run into a new run folder under `out`; returns (folder, summary)."""
+    from .aggregate import ScoreRows
+    from .runs import finalize, new_run_id, read_run_config, write_json_atomic
+
+    if not dirs:
+        raise UsageError("no shard folders given")
+    cfgs = [read_run_config(d) for d in dirs]
+    first = cfgs[0]
+    _check_shards(dirs, cfgs)
+    rid = run_id or new_run_id(first.model)
+    run_dir = out / rid
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if run_id:
+            raise UsageError(f"{run_dir} already exists")
+        n = 2
+        while (out / f"{rid}-{n}").exists():
+            n += 1
+        rid, run_dir = f"{rid}-{n}", out / f"{rid}-{n}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg = first.model_copy(deep=True)
+    cfg.run_id = rid
+    cfg.shard = None
+    cfg.merged_from = [f"{c.run_id} (shard {c.shard})" for c in cfgs]
+    cfg.created = min(c.created for c in cfgs)
+    cfg.status = "running"
+    rows = ScoreRows()
+    seen: set[tuple[str, int]] = set()
+    wanted = set(pairs(cfg.task_ids, cfg.epochs))
+    with open(run_dir / "episodes.jsonl", "w", encoding="utf-8") as f:
+        for d, c in zip(dirs, cfgs, strict=True):
+            for key, line, row in _shard_lines(d, c):
+                if key in seen:
+                    raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is also in another shard")
+                if key not in wanted:
+                    raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is not part of this run")
+                seen.add(key)
+                f.write(line + "\n")
+                rows.add(row)
+    missing = len(wanted) - len(seen)
+    if missing:
+        print(
+            f"warning: {missing} of {len(wanted)} episodes are in no shard; the merged run is "
+            f"incomplete (fanout run --resume {run_dir} runs them)",
+            file=sys.stderr,
+        )
+    write_json_atomic(run_dir / "run.json", cfg.model_dump())
+    return run_dir, finalize(run_dir, cfg, rows)
+
+
+def _check_shards(dirs: Sequence[Path], cfgs: Sequence[RunConfig]) -> None:
+    first = cfgs[0]
+    seen: dict[str, Path] = {}
+    for d, c in zip(dirs, cfgs, strict=True):
+        if c.shard is None:
+            raise UsageError(f"{d} is not a shard (its run.json has no shard; run with --shard K/N)")
+        for field in IDENTITY:
+            if getattr(c, field) != getattr(first, field):
+                raise UsageError(f"{d} is not a shard of the same run as {dirs[0]}: its {field} differs")
+        s, s0 = Shard.parse(c.shard), Shard.parse(first.shard or "")
+        if s.count != s0.count:
+            raise UsageError(f"{d} is shard {s} but {dirs[0]} is shard {s0}: not the same split")
+        if str(s) in seen:
+            raise UsageError(f"{d} and {seen[str(s)]} are both shard {s}")
+        seen[str(s)] = d
+        if c.status != "complete":
+            print(f"warning: {d}: shard {s} is {c.status}; merging the episodes it has", file=sys.stderr)
+
+
+def _shard_lines(d: Path, cfg: RunConfig) -> Iterable[tuple[tuple[str, int], str, dict]]:
+    """(pair, line as written, scores row) of each valid episode of a shard, one at a time."""
+    from .episodes import parse_line
+    from .runs import iter_episode_lines
+
+    path = d / "episodes.jsonl"
+    for n, raw in iter_episode_lines(path):
+        try:
+            rec = parse_line(raw, cfg.runtime)
+        except ValidationError as exc:
+            why = describe_validation(exc.errors())
+            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
+            continue
+        yield (rec.task_id, rec.epoch), raw.decode("utf-8"), rec.scores_row()

@@ -1,0 +1,124 @@
+"""Shards (`fanout run --shard K/N`) partition a run; `fanout merge` gives the unsharded summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from evals.cli import main as fanout
+from evals.errors import UsageError
+from evals.shards import Shard, assigned, pairs
+
+# A slice of the core suite with several patterns (greedy: premature calls, failures).
+TASKS = ["--task", "weather_*", "--task", "orders_*"]
+
+
+def run(out: Path, *extra: str, model: str = "policy/greedy", epochs: int = 2) -> Path:
+    argv = ["run", "--model", model, "--suite", "core", "--out", str(out), "--no-progress"]
+    argv += ["--epochs", str(epochs), *TASKS, *extra]
+    assert fanout(argv) == 0
+    (d,) = [p for p in out.iterdir() if (p / "run.json").exists()]
+    return d
+
+
+def summary_text(d: Path) -> str:
+    """summary.json as written, its run id blanked: the one field a merged run may differ in."""
+    doc = json.loads((d / "summary.json").read_text())
+    text = (d / "summary.json").read_text()
+    return text.replace(json.dumps(doc["run_id"]), '"RUN_ID"')
+
+
+@given(st.integers(1, 30), st.integers(1, 5), st.integers(1, 9))
+def test_shards_partition_the_pairs_evenly(n_tasks, epochs, count):
+    ids = [f"t{i}" for i in range(n_tasks)]
+    every = list(pairs(ids, epochs))
+    slices = [assigned(ids, epochs, f"{k}/{count}") for k in range(1, count + 1)]
+    assert sorted(p for s in slices for p in s) == sorted(every)  # each pair in exactly one shard
+    sizes = [len(s) for s in slices]
+    assert max(sizes) - min(sizes) <= 1
+    assert assigned(ids, epochs, None) == every
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "1/0", "two/3", "", "1/3/5"])
+def test_bad_shard_specs_are_usage_errors(text):
+    with pytest.raises(UsageError):
+        Shard.parse(text)
+
+
+def test_a_bad_shard_flag_exits_2_and_leaves_no_folder(tmp_path, capsys):
+    argv = [
+        "run",
+        "--model",
+        "policy/oracle",
+        "--suite",
+        "core",
+        "--out",
+        str(tmp_path / "r"),
+        "--shard",
+        "4/3",
+    ]
+    assert fanout(argv) == 2
+    assert "K must be between 1 and N" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def test_merged_shards_give_the_unsharded_summary_byte_for_byte(tmp_path):
+    full = run(tmp_path / "full")
+    shards = [run(tmp_path / f"s{k}", "--shard", f"{k}/3") for k in (1, 2, 3)]
+    counts = [len((d / "episodes.jsonl").read_text().splitlines()) for d in shards]
+    total = len((full / "episodes.jsonl").read_text().splitlines())
+    assert sum(counts) == total and max(counts) - min(counts) <= 1
+    # Shards in any order, from folders anywhere.
+    assert (
+        fanout(["merge", str(shards[2]), str(shards[0]), str(shards[1]), "--out", str(tmp_path / "m")]) == 0
+    )
+    (merged,) = (tmp_path / "m").iterdir()
+    assert summary_text(merged) == summary_text(full)
+    cfg = json.loads((merged / "run.json").read_text())
+    assert cfg["status"] == "complete" and cfg["shard"] is None and len(cfg["merged_from"]) == 3
+    # The episode lines are the shards' lines, as written.
+    lines = sorted((merged / "episodes.jsonl").read_text().splitlines())
+    assert lines == sorted(x for d in shards for x in (d / "episodes.jsonl").read_text().splitlines())
+
+
+def test_a_missing_shard_leaves_the_merge_incomplete_and_resume_completes_it(tmp_path, capsys):
+    full = run(tmp_path / "full", model="policy/oracle", epochs=1)
+    shards = [run(tmp_path / f"s{k}", "--shard", f"{k}/3", model="policy/oracle", epochs=1) for k in (1, 3)]
+    assert fanout(["merge", *map(str, shards), "--out", str(tmp_path / "m")]) == 0
+    assert "are in no shard" in capsys.readouterr().err
+    (merged,) = (tmp_path / "m").iterdir()
+    assert json.loads((merged / "run.json").read_text())["status"] == "interrupted"
+    assert fanout(["run", "--resume", str(merged), "--no-progress"]) == 0
+    assert json.loads((merged / "run.json").read_text())["status"] == "complete"
+    assert summary_text(merged) == summary_text(full)
+
+
+def test_merge_refuses_folders_that_are_not_shards_of_one_run(tmp_path, capsys):
+    a = run(tmp_path / "a", "--shard", "1/2", epochs=1)
+    b = run(tmp_path / "b", "--shard", "2/2", epochs=2)  # another run: other epochs
+    a2 = run(tmp_path / "a2", "--shard", "1/2", epochs=1)
+    plain = run(tmp_path / "p", epochs=1)
+    out = str(tmp_path / "m")
+    assert fanout(["merge", str(a), str(b), "--out", out]) == 2
+    assert "epochs differs" in capsys.readouterr().err
+    assert fanout(["merge", str(a), str(a2), "--out", out]) == 2
+    assert "both shard 1/2" in capsys.readouterr().err
+    assert fanout(["merge", str(a), str(plain), "--out", out]) == 2
+    assert "is not a shard" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_the_matrix_workflow_example_runs_every_shard_then_merges():
+    import yaml
+
+    wf = yaml.safe_load((Path(__file__).parent.parent / "examples" / "github-actions-matrix.yml").read_text())
+    n = int(wf["env"]["SHARDS"])
+    assert wf["jobs"]["shard"]["strategy"]["matrix"]["shard"] == list(range(1, n + 1))
+    runs = " ".join(s.get("run", "") for s in wf["jobs"]["shard"]["steps"])
+    assert '--shard "${{ matrix.shard }}/$SHARDS"' in runs
+    merges = " ".join(s.get("run", "") for s in wf["jobs"]["merge"]["steps"])
+    assert '"fanout", "merge"' in merges and wf["jobs"]["merge"]["needs"] == "shard"
