@@ -169,6 +169,9 @@ def refs_in(value: Any) -> set[str]:
 
 @functools.lru_cache(maxsize=16384)
 def _refs_of_string(value: str) -> frozenset[str]:
+    path = _plain_path(value)
+    if path is not None:  # `{{ a.b[0] }}` refers to `a`, as jinja2's analysis would say
+        return frozenset((path[0],))
     ast = _parse(value)
     try:
         return frozenset(meta.find_undeclared_variables(ast))
@@ -223,15 +226,21 @@ def compile_value(value: Any) -> Compiled:
 
 
 # `name`, then `.key`, `[int]` or `['key']` steps: a reference that needs no jinja2 to evaluate.
+# ASCII names and whitespace only (re.ASCII), so nothing jinja2's lexer would read otherwise.
 _PATH = re.compile(
-    r"\s*([A-Za-z_]\w*)((?:\s*(?:\.[A-Za-z_]\w*|\[\s*-?\d+\s*\]|\[\s*'[^'\\]*'\s*\]|\[\s*\"[^\"\\]*\"\s*\]))*)\s*"
+    r"\s*([A-Za-z_]\w*)((?:\s*(?:\.[A-Za-z_]\w*|\[\s*-?(?:0|[1-9]\d*)\s*\]|\[\s*'[^'\\]*'\s*\]|\[\s*\"[^\"\\]*\"\s*\]))*)\s*",
+    re.ASCII,
 )
-_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[\s*(-?\d+)\s*\]|\[\s*'([^'\\]*)'\s*\]|\[\s*\"([^\"\\]*)\"\s*\]")
+_STEP = re.compile(
+    r"\.([A-Za-z_]\w*)|\[\s*(-?(?:0|[1-9]\d*))\s*\]|\[\s*'([^'\\]*)'\s*\]|\[\s*\"([^\"\\]*)\"\s*\]", re.ASCII
+)
+# Names jinja2 reads as constants or operators, not as a variable.
+_RESERVED = frozenset("true false none True False None and or not in is if else".split())
 
 
 def _path_of(expr: str) -> tuple[str, list[str | int]] | None:
     m = _PATH.fullmatch(expr)
-    if not m or m.group(1) in ("true", "false", "none", "True", "False", "None"):
+    if not m or m.group(1) in _RESERVED:
         return None
     steps: list[str | int] = []
     for s in _STEP.finditer(m.group(2)):
@@ -255,42 +264,64 @@ def _walk(ns: dict, root: str, steps: list[str | int]) -> Any:
     return v
 
 
+def _plain_path(value: str) -> tuple[str, list[str | int]] | None:
+    """The path of a string that is exactly one plain reference (`{{ a.b[0].c }}`), else None.
+    Such a string is one jinja2 expression with no statement, filter or operator, so it passes
+    every check `_parse` makes; only its length is checked here."""
+    if len(value) > MAX_TEMPLATE_CHARS or "{%" in value or "{#" in value:
+        return None
+    m = _SINGLE.match(value)
+    if not m or "{{" in m.group(1) or "}}" in m.group(1):
+        return None
+    return _path_of(m.group(1))
+
+
+def _expression(value: str, src: str) -> Compiled:
+    """A single `{{ expr }}` compiled by jinja2 in the sandbox, evaluating to a native value."""
+    try:
+        expr = ENV.compile_expression(src, undefined_to_none=False)
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"bad expression {_short(value)}: {exc.message}") from None
+    except RecursionError:
+        raise TemplateError(f"expression nested too deeply: {_short(value)}") from None
+
+    def slow(ns: dict) -> Any:
+        try:
+            out = expr(**ns)
+        except Exception as exc:
+            raise _evaluation_error(value, exc) from None
+        if isinstance(out, jinja2.Undefined):
+            raise TemplateError(f"{_short(value)} is undefined")
+        return out
+
+    return slow
+
+
 @functools.lru_cache(maxsize=16384)
 def _compile_string(value: str) -> Compiled:
     """Compiled once per distinct string: suites repeat references like `{{ user.id }}` a lot, and
-    jinja2's compiler is most of the cost of loading a suite."""
-    _parse(value)
-    m = _SINGLE.match(value)
-    if m and "{{" not in m.group(1) and "}}" not in m.group(1):
-        src = m.group(1)
-        try:
-            expr = ENV.compile_expression(src, undefined_to_none=False)
-        except jinja2.TemplateError as exc:
-            raise TemplateError(f"bad expression {_short(value)}: {exc.message}") from None
-        except RecursionError:
-            raise TemplateError(f"expression nested too deeply: {_short(value)}") from None
-
-        def slow(ns: dict) -> Any:
-            try:
-                out = expr(**ns)
-            except Exception as exc:
-                raise _evaluation_error(value, exc) from None
-            if isinstance(out, jinja2.Undefined):
-                raise TemplateError(f"{_short(value)} is undefined")
-            return out
-
-        path = _path_of(src)
-        if path is None:
-            return slow
+    jinja2's compiler is most of the cost of loading a suite. A plain path never reaches jinja2
+    unless a lookup fails, when jinja2 evaluates it to word the error as it always has."""
+    path = _plain_path(value)
+    if path is not None:
         root, steps = path
+        slow: list[Compiled] = []  # jinja2's version, compiled on the first failed lookup
 
         def fast(ns: dict) -> Any:
             try:
                 return _walk(ns, root, steps)
             except (LookupError, TypeError):
-                return slow(ns)
+                if not slow:
+                    m = _SINGLE.match(value)
+                    assert m is not None
+                    slow.append(_expression(value, m.group(1)))
+                return slow[0](ns)
 
         return fast
+    _parse(value)
+    m = _SINGLE.match(value)
+    if m and "{{" not in m.group(1) and "}}" not in m.group(1):
+        return _expression(value, m.group(1))
     try:
         tmpl = ENV.from_string(value)
     except jinja2.TemplateError as exc:

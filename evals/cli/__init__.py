@@ -60,7 +60,17 @@ def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -
     return sub.add_parser(name, help=help, description=description, **kw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _wanted(argv: list[str] | None) -> str | None:
+    """The subcommand module `argv` names (None: no command or an unknown one, so every command
+    is registered, for the help text and argparse's "invalid choice" message)."""
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    mod = first.replace("-", "_") if first else None
+    return mod if mod in COMMANDS else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, given the command line, of the one command it names: a
+    command imports only its own module (and what that needs), so start-up stays short."""
     p = argparse.ArgumentParser(
         prog="fanout",
         description="Evaluate how well LLMs use parallel tool calls.",
@@ -68,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"fanout {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    wanted = _wanted(argv)
+    for name in COMMANDS if wanted is None else (wanted,):
         mod_name = f"{__name__}.{name}"
         try:
             mod = importlib.import_module(mod_name)
@@ -91,7 +102,11 @@ def _name_commands(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["--version"]:  # no command module needed
+        print(f"fanout {__version__}")
+        return EXIT_OK
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
