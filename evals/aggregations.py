@@ -34,7 +34,7 @@ class Columns:
         df: pd.DataFrame | None,
         rows: np.ndarray | None = None,
         base: Columns | None = None,
-        lists: dict[str, Sequence[Any]] | None = None,
+        lists: Mapping[str, Sequence[Any] | np.ndarray] | None = None,
         n: int = 0,
     ):
         self.df = df
@@ -45,7 +45,7 @@ class Columns:
         self.n = (len(df) if df is not None else n) if rows is None else len(rows)
 
     @classmethod
-    def from_lists(cls, lists: dict[str, Sequence[Any]], n: int) -> Columns:
+    def from_lists(cls, lists: Mapping[str, Sequence[Any] | np.ndarray], n: int) -> Columns:
         """Columns of `n` episodes given as one value list per column (None: not recorded)."""
         return cls(None, lists=lists, n=n)
 

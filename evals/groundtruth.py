@@ -205,9 +205,21 @@ class GroundTruth:
         return best
 
 
+_WORLDS: dict[int, World] = {}
+
+
+def world_for(seed: int) -> World:
+    """The seeded world, built once per process: it is read-only lookups (episode state is kept
+    apart), so the ground truth and every episode share it."""
+    w = _WORLDS.get(seed)
+    if w is None:
+        w = _WORLDS[seed] = World(seed)
+    return w
+
+
 def resolve(task: Task, seed: int = 0) -> GroundTruth:
     """Execute the task's graph level by level. Raises GroundTruthError naming the node."""
-    world = World(seed)
+    world = world_for(seed)
     state = EpisodeState()
     outputs: dict[str, Any] = {}
     active: dict[str, bool] = {}
@@ -329,14 +341,18 @@ def _active_routes(
 
 
 class GroundTruthCache:
-    """Ground truth per (task id, seed); resolution is pure, so it is computed once per run."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, int], GroundTruth] = {}
+    """Ground truth per (task, seed). Resolution is pure, so it is computed once per process and
+    kept on the task itself: every cache (the policy's, the scorer's, what-if's) shares it, and
+    it lives exactly as long as the loaded task (two suites with a task of the same id never mix)."""
 
     def get(self, task: Task, seed: int) -> GroundTruth:
-        key = (task.suite, task.id, seed)
-        gt = self._cache.get(key)
-        if gt is None:
-            gt = self._cache[key] = resolve(task, seed)
-        return gt
+        return ground_truth(task, seed)
+
+
+def ground_truth(task: Task, seed: int) -> GroundTruth:
+    """`resolve(task, seed)`, computed once per task object and seed."""
+    cache: dict[int, GroundTruth] = vars(task).setdefault("_ground_truth", {})
+    gt = cache.get(seed)
+    if gt is None:
+        gt = cache[seed] = resolve(task, seed)
+    return gt

@@ -13,12 +13,13 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypedDict, Unpack
 
-from mock_tools import EpisodeState, ToolContext, World, error_result
+from mock_tools import EpisodeState, ToolContext, error_result
 from mock_tools.canonical import normalized_key
 
 from .clocks import Writes, answer, start_clock
 from .errors import InfrastructureError
 from .fixtures import Task
+from .groundtruth import world_for
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
 from .settings import RuntimeSettings
@@ -26,20 +27,11 @@ from .timing import time_call, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
 
-_WORLDS: dict[int, World] = {}
-
 
 @functools.cache
 def _shipped_prompts() -> PromptTemplates:
     """The shipped templates, compiled once (they render and memoise per task)."""
     return PromptTemplates.load()
-
-
-def world_for(seed: int) -> World:
-    w = _WORLDS.get(seed)
-    if w is None:
-        w = _WORLDS[seed] = World(seed)
-    return w
 
 
 def _dump(result: Any) -> str:
