@@ -38,6 +38,29 @@ def _dump(result: Any) -> str:
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+class _NotJSON(Exception):
+    pass
+
+
+def _refuse(o: Any) -> Any:
+    raise _NotJSON
+
+
+_PLAIN = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_refuse)
+
+
+def _content(c: CallRecord) -> str:
+    """The tool message of a call's result: its JSON text, values JSON has no type for (a table
+    tool's YAML timestamp) as their `str()`. Such a result is then stored as that JSON read back,
+    so the trace holds what the model was sent, in JSON's own types (`EpisodeRecord.line`)."""
+    try:
+        return _PLAIN.encode(c.result)
+    except _NotJSON:
+        text = _dump(c.result)
+        c.result = json.loads(text)
+        return text
+
+
 def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
     """(raw text, parsed object or None, parse error). Tolerates servers that send an object."""
     if isinstance(raw, dict):
@@ -126,7 +149,7 @@ class Episode:
             calls = self._prepare(resp, turn)
             rec.batch_s = await clock.run_batch(calls, rec.end_s, self)
             for c, tc in zip(calls, resp.tool_calls, strict=True):
-                content = _dump(c.result)
+                content = _content(c)
                 messages.append(Message("tool", content, tool_call_id=tc.id, name=tc.name))
                 msg_tokens.append(estimate_text(content) + MESSAGE_OVERHEAD)
             trace.calls.extend(calls)

@@ -92,3 +92,79 @@ def test_current_lines_round_trip(v1_runs):
     for rec in recs:
         again = parse(json.loads(rec.line()))
         assert again.line() == rec.line()
+
+
+# -- the line's encoder: pydantic's, reading back as the standard library's would --------------
+
+
+def _old_line(rec) -> str:
+    doc = {
+        "schema_version": rec.schema_version,
+        "task_id": rec.task_id,
+        "epoch": rec.epoch,
+        "pattern": rec.pattern,
+        "scores": rec.scores.model_dump(),
+        "trace": rec.trace.model_dump(exclude_none=True),
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _record_with(arguments: dict, result: object):
+    from evals.episodes import EpisodeRecord
+    from evals.trace import CallRecord
+
+    _, recs = load_records(V1 / "oracle")
+    rec = recs[0].model_copy(deep=True)
+    rec.trace.calls.append(
+        CallRecord(
+            index=99, turn=1, position=9, name="x", raw_arguments="{}", arguments=arguments, result=result
+        )
+    )
+    return EpisodeRecord.model_validate(rec.model_dump())
+
+
+ODD = {
+    "nan": float("nan"),
+    "inf": float("-inf"),
+    "zero": -0.0,
+    "small": 1e-05,
+    "big": 2**70,
+    "text": "é \u2028 \x00 \U0001f600",
+    "nested": [[1, 2.5], {"k": None}],
+}
+
+
+def test_a_line_reads_back_as_the_standard_library_would_write_it():
+    rec = _record_with(ODD, {"ok": True, **ODD})
+    assert repr(json.loads(rec.line())) == repr(json.loads(_old_line(rec)))
+    assert "NaN" in rec.line() and "-Infinity" in rec.line()
+
+
+def test_a_string_utf8_cannot_encode_is_left_to_the_standard_library():
+    rec = _record_with({"s": json.loads('"\\ud800"')}, None)
+    assert rec.line() == _old_line(rec)
+
+
+def test_a_result_json_has_no_type_for_is_stored_as_the_json_the_model_was_sent():
+    import asyncio
+    import datetime as dt
+
+    from helpers import graph_suite
+
+    from evals.episodes import EpisodeRecord
+    from evals.groundtruth import resolve
+    from evals.models.policies import PolicyModel
+    from evals.runtime import run_episode
+    from evals.scoring import score
+
+    suite = graph_suite({"one": {"a": []}})
+    tool = suite.by_id["one"].tool_by_name["t_a"]
+    when = dt.datetime(2026, 10, 29, 9, 30)
+    tool.impl = lambda args, ctx: {"when": when, "tags": {"x"}}
+    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), suite.by_id["one"], SETTINGS))
+    (call,) = trace.calls
+    assert call.result == {"when": str(when), "tags": str({"x"})}  # what the tool message said
+    rec = EpisodeRecord(
+        task_id="one", pattern="synthetic", scores=score(resolve(suite.by_id["one"]), trace), trace=trace
+    )
+    assert rec.line() == _old_line(rec)
