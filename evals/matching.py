@@ -62,6 +62,8 @@ def key_of(value: Any, mode: str = "default") -> str:
 
 
 _MISSING = object()
+_SCALAR_KEYS: dict[str, dict[tuple[type, Any], str]] = {mode: {} for mode in NORMALIZERS}
+_SCALAR_KEYS_MAX = 100_000
 
 
 class NodeMatcher:
@@ -98,6 +100,15 @@ class NodeMatcher:
         self.props = props
 
     def _key(self, v: Any) -> str:
+        t = type(v)
+        if t is str or t is int:  # most argument values: memoised per mode (floats: -0.0 == 0.0)
+            memo = _SCALAR_KEYS[self.mode]
+            k = memo.get((t, v))
+            if k is None:
+                k = canonical_json(self.norm(v))
+                if len(memo) < _SCALAR_KEYS_MAX:
+                    memo[(t, v)] = k
+            return k
         return canonical_json(self.norm(v))
 
     def matches(self, call_args: Any) -> bool:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypedDict, Unpack
 
-from mock_tools import EpisodeState, ToolContext, error_result
+from mock_tools import EpisodeState, Tool, ToolContext, error_result
 from mock_tools.canonical import normalized_key
 
 from .clocks import Writes, answer, start_clock
@@ -23,7 +23,7 @@ from .groundtruth import world_for
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
 from .settings import RuntimeSettings
-from .timing import time_call, turn_latency
+from .timing import CallTiming, time_call, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
 from .trace import CallRecord, Trace, TurnRecord
 
@@ -46,6 +46,7 @@ def _refuse(o: Any) -> Any:
     raise _NotJSON
 
 
+_TIMES_PER_TASK = 512
 _PLAIN = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_refuse)
 
 
@@ -104,6 +105,8 @@ class Episode:
         self.world = world_for(cfg.seed)
         self.state = EpisodeState()
         self.attempts: dict[tuple[str, str], int] = {}
+        per_task: dict[RuntimeSettings, dict] = vars(task).setdefault("_call_times", {})
+        self._times: dict[tuple[str, str, int], CallTiming] = per_task.setdefault(cfg, {})
         self.trace = Trace(task_id=task.id, suite=task.suite, model=model.name, epoch=epoch, runtime=cfg)
 
     async def run(self) -> Trace:
@@ -111,7 +114,9 @@ class Episode:
         system, user = self.prompts.render(task)
         messages = [Message("system", system), Message("user", user)]
         msg_tokens = [estimate_text(system) + MESSAGE_OVERHEAD, estimate_text(user) + MESSAGE_OVERHEAD]
-        tools_tokens = estimate_tools(task.tool_specs)
+        tools_tokens = vars(task).get("_tools_tokens")
+        if tools_tokens is None:  # the task's tool schemas are fixed: estimated once per task
+            tools_tokens = vars(task)["_tools_tokens"] = estimate_tools(task.tool_specs)
         clock = start_clock(cfg)
         prev_context = 0
         for turn in range(1, cfg.max_turns + 1):
@@ -189,7 +194,7 @@ class Episode:
         return rec
 
     def _prepare(self, resp: ModelResponse, turn: int) -> list[CallRecord]:
-        task, cfg = self.task, self.cfg
+        task = self.task
         base = len(self.trace.calls)
         out = []
         for pos, tc in enumerate(resp.tool_calls):
@@ -201,7 +206,7 @@ class Episode:
                 canon = normalized_key(parsed)
                 attempt = self.attempts.get((name, canon), 0)
                 self.attempts[(name, canon)] = attempt + 1
-                tm = time_call(cfg, tool, task.id, canon, attempt, task.spec.latency)
+                tm = self._time_call(tool, canon, attempt)
                 fields = {
                     "attempt": attempt,
                     "sample_s": tm.sample_s,
@@ -228,6 +233,20 @@ class Episode:
                 answer(c, error_result("unknown_tool", f"no tool named {name!r} is available"))
             out.append(c)
         return out
+
+    def _time_call(self, tool: Tool, canon: str, attempt: int) -> CallTiming:
+        """`time_call` for this episode's task and settings, memoised on the task: the samples are
+        a pure function of (settings, task, tool, arguments, attempt), and every epoch of a task
+        draws the same ones. At most `_TIMES_PER_TASK` calls are kept per task and settings, so
+        a model that invents new arguments forever cannot grow the memo."""
+        key = (tool.name, canon, attempt)
+        memo = self._times
+        tm = memo.get(key)
+        if tm is None:
+            tm = time_call(self.cfg, tool, self.task.id, canon, attempt, self.task.spec.latency)
+            if len(memo) < _TIMES_PER_TASK:
+                memo[key] = tm
+        return tm
 
     # -- the ToolServer the clock answers calls through --------------------------------------
 
