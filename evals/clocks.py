@@ -145,22 +145,58 @@ class RealClock(Clock):
         sem = asyncio.Semaphore(cap) if cap else None
         writes: Writes = []
 
+        s = self.settings
+        simple = s.tool_timeout is None and s.hedge_after is None
+
         async def one(c: CallRecord) -> None:
             if sem is not None:
                 await sem.acquire()
             try:
                 c.start_s = self._now()
-                if c.result is None:  # parse errors and unknown tools answer at once
+                if c.result is not None:  # parse errors and unknown tools answer at once
+                    pass
+                elif simple:  # no timeout, no hedge: the call just takes its latency
+                    c.hedged = c.timed_out = False
+                    await sleep_until(self.t0 + c.start_s + c.sample_s * s.latency_scale)
+                    result, ws = tools.request(c)
+                    answer(c, result)
+                    writes.append((c.index, ws))
+                else:
                     await self._race(c, tools, writes)
                 c.end_s = self._now()
             finally:
                 if sem is not None:
                     sem.release()
 
-        await asyncio.gather(*(one(c) for c in calls))
+        if simple and cap is None:
+            await self._wait_all(calls, tools, writes)
+        elif len(calls) == 1:
+            await one(calls[0])
+        else:
+            await asyncio.gather(*(one(c) for c in calls))
         tools.apply(writes)
         self.planned += batch_times(self.planned, [c.duration_s for c in calls], cap)[2]
         return max(c.end_s for c in calls) - start
+
+    async def _wait_all(self, calls: list[CallRecord], tools: ToolServer, writes: Writes) -> None:
+        """Every call issued now, each answered when its latency has passed: the waits overlap,
+        so one coroutine waits for them in deadline order (ties in issue order) instead of a task
+        per call, and no other episode's work runs between the batch's start and its calls'."""
+        scale = self.settings.latency_scale
+        due = []
+        for c in calls:
+            c.start_s = self._now()
+            if c.result is not None:  # parse errors and unknown tools answer at once
+                c.end_s = c.start_s
+                continue
+            c.hedged = c.timed_out = False
+            due.append((self.t0 + c.start_s + c.sample_s * scale, c.index, c))
+        for deadline, _, c in sorted(due, key=lambda d: (d[0], d[1])):
+            await sleep_until(deadline)
+            result, ws = tools.request(c)
+            answer(c, result)
+            writes.append((c.index, ws))
+            c.end_s = self._now()
 
     async def _race(self, c: CallRecord, tools: ToolServer, writes: Writes) -> None:
         """The request really waits its latency; a read still unanswered after `hedge_after` gets
@@ -169,15 +205,17 @@ class RealClock(Clock):
         `duration_s` keeps the virtual arithmetic for comparison."""
         s = self.settings
 
-        async def request(delay: float) -> tuple[Any, Any]:
+        issued = self.t0 + c.start_s  # each request's latency counts from the call's start
+
+        async def request(delay: float, sent: float) -> tuple[Any, Any]:
             if delay > 0:
-                await sleep_until(time.perf_counter() + delay)
+                await sleep_until(sent + delay)
             return tools.request(c)
 
         loop = asyncio.get_running_loop()
         begin = loop.time()
         timeout, hedge_after = s.tool_timeout, s.hedge_after
-        racers = [asyncio.ensure_future(request(c.sample_s * s.latency_scale))]
+        racers = [asyncio.ensure_future(request(c.sample_s * s.latency_scale, issued))]
         c.hedged = c.timed_out = False
         try:
             if (
@@ -188,7 +226,11 @@ class RealClock(Clock):
                 done, _ = await asyncio.wait(racers, timeout=hedge_after)
                 if not done:
                     c.hedged = True
-                    racers.append(asyncio.ensure_future(request(c.hedge_sample_s * s.latency_scale)))
+                    racers.append(
+                        asyncio.ensure_future(
+                            request(c.hedge_sample_s * s.latency_scale, time.perf_counter())
+                        )
+                    )
             left = None if timeout is None else max(0.0, timeout - (loop.time() - begin))
             done, _ = await asyncio.wait(racers, timeout=left, return_when=asyncio.FIRST_COMPLETED)
         finally:
