@@ -53,7 +53,7 @@ def tasks(n: int = 500) -> list[dict]:
 
 
 def write_suite(folder: Path, n: int = 500) -> Path:
-    """Write the suite folder (suite.yaml + tasks.yaml; JSON is valid YAML) and return it."""
+    """Write the suite folder (suite.yaml + tasks.yaml, a JSON list: JSON is YAML) and return it."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "suite.yaml").write_text(
         json.dumps({"name": f"wide4x{n}", "description": "benchmark: 4 independent lookups then an answer"})
@@ -61,7 +61,7 @@ def write_suite(folder: Path, n: int = 500) -> Path:
         encoding="utf-8",
     )
     (folder / "tasks.yaml").write_text(
-        "\n".join(["- " + json.dumps(t, ensure_ascii=False) for t in tasks(n)]) + "\n", encoding="utf-8"
+        json.dumps(tasks(n), ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     return folder
 

@@ -1,0 +1,132 @@
+"""Whole `fanout` processes (a script, not a test): start-up, end-to-end throughput, memory.
+
+1. `fanout --version`: the start-up every command pays before its own imports.
+2. `fanout run --model policy/oracle` on a generated suite of N tasks of 4 independent lookups
+   then an answer (`widesuite.py`): episodes per second of the whole process (imports, suite
+   loading, ground truth, runtime, scoring, the episode lines, summary.json), per wall second
+   and per CPU second.
+3. Peak RSS of `fanout run --model policy/oracle --suite core` at `--epochs 1` and at
+   `--epochs 50` (9,400 episodes): a run keeps score rows, not traces, so memory stays flat.
+
+Each figure is measured on fresh processes, in interleaved rounds when `--compare` names other
+installs (their `fanout` executables, e.g. another checkout's .venv/bin/fanout), and the medians
+are printed.
+
+Usage:
+  python benchmarks/bench_run.py [--tasks 500] [--rounds 3]
+  python benchmarks/bench_run.py --compare main=../main/.venv/bin/fanout
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import machine, measured  # noqa: E402
+from widesuite import write_suite  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--epochs", type=int, default=50, help="the long run of the memory figure")
+    ap.add_argument("--no-memory", action="store_true", help="skip the memory figure (the slowest)")
+    ap.add_argument("--compare", default=None, metavar="LABEL=FANOUT,...", help="other fanout executables")
+    args = ap.parse_args()
+    bins = {"this": str(Path(sys.executable).with_name("fanout"))}
+    for part in (args.compare or "").split(","):
+        if part.strip():
+            label, _, path = part.partition("=")
+            bins[label.strip()] = path.strip()
+    print(machine())
+    tmp = Path(tempfile.mkdtemp(prefix="fanout-bench-run-"))
+    res: dict[str, dict[str, list[float]]] = {k: {} for k in bins}
+
+    def add(label: str, key: str, v: float) -> None:
+        res[label].setdefault(key, []).append(v)
+
+    try:
+        suite = write_suite(tmp / "suite", args.tasks)
+        for r in range(args.rounds):
+            for label, exe in bins.items():
+                for _ in range(3):
+                    p = measured([exe, "--version"])
+                    add(label, "version_s", p.wall_s)
+                out = tmp / f"{label}-{r}"
+                p = measured(
+                    [
+                        exe,
+                        "run",
+                        "--model",
+                        "policy/oracle",
+                        "--suite",
+                        str(suite),
+                        "--out",
+                        str(out),
+                        "--no-progress",
+                    ]
+                )
+                if p.returncode != 0:
+                    raise SystemExit(f"{label}: fanout run failed:\n{p.stdout[-2000:]}")
+                add(label, "run_eps_wall", args.tasks / p.wall_s)
+                add(label, "run_eps_cpu", args.tasks / p.cpu_s)
+                add(label, "run_rss_mib", p.rss_mib)
+                if not args.no_memory:
+                    for epochs in (1, args.epochs):
+                        p = measured(
+                            [
+                                exe,
+                                "run",
+                                "--model",
+                                "policy/oracle",
+                                "--suite",
+                                "core",
+                                "--epochs",
+                                str(epochs),
+                                "--out",
+                                str(out / "core"),
+                                "--no-progress",
+                            ]
+                        )
+                        if p.returncode != 0:
+                            raise SystemExit(f"{label}: fanout run failed:\n{p.stdout[-2000:]}")
+                        add(label, f"rss_epochs_{epochs}_mib", p.rss_mib)
+                shutil.rmtree(out, ignore_errors=True)
+        labels = list(bins)
+        print(
+            f"{args.rounds} interleaved round(s), medians; {args.tasks}-task suite of 4 lookups then an answer"
+        )
+        print(f"{'figure':<34}" + "".join(f"{label:>14}" for label in labels))
+        names = {
+            "version_s": "fanout --version (s)",
+            "run_eps_wall": "run: episodes/s (wall)",
+            "run_eps_cpu": "run: episodes/CPU-s",
+            "run_rss_mib": "run: peak RSS (MiB)",
+            "rss_epochs_1_mib": "core --epochs 1: peak RSS (MiB)",
+            f"rss_epochs_{args.epochs}_mib": f"core --epochs {args.epochs}: peak RSS (MiB)",
+        }
+        for key, name in names.items():
+            if key in res[labels[0]]:
+                cells = "".join(f"{statistics.median(res[label][key]):14.3f}" for label in labels)
+                print(f"{name:<34}{cells}")
+        if not args.no_memory:
+            for label in labels:
+                a = statistics.median(res[label]["rss_epochs_1_mib"])
+                b = statistics.median(res[label][f"rss_epochs_{args.epochs}_mib"])
+                print(
+                    f"{label}: peak RSS at --epochs {args.epochs} is {100 * (b / a - 1):+.1f}% of --epochs 1"
+                )
+        print(machine().replace("machine", "at the end"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
