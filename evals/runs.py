@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
-from tqdm import tqdm
 
 from . import __version__
 from .aggregate import ScoreRows, summaries
@@ -214,16 +213,7 @@ async def execute(
     mine = assigned(cfg.task_ids, cfg.epochs, cfg.shard)  # every pair, or this shard's
     todo = [(suite.by_id[tid], e) for tid, e in mine if (tid, e) not in done]
     writer = RunWriter(run_dir)
-    bar = tqdm(
-        total=len(mine),
-        initial=len(done),
-        desc=cfg.model,
-        unit="ep",
-        file=sys.stderr,
-        disable=not progress,
-        leave=False,
-        dynamic_ncols=True,
-    )
+    bar = _progress_bar(len(mine), len(done), cfg.model) if progress else _NoBar()
 
     async def one(task: Task, epoch: int) -> None:
         gt = gts.get(task, cfg.runtime.seed)
@@ -255,6 +245,30 @@ async def execute(
         writer.close()
         bar.close()
     return finalize(run_dir, cfg, rows)
+
+
+class _NoBar:
+    """The progress bar when none is shown (tqdm is not even imported)."""
+
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(total: int, initial: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        initial=initial,
+        desc=desc,
+        unit="ep",
+        file=sys.stderr,
+        leave=False,
+        dynamic_ncols=True,
+    )
 
 
 def read_done(path: Path, runtime: RuntimeSettings | None) -> tuple[set[tuple[str, int]], ScoreRows]:
