@@ -11,9 +11,11 @@ httpx transport; proxies go through httpx's transport instead (see `http.env_pro
 
 from __future__ import annotations
 
+import asyncio
 import ssl
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpcore
 import httpx
@@ -61,6 +63,188 @@ class _Body(httpx.AsyncByteStream):
             await self._response.aclose()
 
 
+class _Protocol(asyncio.Protocol):
+    """The receiving end of one TCP connection: bytes buffered as they arrive, one reader waiting."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.eof = False
+        self.error: BaseException | None = None
+        self.waiter: asyncio.Future[None] | None = None
+        self.drained: asyncio.Future[None] | None = None  # set while the kernel's send buffer is full
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof, self.error = True, exc
+        self._wake()
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def pause_writing(self) -> None:
+        if self.drained is None or self.drained.done():
+            self.drained = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self.drained is not None and not self.drained.done():
+            self.drained.set_result(None)
+
+    def _wake(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+def _time_out(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
+async def _wait(fut: asyncio.Future[None], timeout: float | None) -> None:
+    """Await `fut`, raising TimeoutError after `timeout` seconds (a timer, not a task)."""
+    if timeout is None:
+        await fut
+        return
+    timer = asyncio.get_running_loop().call_later(timeout, _time_out, fut)
+    try:
+        await fut
+    finally:
+        timer.cancel()
+
+
+class AsyncioStream(httpcore.AsyncNetworkStream):
+    """httpcore's network stream on an asyncio transport and protocol.
+
+    httpcore's default backend goes through anyio, whose cancel scope around every read and
+    write costs more CPU than the loopback exchange itself; a transport and a timer per wait do
+    the same job. Errors come out as httpcore's, as from its own backends."""
+
+    def __init__(self, protocol: _Protocol):
+        self._p = protocol
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        p = self._p
+        while not p.buf:
+            if p.eof:
+                if p.error is not None:
+                    raise httpcore.ReadError(str(p.error) or type(p.error).__name__)
+                return b""
+            p.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await _wait(p.waiter, timeout)
+            except TimeoutError:
+                raise httpcore.ReadTimeout("timed out reading the response") from None
+            finally:
+                p.waiter = None
+        if len(p.buf) <= max_bytes:
+            data = bytes(p.buf)
+            p.buf.clear()
+        else:
+            data = bytes(p.buf[:max_bytes])
+            del p.buf[:max_bytes]
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        p = self._p
+        if not buffer:
+            return
+        if p.transport is None or p.transport.is_closing():
+            raise httpcore.WriteError("the connection is closed")
+        p.transport.write(buffer)
+        if p.drained is not None and not p.drained.done():
+            try:
+                await _wait(p.drained, timeout)
+            except TimeoutError:
+                raise httpcore.WriteTimeout("timed out sending the request") from None
+
+    async def aclose(self) -> None:
+        if self._p.transport is not None:
+            self._p.transport.close()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        p = self._p
+        assert p.transport is not None
+        loop = asyncio.get_running_loop()
+        try:
+            tls = await loop.start_tls(
+                p.transport, p, ssl_context, server_hostname=server_hostname, ssl_handshake_timeout=timeout
+            )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout("timed out in the TLS handshake") from None
+        except (OSError, ssl.SSLError) as exc:
+            p.transport.close()
+            raise httpcore.ConnectError(str(exc)) from exc
+        if tls is None:  # pragma: no cover - the transport was closed meanwhile
+            raise httpcore.ConnectError("the connection closed during the TLS handshake")
+        p.transport = tls
+        return AsyncioStream(p)
+
+    def get_extra_info(self, info: str) -> Any:
+        t = self._p.transport
+        if t is None:
+            return None
+        if info == "ssl_object":
+            return t.get_extra_info("ssl_object")
+        if info == "client_addr":
+            return t.get_extra_info("sockname")
+        if info == "server_addr":
+            return t.get_extra_info("peername")
+        if info == "socket":
+            return t.get_extra_info("socket")
+        if info == "is_readable":  # an idle connection the server closed (or wrote to) is not reusable
+            return self._p.eof or bool(self._p.buf)
+        return None
+
+
+class AsyncioBackend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(timeout):
+                _, protocol = await loop.create_connection(
+                    _Protocol, host, port, local_addr=(local_address, 0) if local_address else None
+                )
+        except TimeoutError:
+            raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        assert protocol.transport is not None
+        sock = protocol.transport.get_extra_info("socket")
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        return AsyncioStream(protocol)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:  # pragma: no cover - providers are reached over TCP
+        raise httpcore.ConnectError("unix sockets are not supported")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+BACKEND = AsyncioBackend()
+
+
 class OneConnection(httpx.AsyncBaseTransport):
     def __init__(self, ssl_context: ssl.SSLContext | None = None):
         self._ssl = ssl_context
@@ -81,7 +265,9 @@ class OneConnection(httpx.AsyncBaseTransport):
         if conn is None:
             if self._conn is not None:
                 await self._conn.aclose()
-            conn = self._conn = httpcore.AsyncHTTPConnection(origin, ssl_context=self._ssl)
+            conn = self._conn = httpcore.AsyncHTTPConnection(
+                origin, ssl_context=self._ssl, network_backend=BACKEND
+            )
             self._origin = origin
         try:
             content: bytes | httpx.AsyncByteStream = request.content
