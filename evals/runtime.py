@@ -46,20 +46,58 @@ def _dump(result: Any) -> str:
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# Arguments nested deeper than this are unparseable (`extraneous`): no tool takes them, and every
+# later step (matching, canonical keys, writing the line) recurses over them. The HTTP decoder
+# keeps JSON deeper than its own limit as text (`models.http.MAX_DEPTH`, also 64).
+MAX_ARGUMENT_DEPTH = 64
+
+
+def _too_deep(value: Any, limit: int = MAX_ARGUMENT_DEPTH) -> bool:
+    """Whether containers nest more than `limit` levels (iterative: any depth is safe to ask)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list | tuple) else None
+        if items is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((x, depth + 1) for x in items if isinstance(x, dict | list | tuple))
+    return False
+
+
 def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
-    """(raw text, parsed object or None, parse error). Tolerates servers that send an object."""
+    """(raw text, parsed object or None, parse error). Tolerates servers that send an object.
+    Never raises: whatever a model sent is recorded, and unparseable arguments are scored."""
+    deep = f"arguments nested deeper than {MAX_ARGUMENT_DEPTH} levels"
     if isinstance(raw, dict):
-        return _dump(raw), raw, None
+        if _too_deep(raw):
+            return f"<{deep}>", None, deep
+        try:
+            return _dump(raw), raw, None
+        except (ValueError, RecursionError) as exc:  # a circular object from an in-process model
+            return f"<arguments that are not JSON: {exc}>", None, f"arguments are not JSON: {exc}"
     if raw is None or raw == "":
         return "", {}, None  # no arguments at all: an empty object, as providers treat it
     if not isinstance(raw, str):
-        return _dump(raw), None, f"arguments are a {type(raw).__name__}, not an object"
+        if _too_deep(raw):
+            return f"<{deep}>", None, deep
+        try:
+            text = _dump(raw)
+        except (ValueError, RecursionError) as exc:
+            text = f"<arguments that are not JSON: {exc}>"
+        return text, None, f"arguments are a {type(raw).__name__}, not an object"
+    raw = str(raw)  # a str subclass (the HTTP decoder's RawJSON) is recorded as plain text
     try:
         val = json.loads(raw)
+    except RecursionError:
+        return raw, None, deep
     except ValueError as exc:
         return raw, None, f"invalid JSON: {exc}"
     if not isinstance(val, dict):
         return raw, None, f"arguments are a JSON {type(val).__name__}, not an object"
+    if _too_deep(val):
+        return raw, None, deep
     return raw, val, None
 
 
