@@ -35,6 +35,17 @@ def encode_utf8(text: str) -> bytes:
     return text.encode("utf-8", "replace_surrogates")
 
 
+def clean_text(text: str) -> str:
+    """`text` with each lone surrogate as U+FFFD (`encode_utf8`, as a str); free for ASCII."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return encode_utf8(text).decode("utf-8")
+    return text
+
+
 def io_error(path: Path | str, exc: OSError, doing: str = "write") -> LocalIOError:
     """An OSError as the one-line error that stops a run: the file and the system's words."""
     return LocalIOError(f"cannot {doing} {path}: {exc.strerror or exc}")
