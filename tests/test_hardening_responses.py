@@ -309,3 +309,38 @@ def test_fuzz_any_model_output_is_scored_written_cached_and_replayed(core, task,
             assert replayed.scores == rec.scores
 
     check()
+
+
+# -- the hostile response corpus ------------------------------------------------------------------
+
+RESPONSES = Path(__file__).parent / "hostile" / "responses"
+FINAL = chat({"role": "assistant", "content": "I could not find it."})
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in RESPONSES.glob("*.json")))
+def test_hostile_responses_over_http_are_scored_and_written(tmp_path, core, monkeypatch, name):
+    """Each file of tests/hostile/responses is one hostile Chat Completions answer (to
+    orders_chain_01, whose first call is find_user), served over real HTTP: it must be scored and
+    written like any answer, never crash the run or end the episode in an error."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    reply = Reply(body=(RESPONSES / f"{name}.json").read_bytes())
+    with WireServer([reply, FINAL]) as server:
+        opts = {"base_url": server.url + "/v1", "cache_path": str(tmp_path / "c.sqlite"), "max_retries": 0}
+        d, cfg = start_run("openai/gpt-4.1", core, tmp_path, task_patterns=["orders_chain_01"], model_options=opts)
+        model = build_model(cfg, [core])
+
+        async def go() -> None:
+            try:
+                await execute(d, cfg, model, core, progress=False)
+            finally:
+                await model.aclose()
+
+        with watchdog(60):
+            asyncio.run(go())
+    (d / "episodes.jsonl").read_bytes().decode("utf-8")
+    cfg, (rec,) = load_records(d)
+    assert cfg.status == "complete"
+    assert rec.trace.stop == "answer", rec.trace.error
+    assert all(c.cls is not None for c in rec.trace.calls)
+    assert not rec.scores.success
+    assert not Path("/tmp/pwned").exists()
