@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from evals.cli import main as fanout
 from evals.clocks import (
     OVERHEAD_MIN_EPISODES,
     OVERHEAD_REFUSE_SHARE,
@@ -17,7 +18,6 @@ from evals.clocks import (
     OverheadCheck,
     OverheadError,
 )
-from evals.cli import main as fanout
 from evals.fixtures import load_suite
 from evals.models import make_model
 from evals.models.base import Model, ModelRequest, ModelResponse
@@ -44,7 +44,9 @@ def test_the_check_warns_once_over_the_warn_share_and_refuses_over_the_hard_limi
     check = OverheadCheck(max_concurrency=10000)
     for _ in range(OVERHEAD_MIN_EPISODES - 1):
         assert check.add(trace(1.0, 0.5)) is None
-    with pytest.raises(OverheadError, match=r"50\.0% of episode wall-clock \(mean of 20 episodes\), over the 25% "):
+    with pytest.raises(
+        OverheadError, match=r"50\.0% of episode wall-clock \(mean of 20 episodes\), over the 25% "
+    ):
         check.add(trace(1.0, 0.5))
 
 
@@ -96,5 +98,7 @@ def test_runs_record_the_overhead_share(tmp_path):
     assert json.loads((v / "summary.json").read_text())["runtime_overhead_share"] is None
     share = json.loads((r / "summary.json").read_text())["runtime_overhead_share"]
     rows = load_run(r)[1]
-    expected = sum(max(0.0, x["trace"]["runtime_overhead_s"]) / x["trace"]["wall_s"] for x in rows) / len(rows)
+    expected = sum(max(0.0, x["trace"]["runtime_overhead_s"]) / x["trace"]["wall_s"] for x in rows) / len(
+        rows
+    )
     assert share == pytest.approx(expected) and 0 <= share < 1

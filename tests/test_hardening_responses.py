@@ -326,7 +326,9 @@ def test_hostile_responses_over_http_are_scored_and_written(tmp_path, core, monk
     reply = Reply(body=(RESPONSES / f"{name}.json").read_bytes())
     with WireServer([reply, FINAL]) as server:
         opts = {"base_url": server.url + "/v1", "cache_path": str(tmp_path / "c.sqlite"), "max_retries": 0}
-        d, cfg = start_run("openai/gpt-4.1", core, tmp_path, task_patterns=["orders_chain_01"], model_options=opts)
+        d, cfg = start_run(
+            "openai/gpt-4.1", core, tmp_path, task_patterns=["orders_chain_01"], model_options=opts
+        )
         model = build_model(cfg, [core])
 
         async def go() -> None:
