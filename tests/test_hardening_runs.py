@@ -156,7 +156,7 @@ def test_a_killed_holder_leaves_the_folder_resumable(tmp_path, core, n_orders):
     assert len(task_epochs(d)) == n_orders == len(set(task_epochs(d)))
 
 
-def test_a_locked_folder_is_refused_in_process_too(tmp_path, core, capsys):
+def test_start_run_keeps_the_folder_locked_until_it_is_run(tmp_path, core, capsys):
     d, _ = start_run("policy/oracle", core, tmp_path / "runs", task_patterns=[ORDERS])
     # This process holds the lock (start_run took it); another process must be refused.
     code = subprocess.run(

@@ -33,7 +33,7 @@ from ..runs import (
 )
 from ..settings import RuntimeSettings, flag, from_text
 from . import Subparsers, command, env
-from .provider_flags import add_provider_flags, model_options
+from .provider_flags import _bool, add_provider_flags, model_options
 
 
 def _metavar(annotation: object) -> str:
@@ -113,7 +113,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--retry-errors",
         action="store_true",
-        default=bool(env("retry_errors", False)),
+        default=env("retry_errors", False, _bool) is True,
         help="with --resume: also rerun the episodes that ended in provider errors [FANOUT_RETRY_ERRORS]",
     )
     p.add_argument(
