@@ -171,6 +171,12 @@ class ScoreRows:
     def __len__(self) -> int:
         return self.n
 
+    def pairs(self) -> set[tuple[Any, Any]]:
+        """The (task, epoch) pairs of the rows."""
+        tasks = self.columns["task_id"].values() if "task_id" in self.columns else [None] * self.n
+        epochs = self.columns["epoch"].values() if "epoch" in self.columns else [0] * self.n
+        return set(zip(tasks, epochs, strict=True))
+
     def sorted_columns(self) -> Columns:
         """The columns in canonical (task, epoch) order, as `frame` sorts them."""
         n = self.n

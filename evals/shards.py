@@ -121,7 +121,11 @@ def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[P
     wanted = set(pairs(cfg.task_ids, cfg.epochs))
     with open(run_dir / "episodes.jsonl", "w", encoding="utf-8") as f:
         for d, c in zip(dirs, cfgs, strict=True):
+            mine: set[tuple[str, int]] = set()
             for key, line, row in _shard_lines(d, c):
+                if key in mine:  # written twice in one shard: the first line counts, as in a run
+                    continue
+                mine.add(key)
                 if key in seen:
                     raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is also in another shard")
                 if key not in wanted:

@@ -30,7 +30,7 @@ from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
-from .runs import RunConfig, episode_lines, read_run_config
+from .runs import RunConfig, episode_lines, read_run_config, unique_records
 from .scoring import ideal_wall
 from .settings import RuntimeSettings, from_text
 from .timing import (
@@ -248,7 +248,9 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
         if not lines:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
-            records = [parse_line(line, cfg.runtime) for _, line in lines]
+            records = unique_records(
+                [parse_line(line, cfg.runtime) for _, line in lines], d / "episodes.jsonl"
+            )
         except ValidationError as exc:
             why = describe_validation(exc.errors())
             raise WhatIfError(

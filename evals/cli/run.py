@@ -14,7 +14,8 @@ from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
-from ..errors import EXIT_OK, FanoutError, UsageError
+from ..clocks import OverheadError
+from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
 from ..fixtures import Suite
 from ..metrics import METRICS
 from ..models import Model
@@ -23,6 +24,7 @@ from ..runs import (
     RunConfig,
     build_model,
     execute,
+    lock_run,
     model_for,
     open_suite,
     open_suite_for,
@@ -31,7 +33,7 @@ from ..runs import (
 )
 from ..settings import RuntimeSettings, flag, from_text
 from . import Subparsers, command, env
-from .provider_flags import add_provider_flags, model_options
+from .provider_flags import _bool, add_provider_flags, model_options
 
 
 def _metavar(annotation: object) -> str:
@@ -106,7 +108,13 @@ def register(sub: Subparsers) -> None:
         "--resume",
         default=env("resume"),
         metavar="RUN_DIR",
-        help="continue an interrupted run (other flags are taken from its run.json) [FANOUT_RESUME]",
+        help="continue an interrupted or stopped run (other flags are taken from its run.json) [FANOUT_RESUME]",
+    )
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        default=env("retry_errors", False, _bool) is True,
+        help="with --resume: also rerun the episodes that ended in provider errors [FANOUT_RETRY_ERRORS]",
     )
     p.add_argument(
         "--shard",
@@ -142,9 +150,27 @@ def print_table(rows: list[list[str]], header: list[str] = HEADER, file: TextIO 
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=file)
 
 
+def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool:
+    """One line on stderr when episodes ended in errors (a provider failure that outlived the
+    retries, an agent that crashed): they count as failed episodes in the summary, so the run is
+    not a clean measurement until they are retried."""
+    n = summary.get("errors") or 0
+    if not n:
+        return False
+    of = summary.get("episodes") or 0
+    print(
+        f"fanout run: {cfg.model}: {n} of {of} episodes ended in errors (counted as failures); "
+        f"retry them with: fanout run --resume {run_dir} --retry-errors",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
-        return _resume(Path(args.resume), not args.no_progress)
+        return _resume(Path(args.resume), not args.no_progress, args.retry_errors)
+    if args.retry_errors:
+        raise UsageError("--retry-errors reruns the failed episodes of a run: use it with --resume RUN_DIR")
     runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
     models = args.model or [m for m in (env("model") or "").split(",") if m] or ["policy/oracle"]
     patterns = args.task or [t for t in (env("task") or "").split(",") if t] or None
@@ -170,19 +196,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FanoutError:
         asyncio.run(_close(built))
         raise
-    rows, dirs = [], []
+    rows, dirs, summaries = [], [], []
     for model, (run_dir, cfg) in zip(built, started, strict=True):
         summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, not args.no_progress))
         rows.append(_row(cfg, summary))
-        dirs.append(str(run_dir))
+        dirs.append(run_dir)
+        summaries.append((cfg, summary))
     print_table(rows)
     for d in dirs:
         print(f"run: {d}", file=sys.stderr)
-    return EXIT_OK
+    errors = [_errors_note(cfg, s, d) for (cfg, s), d in zip(summaries, dirs, strict=True)]
+    return EXIT_EPISODE_ERRORS if any(errors) else EXIT_OK
 
 
-def _resume(run_dir: Path, progress: bool) -> int:
+def _resume(run_dir: Path, progress: bool, retry_errors: bool = False) -> int:
     cfg = read_run_config(run_dir)
+    lock_run(run_dir)  # before anything else: a second resume of this folder fails at once
     suite = open_suite_for(cfg)
     if suite.hash != cfg.suite_hash:
         raise UsageError(
@@ -198,17 +227,21 @@ def _resume(run_dir: Path, progress: bool) -> int:
             f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
         )
     model = build_model(cfg, [suite])
-    summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, progress))
+    summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, progress, retry_errors))
     print_table([_row(cfg, summary)])
     print(f"run: {run_dir}", file=sys.stderr)
-    return EXIT_OK
+    return EXIT_EPISODE_ERRORS if _errors_note(cfg, summary, run_dir) else EXIT_OK
 
 
 async def _execute_and_close(
-    run_dir: Path, cfg: RunConfig, model: Model, suite: Suite, progress: bool
+    run_dir: Path, cfg: RunConfig, model: Model, suite: Suite, progress: bool, retry_errors: bool = False
 ) -> dict[str, Any]:
     try:
-        return await execute(run_dir, cfg, model, suite, progress=progress)
+        return await execute(run_dir, cfg, model, suite, progress=progress, retry_errors=retry_errors)
+    except InfrastructureError as exc:
+        if isinstance(exc, OverheadError):  # resuming would measure the same overload again
+            raise
+        raise type(exc)(f"{exc} [run stopped; continue it with: fanout run --resume {run_dir}]") from None
     finally:
         await model.aclose()
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from ..aggregate import frame
 from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
-from ..runs import RunConfig, episode_lines, read_run_config
+from ..runs import RunConfig, episode_lines, read_run_config, unique_records
 from ..trace import Trace
 
 
@@ -72,6 +72,7 @@ def load_one(path: Path) -> RunData:
             records.append(parse_line(line, cfg.runtime))
         except ValidationError as exc:
             raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
+    records = unique_records(records, path / "episodes.jsonl")
     records.sort(key=lambda r: (r.task_id, r.epoch))
     df = frame(r.scores_row() for r in records)
     return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
