@@ -26,6 +26,7 @@ import os
 import platform
 import re
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,11 @@ def lock_run(run_dir: Path) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        for _ in range(20):  # the holder writes its pid just after taking the lock: give it a moment
+            if holder:
+                break
+            time.sleep(0.01)
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
         os.close(fd)
         by = f" (pid {holder})" if holder.isdigit() else ""
         raise RunLockedError(
