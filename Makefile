@@ -34,8 +34,19 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_runtime.py
+# `make bench`: every benchmark script (minutes; each script's docstring says what it measures).
+# BASELINE=/path/to/another/.venv/bin measures that install too, in the same interleaved rounds.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/bench_runtime.py --rounds 3 $(if $(BASELINE),--compare main=$(BASELINE)/python)
+	$(BIN)/python benchmarks/bench_run.py --rounds 3 $(if $(BASELINE),--compare main=$(BASELINE)/fanout)
+	$(BIN)/python benchmarks/bench_http.py --connections 64,1000 --rounds 3 $(if $(BASELINE),--compare main=$(BASELINE)/python)
+	$(BIN)/python benchmarks/bench_peers.py --rounds 3 $(if $(BASELINE),--compare main=$(BASELINE)/fanout)
+	$(BIN)/python benchmarks/bench_report.py
 
 # CI gate demo (docs/gating.md): the worse prompt must FAIL with exit 1, the unchanged one PASS.
 GATE_DEMO_OUT ?= runs/gate-demo

@@ -15,6 +15,7 @@ Usage:
   python benchmarks/bench_http.py                                  # 4 adapters, 64 connections, concurrency 64
   python benchmarks/bench_http.py --connections 64,1000 --concurrency 64,1000 --rounds 3
   python benchmarks/bench_http.py --adapters openai --stream --reasoning
+  python benchmarks/bench_http.py --compare main=../main/.venv/bin/python --rounds 3
 """
 
 from __future__ import annotations
@@ -116,9 +117,16 @@ def cpu_s(pid: int) -> float:
 
 
 def run_client(
-    spec: str, base: str, repeats: int, conn: int, conc: int, stream: bool, reasoning: bool = False
+    spec: str,
+    base: str,
+    repeats: int,
+    conn: int,
+    conc: int,
+    stream: bool,
+    reasoning: bool = False,
+    python: str = sys.executable,
 ) -> dict:
-    cmd = [sys.executable, __file__, "--client", spec, "--base", base, "--repeats", str(repeats)]
+    cmd = [python, __file__, "--client", spec, "--base", base, "--repeats", str(repeats)]
     if reasoning and spec.startswith("openai-responses/"):
         cmd += ["--effort", "medium"]
     cmd += ["--conn", str(conn), "--conc", str(conc)]
@@ -145,6 +153,12 @@ def main() -> None:
     )
     ap.add_argument("--stream", action="store_true", help="stream responses")
     ap.add_argument("--reasoning", action="store_true", help="emulator in reasoning mode")
+    ap.add_argument(
+        "--compare",
+        default=None,
+        metavar="LABEL=PYTHON,...",
+        help="also measure other installs (their python; each gets its own emulator), interleaved",
+    )
     # internal: one measurement in a fresh process
     ap.add_argument("--client", help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
@@ -156,40 +170,57 @@ def main() -> None:
     if args.client:
         client_main(args)
         return
-    port = free_port()
-    cmd = [sys.executable, "-m", "evals", "serve", "--suite", "core", "--port", str(port)]
-    if args.reasoning:
-        cmd.append("--reasoning")
-    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    settings = [
-        (a, conn, conc)
-        for a in args.adapters.split(",")
-        for conn in ints(args.connections)
-        for conc in ints(args.concurrency)
-    ]
-    results: dict[tuple, list[dict]] = {s: [] for s in settings}
+    pythons = {"this": sys.executable}
+    for part in (args.compare or "").split(","):
+        if part.strip():
+            label, _, path = part.partition("=")
+            pythons[label.strip()] = path.strip()
+    servers: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_ready(base)
+        for label, python in pythons.items():
+            port = free_port()
+            cmd = [python, "-m", "evals", "serve", "--suite", "core", "--port", str(port)]
+            if args.reasoning:
+                cmd.append("--reasoning")
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            servers[label] = (proc, f"http://127.0.0.1:{port}")
+        for _, base in servers.values():
+            wait_ready(base)
+        settings = [
+            (label, a, conn, conc)
+            for a in args.adapters.split(",")
+            for conn in ints(args.connections)
+            for conc in ints(args.concurrency)
+            for label in pythons
+        ]
+        results: dict[tuple, list[dict]] = {s: [] for s in settings}
         print(
             f"core suite x {args.repeats} per measurement, {args.rounds} interleaved round(s), "
             f"emulator in its own process{', streaming' if args.stream else ''}"
             f"{', reasoning mode' if args.reasoning else ''}; load average {os.getloadavg()[0]:.2f}"
         )
         for _ in range(args.rounds):
-            for a, conn, conc in settings:
+            for label, a, conn, conc in settings:
+                server, base = servers[label]
                 s0 = cpu_s(server.pid)
                 r = run_client(
-                    f"{a}/oracle", base + "/v1", args.repeats, conn, conc, args.stream, args.reasoning
+                    f"{a}/oracle",
+                    base + "/v1",
+                    args.repeats,
+                    conn,
+                    conc,
+                    args.stream,
+                    args.reasoning,
+                    pythons[label],
                 )
                 r["server_cpu_ms"] = 1000 * (cpu_s(server.pid) - s0) / r["episodes"]
-                results[(a, conn, conc)].append(r)
+                results[(label, a, conn, conc)].append(r)
         print(
-            f"{'adapter':<18} {'conns':>6} {'conc':>6} {'episodes/s':>11} {'client CPU/ep':>14} "
+            f"{'install':<8} {'adapter':<18} {'conns':>6} {'conc':>6} {'episodes/s':>11} {'client CPU/ep':>14} "
             f"{'server CPU/ep':>14} {'client RSS':>11} {'warm-up':>8} {'errors':>7}"
         )
-        for a, conn, conc in settings:
-            rs = results[(a, conn, conc)]
+        for label, a, conn, conc in settings:
+            rs = results[(label, a, conn, conc)]
             eps = statistics.median(r["eps"] for r in rs)
             cpu = statistics.median(r["cpu_ms"] for r in rs)
             scpu = statistics.median(r["server_cpu_ms"] for r in rs)
@@ -197,15 +228,16 @@ def main() -> None:
             build = statistics.median(r["build_s"] for r in rs)
             errs = sum(r["errors"] for r in rs)
             print(
-                f"{a:<18} {conn:>6} {conc:>6} {eps:>11.0f} {cpu:>11.2f} ms {scpu:>11.2f} ms "
+                f"{label:<8} {a:<18} {conn:>6} {conc:>6} {eps:>11.0f} {cpu:>11.2f} ms {scpu:>11.2f} ms "
                 f"{rss:>7.0f} MiB {build:>7.2f}s {errs:>7}"
             )
             if errs:
                 print(f"    first error: {next(r['first_error'] for r in rs if r['first_error'])}")
         print(f"load average at the end {os.getloadavg()[0]:.2f}")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(timeout=10)
 
 
 if __name__ == "__main__":

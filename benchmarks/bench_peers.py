@@ -15,7 +15,7 @@ in wall seconds and in CPU seconds (which other load on the machine barely moves
 an optional dependency: `pip install -e '.[bench]'`. It runs offline here: the model is local and
 no tokenizer is loaded (usage is reported by the model API, as Fanout's policies estimate theirs).
 
-Usage: python benchmarks/bench_peers.py [--tasks 500] [--rounds 5]
+Usage: python benchmarks/bench_peers.py [--tasks 500] [--rounds 5] [--compare main=../main/.venv/bin/fanout]
 """
 
 from __future__ import annotations
@@ -174,37 +174,29 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="fanout-peers-"))
     try:
         suite = write_suite(tmp / "suite", args.tasks)
-        rows: dict[str, list[tuple[float, float]]] = {"fanout": [], "inspect_ai": []}
+        fanouts = {"fanout": args.fanout}
+        for part in (args.compare or "").split(","):
+            if part.strip():
+                label, _, path = part.partition("=")
+                fanouts[f"fanout {label.strip()}"] = path.strip()
+        rows: dict[str, list[tuple[float, float]]] = {k: [] for k in [*fanouts, "inspect_ai"]}
         for r in range(args.rounds):
-            out = tmp / f"fanout-{r}"
-            f = measured(
-                [
-                    args.fanout,
-                    "run",
-                    "--model",
-                    "policy/oracle",
-                    "--suite",
-                    str(suite),
-                    "--out",
-                    str(out),
-                    "--no-progress",
-                ]
-            )
-            if f.returncode != 0:
-                raise SystemExit(f"fanout failed:\n{f.stdout[-2000:]}")
+            for k, (label, exe) in enumerate(fanouts.items()):
+                out = tmp / f"fanout-{r}-{k}"
+                argv = [exe, "run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out)]
+                f = measured([*argv, "--no-progress"])
+                if f.returncode != 0:
+                    raise SystemExit(f"{label} failed:\n{f.stdout[-2000:]}")
+                rows[label].append((f.wall_s, f.cpu_s))
+                print(f"round {r + 1}: {label} {f.wall_s:.2f} s ({f.cpu_s:.2f} s CPU)", flush=True)
             i = measured([sys.executable, __file__, "--inspect-child", str(suite), str(tmp / f"inspect-{r}")])
             if i.returncode != 0:
                 raise SystemExit(f"inspect_ai failed:\n{i.stdout[-3000:]}")
             check = json.loads(i.stdout.strip().splitlines()[-1])
             if check["samples"] != args.tasks or check["accuracy"] != 1.0:
                 raise SystemExit(f"inspect_ai did not run the workload right: {check}")
-            rows["fanout"].append((f.wall_s, f.cpu_s))
             rows["inspect_ai"].append((i.wall_s, i.cpu_s))
-            print(
-                f"round {r + 1}: fanout {f.wall_s:.2f} s ({f.cpu_s:.2f} s CPU), "
-                f"inspect_ai {i.wall_s:.2f} s ({i.cpu_s:.2f} s CPU)",
-                flush=True,
-            )
+            print(f"round {r + 1}: inspect_ai {i.wall_s:.2f} s ({i.cpu_s:.2f} s CPU)", flush=True)
         med = {k: (_median([w for w, _ in v]), _median([c for _, c in v])) for k, v in rows.items()}
         n = args.tasks
         print(f"{n} tasks x 4 lookups, {args.rounds} interleaved rounds, medians of whole processes:")
@@ -212,10 +204,11 @@ def main() -> None:
             print(
                 f"  {k:<11} {w:6.2f} s wall  {n / w:8.1f} episodes/s   {c:6.2f} s CPU  {n / c:8.1f} episodes/CPU-s"
             )
-        print(
-            f"  ratio       {med['inspect_ai'][0] / med['fanout'][0]:.1f}x wall, "
-            f"{med['inspect_ai'][1] / med['fanout'][1]:.1f}x CPU (inspect_ai / fanout)"
-        )
+        for label in fanouts:
+            print(
+                f"  inspect_ai / {label}: {med['inspect_ai'][0] / med[label][0]:.1f}x wall, "
+                f"{med['inspect_ai'][1] / med[label][1]:.1f}x CPU"
+            )
         print(machine().replace("machine", "at the end"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
