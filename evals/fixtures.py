@@ -6,6 +6,7 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -335,6 +336,42 @@ def _routes(
     return tuple(routes), alt_fns
 
 
+NOT_JSON = object()
+# YAML 1.1's float (PyYAML's resolver): JSON's `1e5` and `1.5e5` are strings to YAML.
+_YAML_FLOAT = re.compile(r"[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?")
+# Text YAML reads otherwise than JSON: a tab, line breaks YAML folds (NEL, LS, PS), characters
+# YAML refuses, `\/` and surrogate escapes.
+_NOT_AS_JSON = re.compile("[\t\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]|\\\\/|\\\\u[dD][89a-fA-F]")
+
+
+class _Differs(Exception):
+    pass
+
+
+def _yaml_float(text: str) -> float:
+    if not _YAML_FLOAT.fullmatch(text):
+        raise _Differs
+    return float(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise _Differs
+
+
+def json_as_yaml(text: str) -> Any:
+    """The data of a fixture file that is a JSON document (generated suites, importers' output),
+    read by the json module, many times faster than libyaml, or NOT_JSON when it is not JSON or
+    YAML could read it otherwise (a float YAML 1.1 keeps as a string, a character or escape YAML
+    treats apart): then YAML reads it, as always."""
+    head = text.lstrip(" \n\r")
+    if not head.startswith(("[", "{")) or _NOT_AS_JSON.search(text):
+        return NOT_JSON
+    try:
+        return json.loads(text, parse_float=_yaml_float, parse_constant=_no_constant)
+    except (ValueError, _Differs, RecursionError):
+        return NOT_JSON
+
+
 MAX_YAML_VALUES = 1_000_000  # values a fixture file may expand to, aliases counted each time used
 MAX_YAML_DEPTH = 100
 
@@ -345,7 +382,10 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     is a few lines of YAML that every later step would walk billions of times)."""
     disp = display or str(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        text = path.read_text(encoding="utf-8")
+        data = json_as_yaml(text)
+        if data is NOT_JSON:
+            data = yaml.load(text, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
