@@ -28,10 +28,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .episodes import EpisodeRecord
 from .episodes import parse as parse_record
 from .errors import UsageError, describe_validation
 from .metrics import METRICS as REGISTRY
 from .metrics import Metric
+from .reference import complete_records
 from .runs import BadRunFolder, RunConfig, read_episodes, read_run_config
 from .settings import RuntimeSettings
 from .stats import DEFAULT_RESAMPLES, Bootstrap, paired_bootstrap, paired_ratio_bootstrap
@@ -77,11 +79,13 @@ def _num(x: float) -> str:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("parallel_success_rate", 0.02, False),
     Rule("success_rate", 0.02, False),
     Rule("fan_out_recall", 0.02, False),
     Rule("incorrect_fan_out_rate", 0.02, False),
     Rule("redundant_rate", 0.05, False),
     Rule("cost_per_task", 0.10, True),
+    Rule("speedup_vs_sequential", 0.10, True),
     Rule("wall_s_p50", 0.10, True),
 )
 
@@ -229,7 +233,7 @@ def load_run_data(path: str | Path, role: str) -> RunData:
         rows = read_episodes(d / "episodes.jsonl")
     except OSError as exc:
         raise GateError(f"{role} run {d}: episodes.jsonl cannot be read: {exc.strerror}") from None
-    episodes: dict[Key, dict] = {}
+    records: dict[Key, EpisodeRecord] = {}
     for n, row in enumerate(rows, start=1):
         where = f"{role} run {d}: episodes.jsonl line {n}"
         if not isinstance(row, dict) or not isinstance(row.get("scores"), dict):
@@ -244,9 +248,11 @@ def load_run_data(path: str | Path, role: str) -> RunData:
                 ) from None
             raise GateError(f"{where}: not a valid episode: {describe_validation(exc.errors())}") from None
         key = (rec.task_id, rec.epoch)
-        if key in episodes:
+        if key in records:
             raise GateError(f"{where}: a second episode for task {key[0]!r} epoch {key[1]}")
-        episodes[key] = rec.scores.model_dump()
+        records[key] = rec
+    complete_records(list(records.values()))  # measured turns: references at the run's median turn
+    episodes = {k: r.scores.model_dump() for k, r in records.items()}
     if not episodes:
         raise GateError(f"{role} run {d} has no finished episode")
     return RunData(d, cfg, episodes)
@@ -423,6 +429,15 @@ def _missing_reason(p: Pairing, m: Metric, fields: tuple[str, ...]) -> str:
 def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
     m = METRICS[rule.metric]
     tasks, keys = p.tasks, p.keys
+    if m.agg.where is not None:  # a speed figure: over the pairs where both episodes succeeded
+        keys = [
+            k
+            for k in keys
+            if p.baseline.episodes[k].get(m.agg.where) and p.candidate.episodes[k].get(m.agg.where)
+        ]
+        if not keys:
+            return RuleResult(rule, "skip", f"no paired episode has {m.agg.where} in both runs")
+        tasks = sorted({t for t, _ in keys})
     boot = Bootstrap(resamples=sig.resamples, seed=sig.seed, alpha=1 - sig.confidence)
     fields = m.agg.fields
     if m.agg.gate_kind == "ratio":

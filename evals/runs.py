@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
+from .budget import Budget
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, UsageError, describe_validation
 from .fixtures import Suite, Task, load_suite
@@ -30,6 +31,7 @@ from .groundtruth import GroundTruthCache
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
+from .reference import complete_records
 from .runtime import run_episode
 from .scoring import score
 from .settings import RuntimeSettings
@@ -184,8 +186,10 @@ async def execute(
     suite: Suite,
     progress: bool = True,
     prices: PriceTable | None = None,
+    budget: Budget | None = None,
 ) -> dict:
-    """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary."""
+    """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary.
+    With a `budget`, no episode starts once it is exhausted (the run is then left resumable)."""
     done_rows = read_episodes(run_dir / "episodes.jsonl", repair=True)
     done = {(r["task_id"], r.get("epoch", 0)) for r in done_rows}
     prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
@@ -216,6 +220,8 @@ async def execute(
 
     async def one(task: Task, epoch: int) -> None:
         async with sem:
+            if budget is not None and budget.exhausted:
+                return
             gt = gts.get(task, cfg.runtime.seed)
             # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
             agent_episode = getattr(model, "run_episode", None)
@@ -225,7 +231,9 @@ async def execute(
                 trace = await run_episode(
                     model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
                 )
-            sc = score(gt, trace, price)
+            sc = score(gt, trace, price, prompts)
+            if budget is not None:
+                budget.spend(sc.cost_usd)
             writer.write(
                 EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
             )
@@ -241,6 +249,7 @@ async def execute(
 
 def finalize(run_dir: Path, cfg: RunConfig) -> dict:
     recs = read_records(run_dir / "episodes.jsonl", cfg.runtime)
+    complete_records(recs)  # measured turns: the references at the run's median turn latency
     df = frame(r.scores_row() for r in recs)
     summary = summarize(df)
     summary_doc = {

@@ -59,8 +59,11 @@ def test_v1_runs_retime_report_and_gate(v1_runs, tmp_path, capsys):
     (oracle,) = [r for r in load_runs([v1_runs]) if r.cfg.model == "policy/oracle"]
     for row, rec in zip(retime_run(oracle, Setting()), oracle.records, strict=True):
         stored = rec.scores.model_dump()
-        for k in ("wall_s", "serial_wall_s", "ideal_wall_s", "straggler_wait_s"):
+        for k in ("wall_s", "serial_wall_s", "straggler_wait_s"):
             assert row[k] == stored[k], k  # the as-run what-if of a v1 run, bit for bit
+        # ideal_wall_s was redefined since (the oracle's actual wall, not the levels at the
+        # episode's mean turn): for the oracle itself the two agree to rounding.
+        assert row["ideal_wall_s"] == pytest.approx(stored["ideal_wall_s"], rel=1e-12)
     files = build_report([v1_runs], tmp_path / "report")
     assert all(r["straggler_wait_s_mean"] is not None for r in files.rows)
     runs = sorted(v1_runs.iterdir())

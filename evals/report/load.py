@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ..aggregate import frame
 from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
+from ..reference import complete_records
 from ..runs import RunConfig, episode_lines, read_run_config
 from ..trace import Trace
 
@@ -73,6 +74,7 @@ def load_one(path: Path) -> RunData:
         except ValidationError as exc:
             raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
     records.sort(key=lambda r: (r.task_id, r.epoch))
+    complete_records(records)  # measured turns: the references at the run's median turn latency
     df = frame(r.scores_row() for r in records)
     return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
 
