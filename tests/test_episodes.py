@@ -61,9 +61,9 @@ def test_v1_runs_retime_report_and_gate(v1_runs, tmp_path, capsys):
         stored = rec.scores.model_dump()
         for k in ("wall_s", "serial_wall_s", "straggler_wait_s"):
             assert row[k] == stored[k], k  # the as-run what-if of a v1 run, bit for bit
-        # ideal_wall_s was redefined since (the oracle's actual wall, not the levels at the
-        # episode's mean turn): for the oracle itself the two agree to rounding.
-        assert row["ideal_wall_s"] == pytest.approx(stored["ideal_wall_s"], rel=1e-12)
+        # ideal_wall_s was redefined since (the oracle's own schedule at a fixed turn latency, its
+        # batches longest call first under a cap: tests/test_reference.py), so it is recomputed.
+        assert 0 < row["ideal_wall_s"] <= stored["ideal_wall_s"] + 1e-12
     files = build_report([v1_runs], tmp_path / "report")
     assert all(r["straggler_wait_s_mean"] is not None for r in files.rows)
     runs = sorted(v1_runs.iterdir())
