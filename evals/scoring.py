@@ -90,10 +90,14 @@ class Scores(BaseModel):
     parallel_success: bool | None = None
 
     @model_validator(mode="after")
-    def _parallel_success(self) -> Scores:
-        """Lines written before the headline existed get it from the counts they hold."""
+    def _upgrade(self) -> Scores:
+        """Lines written before the headline existed get it from the counts they hold. Lines written
+        before the reference schedules hold an ideal_wall_s of another definition (the oracle's
+        levels at the episode's own mean turn): it is dropped rather than mixed with today's."""
         if self.parallel_success is None:
             self.parallel_success = is_parallel_success(self)
+        if self.oracle_turns is None:
+            self.ideal_wall_s = None
         return self
 
 
