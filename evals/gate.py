@@ -519,6 +519,55 @@ def gate(
     return run_gate(pair_runs(b, c, allow_subset=allow_subset), ruleset)
 
 
+def _runs_in(path: str | Path, role: str) -> list[tuple[Path, RunConfig]]:
+    d = Path(path)
+    if (d / "run.json").is_file() or not d.is_dir():
+        return [(d, read_run_config(d))] if (d / "run.json").is_file() else []
+    out = []
+    for sub in sorted(p for p in d.iterdir() if (p / "run.json").is_file()):
+        try:
+            out.append((sub, read_run_config(sub)))
+        except BadRunFolder as exc:
+            raise GateError(f"{role} folder {d}: {exc}") from None
+    return out
+
+
+def run_pairs(baseline: str | Path, candidate: str | Path) -> list[tuple[Path, Path]]:
+    """The (baseline, candidate) run folders to judge. Two run folders are one pair; a folder of
+    run folders (a `fanout run --out` target) stands for its runs: one run each side is a pair
+    whatever its model (a model swap), several are paired by model, each model once per side."""
+    b_path, c_path = Path(baseline), Path(candidate)
+    if (b_path / "run.json").is_file() and (c_path / "run.json").is_file():
+        return [(b_path, c_path)]
+    sides = {}
+    for role, path in (("baseline", b_path), ("candidate", c_path)):
+        if not path.exists():
+            raise GateError(f"{role} run folder {path} does not exist")
+        runs = _runs_in(path, role)
+        if not runs:
+            raise GateError(f"{role} folder {path} holds no run (no run.json in it or in its subfolders)")
+        sides[role] = runs
+    b_runs, c_runs = sides["baseline"], sides["candidate"]
+    if len(b_runs) == 1 and len(c_runs) == 1:
+        return [(b_runs[0][0], c_runs[0][0])]
+    by_model: dict[str, dict[str, list[Path]]] = {}
+    for role, runs in sides.items():
+        for d, cfg in runs:
+            by_model.setdefault(cfg.model, {}).setdefault(role, []).append(d)
+    pairs = []
+    for model, found in sorted(by_model.items()):
+        for role, path in (("baseline", b_path), ("candidate", c_path)):
+            dirs = found.get(role, [])
+            if len(dirs) != 1:
+                what = "no run" if not dirs else f"{len(dirs)} runs ({', '.join(x.name for x in dirs)})"
+                raise GateError(
+                    f"{role} folder {path} holds {what} of model {model!r}: a folder of runs pairs one run per "
+                    "model on each side; name the run folders instead"
+                )
+        pairs.append((found["baseline"][0], found["candidate"][0]))
+    return pairs
+
+
 CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash")
 CONFIG_FIELDS_AFTER = ("model_options", "prices", "price_table_version", "harness_version")
 
@@ -554,4 +603,5 @@ __all__ = [
     "parse_rules",
     "rules_toml",
     "run_gate",
+    "run_pairs",
 ]

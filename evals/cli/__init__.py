@@ -18,7 +18,19 @@ from .. import __version__
 from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
-COMMANDS = ("run", "play", "tasks", "serve", "serve_tools", "report", "gate", "compare", "whatif", "prices")
+COMMANDS = (
+    "run",
+    "play",
+    "tasks",
+    "serve",
+    "serve_tools",
+    "report",
+    "view",
+    "gate",
+    "compare",
+    "whatif",
+    "prices",
+)
 
 Subparsers = argparse._SubParsersAction  # what each command module's `register` adds its parser to
 EXIT_MISUSE = EXIT_USAGE  # the name `fanout serve` still imports; the codes live in evals.errors
