@@ -79,8 +79,17 @@ def slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", s).strip("-")[:60]
 
 
+def stamp_time() -> _dt.datetime:
+    """When a run is stamped (run id, created, finished): now, or SOURCE_DATE_EPOCH when set, the
+    reproducible-builds convention, so a published report regenerates byte for byte (`make reports`)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC)
+    return _dt.datetime.now(_dt.UTC)
+
+
 def new_run_id(model: str, when: _dt.datetime | None = None) -> str:
-    when = when or _dt.datetime.now(_dt.UTC)
+    when = when or stamp_time()
     return f"{when.strftime('%Y%m%d-%H%M%S')}-{slug(model)}"
 
 
@@ -266,7 +275,7 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
     write_json_atomic(run_dir / "summary.json", summary_doc)
     expected = len(cfg.task_ids) * cfg.epochs
     cfg.status = "complete" if len(recs) >= expected else "interrupted"
-    cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    cfg.finished = stamp_time().isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc
 
@@ -312,7 +321,7 @@ def start_run(
         task_patterns=task_patterns,
         task_ids=[t.id for t in tasks],
         prompt_hash=prompts.hash,
-        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        created=stamp_time().isoformat(timespec="seconds"),
         price_table_version=prices.version,
         runtime=runtime or RuntimeSettings(),
         **{k: v for k, v in settings.items() if v is not None},

@@ -85,8 +85,7 @@ def test_markdown_and_json(tmp_path):
     assert md.startswith("## Fanout compare: 3 of 4 paired episodes changed (1 now fail, 1 now pass)\n")
     assert (
         "| `c` | synthetic | pass -> FAIL | 3 (ideal 3) | 1.00 -> 0.00 | 1.00 | 1.00 | 1.60 | 0.00 "
-        "| correct 4 -> 3, premature 0 -> 2 |"
-        in md
+        "| correct 4 -> 3, premature 0 -> 2 |" in md
     )
     doc = json.loads(render(rep, "json"))
     assert [ch["task_id"] for ch in doc["changed"]] == ["c", "d", "b"]

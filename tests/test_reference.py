@@ -103,7 +103,9 @@ def test_profile_timed_references_are_the_policies_own_walls():
         sc = score(gt, trace)
         refs.add((sc.ideal_wall_s, sc.sequential_wall_s))
         if policy == "oracle":
-            assert sc.wall_s == sc.ideal_wall_s and sc.speedup_vs_sequential == sc.sequential_wall_s / sc.wall_s
+            assert (
+                sc.wall_s == sc.ideal_wall_s and sc.speedup_vs_sequential == sc.sequential_wall_s / sc.wall_s
+            )
         if policy == "sequential":
             assert sc.wall_s == sc.sequential_wall_s and sc.speedup_vs_sequential == 1.0
     assert len(refs) == 1
@@ -116,7 +118,9 @@ def test_under_a_cap_the_ideal_runs_the_longest_call_first():
     gt = resolve(suite.by_id["g"], 0)
     ref = reference(gt, RuntimeSettings(fan_out_cap=2))
     assert ref.oracle.batches == (1.0, 0.0)
-    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), suite.by_id["g"], RuntimeSettings(fan_out_cap=2)))
+    trace = asyncio.run(
+        run_episode(PolicyModel("oracle", [suite]), suite.by_id["g"], RuntimeSettings(fan_out_cap=2))
+    )
     assert trace.turns[0].batch_s == 1.5
     sc = score(gt, trace)
     assert sc.wall_s - sc.ideal_wall_s == pytest.approx(0.5, abs=1e-12)
@@ -143,7 +147,9 @@ def _straggling_suite() -> tuple[Suite, int]:
     )
     canon = json.dumps({"key": "a"}, sort_keys=True, separators=(",", ":"))
     for seed in range(200):
-        if lm.is_straggler(seed, "g", "t_slow", canon, 0) and not lm.is_straggler(seed, "g", "t_slow", canon, 1):
+        if lm.is_straggler(seed, "g", "t_slow", canon, 0) and not lm.is_straggler(
+            seed, "g", "t_slow", canon, 1
+        ):
             return Suite("synthetic", Path("."), SuiteSpec(name="synthetic", tools=[spec]), [task], reg), seed
     raise AssertionError("no seed straggles on attempt 0 only")
 
