@@ -91,12 +91,18 @@ def _charts(
     palette: dict[str, str],
 ) -> list[Chart]:
     colors = [palette[r["model"]] for r in rows]
+    untimed = [lab for r, lab in zip(rows, labels, strict=True) if r["wall_s_p50"] is None]
+    wall_caption = (
+        "Median wall-clock of the successful episodes (x) against success rate with its 95% interval "
+        "(y). Up and left is better; the dashed line joins the models no other model beats on both."
+    )
+    if untimed:
+        wall_caption += " Not shown, no successful episode to time: " + ", ".join(untimed) + "."
     out = [
         Chart(
             "success-wall",
             "Success vs wall-clock",
-            "Median wall-clock of the successful episodes (x) against success rate with its 95% interval "
-            "(y). Up and left is better; the dashed line joins the models no other model beats on both.",
+            wall_caption,
             ch.success_vs(
                 rows,
                 labels,

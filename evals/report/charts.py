@@ -159,7 +159,6 @@ def success_vs(
                 markersize=7,
                 label=plain(labels[i]),
             )
-        _label_points(ax, [(x, 100 * y, labels[i], colors[i]) for i, x, y in pts])
         front = pareto_front([(x, y) for _, x, y in pts])
         if len(front) > 1:
             fx = [pts[k][1] for k in front]
@@ -175,27 +174,44 @@ def success_vs(
         if len(front) > 1:  # the points carry their labels; the legend only names the front
             ax.legend(handles=ax.lines[-1:], loc="lower right", fontsize=8, frameon=False)
         x0, x1 = ax.get_xlim()
-        ax.set_xlim(x0, x1 + 0.28 * (x1 - x0))  # room for the labels of the rightmost points
+        ax.set_xlim(x0, x1 + 0.3 * (x1 - x0))  # room for the labels of the rightmost points
+        _label_points(ax, [(x, 100 * y, labels[i], colors[i]) for i, x, y in pts])
         return to_svg(fig, prefix)
 
 
 def _label_points(ax: Axes, pts: list[tuple[float, float, str, str]]) -> None:
-    """Write each point's label beside it; labels of points that (nearly) coincide are stacked
-    downwards so none hides another."""
-    xs = [x for x, _, _, _ in pts]
-    span_x = (max(xs) - min(xs)) or 1.0
-    placed: list[tuple[float, float]] = []
-    for x, y, text, col in sorted(pts, key=lambda p: (-p[1], p[0])):
-        near = sum(1 for px, py in placed if abs(px - x) / span_x < 0.18 and abs(py - y) < 9)
-        placed.append((x, y))
+    """Write each point's label to its right; labels that would overlap are pushed down, in
+    display units, and joined to their point by a thin line, so none hides another."""
+    fig = ax.figure
+    to_pt = 72.0 / fig.dpi
+    line_h, char_w, mark = 10.5, 4.6, 5.0  # points, at font size 8; a marker's half width
+    where = [tuple(v * to_pt for v in ax.transData.transform((x, y))) for x, y, _, _ in pts]
+    # Boxes no label may cover, (x0, x1, y_center, half height): every marker, then each label.
+    taken: list[tuple[float, float, float, float]] = [(px - mark, px + mark, py, mark) for px, py in where]
+    order = sorted(range(len(pts)), key=lambda i: (-pts[i][1], pts[i][0]))
+    for i in order:
+        x, y, text, col = pts[i]
+        px, py = where[i]
+        lx, ly = px + 8, py
+        width = char_w * len(text)
+        for _ in range(4 * len(pts) + 4):
+            hit = [b for b in taken if lx < b[1] and b[0] < lx + width and abs(ly - b[2]) < line_h / 2 + b[3]]
+            if not hit:
+                break
+            ly = min(b[2] - b[3] for b in hit) - line_h / 2 - 1
+        taken.append((lx, lx + width, ly, line_h / 2))
+        moved = abs(ly - py) > 2
         ax.annotate(
             plain(text),
             (x, y),
-            xytext=(7, 3 - 11 * near),
+            xytext=(lx - px, ly - py),
             textcoords="offset points",
             fontsize=8,
             color=col,
             va="center",
+            arrowprops={"arrowstyle": "-", "color": col, "linewidth": 0.6, "shrinkA": 0, "shrinkB": 4}
+            if moved
+            else None,
         )
 
 

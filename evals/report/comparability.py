@@ -22,7 +22,8 @@ RunKey = tuple[str, str, str]
 
 def _tasks(r: RunData) -> str:
     ids = "\n".join(sorted(r.config.task_ids))
-    return f"{len(r.config.task_ids)} tasks ({hashlib.sha256(ids.encode()).hexdigest()[:8]})"
+    n = len(r.config.task_ids)
+    return f"{n} task{'s' if n != 1 else ''} ({hashlib.sha256(ids.encode()).hexdigest()[:8]})"
 
 
 def _timing(r: RunData) -> str:
