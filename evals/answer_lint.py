@@ -6,7 +6,10 @@ an answer can hold it without any tool result: it is in the prompt already (an a
 the question passes; matched case-insensitively, as a whole word), it is empty, a boolean (`True`,
 `no`, `none`), or a generic word: a call's status or a kind label that every result of its tool
 carries and almost any answer contains (`GENERIC_WORDS`: `success`, `ok`, `artist`, ...). A state
-that varies (`cloudy`, `open`) or a name is a real check. A task's check counts when at least one
+that varies (`cloudy`, `open`) or a name is a real check, and so is a declared enumerated `state`
+even when the prompt names one of its values as a condition ("if it fell", "anything other than
+healthy"): the tool's result picks one value of several, and the check wants that one, not the
+word the question used. A task's check counts when at least one
 `contains` value counts, or one `contains_any` group whose every alternative counts (a group passes
 on any one of them, so one empty or generic alternative voids it).
 """
@@ -40,6 +43,8 @@ def why_not_a_check(value: Any, prompt: str) -> str | None:
         return "a boolean"
     if text.lower() in GENERIC_WORDS:
         return "a generic word"
+    if getattr(value, "kind", None) == "state":
+        return None  # one value of an enumeration, picked by the tool's result
     if re.search(r"(?<![A-Za-z0-9])" + re.escape(text) + r"(?![A-Za-z0-9])", prompt, re.IGNORECASE):
         return "in the prompt"
     return None

@@ -173,3 +173,14 @@ def test_what_counts_as_a_check(value, why):
 
     prompt = "Book a dentist in New York for 2024-03-10 at 10:00 AM."
     assert why_not_a_check(value, prompt) == why
+
+
+def test_a_declared_state_counts_even_when_the_prompt_names_one_of_its_values():
+    """ "If it's anything other than healthy": the tool picks the state; the check wants that one."""
+    from evals.answer_lint import why_not_a_check
+    from evals.answers import render as render_answer
+
+    prompt = "Check checkout's health. If it's anything other than healthy, page the on-call."
+    [state] = render_answer("healthy", "state", options={"of": "health"})
+    assert why_not_a_check(state, prompt) is None
+    assert why_not_a_check("healthy", prompt) == "in the prompt"  # a plain string still does not
