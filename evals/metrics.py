@@ -450,6 +450,11 @@ add(Metric("timed_out_calls", "Timed-out calls", "calls cut by the tool timeout"
            "int", None, _on("summary whatif"), short="timeouts"))
 add(Metric("error_results", "Error results", "calls whose result was an error",
            Sum(("errors_in_results",)), "int", None, _on("summary")))
+add(Metric("changed_episodes", "Changed episodes",
+           "episodes where a call would time out under the what-if setting and did not in the run, or the "
+           "reverse: the model would have seen another result, so its later turns, and every time figure of "
+           "the episode, are not what it would have done",
+           Count("conversation_changed", True), "int", None, _on("whatif"), short="changed"))
 add(Metric("hedged_calls", "Hedged calls", "read calls that got a hedge request", Sum(("hedged_calls",)),
            "int", None, _on("whatif"), short="hedged"))
 add(Metric("reasoning_tokens", "Reasoning tokens",

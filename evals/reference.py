@@ -136,9 +136,9 @@ def reference(
 ) -> Reference:
     """The oracle's and the sequential policy's schedules of `gt`'s task under `settings` (run on
     the virtual clock) and `prompts` (default: the shipped ones)."""
-    from .prompts import PromptTemplates
+    from .runtime import shipped_prompts
 
-    prompts = prompts or PromptTemplates.load()
+    prompts = prompts or shipped_prompts()
     virtual = settings if settings.clock == "virtual" else settings.replace(clock="virtual")
     task = gt.task
     key = (_task_key(task), virtual.model_dump_json(), prompts.source_hash)

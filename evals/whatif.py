@@ -129,6 +129,7 @@ def retime(
     by_turn: dict[int, list[float]] = {}
     durations: list[float] = []
     timed_out = hedged = 0
+    changed = False  # a call times out here and not in the run, or the reverse: another conversation
     for c in trace.calls:
         if c.arguments is None or c.error in NO_SERVER_ERRORS:
             d = 0.0  # answered by the runtime itself, at once
@@ -146,6 +147,7 @@ def retime(
             d = tm.duration_s
             timed_out += tm.timed_out
             hedged += tm.hedged
+            changed = changed or tm.timed_out != c.timed_out
         durations.append(d)
         by_turn.setdefault(c.turn, []).append(d)
     now = 0.0
@@ -180,6 +182,7 @@ def retime(
         "tool_time_s": m["tool_time_s"],
         "timed_out_calls": timed_out,
         "hedged_calls": hedged,
+        "conversation_changed": changed,
         **episode_values(EpisodeView(trace, spans), timing_only=True),
     }
 
@@ -330,6 +333,9 @@ _PUBLISHED_COLUMNS = [
     "tool_share",
     "timed_out_calls",
     "hedged_calls",
+    "straggler_wait_s_mean",
+    "runtime_concurrency",
+    "runtime_lost_s_mean",
 ]
 METRIC_COLUMNS = METRICS.columns(_PUBLISHED_COLUMNS, "whatif", intervals=False)
 _WHATIF = [METRICS[k] for k in METRIC_COLUMNS]
