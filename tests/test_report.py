@@ -413,3 +413,24 @@ def test_a_run_without_episodes_still_reports(tmp_path, runs_dir):
     md = files.markdown.read_text()
     assert "| 1 | m | s | n/a | n/a | 0 |" in md  # two suites: a Suite column, a group each
     assert "## Group B: suite: s" in md and "The runs differ in suite (rtest: 4 runs; s: 1 run)" in md
+
+
+def test_a_published_report_is_reproducible_byte_for_byte(tmp_path, monkeypatch):
+    """`make reports` stamps its runs with SOURCE_DATE_EPOCH: two runs of the same commit give the
+    same run ids and dates, so the same report, byte for byte, though they ran at other times."""
+    suite = write_suite(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    files = []
+    for name in ("first", "second"):
+        runs = run_policies(suite, tmp_path / name / "runs", ["policy/oracle", "policy/sequential"])
+        assert [r.name for r in runs] == [
+            "20251124-160000-policy-oracle",
+            "20251124-160000-policy-sequential",
+        ]
+        files.append(build_report([tmp_path / name / "runs"], tmp_path / name / "report"))
+    for a, b in zip(
+        (files[0].html, files[0].markdown, files[0].csv, files[0].json),
+        (files[1].html, files[1].markdown, files[1].csv, files[1].json),
+        strict=True,
+    ):
+        assert a.read_bytes() == b.read_bytes(), a.name
