@@ -18,9 +18,10 @@ from typing import Any, Protocol
 
 from mock_tools import error_result, is_error
 
+from .errors import InfrastructureError
 from .settings import RuntimeSettings
 from .timing import batch_times
-from .trace import CallRecord
+from .trace import CallRecord, Trace
 
 Writes = list[tuple[int, Any]]  # (call index, the writes it made), applied in issue order
 
@@ -214,3 +215,80 @@ CLOCKS: dict[str, type[Clock]] = {"virtual": VirtualClock, "real": RealClock}
 def start_clock(settings: RuntimeSettings) -> Clock:
     """The clock of `settings.clock`, started now."""
     return CLOCKS[settings.clock](settings)
+
+
+# -- the real clock's own overhead ----------------------------------------------------------------
+# Measured on 2 cores (docs/scoring.md, "Real clock overhead"): at --max-concurrency 32 the
+# overhead is under 0.1% of an episode's wall-clock; at 2000 it is 8%, and it keeps growing.
+OVERHEAD_WARN_SHARE = 0.05  # above this mean share, wall-clock and speedup include visible overhead
+OVERHEAD_REFUSE_SHARE = 0.25  # above this, the timings measure the machine: stop the run
+OVERHEAD_MIN_EPISODES = 20  # judged on the mean of at least this many episodes (or the whole run)
+
+
+def overhead_share(trace: Trace) -> float | None:
+    """The share of the episode's wall-clock that was the runtime's own overhead (real clock);
+    None on the virtual clock, which has none."""
+    if trace.runtime_overhead_s is None or trace.wall_s <= 0:
+        return None
+    return max(0.0, trace.runtime_overhead_s) / trace.wall_s
+
+
+class OverheadError(InfrastructureError):
+    """The real clock's measured overhead is too large a share of the episodes' wall-clock."""
+
+
+class OverheadCheck:
+    """Watches the real clock's measured overhead (`Trace.runtime_overhead_s`) as episodes finish.
+
+    The real clock exists to measure time, and at very high concurrency the runtime itself (one
+    event loop serving thousands of episodes) adds seconds per episode that then read as model
+    or tool time. The check keeps the mean share of each episode's wall-clock that was overhead:
+    over `OVERHEAD_WARN_SHARE` it warns once; over `OVERHEAD_REFUSE_SHARE` it raises
+    `OverheadError`, which stops the run. The share is also reported per run
+    (`runtime_overhead_share` in summary.json)."""
+
+    def __init__(self, max_concurrency: int):
+        self.max_concurrency = max_concurrency
+        self.n = 0
+        self.total = 0.0  # sum of per-episode shares
+        self.warned = False
+
+    @property
+    def share(self) -> float:
+        return self.total / self.n if self.n else 0.0
+
+    def _what(self) -> str:
+        return (
+            f"--clock real: the runtime's own overhead is {100 * self.share:.1f}% of episode "
+            f"wall-clock (mean of {self.n} episodes)"
+        )
+
+    def add(self, trace: Trace) -> str | None:
+        """Count a finished episode; a warning the first time the mean passes the warn share."""
+        share = overhead_share(trace)
+        if share is None:
+            return None
+        self.n += 1
+        self.total += share
+        if self.n < OVERHEAD_MIN_EPISODES:
+            return None
+        if self.share > OVERHEAD_REFUSE_SHARE:
+            raise OverheadError(
+                f"{self._what()}, over the {100 * OVERHEAD_REFUSE_SHARE:.0f}% limit: its timings would "
+                f"measure this machine, not the model; start a new run with a lower --max-concurrency "
+                f"(now {self.max_concurrency})"
+            )
+        return self._warning()
+
+    def finish(self) -> str | None:
+        """The warning of a run too short to be judged while it ran."""
+        return self._warning()
+
+    def _warning(self) -> str | None:
+        if self.warned or self.share <= OVERHEAD_WARN_SHARE:
+            return None
+        self.warned = True
+        return (
+            f"{self._what()}, over {100 * OVERHEAD_WARN_SHARE:.0f}%: wall-clock and speedup include it; "
+            f"lower --max-concurrency (now {self.max_concurrency}) to measure the model"
+        )

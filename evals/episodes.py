@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationInfo, model_validator
 
+from .files import encode_utf8
 from .metrics import METRICS, EpisodeView, batches_of
 from .scoring import Scores
 from .settings import RuntimeSettings
@@ -76,6 +77,11 @@ class EpisodeRecord(BaseModel):
             "trace": self.trace.model_dump(exclude_none=True),
         }
         return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
+
+    def line_bytes(self) -> bytes:
+        """The line as written: UTF-8, with any lone surrogate a model sent (`"\\ud800"`, which
+        UTF-8 cannot hold and JSON readers refuse even escaped) as U+FFFD, so every line reads back."""
+        return encode_utf8(self.line())
 
     def scores_row(self) -> dict[str, Any]:
         """The scores with the epoch: one row of the frame every aggregate is computed from."""

@@ -36,6 +36,7 @@ from .aggregations import (
     Total,
     clean,
 )
+from .clocks import overhead_share
 from .timeline import concurrency_sums, executed_batches
 
 if TYPE_CHECKING:
@@ -476,6 +477,12 @@ add(Metric("runtime_lost_s_mean", "Runtime lost",
            "seconds per episode the runtime lost against running each batch's calls all at once",
            Mean(("runtime_lost_s",)), "seconds", "lower", _on("summary patterns whatif"),
            interval=True, gate=True, episode=EpisodeValue("runtime_lost_s", _runtime("lost"))))
+add(Metric("runtime_overhead_share", "Runtime overhead",
+           "real clock: mean share of each episode's wall-clock that was the runtime's own time (measured "
+           "wall minus the virtual timeline of its turns: the harness's overhead in-process, the agent "
+           "program's own work for agent/ models); null on the virtual clock",
+           Mean(("runtime_overhead_share",)), "share", "lower", _on("summary"),
+           episode=EpisodeValue("runtime_overhead_share", lambda v: overhead_share(v.trace), timing=False)))
 add(Metric("bfcl_accuracy", "BFCL accuracy",
            "share of episodes BFCL's own checker would pass (BFCL suites: one call turn, every answer "
            "matched once, nothing extra)", Mean(("bfcl_valid",)), "share", "higher",

@@ -3,12 +3,24 @@
 Each finished episode is one JSON line, written and flushed before the next is reported, so a
 killed run loses at most the episodes in flight; `--resume` drops a torn last line and runs only
 the (task, epoch) pairs that have no line yet.
+
+One process at a time owns a run folder: `start_run` claims a new folder (an atomic mkdir, so two
+runs started in the same second get two folders) and takes its lock (`flock` on `.lock`, which
+the kernel releases when the holder dies, so a crash never leaves a folder locked); `execute`
+holds it until the run ends. A second `fanout run --resume` of the folder fails at once with
+`RunLockedError`. Readers count each (task, epoch) once, whatever the file holds.
+
+An `InfrastructureError` from any episode (credentials, quota, the disk, the cache, a runtime too
+loaded to measure) stops the run: the episodes in flight are cancelled and not written, run.json
+says `stopped` and why, and `--resume` continues it. Episodes that ended in provider errors are
+written (the run is scored as it happened) and rerun by `--resume --retry-errors`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import fcntl
 import json
 import os
 import platform
@@ -24,8 +36,10 @@ from tqdm import tqdm
 from . import __version__
 from .aggregate import frame, summarize, summarize_by_pattern
 from .budget import Budget
+from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
-from .errors import FanoutError, UsageError, describe_validation
+from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
+from .files import io_error, write_bytes_atomic, write_json_atomic
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import GroundTruthCache
 from .models import Model, make_model
@@ -61,7 +75,10 @@ class RunConfig(BaseModel):
     python: str = Field(default_factory=lambda: platform.python_version())
     created: str
     finished: str | None = None
-    status: str = "running"  # running | complete | interrupted
+    # running | complete | interrupted (Ctrl-C, a kill) | stopped (an infrastructure failure)
+    status: str = "running"
+    stop_reason: str | None = None  # why a stopped run stopped, as `fanout run` printed it
+    warnings: list[str] = Field(default_factory=list)  # e.g. the real clock's overhead warning
 
     @model_validator(mode="before")
     @classmethod
@@ -93,10 +110,69 @@ def new_run_id(model: str, when: _dt.datetime | None = None) -> str:
     return f"{when.strftime('%Y%m%d-%H%M%S')}-{slug(model)}"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+LOCK_NAME = ".lock"
+_HELD: dict[Path, int] = {}  # run folders this process holds: resolved path -> lock file descriptor
+
+
+def lock_run(run_dir: Path) -> None:
+    """Take the run folder's exclusive lock (a no-op if this process holds it already), or raise
+    `RunLockedError` at once. `flock` locks belong to the open file, so the kernel drops the lock
+    when its holder exits or is killed: a crashed run leaves its folder resumable."""
+    key = Path(run_dir).resolve()
+    if key in _HELD:
+        return
+    lock = key / LOCK_NAME
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise io_error(lock, exc, "open") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+        os.close(fd)
+        by = f" (pid {holder})" if holder.isdigit() else ""
+        raise RunLockedError(
+            f"{run_dir} is in use by another fanout run{by}; wait for it to end, or stop it, then resume"
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        raise io_error(lock, exc, "lock") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    _HELD[key] = fd
+
+
+def unlock_run(run_dir: Path) -> None:
+    """Release the run folder's lock if this process holds it."""
+    fd = _HELD.pop(Path(run_dir).resolve(), None)
+    if fd is not None:
+        os.close(fd)  # closing the last descriptor of the open file releases the flock
+
+
+def _first_of_each(rows: list[Any], key: Any, path: Path) -> list[Any]:
+    """Each (task, epoch) once, its first line kept: a file that holds one twice (written by two
+    processes before run folders were locked, or concatenated by hand) never counts it twice."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for r in rows:
+        k = key(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    if len(out) != len(rows):
+        n = len(rows) - len(out)
+        print(
+            f"warning: {path}: {n} duplicate episode line{'s' if n != 1 else ''} (a task and epoch "
+            "written twice) ignored; the first of each is kept",
+            file=sys.stderr,
+        )
+    return out
+
+
+def unique_records(records: list[EpisodeRecord], path: Path) -> list[EpisodeRecord]:
+    """`records` with each (task, epoch) once (see `_first_of_each`)."""
+    return _first_of_each(records, lambda r: (r.task_id, r.epoch), path)
 
 
 def episode_lines(path: Path, repair: bool = False) -> list[tuple[int, bytes]]:
@@ -140,7 +216,7 @@ def read_records(path: Path, runtime: RuntimeSettings | None) -> list[EpisodeRec
         except ValidationError as exc:
             why = describe_validation(exc.errors())
             print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
-    return out
+    return unique_records(out, path)
 
 
 class NotARunFolder(UsageError, FileNotFoundError):
@@ -176,16 +252,62 @@ def load_records(run_dir: str | Path) -> tuple[RunConfig, list[EpisodeRecord]]:
 
 
 class RunWriter:
+    """Appends episode lines to episodes.jsonl. Each line goes to the kernel in one unbuffered
+    append, so a kill leaves at most a torn last line (which resume drops). A failed write (disk
+    full) is cut back off the file and raises `LocalIOError`; the writer then refuses further
+    lines, so nothing is ever appended after a fragment."""
+
     def __init__(self, run_dir: Path):
         self.path = run_dir / "episodes.jsonl"
-        self.f = open(self.path, "a", encoding="utf-8")
+        self.failed: InfrastructureError | None = None
+        try:
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise io_error(self.path, exc, "open") from None
 
     def write(self, record: EpisodeRecord) -> None:
-        self.f.write(record.line() + "\n")
-        self.f.flush()
+        if self.failed is not None:
+            raise self.failed
+        view = memoryview(record.line_bytes() + b"\n")
+        size = -1
+        try:
+            size = os.fstat(self.fd).st_size
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except OSError as exc:
+            if size >= 0:
+                try:
+                    os.ftruncate(self.fd, size)
+                except OSError:
+                    pass
+            self.failed = io_error(self.path, exc)
+            raise self.failed from None
 
     def close(self) -> None:
-        self.f.close()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def drop_error_episodes(path: Path) -> int:
+    """Remove the lines of episodes that ended in a provider error, so a resume runs them again;
+    returns how many. The file is rewritten beside itself and renamed over the old one (under the
+    run's lock), so a crash leaves either every line or every line but those."""
+    keep: list[bytes] = []
+    dropped = 0
+    for _, line in episode_lines(path):
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            rec = None
+        trace = rec.get("trace") if isinstance(rec, dict) else None
+        if isinstance(trace, dict) and trace.get("stop") == "error":
+            dropped += 1
+        else:
+            keep.append(line + b"\n")
+    if dropped:
+        write_bytes_atomic(path, b"".join(keep))
+    return dropped
 
 
 async def execute(
@@ -195,11 +317,37 @@ async def execute(
     suite: Suite,
     progress: bool = True,
     prices: PriceTable | None = None,
+    retry_errors: bool = False,
     budget: Budget | None = None,
 ) -> dict:
-    """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet; return the summary.
-    With a `budget`, no episode starts once it is exhausted (the run is then left resumable)."""
-    done_rows = read_episodes(run_dir / "episodes.jsonl", repair=True)
+    """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet (with
+    `retry_errors`, also those that ended in a provider error); return the summary. Holds the
+    run folder's lock throughout and releases it when done. With a `budget`, no episode starts
+    once it is exhausted (the run is then left resumable)."""
+    lock_run(run_dir)
+    try:
+        return await _execute(run_dir, cfg, model, suite, progress, prices, retry_errors, budget)
+    finally:
+        unlock_run(run_dir)
+
+
+async def _execute(
+    run_dir: Path,
+    cfg: RunConfig,
+    model: Model,
+    suite: Suite,
+    progress: bool,
+    prices: PriceTable | None,
+    retry_errors: bool,
+    budget: Budget | None,
+) -> dict:
+    path = run_dir / "episodes.jsonl"
+    if retry_errors:
+        dropped = drop_error_episodes(path)
+        if dropped:
+            plural = "s" if dropped != 1 else ""
+            print(f"{cfg.model}: retrying {dropped} episode{plural} that ended in errors", file=sys.stderr)
+    done_rows = read_episodes(path, repair=True)
     done = {(r["task_id"], r.get("epoch", 0)) for r in done_rows}
     prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
     model_settings = dict(cfg.model_options.get("settings", {}))
@@ -214,8 +362,16 @@ async def execute(
         for e in range(cfg.epochs):
             if (tid, e) not in done:
                 todo.append((suite.by_id[tid], e))
+    if cfg.status != "running":  # a resume: say so until it ends
+        cfg.status, cfg.stop_reason = "running", None
+        write_json_atomic(run_dir / "run.json", cfg.model_dump())
     writer = RunWriter(run_dir)
     sem = asyncio.Semaphore(max(1, cfg.max_concurrency))
+    # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
+    agent_episode = getattr(model, "run_episode", None)
+    # The overhead check watches this process's runtime; an agent's own time is what agent/ measures.
+    in_process_real = cfg.runtime.clock == "real" and agent_episode is None
+    overhead = OverheadCheck(cfg.max_concurrency) if in_process_real else None
     bar = tqdm(
         total=len(cfg.task_ids) * cfg.epochs,
         initial=len(done),
@@ -227,13 +383,16 @@ async def execute(
         dynamic_ncols=True,
     )
 
+    def warn(message: str) -> None:
+        bar.clear()
+        print(f"warning: {cfg.model}: {message}", file=sys.stderr)
+        cfg.warnings.append(message)
+
     async def one(task: Task, epoch: int) -> None:
         async with sem:
             if budget is not None and budget.exhausted:
                 return
             gt = gts.get(task, cfg.runtime.seed)
-            # agents (issue 14): an agent model runs whole episodes itself (a process, a proxy, MCP tools)
-            agent_episode = getattr(model, "run_episode", None)
             if agent_episode is not None:
                 trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
             else:
@@ -247,13 +406,40 @@ async def execute(
                 EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
             )
             bar.update(1)
+            if overhead is not None and (message := overhead.add(trace)):
+                warn(message)
 
+    jobs = [asyncio.ensure_future(one(t, e)) for t, e in todo]
     try:
-        await asyncio.gather(*(one(t, e) for t, e in todo))
+        await asyncio.gather(*jobs)
+    except BaseException as exc:
+        # Stop everything still in flight; a cancelled episode writes nothing.
+        for j in jobs:
+            j.cancel()
+        await asyncio.gather(*jobs, return_exceptions=True)
+        _stopped(run_dir, cfg, exc)
+        raise
     finally:
         writer.close()
         bar.close()
+    if overhead is not None and (message := overhead.finish()):
+        warn(message)
     return finalize(run_dir, cfg)
+
+
+def _stopped(run_dir: Path, cfg: RunConfig, exc: BaseException) -> None:
+    """Record in run.json that the run stopped and why, if the disk still takes it (it may be
+    what failed: the original error is the one to report)."""
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        cfg.status, cfg.stop_reason = "interrupted", None
+    else:
+        cfg.status = "stopped"
+        cfg.stop_reason = str(exc) if isinstance(exc, FanoutError) else f"{type(exc).__name__}: {exc}"
+    cfg.finished = stamp_time().isoformat(timespec="seconds")
+    try:
+        write_json_atomic(run_dir / "run.json", cfg.model_dump())
+    except FanoutError:
+        pass
 
 
 def finalize(run_dir: Path, cfg: RunConfig) -> dict:
@@ -273,11 +459,42 @@ def finalize(run_dir: Path, cfg: RunConfig) -> dict:
         "by_pattern": summarize_by_pattern(df),
     }
     write_json_atomic(run_dir / "summary.json", summary_doc)
-    expected = len(cfg.task_ids) * cfg.epochs
-    cfg.status = "complete" if len(recs) >= expected else "interrupted"
+    expected = {(t, e) for t in cfg.task_ids for e in range(cfg.epochs)}
+    cfg.status = "complete" if expected <= {(r.task_id, r.epoch) for r in recs} else "interrupted"
+    cfg.stop_reason = None
     cfg.finished = stamp_time().isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc
+
+
+def _claim(out: Path, rid: str, explicit: bool) -> Path:
+    """Make and lock a new run folder. An automatic id that is taken (another run started in the
+    same second, in this process or another) gets the next free `-2`, `-3`...: mkdir is atomic,
+    so two runs can never share a folder. An explicit id that holds a run is an error."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+    if explicit:
+        run_dir = out / rid
+        run_dir.mkdir(exist_ok=True)
+        lock_run(run_dir)
+        if (run_dir / "run.json").exists():
+            unlock_run(run_dir)
+            raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
+        return run_dir
+    n = 1
+    while True:
+        run_dir = out / (rid if n == 1 else f"{rid}-{n}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot create {run_dir}: {exc.strerror or exc}") from None
+        lock_run(run_dir)
+        return run_dir
 
 
 def start_run(
@@ -290,7 +507,8 @@ def start_run(
     run_id: str | None = None,
     **settings: Any,
 ) -> tuple[Path, RunConfig]:
-    """Make the run folder and its run.json; `settings` are RunConfig fields (epochs, prompts, ...)."""
+    """Make the run folder and its run.json; `settings` are RunConfig fields (epochs, prompts, ...).
+    The folder stays locked by this process until `execute` has run it."""
     unknown = sorted(set(settings) - set(RunConfig.model_fields))
     if unknown:  # a programming error, not a user's: runtime settings go in `runtime`
         raise TypeError(f"start_run: unknown run settings {unknown}; runtime settings go in `runtime`")
@@ -300,20 +518,10 @@ def start_run(
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
-    rid = run_id or new_run_id(model_spec)
-    run_dir = out / rid
-    if (run_dir / "run.json").exists():
-        if run_id:
-            raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
-        n = 2
-        while (out / f"{rid}-{n}").exists():
-            n += 1
-        rid = f"{rid}-{n}"
-        run_dir = out / rid
-    run_dir.mkdir(parents=True, exist_ok=True)
     prices = load_prices(settings.get("prices"))
+    run_dir = _claim(out, run_id or new_run_id(model_spec), explicit=run_id is not None)
     cfg = RunConfig(
-        run_id=rid,
+        run_id=run_dir.name,
         model=model_spec,
         suite=suite.name,
         suite_path=str(suite.path),
@@ -327,7 +535,7 @@ def start_run(
         **{k: v for k, v in settings.items() if v is not None},
     )
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
-    (run_dir / "episodes.jsonl").touch()
+    RunWriter(run_dir).close()  # an empty episodes.jsonl
     return run_dir, cfg
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict, Unpack
 
@@ -18,6 +19,7 @@ from mock_tools.canonical import normalized_key
 
 from .clocks import Writes, answer, start_clock
 from .errors import InfrastructureError
+from .files import clean_text
 from .fixtures import Task
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
@@ -46,20 +48,74 @@ def _dump(result: Any) -> str:
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# Arguments nested deeper than this are unparseable (`extraneous`): no tool takes them, and every
+# later step (matching, canonical keys, writing the line) recurses over them. The HTTP decoder
+# keeps JSON deeper than its own limit as text (`models.http.MAX_DEPTH`, also 64).
+MAX_ARGUMENT_DEPTH = 64
+
+
+def _too_deep(value: Any, limit: int = MAX_ARGUMENT_DEPTH) -> bool:
+    """Whether containers nest more than `limit` levels (iterative: any depth is safe to ask)."""
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        items = v.values() if isinstance(v, dict) else v if isinstance(v, list | tuple) else None
+        if items is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((x, depth + 1) for x in items if isinstance(x, dict | list | tuple))
+    return False
+
+
+# A lone surrogate: UTF-8 cannot hold one and JSON readers refuse it even escaped, so the runtime
+# records U+FFFD in its place (text, names, arguments), and what is scored is what is written.
+# Raw text is cleaned before parsing; a surrogate written as a JSON escape (`"\\ud800"`) appears
+# only once parsed (an escaped pair also matches here: `_clean` then finds nothing to replace).
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _clean(value: Any) -> Any:
+    """`value` with every lone surrogate in its strings (keys included) as U+FFFD."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {_clean(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
-    """(raw text, parsed object or None, parse error). Tolerates servers that send an object."""
-    if isinstance(raw, dict):
-        return _dump(raw), raw, None
+    """(raw text, parsed object or None, parse error). Tolerates servers that send an object.
+    Never raises: whatever a model sent is recorded, and unparseable arguments are scored."""
+    deep = f"arguments nested deeper than {MAX_ARGUMENT_DEPTH} levels"
     if raw is None or raw == "":
         return "", {}, None  # no arguments at all: an empty object, as providers treat it
-    if not isinstance(raw, str):
-        return _dump(raw), None, f"arguments are a {type(raw).__name__}, not an object"
+    if not isinstance(raw, str):  # an object (some servers, in-process models), or worse
+        if _too_deep(raw):
+            return f"<{deep}>", None, deep
+        try:
+            text = _dump(raw)
+        except (ValueError, RecursionError) as exc:  # a circular object from an in-process model
+            return f"<arguments that are not JSON: {exc}>", None, f"arguments are not JSON: {exc}"
+        clean = clean_text(text)
+        if not isinstance(raw, dict):
+            return clean, None, f"arguments are a {type(raw).__name__}, not an object"
+        return (text, raw, None) if clean is text else (clean, _clean(raw), None)
+    raw = clean_text(str(raw))  # str(): the HTTP decoder's RawJSON is recorded as plain text
     try:
         val = json.loads(raw)
+    except RecursionError:
+        return raw, None, deep
     except ValueError as exc:
-        return raw, None, f"invalid JSON: {exc}"
+        return raw, None, f"invalid JSON: {clean_text(str(exc))}"
     if not isinstance(val, dict):
         return raw, None, f"arguments are a JSON {type(val).__name__}, not an object"
+    if _too_deep(val):
+        return raw, None, deep
+    if "\\u" in raw and _ESCAPED_SURROGATE.search(raw):
+        val = _clean(val)
     return raw, val, None
 
 
@@ -112,6 +168,8 @@ class Episode:
             except Exception as exc:  # a model adapter bug must not lose the episode either
                 trace.stop, trace.error = "error", f"{type(exc).__name__}: {exc}"
                 break
+            if resp.text is not None:  # recorded and scored as written (see `_SURROGATE`)
+                resp.text = clean_text(resp.text)
             rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
             lat = turn_latency(
                 self.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
@@ -179,7 +237,7 @@ class Episode:
         out = []
         for pos, tc in enumerate(resp.tool_calls):
             raw, parsed, perr = _parse(tc.arguments)
-            name = str(tc.name)
+            name = clean_text(str(tc.name))
             fields: dict[str, Any] = {}  # set at construction: a pydantic setattr costs a validation
             tool = task.tool_by_name.get(name)
             if perr is None and tool is not None:

@@ -20,7 +20,27 @@ def estimate_text(text: str | None) -> int:
 
 
 def estimate_json(obj: Any) -> int:
-    return estimate_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str))
+    try:
+        return estimate_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str))
+    except (RecursionError, ValueError):  # nested too deep to dump, or circular: count instead
+        return (_json_length(obj) + 3) // 4
+
+
+def _json_length(obj: Any, limit: int = 10_000_000) -> int:
+    """About the length of `obj` as compact JSON, iteratively (any depth; a cycle stops at `limit`)."""
+    total, stack = 0, [obj]
+    while stack and total < limit:
+        v = stack.pop()
+        if isinstance(v, dict):
+            total += 2 + 2 * len(v)
+            stack.extend(v.values())
+            total += sum(len(str(k)) + 2 for k in v)
+        elif isinstance(v, list | tuple):
+            total += 2 + len(v)
+            stack.extend(v)
+        else:
+            total += len(str(v)) + (2 if isinstance(v, str) else 0)
+    return total
 
 
 def estimate_tools(tool_specs: list[dict]) -> int:

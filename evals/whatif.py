@@ -32,7 +32,7 @@ from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
 from .prompts import PromptTemplateError, PromptTemplates
 from .reference import complete, profile_timed, reference, values
-from .runs import RunConfig, episode_lines, read_run_config
+from .runs import RunConfig, episode_lines, read_run_config, unique_records
 from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
@@ -281,7 +281,9 @@ def load_runs(paths: Sequence[str | Path]) -> list[LoadedRun]:
         if not lines:
             warnings.append(f"run {cfg.run_id} has no finished episode")
         try:
-            records = [parse_line(line, cfg.runtime) for _, line in lines]
+            records = unique_records(
+                [parse_line(line, cfg.runtime) for _, line in lines], d / "episodes.jsonl"
+            )
         except ValidationError as exc:
             why = describe_validation(exc.errors())
             raise WhatIfError(

@@ -18,22 +18,24 @@ def state(venv):
     if not os.path.isdir(venv):
         return "absent"
     if not os.path.exists(py):
-        return "stale: %s has no working interpreter (its Python was removed or upgraded)" % venv
+        return "stale: {} has no working interpreter (its Python was removed or upgraded)".format(venv)
     try:
         out = subprocess.run(
-            [py, "-c", "import sys, pip; print('%d.%d' % sys.version_info[:2])"],
+            [py, "-c", "import sys, pip; print('{}.{}'.format(*sys.version_info[:2]))"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
-        return "stale: %s/bin/python does not run" % venv
+        return "stale: {}/bin/python does not run".format(venv)
     if out.returncode != 0:
-        return "stale: %s/bin/python does not run or has no pip" % venv
+        return "stale: {}/bin/python does not run or has no pip".format(venv)
     theirs = out.stdout.decode().strip()
-    ours = "%d.%d" % sys.version_info[:2]
+    ours = "{}.{}".format(*sys.version_info[:2])
     if theirs != ours:
-        return "stale: %s was made by Python %s, not this Python %s (%s)" % (venv, theirs, ours, sys.executable)
+        return "stale: {} was made by Python {}, not this Python {} ({})".format(
+            venv, theirs, ours, sys.executable
+        )
     return "ok"
 
 
@@ -41,8 +43,9 @@ def main(argv):
     if "--require" in argv:
         if sys.version_info[:2] < NEEDED:
             sys.stderr.write(
-                "Fanout needs Python >= %d.%d; %s is %d.%d. Run make with PYTHON=python3.11 (or newer).\n"
-                % (NEEDED + (sys.executable,) + sys.version_info[:2])
+                "Fanout needs Python >= {}.{}; {} is {}.{}. Run make with PYTHON=python3.11 (or newer).\n".format(
+                    *NEEDED, sys.executable, *sys.version_info[:2]
+                )
             )
             return 1
         return 0

@@ -83,14 +83,16 @@ def agent_toml(root: Path, name: str, script: str, **settings) -> Path:
     return p
 
 
-def run(suite: Path, out: Path, models: list[str], tasks: list[str], *extra: str) -> list[Path]:
+def run(
+    suite: Path, out: Path, models: list[str], tasks: list[str], *extra: str, code: int = 0
+) -> list[Path]:
     args = ["run", "--suite", str(suite), "--out", str(out), "--clock", "real", "--no-progress"]
     args += ["--inference-profile", "fast", *extra]
     for m in models:
         args += ["--model", m]
     for t in tasks:
         args += ["--task", t]
-    assert fanout(args) == 0
+    assert fanout(args) == code  # 3: episodes ended in errors (docs/errors.md)
     by_model = {
         json.loads((p / "run.json").read_text())["model"]: p
         for p in out.iterdir()
@@ -159,9 +161,9 @@ def _alive(pid: int) -> bool:
 
 def test_crash_hang_silence_and_unknown_tools_are_recorded_and_the_run_goes_on(suite, tmp_path):
     toml = agent_toml(tmp_path, "misbehave", MISBEHAVE, timeout=60, concurrency=3)
-    (d,) = run(suite, tmp_path / "runs", [f"agent/{toml}"], ["crash", "silent", "unknown"])
+    (d,) = run(suite, tmp_path / "runs", [f"agent/{toml}"], ["crash", "silent", "unknown"], code=3)
     hang = agent_toml(tmp_path, "hang", MISBEHAVE, timeout=2)
-    (h,) = run(suite, tmp_path / "hang-runs", [f"agent/{hang}"], ["hang"])
+    (h,) = run(suite, tmp_path / "hang-runs", [f"agent/{hang}"], ["hang"], code=3)
     eps = episodes(d)
     assert sorted(eps) == ["crash", "silent", "unknown"]
     tr = {k: v["trace"] for k, v in eps.items()}

@@ -26,7 +26,17 @@ from ..fixtures import FixtureErrors, Suite, Task, load_suite
 from ..groundtruth import resolve
 from ..models.play import FileSource, InteractiveSource, PlayModel, ResponseFormatError, ResponseSource
 from ..prompts import PromptTemplates
-from ..runs import RunConfig, RunWriter, execute, finalize, load_run, open_suite_for, read_records, start_run
+from ..runs import (
+    RunConfig,
+    RunWriter,
+    execute,
+    finalize,
+    load_run,
+    lock_run,
+    open_suite_for,
+    read_records,
+    start_run,
+)
 from ..scoring import Scores
 from ..settings import RuntimeSettings
 from ..trace import Trace
@@ -110,6 +120,7 @@ def _target(args: argparse.Namespace) -> tuple[Suite, RunConfig | None]:
     if args.out is not None:
         raise ValueError("--out and --append exclude each other")
     cfg, _ = load_run(args.append)
+    lock_run(Path(args.append))  # held until this play has appended (the process ends)
     if not cfg.model.startswith("play/"):
         raise ValueError(
             f"{args.append} is a run of {cfg.model}, not a play run; --append adds only to play runs"

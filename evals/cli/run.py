@@ -18,7 +18,8 @@ from types import UnionType
 from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
 from ..budget import Budget
-from ..errors import EXIT_OK, FanoutError, UsageError
+from ..clocks import OverheadError
+from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
 from ..fixtures import Suite
 from ..metrics import METRICS
 from ..models import Model
@@ -28,11 +29,13 @@ from ..runs import (
     RunConfig,
     build_model,
     execute,
+    lock_run,
     model_for,
     open_suite,
     open_suite_for,
     read_run_config,
     start_run,
+    unlock_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
 from . import Subparsers, boolean, command, env, positive_float, positive_int
@@ -143,7 +146,13 @@ def register(sub: Subparsers) -> None:
         "--resume",
         default=env("resume"),
         metavar="RUN_DIR",
-        help="continue an interrupted run (other flags are taken from its run.json) [FANOUT_RESUME]",
+        help="continue an interrupted or stopped run (other flags are taken from its run.json) [FANOUT_RESUME]",
+    )
+    p.add_argument(
+        "--retry-errors",
+        action="store_true",
+        default=env("retry_errors", False, boolean),
+        help="with --resume: also rerun the episodes that ended in provider errors [FANOUT_RETRY_ERRORS]",
     )
     p.add_argument(
         "--no-progress",
@@ -172,9 +181,27 @@ def print_table(rows: list[list[str]], header: list[str] = HEADER, file: TextIO 
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)), file=file)
 
 
+def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool:
+    """One line on stderr when episodes ended in errors (a provider failure that outlived the
+    retries, an agent that crashed): they count as failed episodes in the summary, so the run is
+    not a clean measurement until they are retried."""
+    n = summary.get("errors") or 0
+    if not n:
+        return False
+    of = summary.get("episodes") or 0
+    print(
+        f"fanout run: {cfg.model}: {n} of {of} episodes ended in errors (counted as failures); "
+        f"retry them with: fanout run --resume {run_dir} --retry-errors",
+        file=sys.stderr,
+    )
+    return True
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
-        return _resume(Path(args.resume), not args.no_progress, _budget(args))
+        return _resume(Path(args.resume), not args.no_progress, args.retry_errors, _budget(args))
+    if args.retry_errors:
+        raise UsageError("--retry-errors reruns the failed episodes of a run: use it with --resume RUN_DIR")
     runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
     models = args.model or _listed(env("model"))
     if not models:
@@ -192,6 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     built: list[Model] = []
     started: list[tuple[Path, RunConfig]] = []
+    out_existed = out.exists()
     try:  # every model string (and its key) is checked before any folder is made or any model run
         built = build_models(models, suite, runtime.seed, settings["model_options"])
         budget = _budget(args, built)
@@ -199,17 +227,19 @@ def cmd_run(args: argparse.Namespace) -> int:
             started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
     except (FanoutError, OSError) as exc:
         asyncio.run(_close(built))
-        _remove_unstarted(started)
+        _remove_unstarted(started, out, out_existed)
         if isinstance(exc, OSError):  # --out cannot be written: the caller named a bad place
             raise UsageError(f"--out {out}: cannot make a run folder there ({exc.strerror or exc})") from None
         raise
     rows: list[list[str]] = []
+    summaries: list[dict[str, Any]] = []
     try:
         for model, (run_dir, cfg) in zip(built, started, strict=True):
             summary = asyncio.run(
-                _execute_and_close(run_dir, cfg, model, suite, not args.no_progress, budget)
+                _execute_and_close(run_dir, cfg, model, suite, not args.no_progress, budget=budget)
             )
             rows.append(_row(cfg, summary))
+            summaries.append(summary)
     except KeyboardInterrupt:
         _resume_hint(started, "interrupted")
         raise
@@ -220,7 +250,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"run: {d}", file=sys.stderr)
     if budget is not None and budget.exhausted:
         _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
-    return EXIT_OK
+    errors = [_errors_note(cfg, sm, d) for (d, cfg), sm in zip(started, summaries, strict=True)]
+    return EXIT_EPISODE_ERRORS if any(errors) else EXIT_OK
 
 
 def _listed(text: str | None) -> list[str]:
@@ -301,15 +332,20 @@ def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget
         print(f"  fanout run --resume {d}{more}", file=sys.stderr)
 
 
-def _remove_unstarted(started: list[tuple[Path, RunConfig]]) -> None:
-    """Remove the run folders of a command that stopped before running anything (no episode)."""
+def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_existed: bool) -> None:
+    """Remove the run folders of a command that stopped before running anything (no episode),
+    and --out itself when this command made it, so a usage error leaves nothing behind."""
     for d, _ in started:
         if not (d / "episodes.jsonl").exists() or (d / "episodes.jsonl").stat().st_size == 0:
+            unlock_run(d)
             shutil.rmtree(d, ignore_errors=True)
+    if not out_existed and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
 
 
-def _resume(run_dir: Path, progress: bool, budget: Budget | None = None) -> int:
+def _resume(run_dir: Path, progress: bool, retry_errors: bool = False, budget: Budget | None = None) -> int:
     cfg = read_run_config(run_dir)
+    lock_run(run_dir)  # before anything else: a second resume of this folder fails at once
     suite = open_suite_for(cfg)
     if suite.hash != cfg.suite_hash:
         raise UsageError(
@@ -327,7 +363,9 @@ def _resume(run_dir: Path, progress: bool, budget: Budget | None = None) -> int:
     model = build_model(cfg, [suite])
     started = [(run_dir, cfg)]
     try:
-        summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, progress, budget))
+        summary = asyncio.run(
+            _execute_and_close(run_dir, cfg, model, suite, progress, retry_errors, budget=budget)
+        )
     except KeyboardInterrupt:
         _resume_hint(started, "interrupted")
         raise
@@ -335,14 +373,26 @@ def _resume(run_dir: Path, progress: bool, budget: Budget | None = None) -> int:
     print(f"run: {run_dir}", file=sys.stderr)
     if budget is not None and budget.exhausted:
         _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
-    return EXIT_OK
+    return EXIT_EPISODE_ERRORS if _errors_note(cfg, summary, run_dir) else EXIT_OK
 
 
 async def _execute_and_close(
-    run_dir: Path, cfg: RunConfig, model: Model, suite: Suite, progress: bool, budget: Budget | None = None
+    run_dir: Path,
+    cfg: RunConfig,
+    model: Model,
+    suite: Suite,
+    progress: bool,
+    retry_errors: bool = False,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     try:
-        return await execute(run_dir, cfg, model, suite, progress=progress, budget=budget)
+        return await execute(
+            run_dir, cfg, model, suite, progress=progress, retry_errors=retry_errors, budget=budget
+        )
+    except InfrastructureError as exc:
+        if isinstance(exc, OverheadError):  # resuming would measure the same overload again
+            raise
+        raise type(exc)(f"{exc} [run stopped; continue it with: fanout run --resume {run_dir}]") from None
     finally:
         await model.aclose()
 

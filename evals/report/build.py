@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import write_text_atomic
 from ..metrics import METRICS
 from . import charts as ch
 from .agents import load_agent_runtimes
@@ -217,10 +218,9 @@ def build_report(
         rows=rows,
         warnings=comp.warnings,
     )
-    files.html.write_text(html, encoding="utf-8")
-    files.markdown.write_text(
-        render_markdown(title, rows, patterns, label_of, comp, agents), encoding="utf-8"
-    )
-    files.csv.write_text(to_csv(rows), encoding="utf-8")
-    files.json.write_text(to_json(rows, patterns, [fan_out_widths(r) for r in ordered]), encoding="utf-8")
+    # Each file replaces the old one whole (a page being served never shows half a report).
+    write_text_atomic(files.html, html)
+    write_text_atomic(files.markdown, render_markdown(title, rows, patterns, label_of, comp, agents))
+    write_text_atomic(files.csv, to_csv(rows))
+    write_text_atomic(files.json, to_json(rows, patterns, [fan_out_widths(r) for r in ordered]))
     return files

@@ -16,7 +16,7 @@ from ..aggregate import frame
 from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
 from ..reference import complete_records
-from ..runs import RunConfig, episode_lines, read_run_config
+from ..runs import RunConfig, episode_lines, read_run_config, unique_records
 from ..trace import Trace
 
 
@@ -73,6 +73,7 @@ def load_one(path: Path) -> RunData:
             records.append(parse_line(line, cfg.runtime))
         except ValidationError as exc:
             raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
+    records = unique_records(records, path / "episodes.jsonl")
     records.sort(key=lambda r: (r.task_id, r.epoch))
     complete_records(records)  # measured turns: the references at the run's median turn latency
     df = frame(r.scores_row() for r in records)
