@@ -18,7 +18,7 @@ def state(venv):
     if not os.path.isdir(venv):
         return "absent"
     if not os.path.exists(py):
-        return "stale: {} has no working interpreter (its Python was removed or upgraded)".format(venv)
+        return f"stale: {venv} has no working interpreter (its Python was removed or upgraded)"
     try:
         out = subprocess.run(
             [py, "-c", "import sys, pip; print('{}.{}'.format(*sys.version_info[:2]))"],
@@ -27,15 +27,13 @@ def state(venv):
             timeout=60,
         )
     except (OSError, subprocess.SubprocessError):
-        return "stale: {}/bin/python does not run".format(venv)
+        return f"stale: {venv}/bin/python does not run"
     if out.returncode != 0:
-        return "stale: {}/bin/python does not run or has no pip".format(venv)
+        return f"stale: {venv}/bin/python does not run or has no pip"
     theirs = out.stdout.decode().strip()
     ours = "{}.{}".format(*sys.version_info[:2])
     if theirs != ours:
-        return "stale: {} was made by Python {}, not this Python {} ({})".format(
-            venv, theirs, ours, sys.executable
-        )
+        return f"stale: {venv} was made by Python {theirs}, not this Python {ours} ({sys.executable})"
     return "ok"
 
 
