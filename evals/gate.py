@@ -537,7 +537,8 @@ def run_pairs(baseline: str | Path, candidate: str | Path) -> list[tuple[Path, P
     run folders (a `fanout run --out` target) stands for its runs: one run each side is a pair
     whatever its model (a model swap), several are paired by model, each model once per side."""
     b_path, c_path = Path(baseline), Path(candidate)
-    if (b_path / "run.json").is_file() and (c_path / "run.json").is_file():
+    expand = [p.is_dir() and not (p / "run.json").is_file() for p in (b_path, c_path)]
+    if not any(expand):  # run folders, or paths the loader reports on (missing, not a folder)
         return [(b_path, c_path)]
     sides = {}
     for role, path in (("baseline", b_path), ("candidate", c_path)):

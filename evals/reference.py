@@ -87,10 +87,12 @@ _CACHE_LIMIT = 50_000  # references are small; the bound only keeps a long-lived
 
 
 def _task_key(task: Task) -> str:
-    """The task's content (suite, id and spec), so a reloaded suite shares the cached references."""
+    """The task object itself (kept alive here, so its id is never reused): its tools' latency
+    models and responses live in its suite, not in its spec, so two loads of a task are not the
+    same key. The models of one run share their suite's task objects, hence the references."""
     hit = _TASK_KEYS.get(id(task))
     if hit is None or hit[0] is not task:
-        hit = _TASK_KEYS[id(task)] = (task, f"{task.suite}/{task.id}/{task.spec.model_dump_json()}")
+        hit = _TASK_KEYS[id(task)] = (task, f"{task.suite}/{task.id}/{id(task)}")
     return hit[1]
 
 

@@ -30,7 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from evals.cli import UsageExit, build_parser, main
+from evals.cli import build_parser, main
+from evals.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -156,7 +157,7 @@ def test_every_documented_command_is_known(cmd: Command, capsys):
     if cmd.program in ("fanout", ".venv/bin/fanout"):
         try:
             build_parser().parse_args(_fanout_argv(cmd.argv))
-        except UsageExit as exc:
+        except UsageError as exc:
             pytest.fail(f"{cmd.id}: `{cmd.text}` does not parse: {exc}")
         except SystemExit as exc:  # --help
             assert exc.code == 0, cmd.id

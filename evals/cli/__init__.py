@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
+from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError, UsageError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = (
@@ -95,16 +95,12 @@ def positive_float(text: str) -> float:
     return float(_number(float, text, 0, strict=True))
 
 
-class UsageExit(Exception):
-    """argparse's usage error, raised instead of printing the whole usage: `main` prints one line."""
-
-
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line (`fanout run: argument --epochs: ...`)
-    and exit 2 through `main`, like every other usage error."""
+    and exit 2 through `main`, like every other usage error, instead of the whole usage text."""
 
     def error(self, message: str) -> NoReturn:
-        raise UsageExit(f"{self.prog}: {message} (see {self.prog} --help)")
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -> argparse.ArgumentParser:
@@ -148,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except UsageExit as exc:
+    except UsageError as exc:  # from Parser.error: the message names the command already
         print(exc, file=sys.stderr)
         return EXIT_USAGE
     if not getattr(args, "func", None):

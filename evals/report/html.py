@@ -116,17 +116,9 @@ def shown(columns: list[Column], rows: list[dict]) -> list[Column]:
     return out
 
 
-# The per-pattern matrices: one table per metric, patterns down, models across.
-PATTERN_METRICS = (
-    "parallel_success_rate",
-    "success_rate",
-    "fan_out_recall",
-    "incorrect_fan_out_rate",
-    "redundant_calls_per_task",
-    "turns_over_ideal",
-    "speedup_vs_sequential",
-    "wall_s_p50",
-)
+# The per-pattern matrices: one table per metric of the registry's `patterns` surface (the task
+# count is a column of each), patterns down, models across; a metric no row defines is left out.
+PATTERN_METRICS = tuple(m.name for m in METRICS.on("patterns") if m.name != "tasks")
 
 
 def pattern_matrices(rows: list[dict], pattern_rows: list[dict]) -> list[dict]:
@@ -139,6 +131,8 @@ def pattern_matrices(rows: list[dict], pattern_rows: list[dict]) -> list[dict]:
     out = []
     for name in PATTERN_METRICS:
         m = METRICS[name]
+        if all(p.get(name) is None for p in pattern_rows):
+            continue
         body = []
         for suite, pattern in patterns:
             cells = []
