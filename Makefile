@@ -1,29 +1,58 @@
 # Two commands on a fresh machine: `make run` and `make test`. Both create the venv if needed.
+# No target needs the venv activated: each calls .venv/bin/... itself.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 MODELS := policy/oracle policy/sequential policy/greedy policy/redundant policy/lazy
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt venv bench clean gate-demo
+.PHONY: run test test-docs lint fmt venv bench clean gate-demo reports view venv-stale
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
-	touch $(STAMP)
+# A .venv made by another Python (another version, or an interpreter removed since) is rebuilt,
+# not reused: scripts/venv_check.py prints ok, absent or "stale: <why>".
+VENV_STATE := $(shell $(PYTHON) scripts/venv_check.py $(VENV) 2>/dev/null)
+ifneq ($(filter stale:%,$(VENV_STATE)),)
+$(STAMP): venv-stale
+endif
 
+venv-stale:
+	@echo "==> $(patsubst stale:%,%,$(VENV_STATE)); rebuilding it"
+	rm -rf $(VENV)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) scripts/venv_check.py --require
+	@test -x $(BIN)/python || { echo "==> creating $(VENV) with $$($(PYTHON) -c 'import sys; print(sys.executable, sys.version.split()[0])')"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing fanout and its dependencies into $(VENV) (the first time: 1 to 3 minutes)"
+	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[test]'
+	touch $(STAMP)
+	@echo "==> $(VENV) is ready: .venv/bin/fanout, or '. .venv/bin/activate' to have fanout on your PATH"
+
+# The demo: runs/demo/ and its report runs/demo/report/ (nothing tracked is modified).
 run: $(STAMP)
 	$(BIN)/python scripts/demo.py
+
+# The published leaderboard: reports/ and docs/leaderboard.png, reproducible byte for byte from the
+# same commit (runs stamped at the commit's time, SOURCE_DATE_EPOCH).
+reports: $(STAMP)
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} $(BIN)/python scripts/demo.py --publish
+
+# Open the newest report (runs/report-*, runs/demo/report, else reports/) in the browser.
+view: $(STAMP)
+	@if [ -f runs/demo/report/leaderboard.html ]; then $(BIN)/fanout view runs/demo/report; else $(BIN)/fanout view; fi
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/fanout tasks validate core
-	$(BIN)/python -m pytest -n 2 -p no:cacheprovider
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider -m "not docs_slow"
+
+# Every command block of README.md and docs/*.md, the slow ones too (tests/test_docs.py).
+test-docs: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -p no:cacheprovider tests/test_docs.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ import numpy as np
 
 from .aggregations import Columns, as_array
 from .metrics import METRICS, aggregate, aggregate_by
+from .reference import KEYS, complete
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,6 +47,9 @@ def summarize(df: pd.DataFrame | Columns) -> dict[str, Any]:
 
 def summarize_by_pattern(df: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return aggregate_by(df, "pattern", METRICS.on("summary"))
+
+
+_REFERENCE_FIELDS = frozenset((*KEYS, "wall_s"))  # what `ScoreRows.complete_references` reads
 
 
 def _summary_fields() -> frozenset[str]:
@@ -145,7 +149,32 @@ class ScoreRows:
     def __init__(self) -> None:
         self.columns: dict[str, _Column] = {}
         self.n = 0
-        self.fields = _summary_fields()
+        self.fields = _summary_fields() | _REFERENCE_FIELDS
+        # Turn latencies of the episodes whose references wait for the run's median turn latency
+        # (measured turns, `evals.reference`): 8 bytes a turn, only for such episodes.
+        self.latencies = array("d")
+
+    def add_record(self, rec: Any) -> None:
+        """An episode record's row (`EpisodeRecord`); its trace is read here and not kept."""
+        sc = rec.scores
+        if sc.reference_turn_s is None and sc.oracle_turns is not None:
+            self.latencies.extend(t.model_latency_s for t in rec.trace.turns)
+        self.add(rec.scores_row())
+
+    def complete_references(self) -> None:
+        """Fill in the reference figures of the measured episodes at the run's median turn latency
+        (`evals.reference.complete`); a no-op when every episode's turns are profile-timed."""
+        cols = self.columns
+        if not self.latencies or "oracle_turns" not in cols or "wall_s" not in cols:
+            return
+        names = [k for k in (*KEYS, "wall_s") if k in cols]
+        values = {k: [_none(v) for v in cols[k].values()] for k in names}
+        rows = [{k: values[k][i] for k in names} for i in range(self.n)]
+        complete(rows, self.latencies)
+        for k in (k for k in KEYS if k in cols):
+            col = cols[k] = _Column()
+            for r in rows:
+                col.append(r.get(k))
 
     def add(self, row: Mapping[str, Any]) -> None:
         """One episode's scores (`EpisodeRecord.scores_row()`); a key the earlier rows lacked is
@@ -187,6 +216,11 @@ class ScoreRows:
         if "epoch" not in arrays:
             arrays["epoch"] = np.zeros(n, dtype=np.int64)
         return Columns.from_lists(arrays, n)
+
+
+def _none(v: Any) -> Any:
+    """A stored missing number (NaN in a float column) as the None the row had."""
+    return None if isinstance(v, float) and math.isnan(v) else v
 
 
 def _length(col: _Column) -> int:

@@ -53,6 +53,15 @@ class Columns:
         """The columns of the rows at positions `rows`."""
         return Columns(self.df, rows, self)
 
+    def where(self, name: str | None) -> Columns | None:
+        """The rows whose column `name` is true (self when `name` is None; None: no such column)."""
+        if name is None:
+            return self
+        v = self.get(name)
+        if v is None:
+            return None
+        return self.take(np.flatnonzero(np.asarray(v, dtype=bool)))
+
     def get(self, name: str) -> np.ndarray | None:
         """The column (None: not recorded in this frame)."""
         out = self._cache.get(name)
@@ -136,10 +145,25 @@ def _ratio(num: Any, den: Any) -> float | None:
     return float(num) / float(den) if den else None
 
 
+def _where(df: pd.DataFrame, name: str | None) -> pd.DataFrame:
+    """The episodes whose column `name` is true (all of them when `name` is None)."""
+    if name is None:
+        return df
+    if name not in df.columns:
+        return df.iloc[0:0]
+    return df[df[name].fillna(False).astype(bool)]
+
+
+def _over(where: str | None) -> str:
+    return f" over episodes with {where}" if where else ""
+
+
 class Aggregation:
-    """How a suite value comes out of its episodes' values."""
+    """How a suite value comes out of its episodes' values. `where` (a boolean episode field,
+    e.g. `success`) restricts it to the episodes where that field is true."""
 
     fields: tuple[str, ...] = ()
+    where: str | None = None
     interval_kind: IntervalKind | None = None  # how the report resamples tasks for an interval
     gate_kind: GateKind | None = None  # how the gate pairs per-task values; None: not gateable
     derived = False  # computed from other suite metrics, not from the episodes
@@ -169,10 +193,12 @@ class Mean(Aggregation):
     fields: tuple[str, ...]
     minus: str | None = None
     unknown_if_missing: bool = False
+    where: str | None = None
     interval_kind: IntervalKind | None = "mean"
     gate_kind: GateKind | None = "mean"
 
     def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
+        cols = cols.where(self.where) if cols is not None else None
         v = cols.values(self.fields, self.minus) if cols is not None else None
         if v is None:
             return None
@@ -184,9 +210,10 @@ class Mean(Aggregation):
 
     def describe(self) -> str:
         what = " + ".join(self.fields) + (f" - {self.minus}" if self.minus else "")
-        return f"mean over episodes of {what}"
+        return f"mean over episodes of {what}" + _over(self.where)
 
     def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
+        df = _where(df, self.where)
         v = _series(df, self.fields, self.minus)
         if v is None:
             return (None, None)
@@ -200,6 +227,7 @@ class Ratio(Aggregation):
 
     num: str
     den: str
+    where: str | None = None
     interval_kind: IntervalKind | None = "ratio"
     gate_kind: GateKind | None = "ratio"
 
@@ -208,16 +236,26 @@ class Ratio(Aggregation):
         return (self.num, self.den)
 
     def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
-        n, d = (cols.get(self.num), cols.get(self.den)) if cols is not None else (None, None)
-        if n is None or d is None:
+        if cols is None:
             return None
-        return _ratio(n.sum(), d.sum())
+        if self.where is None:
+            n, d = cols.get(self.num), cols.get(self.den)
+            return None if n is None or d is None else _ratio(n.sum(), d.sum())
+        sub = cols.where(self.where)
+        nf, df = (sub.floats(self.num), sub.floats(self.den)) if sub is not None else (None, None)
+        if nf is None or df is None:
+            return None
+        keep = ~(np.isnan(nf) | np.isnan(df))  # an episode without the value (an old line) is left out
+        return _ratio(nf[keep].sum(), df[keep].sum())
 
     def describe(self) -> str:
-        return f"sum({self.num}) / sum({self.den})"
+        return f"sum({self.num}) / sum({self.den})" + _over(self.where)
 
     def interval(self, df: pd.DataFrame, seed: int) -> tuple[float | None, float | None]:
-        if self.num not in df.columns or self.den not in df.columns:
+        df = _where(df, self.where)
+        if self.where is not None and not df.empty and self.num in df.columns and self.den in df.columns:
+            df = df[df[self.num].notna() & df[self.den].notna()]
+        if df.empty or self.num not in df.columns or self.den not in df.columns:
             return (None, None)
         sums = df.groupby("task_id", sort=True)[[self.num, self.den]].sum()
         return _finite_pair(
@@ -231,6 +269,7 @@ class Percentile(Aggregation):
 
     field: str
     q: float
+    where: str | None = None
     interval_kind: IntervalKind | None = None
 
     @property
@@ -242,6 +281,7 @@ class Percentile(Aggregation):
         return "median" if self.q == 50 else None
 
     def point(self, cols: Columns | None, done: Mapping[str, Any]) -> float | None:
+        cols = cols.where(self.where) if cols is not None else None
         v = cols.floats(self.field) if cols is not None else None
         if v is None:
             return None
@@ -249,7 +289,7 @@ class Percentile(Aggregation):
         return float(np.percentile(v, self.q)) if v.size else None
 
     def describe(self) -> str:
-        return f"p{self.q:g} over episodes of {self.field}"
+        return f"p{self.q:g} over episodes of {self.field}" + _over(self.where)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import fnmatch
 import hashlib
 import json
@@ -511,9 +512,22 @@ def task_from_mapping(
     try:
         spec = TaskSpec.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        raise FixtureError(disp, label, _loc(e["loc"]), e["msg"]) from exc
+        loc, msg = first_problem(exc)
+        raise FixtureError(disp, label, _loc(loc), msg) from exc
     return build_task(spec, disp, suite, registry, matching)
+
+
+def first_problem(exc: ValidationError) -> tuple[tuple[int | str, ...], str]:
+    """The error to report: an unknown key before anything else (a typo such as `patern:` also
+    makes `pattern` missing; the typo is the cause), with the missing key it most resembles."""
+    errors = exc.errors()
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    if not unknown:
+        return errors[0]["loc"], errors[0]["msg"]
+    e = unknown[0]
+    missing = [str(m["loc"][-1]) for m in errors if m["type"] == "missing" and m["loc"][:-1] == e["loc"][:-1]]
+    close = difflib.get_close_matches(str(e["loc"][-1]), missing, n=1)
+    return e["loc"], "unknown key" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 def resolve_suite_path(name_or_path: str | Path) -> Path:
@@ -540,8 +554,8 @@ def load_suite_spec(folder: Path) -> SuiteSpec:
         raw = read_yaml(f) or {}
         spec = SuiteSpec.model_validate(raw)
     except ValidationError as exc:
-        e = exc.errors()[0]
-        raise FixtureError(str(f), None, _loc(e["loc"]), e["msg"]) from exc
+        loc, msg = first_problem(exc)
+        raise FixtureError(str(f), None, _loc(loc), msg) from exc
     if not spec.name:
         spec.name = folder.name
     return spec

@@ -28,10 +28,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .episodes import EpisodeRecord
 from .episodes import parse as parse_record
 from .errors import UsageError, describe_validation
 from .metrics import METRICS as REGISTRY
 from .metrics import Metric
+from .reference import complete_records
 from .runs import BadRunFolder, RunConfig, read_episodes, read_run_config
 from .settings import RuntimeSettings
 from .stats import DEFAULT_RESAMPLES, Bootstrap, paired_bootstrap, paired_ratio_bootstrap
@@ -77,11 +79,13 @@ def _num(x: float) -> str:
 
 
 DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("parallel_success_rate", 0.02, False),
     Rule("success_rate", 0.02, False),
     Rule("fan_out_recall", 0.02, False),
     Rule("incorrect_fan_out_rate", 0.02, False),
     Rule("redundant_rate", 0.05, False),
     Rule("cost_per_task", 0.10, True),
+    Rule("speedup_vs_sequential", 0.10, True),
     Rule("wall_s_p50", 0.10, True),
 )
 
@@ -229,7 +233,7 @@ def load_run_data(path: str | Path, role: str) -> RunData:
         rows = read_episodes(d / "episodes.jsonl")
     except OSError as exc:
         raise GateError(f"{role} run {d}: episodes.jsonl cannot be read: {exc.strerror}") from None
-    episodes: dict[Key, dict] = {}
+    records: dict[Key, EpisodeRecord] = {}
     for n, row in enumerate(rows, start=1):
         where = f"{role} run {d}: episodes.jsonl line {n}"
         if not isinstance(row, dict) or not isinstance(row.get("scores"), dict):
@@ -244,9 +248,11 @@ def load_run_data(path: str | Path, role: str) -> RunData:
                 ) from None
             raise GateError(f"{where}: not a valid episode: {describe_validation(exc.errors())}") from None
         key = (rec.task_id, rec.epoch)
-        if key in episodes:
+        if key in records:
             raise GateError(f"{where}: a second episode for task {key[0]!r} epoch {key[1]}")
-        episodes[key] = rec.scores.model_dump()
+        records[key] = rec
+    complete_records(list(records.values()))  # measured turns: references at the run's median turn
+    episodes = {k: r.scores.model_dump() for k, r in records.items()}
     if not episodes:
         raise GateError(f"{role} run {d} has no finished episode")
     return RunData(d, cfg, episodes)
@@ -423,6 +429,15 @@ def _missing_reason(p: Pairing, m: Metric, fields: tuple[str, ...]) -> str:
 def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
     m = METRICS[rule.metric]
     tasks, keys = p.tasks, p.keys
+    if m.agg.where is not None:  # a speed figure: over the pairs where both episodes succeeded
+        keys = [
+            k
+            for k in keys
+            if p.baseline.episodes[k].get(m.agg.where) and p.candidate.episodes[k].get(m.agg.where)
+        ]
+        if not keys:
+            return RuleResult(rule, "skip", f"no paired episode has {m.agg.where} in both runs")
+        tasks = sorted({t for t, _ in keys})
     boot = Bootstrap(resamples=sig.resamples, seed=sig.seed, alpha=1 - sig.confidence)
     fields = m.agg.fields
     if m.agg.gate_kind == "ratio":
@@ -504,6 +519,56 @@ def gate(
     return run_gate(pair_runs(b, c, allow_subset=allow_subset), ruleset)
 
 
+def _runs_in(path: str | Path, role: str) -> list[tuple[Path, RunConfig]]:
+    d = Path(path)
+    if (d / "run.json").is_file() or not d.is_dir():
+        return [(d, read_run_config(d))] if (d / "run.json").is_file() else []
+    out = []
+    for sub in sorted(p for p in d.iterdir() if (p / "run.json").is_file()):
+        try:
+            out.append((sub, read_run_config(sub)))
+        except BadRunFolder as exc:
+            raise GateError(f"{role} folder {d}: {exc}") from None
+    return out
+
+
+def run_pairs(baseline: str | Path, candidate: str | Path) -> list[tuple[Path, Path]]:
+    """The (baseline, candidate) run folders to judge. Two run folders are one pair; a folder of
+    run folders (a `fanout run --out` target) stands for its runs: one run each side is a pair
+    whatever its model (a model swap), several are paired by model, each model once per side."""
+    b_path, c_path = Path(baseline), Path(candidate)
+    expand = [p.is_dir() and not (p / "run.json").is_file() for p in (b_path, c_path)]
+    if not any(expand):  # run folders, or paths the loader reports on (missing, not a folder)
+        return [(b_path, c_path)]
+    sides = {}
+    for role, path in (("baseline", b_path), ("candidate", c_path)):
+        if not path.exists():
+            raise GateError(f"{role} run folder {path} does not exist")
+        runs = _runs_in(path, role)
+        if not runs:
+            raise GateError(f"{role} folder {path} holds no run (no run.json in it or in its subfolders)")
+        sides[role] = runs
+    b_runs, c_runs = sides["baseline"], sides["candidate"]
+    if len(b_runs) == 1 and len(c_runs) == 1:
+        return [(b_runs[0][0], c_runs[0][0])]
+    by_model: dict[str, dict[str, list[Path]]] = {}
+    for role, runs in sides.items():
+        for d, cfg in runs:
+            by_model.setdefault(cfg.model, {}).setdefault(role, []).append(d)
+    pairs = []
+    for model, found in sorted(by_model.items()):
+        for role, path in (("baseline", b_path), ("candidate", c_path)):
+            dirs = found.get(role, [])
+            if len(dirs) != 1:
+                what = "no run" if not dirs else f"{len(dirs)} runs ({', '.join(x.name for x in dirs)})"
+                raise GateError(
+                    f"{role} folder {path} holds {what} of model {model!r}: a folder of runs pairs one run per "
+                    "model on each side; name the run folders instead"
+                )
+        pairs.append((found["baseline"][0], found["candidate"][0]))
+    return pairs
+
+
 CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash")
 CONFIG_FIELDS_AFTER = ("model_options", "prices", "price_table_version", "harness_version")
 
@@ -539,4 +604,5 @@ __all__ = [
     "parse_rules",
     "rules_toml",
     "run_gate",
+    "run_pairs",
 ]

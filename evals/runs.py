@@ -35,6 +35,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from . import __version__
 from .aggregate import ScoreRows, summaries
+from .budget import Budget
 from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
@@ -97,8 +98,17 @@ def slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", s).strip("-")[:60]
 
 
+def stamp_time() -> _dt.datetime:
+    """When a run is stamped (run id, created, finished): now, or SOURCE_DATE_EPOCH when set, the
+    reproducible-builds convention, so a published report regenerates byte for byte (`make reports`)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return _dt.datetime.fromtimestamp(int(epoch), _dt.UTC)
+    return _dt.datetime.now(_dt.UTC)
+
+
 def new_run_id(model: str, when: _dt.datetime | None = None) -> str:
-    when = when or _dt.datetime.now(_dt.UTC)
+    when = when or stamp_time()
     return f"{when.strftime('%Y%m%d-%H%M%S')}-{slug(model)}"
 
 
@@ -327,13 +337,15 @@ async def execute(
     progress: bool = True,
     prices: PriceTable | None = None,
     retry_errors: bool = False,
+    budget: Budget | None = None,
 ) -> dict:
     """Run every (task, epoch) of `cfg` that episodes.jsonl does not hold yet (with
     `retry_errors`, also those that ended in a provider error); return the summary. Holds the
-    run folder's lock throughout and releases it when done."""
+    run folder's lock throughout and releases it when done. With a `budget`, no episode starts
+    once it is exhausted (the run is then left resumable)."""
     lock_run(run_dir)
     try:
-        return await _execute(run_dir, cfg, model, suite, progress, prices, retry_errors)
+        return await _execute(run_dir, cfg, model, suite, progress, prices, retry_errors, budget)
     finally:
         unlock_run(run_dir)
 
@@ -346,6 +358,7 @@ async def _execute(
     progress: bool,
     prices: PriceTable | None,
     retry_errors: bool,
+    budget: Budget | None,
 ) -> dict:
     path = run_dir / "episodes.jsonl"
     if retry_errors:
@@ -382,6 +395,8 @@ async def _execute(
         cfg.warnings.append(message)
 
     async def one(task: Task, epoch: int) -> None:
+        if budget is not None and budget.exhausted:
+            return
         gt = gts.get(task, cfg.runtime.seed)
         if agent_episode is not None:
             trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
@@ -389,10 +404,12 @@ async def _execute(
             trace = await run_episode(
                 model, task, cfg.runtime, epoch, prompts=prompts, model_settings=model_settings
             )
-        sc = score(gt, trace, price)
+        sc = score(gt, trace, price, prompts)
+        if budget is not None:
+            budget.spend(sc.cost_usd)
         rec = EpisodeRecord(task_id=task.id, epoch=epoch, pattern=task.pattern, scores=sc, trace=trace)
         writer.write(rec)
-        rows.add(rec.scores_row())  # the summary's row; the trace is dropped here
+        rows.add_record(rec)  # the summary's row; the trace is dropped here
         bar.update(1)
         if overhead is not None and (message := overhead.add(trace)):
             warn(message)
@@ -478,7 +495,7 @@ def read_done(path: Path, runtime: RuntimeSettings | None) -> tuple[set[tuple[st
             duplicates += 1
             continue
         done.add(key)
-        rows.add(rec.scores_row())
+        rows.add_record(rec)
     if duplicates:
         print(
             f"warning: {path}: {duplicates} duplicate episode line{'s' if duplicates != 1 else ''} (a task "
@@ -496,7 +513,7 @@ def _stopped(run_dir: Path, cfg: RunConfig, exc: BaseException) -> None:
     else:
         cfg.status = "stopped"
         cfg.stop_reason = str(exc) if isinstance(exc, FanoutError) else f"{type(exc).__name__}: {exc}"
-    cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    cfg.finished = stamp_time().isoformat(timespec="seconds")
     try:
         write_json_atomic(run_dir / "run.json", cfg.model_dump())
     except FanoutError:
@@ -508,6 +525,7 @@ def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> di
     None: read from episodes.jsonl, scores only kept) and mark the run complete or interrupted."""
     if rows is None:
         rows = read_done(run_dir / "episodes.jsonl", cfg.runtime)[1]
+    rows.complete_references()  # measured turns: the references at the run's median turn latency
     summary, by_pattern = summaries(rows)
     summary_doc = {
         "run_id": cfg.run_id,
@@ -524,7 +542,7 @@ def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> di
     expected = set(assigned(cfg.task_ids, cfg.epochs, cfg.shard))
     cfg.status = "complete" if expected <= rows.pairs() else "interrupted"
     cfg.stop_reason = None
-    cfg.finished = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    cfg.finished = stamp_time().isoformat(timespec="seconds")
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     return summary_doc
 
@@ -595,7 +613,7 @@ def start_run(
         task_patterns=task_patterns,
         task_ids=[t.id for t in tasks],
         prompt_hash=prompts.hash,
-        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        created=stamp_time().isoformat(timespec="seconds"),
         price_table_version=prices.version,
         runtime=runtime or RuntimeSettings(),
         **{k: v for k, v in settings.items() if v is not None},

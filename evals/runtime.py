@@ -31,7 +31,7 @@ from .trace import CallRecord, Trace, TurnRecord
 
 
 @functools.cache
-def _shipped_prompts() -> PromptTemplates:
+def shipped_prompts() -> PromptTemplates:
     """The shipped templates, compiled once (they render and memoise per task)."""
     return PromptTemplates.load()
 
@@ -147,7 +147,7 @@ class Episode:
     ):
         self.model, self.task, self.epoch = model, task, epoch
         self.cfg = cfg = settings or RuntimeSettings()
-        self.prompts = options.get("prompts") or _shipped_prompts()
+        self.prompts = options.get("prompts") or shipped_prompts()
         self.model_settings = dict(options.get("model_settings") or {})
         self.profile = cfg.profile
         self.world = world_for(cfg.seed)

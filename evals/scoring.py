@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from mock_tools.canonical import normalized_key
 
@@ -24,8 +24,8 @@ from .answers import check_answer
 from .groundtruth import GroundTruth
 from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
-from .settings import RuntimeSettings
-from .timing import episode_time_metrics, schedule, time_call
+from .prompts import PromptTemplates
+from .timing import episode_time_metrics
 from .trace import CALL_CLASSES, CallClass, Stop, Trace
 
 CLASSES = CALL_CLASSES
@@ -62,7 +62,10 @@ class Scores(BaseModel):
     wall_s: float
     serial_wall_s: float
     parallel_speedup: float | None
-    ideal_wall_s: float
+    # The reference schedules (DESIGN 5, `evals.reference`): the oracle's wall (`ideal_wall_s`)
+    # and the sequential schedule's, at a fixed turn latency per model and run. None until the
+    # run's median turn latency is known when the turns are measured; None on lines written before.
+    ideal_wall_s: float | None
     rejoin_s: float | None
     model_time_s: float
     tool_time_s: float
@@ -75,6 +78,40 @@ class Scores(BaseModel):
     error: str | None = None
     errors_in_results: int = 0
     timed_out_calls: int = 0
+    reference_turn_s: float | None = None  # the fixed model latency per turn of the references
+    oracle_turns: int | None = None  # the oracle's turns on this task (its retries included)
+    oracle_tool_s: float | None = None  # the oracle's batch makespans, summed
+    sequential_turns: int | None = None
+    sequential_tool_s: float | None = None
+    sequential_wall_s: float | None = None
+    speedup_vs_sequential: float | None = None  # sequential_wall_s / wall_s
+    # The headline (docs/scoring.md, "Parallel success"): solved with every call correct, every
+    # parallelisable node on time and no more turns than the oracle needed.
+    parallel_success: bool | None = None
+
+    @model_validator(mode="after")
+    def _upgrade(self) -> Scores:
+        """Lines written before the headline existed get it from the counts they hold. Lines written
+        before the reference schedules hold an ideal_wall_s of another definition (the oracle's
+        levels at the episode's own mean turn): it is dropped rather than mixed with today's."""
+        if self.parallel_success is None:
+            self.parallel_success = is_parallel_success(self)
+        if self.oracle_turns is None:
+            self.ideal_wall_s = None
+        return self
+
+
+def is_parallel_success(s: Scores) -> bool:
+    """Success, with every call `correct`, every parallelisable node issued at the first turn it
+    was ready, and no more model turns than the oracle took (`ideal_turns` on old lines). A
+    premature, duplicate, wrong or unneeded call, a missed fan-out or a longer route all fail it."""
+    limit = s.oracle_turns if s.oracle_turns is not None else s.ideal_turns
+    return (
+        s.success
+        and s.classes.get("correct", 0) == s.n_calls
+        and s.on_time == s.parallelizable
+        and s.turns <= limit
+    )
 
 
 @dataclass
@@ -253,34 +290,6 @@ def _taken(assignment: dict[int, str], before: int) -> set[str]:
     return {v for i, v in assignment.items() if i < before}
 
 
-def ideal_wall(gt: GroundTruth, settings: RuntimeSettings, model_latency: float) -> float:
-    """The oracle schedule of the task under the same latency samples, runtime policies (cap,
-    timeout, hedging of read tools) and model latency per turn."""
-    total = gt.ideal_turns * model_latency
-    for makespan in _ideal_batches(gt, settings):
-        total += makespan
-    return total
-
-
-def _ideal_batches(gt: GroundTruth, settings: RuntimeSettings) -> list[float]:
-    s = settings
-    key = (s.seed, s.latency_scale, s.latency_profile, s.tool_timeout, s.fan_out_cap, s.hedge_after)
-    cached = gt.ideal_batches.get(key)
-    if cached is not None:
-        return cached
-    task = gt.task
-    out = []
-    for level in gt.oracle_levels():
-        durs = []
-        for v in level:
-            n = gt.nodes[v]
-            tool = task.tool_by_name[n.tool]
-            durs.append(time_call(s, tool, task.id, normalized_key(n.args), 0, task.spec.latency).duration_s)
-        out.append(schedule(durs, s.fan_out_cap)[1])
-    gt.ideal_batches[key] = out
-    return out
-
-
 def time_metrics(trace: Trace) -> dict:
     return episode_time_metrics(
         [t.model_latency_s for t in trace.turns],
@@ -292,9 +301,26 @@ def time_metrics(trace: Trace) -> dict:
     )
 
 
-def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
-    """Score one episode (under the runtime settings its trace records) and write each call's
-    class and attributed node into the trace."""
+def reference_scores(
+    gt: GroundTruth, trace: Trace, wall_s: float, prompts: PromptTemplates | None = None
+) -> dict[str, Any]:
+    """The reference-schedule scores of one episode (`evals.reference`): complete when its turns
+    are profile-timed, parts only (completed when the run is read) when they are measured."""
+    from . import reference as ref
+
+    r = ref.reference(gt, trace.runtime, prompts)
+    if ref.profile_timed(trace):
+        return ref.values(r, wall_s, None)
+    parts = ref.values(r, wall_s, 0.0)
+    return {k: parts[k] for k in ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")}
+
+
+def score(
+    gt: GroundTruth, trace: Trace, price: Price | None = None, prompts: PromptTemplates | None = None
+) -> Scores:
+    """Score one episode (under the runtime settings its trace records and the prompts it was
+    sent: the reference schedules run under both) and write each call's class and attributed
+    node into the trace."""
     cl = classify(gt, trace)
     for c, cls, node in zip(trace.calls, cl.classes, cl.nodes, strict=True):
         c.cls, c.node = cast(CallClass, cls), node
@@ -316,7 +342,8 @@ def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
     unauthorised = unauthorised_writes(gt, trace)
     answer_ok = check_answer(gt, trace.final_text) if trace.stop == "answer" else False
     tm = time_metrics(trace)
-    ideal = ideal_wall(gt, trace.runtime, tm["mean_model_s"])
+    refs = reference_scores(gt, trace, tm["wall_s"], prompts)
+    computed: dict[str, Any] = episode_values(EpisodeView(trace, batches_of(trace), gt))
     prompt = sum(t.prompt_tokens for t in trace.turns)
     completion = sum(t.completion_tokens for t in trace.turns)
     cached = sum(t.cached_tokens for t in trace.turns)
@@ -345,7 +372,7 @@ def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
         wall_s=tm["wall_s"],
         serial_wall_s=tm["serial_wall_s"],
         parallel_speedup=tm["serial_wall_s"] / tm["wall_s"] if tm["wall_s"] > 0 else None,
-        ideal_wall_s=ideal,
+        ideal_wall_s=refs.pop("ideal_wall_s", None),
         rejoin_s=tm["rejoin_s"],
         model_time_s=tm["model_time_s"],
         tool_time_s=tm["tool_time_s"],
@@ -358,5 +385,6 @@ def score(gt: GroundTruth, trace: Trace, price: Price | None = None) -> Scores:
         error=trace.error,
         errors_in_results=sum(1 for c in trace.calls if c.error),
         timed_out_calls=sum(1 for c in trace.calls if c.timed_out),
-        **episode_values(EpisodeView(trace, batches_of(trace), gt)),
+        **refs,
+        **computed,
     )

@@ -30,8 +30,9 @@ from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
+from .prompts import PromptTemplateError, PromptTemplates
+from .reference import complete, profile_timed, reference, values
 from .runs import RunConfig, episode_lines, read_run_config, unique_records
-from .scoring import ideal_wall
 from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
@@ -59,6 +60,7 @@ class _Keep:
 KEEP = _Keep()
 AS_RUN = "as-run"
 NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
+_PARTS = ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")
 
 
 @dataclass(frozen=True)
@@ -104,11 +106,18 @@ def effective(setting: Setting, run: RuntimeSettings) -> Effective:
 # -- one episode ------------------------------------------------------------------------------
 
 
-def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTruth | None = None) -> dict:
+def retime(
+    trace: Trace,
+    eff: Effective,
+    task: Task | None = None,
+    gt: GroundTruth | None = None,
+    prompts: PromptTemplates | None = None,
+) -> dict:
     """Time metrics of one stored episode under `eff` (the virtual clock, always).
 
-    `task` is needed to resample latencies or to hedge (which tools are reads); `gt` for
-    ideal_wall_s (NaN without it).
+    `task` is needed to resample latencies or to hedge (which tools are reads); `gt` for the
+    reference schedules (ideal_wall_s NaN without it), which run under `prompts` (the run's).
+    Measured turns leave the references' fixed turn latency to `retime_run` (the run's median).
     """
     s = eff.settings
     prof = s.profile
@@ -120,6 +129,7 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
     by_turn: dict[int, list[float]] = {}
     durations: list[float] = []
     timed_out = hedged = 0
+    changed = False  # a call times out here and not in the run, or the reverse: another conversation
     for c in trace.calls:
         if c.arguments is None or c.error in NO_SERVER_ERRORS:
             d = 0.0  # answered by the runtime itself, at once
@@ -137,6 +147,7 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
             d = tm.duration_s
             timed_out += tm.timed_out
             hedged += tm.hedged
+            changed = changed or tm.timed_out != c.timed_out
         durations.append(d)
         by_turn.setdefault(c.turn, []).append(d)
     now = 0.0
@@ -152,19 +163,26 @@ def retime(trace: Trace, eff: Effective, task: Task | None = None, gt: GroundTru
         now += b
         batches.append(b)
     m = episode_time_metrics(lats, batches, durations, [t.n_calls for t in trace.turns], now)
-    ideal = math.nan
+    refs: dict[str, Any] = {"ideal_wall_s": math.nan, "reference_turn_s": None, "oracle_turns": None}
+    refs |= {"sequential_wall_s": None, "speedup_vs_sequential": None}
     if gt is not None:
-        ideal = ideal_wall(gt, s, m["mean_model_s"])
+        r = reference(gt, s, prompts)
+        if profile_timed(trace, s):
+            refs = values(r, m["wall_s"], None)
+        else:  # measured turns: the run's median turn latency, once every episode is re-timed
+            refs = {k: v for k, v in values(r, m["wall_s"], 0.0).items() if k in _PARTS}
+            refs |= {"reference_turn_s": None, "ideal_wall_s": None}
     return {
         "wall_s": m["wall_s"],
         "serial_wall_s": m["serial_wall_s"],
         "parallel_speedup": m["serial_wall_s"] / m["wall_s"] if m["wall_s"] > 0 else None,
-        "ideal_wall_s": ideal,
+        **refs,
         "rejoin_s": m["rejoin_s"],
         "model_time_s": m["model_time_s"],
         "tool_time_s": m["tool_time_s"],
         "timed_out_calls": timed_out,
         "hedged_calls": hedged,
+        "conversation_changed": changed,
         **episode_values(EpisodeView(trace, spans), timing_only=True),
     }
 
@@ -187,6 +205,21 @@ class LoadedRun:
 
     def task(self, task_id: str) -> Task | None:
         return self.suite.by_id.get(task_id) if self.suite is not None else None
+
+    @property
+    def prompts(self) -> PromptTemplates | None:
+        """The run's prompt templates (None: they cannot be read any more; references are n/a)."""
+        if not hasattr(self, "_prompts"):
+            try:
+                self._prompts: PromptTemplates | None = PromptTemplates.load(
+                    self.cfg.system_prompt, self.cfg.user_prompt
+                )
+            except PromptTemplateError:
+                self._prompts = None
+                self.warnings.append(
+                    f"run {self.cfg.run_id}: its prompt templates cannot be read; reference schedules use the shipped ones"
+                )
+        return self._prompts
 
     def ground_truth(self, task: Task | None) -> GroundTruth | None:
         if task is None:
@@ -265,10 +298,20 @@ def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
     """One row per episode: its stored scores with the time metrics replaced by the what-if's."""
     eff = effective(setting, run.cfg.runtime)
     out = []
+    latencies: list[float] = []  # the re-timed turns of measured episodes: their median is the run's turn
+    prof = eff.settings.profile
     for rec in run.records:
         task = run.task(rec.trace.task_id)
-        times = retime(rec.trace, eff, task, run.ground_truth(task))
+        times = retime(rec.trace, eff, task, run.ground_truth(task), run.prompts)
+        if times.get("reference_turn_s") is None and times.get("oracle_turns") is not None:
+            latencies += [
+                turn_latency(
+                    prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens
+                )
+                for t in rec.trace.turns
+            ]
         out.append({**rec.scores_row(), **times})
+    complete(out, latencies)
     return out
 
 
@@ -292,6 +335,9 @@ _PUBLISHED_COLUMNS = [
     "tool_share",
     "timed_out_calls",
     "hedged_calls",
+    "straggler_wait_s_mean",
+    "runtime_concurrency",
+    "runtime_lost_s_mean",
 ]
 METRIC_COLUMNS = METRICS.columns(_PUBLISHED_COLUMNS, "whatif", intervals=False)
 _WHATIF = [METRICS[k] for k in METRIC_COLUMNS]

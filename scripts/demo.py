@@ -1,5 +1,10 @@
 """`make run`: the core suite against the five reference models, then the leaderboard.
 
+`make run` writes everything under runs/demo/ (the report in runs/demo/report/), so it never
+modifies a tracked file. `make reports` (this script with --publish) writes the published
+leaderboard, reports/ and docs/leaderboard.png, with the runs stamped at SOURCE_DATE_EPOCH, so
+regenerating it from the same commit gives the same bytes.
+
 Each step is a `fanout` command, so the demo shows exactly what a user would type. The models go
 through real HTTP: the wire-format emulator (`fanout serve`) runs in-process on a free loopback port
 and serves the reference policies over the OpenAI Chat Completions and Anthropic Messages formats,
@@ -18,8 +23,10 @@ run folder, so the leaderboard and the five rows above are unchanged.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +36,8 @@ from evals.fixtures import load_suite
 
 MODELS = ["openai/oracle", "openai/sequential", "openai/greedy", "openai/redundant", "anthropic/lazy"]
 OUT = Path("runs/demo")
+PUBLISHED = Path("reports")
+AGENT_RUNTIMES = PUBLISHED / "agent_runtimes.json"  # measured by examples/agents/measure.py
 # The emulator accepts any key; a dummy one keeps a real key in the environment off the wire.
 DEMO_KEYS = {"OPENAI_API_KEY": "fanout-demo", "ANTHROPIC_API_KEY": "fanout-demo"}
 
@@ -41,6 +50,9 @@ def run(argv: list[str]) -> None:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--publish", action="store_true", help="write reports/ and docs/leaderboard.png")
+    publish = ap.parse_args().publish
     if OUT.exists():
         shutil.rmtree(OUT)
     os.environ.update(DEMO_KEYS)
@@ -52,7 +64,6 @@ def main() -> None:
             "core",
             "--out",
             str(OUT),
-            "--no-progress",
             "--base-url",
             emulator.base_url + "/v1",
         ]
@@ -62,8 +73,28 @@ def main() -> None:
         run(args)
     whatif = OUT / "whatif"  # not a run folder: `fanout report runs/demo` skips it
     run(["whatif", str(OUT), "--sweep", "inference-profile=fast,typical,slow", "--out", str(whatif)])
-    run(["report", str(OUT), "--out", "reports", "--whatif", str(whatif / "whatif.json")])
+    report = PUBLISHED if publish else OUT / "report"
+    args = ["report", str(OUT), "--out", str(report), "--whatif", str(whatif / "whatif.json")]
+    if AGENT_RUNTIMES.is_file():
+        args += ["--agent-runtimes", str(AGENT_RUNTIMES)]
+    run(args)
     prompt_variants()
+    if publish:
+        screenshot(report / "leaderboard.html", Path("docs/leaderboard.png"))
+    print(
+        f"\nThe leaderboard: {report / 'leaderboard.html'} (make view opens it).\n"
+        "To type fanout commands yourself, put it on your PATH first:\n"
+        "  . .venv/bin/activate        # then: fanout --help, fanout tasks suites, ...\n"
+        "or call it by its path: .venv/bin/fanout --help",
+        flush=True,
+    )
+
+
+def screenshot(page: Path, png: Path) -> None:
+    """docs/leaderboard.png, when Playwright and Chromium are there (the browser tests' set-up)."""
+    code = subprocess.run([sys.executable, "scripts/screenshot.py", str(page), str(png)]).returncode
+    if code:
+        print(f"(no screenshot: scripts/screenshot.py exited {code}; {png} left as it was)", flush=True)
 
 
 # `make run` prompt variants (docs/prompts.md): not part of the leaderboard.

@@ -39,7 +39,13 @@ def scores(task_id: str, **over) -> dict:
         wall_s=1.0,
         serial_wall_s=1.6,
         parallel_speedup=1.6,
-        ideal_wall_s=1.0,
+        ideal_wall_s=1.0,  # the oracle's 0.4 s of tools + 3 turns of 0.2 s
+        reference_turn_s=0.2,
+        oracle_turns=3,
+        oracle_tool_s=0.4,
+        sequential_turns=5,
+        sequential_tool_s=0.6,
+        sequential_wall_s=1.6,  # 0.6 s + 5 turns of 0.2 s
         rejoin_s=0.5,
         model_time_s=0.6,
         tool_time_s=0.4,
@@ -52,6 +58,8 @@ def scores(task_id: str, **over) -> dict:
     )
     base.update({ev.name: 0.0 for ev in METRICS.episode_values()})  # values computed from a trace
     base.update(over)
+    if "speedup_vs_sequential" not in over:
+        base["speedup_vs_sequential"] = base["sequential_wall_s"] / base["wall_s"] if base["wall_s"] else None
     return Scores.model_validate(base).model_dump()
 
 

@@ -33,7 +33,8 @@ def test_micro_averages_count_nodes_not_tasks():
     assert s["redundant_calls_per_task"] == 0.5
     assert s["success_rate"] == 0.5
     assert s["parallel_speedup"] == 8 / 6
-    assert s["wall_s_p50"] == 3.0
+    assert s["wall_s_p50"] == 2.0  # a speed figure: over the successful episode only (DESIGN 5)
+    assert s["wall_s_mean"] == 3.0 and s["successful_episodes"] == 1
     assert s["cost_usd"] is None and s["episodes"] == 2 and s["errors"] == 0
 
 

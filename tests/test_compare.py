@@ -21,7 +21,7 @@ def _runs(tmp_path):
         scores("d", success=True, wall_s=9.0),  # only wall changed: not listed
         scores("only_cand"),
     ]
-    base[3]["success"] = False  # d: failed before, passes now
+    base[3].update(success=False, parallel_success=False)  # d: failed before, passes now
     b = write_run(tmp_path / "b", base)
     c = write_run(tmp_path / "c", cand, suite_hash="changed")
     return b, c
@@ -59,9 +59,13 @@ def test_text_rendering(tmp_path):
         "3",
         "(ideal",
         "3)",
-        "1.00",
-        "1.00",
+        "1.00",  # parallel success (per episode: 1 or 0)
+        "->",
         "0.00",
+        "1.00",  # fan-out recall
+        "1.00",  # wall
+        "1.60",  # speedup vs sequential
+        "0.00",  # straggler wait
     ] + [
         "correct",
         "4",
@@ -80,8 +84,8 @@ def test_markdown_and_json(tmp_path):
     md = render(rep, "markdown")
     assert md.startswith("## Fanout compare: 3 of 4 paired episodes changed (1 now fail, 1 now pass)\n")
     assert (
-        "| `c` | synthetic | pass -> FAIL | 3 (ideal 3) | 1.00 | 1.00 | 0.00 | correct 4 -> 3, premature 0 -> 2 |"
-        in md
+        "| `c` | synthetic | pass -> FAIL | 3 (ideal 3) | 1.00 -> 0.00 | 1.00 | 1.00 | 1.60 | 0.00 "
+        "| correct 4 -> 3, premature 0 -> 2 |" in md
     )
     doc = json.loads(render(rep, "json"))
     assert [ch["task_id"] for ch in doc["changed"]] == ["c", "d", "b"]

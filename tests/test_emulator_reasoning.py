@@ -33,6 +33,7 @@ TOKEN_FIELDS = (
     "serial_wall_s",
     "ideal_wall_s",
     "parallel_speedup",
+    "speedup_vs_sequential",  # the references are the in-process policies': / this wall
     "rejoin_s",
     "tool_time_s",  # the same sum, over start times shifted by the longer turns: equal to rounding
     "straggler_wait_s",  # likewise: differences of end times shifted by the longer turns

@@ -17,7 +17,15 @@ from evals.errors import FanoutError, UsageError
 
 # Exceptions that never leave their module (docs/errors.md, "not part of the tree"), and the
 # importers' own, which the importer redesign owns.
-INTERNAL = {"BadRequest", "WireError", "RetryableError", "EntrySkip", "ImportError_", "UnknownTaskError"}
+INTERNAL = {
+    "BadRequest",
+    "WireError",
+    "RetryableError",
+    "EntrySkip",
+    "ImportError_",
+    "UnknownTaskError",
+    "_Differs",
+}
 DOC = Path(__file__).parents[1] / "docs" / "errors.md"
 
 

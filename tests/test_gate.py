@@ -31,7 +31,7 @@ from evals.gate_render import render_junit, render_markdown
 def test_defaults_are_the_documented_ones():
     doc = (Path(__file__).parents[1] / "docs" / "gating.md").read_text()
     documented = re.findall(r"^\| `(\w+)` \| (?:higher|lower) \| ((?:drop|rise) <= [\d.]+%?) \|", doc, re.M)
-    assert len(documented) == 6 and documented == [(r.metric, r.describe()) for r in DEFAULT_RULES]
+    assert len(documented) == 8 and documented == [(r.metric, r.describe()) for r in DEFAULT_RULES]
     assert parse_rules(rules_toml(RuleSet())).rules == DEFAULT_RULES
 
 
@@ -54,7 +54,7 @@ def test_rules_file_overrides_disables_and_adds():
     assert by["fan_out_recall"] == Rule("fan_out_recall", 0.1, False)
     assert "cost_per_task" not in by
     assert by["turns_per_task"] == Rule("turns_per_task", 0.25, True)
-    assert by["success_rate"] == DEFAULT_RULES[0]
+    assert by["success_rate"] == next(r for r in DEFAULT_RULES if r.metric == "success_rate")
     assert (rs.significance.confidence, rs.significance.seed, rs.significance.resamples) == (0.9, 7, 2000)
 
 
@@ -69,7 +69,7 @@ def test_defaults_false_keeps_only_the_file_rules():
         ("[rules.success_rate\nmax_drop = 1", "gate.toml: invalid TOML"),
         (
             "[rules.succes_rate]\nmax_drop = 0.1",
-            "rules.succes_rate: unknown metric 'succes_rate'; known: success_rate",
+            "rules.succes_rate: unknown metric 'succes_rate'; known: parallel_success_rate, success_rate",
         ),
         ("[rules.success_rate]\nmax_dorp = 0.1", "rules.success_rate.max_dorp: unknown key"),
         (
@@ -231,7 +231,7 @@ def test_identical_runs_pass_every_rule(tmp_path):
     b, c = _pair(tmp_path, eps, eps)
     res = gate(b, c)
     assert res.passed
-    assert [r.status for r in res.results] == ["pass"] * 6
+    assert [r.status for r in res.results] == ["pass"] * 8
     assert all(r.diff == 0 and r.ci == (0.0, 0.0) for r in res.results)
     assert res.regressed == [] and res.fixed == []
 
@@ -268,7 +268,9 @@ def test_success_drop_beyond_tolerance_and_significant_fails(tmp_path):
     assert r.diff == pytest.approx(-0.08)
     assert r.ci[1] < 0 and r.significant
     assert r.status == "fail"
-    assert not res.passed and res.count("fail") == 1
+    # the headline fails with it: a failed episode is never a parallel success
+    assert _result(res, "parallel_success_rate").status == "fail"
+    assert not res.passed and res.count("fail") == 2
 
 
 @pytest.mark.parametrize("tolerance, status", [(0.2, "pass"), (0.19, "fail")])
@@ -365,11 +367,11 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, monkeypatch):
     junit, md = tmp_path / "gate.xml", tmp_path / "gate.md"
     assert main(["gate", str(b), str(c), "--junit", str(junit), "--markdown", str(md)]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("fanout gate: FAIL (2 of 6 rules regressed, 1 skipped)\n")
+    assert out.startswith("fanout gate: FAIL (4 of 8 rules regressed, 1 skipped)\n")
     assert "changed:   prompt_hash\n" in out
     assert "tasks that now fail (2): t000, t001\n" in out
     text = md.read_text()
-    assert text.startswith("## ❌ Fanout gate: FAIL (2 of 6 rules regressed, 1 skipped)\n")
+    assert text.startswith("## ❌ Fanout gate: FAIL (4 of 8 rules regressed, 1 skipped)\n")
     assert "| `fan_out_recall` | 1.000 | 0.333 | -0.667 | drop ≤ 0.02 |" in text
     assert (
         "| `wall_s_p50` | 1.000 | 1.500 | +0.500 (+50.0%) | rise ≤ 10% | [+0.500, +0.500] | ❌ **FAIL** |"
@@ -379,18 +381,18 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, monkeypatch):
 
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("6", "2", "1")
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == ("8", "4", "1")
     [suite] = root.findall("testsuite")
     cases = suite.findall("testcase")
     assert [tc.get("name") for tc in cases] == [r.metric for r in DEFAULT_RULES]
     failed = [tc.get("name") for tc in cases if tc.find("failure") is not None]
     skipped = [tc.get("name") for tc in cases if tc.find("skipped") is not None]
-    assert failed == ["fan_out_recall", "wall_s_p50"]
+    assert failed == ["parallel_success_rate", "fan_out_recall", "speedup_vs_sequential", "wall_s_p50"]
     assert skipped == ["cost_per_task"]
     assert int(suite.get("failures")) == len(failed) and int(suite.get("skipped")) == len(skipped)
 
     assert main(["gate", str(b), str(b)]) == 0
-    assert capsys.readouterr().out.startswith("fanout gate: PASS (5 rules hold, 1 skipped)\n")
+    assert capsys.readouterr().out.startswith("fanout gate: PASS (7 rules hold, 1 skipped)\n")
 
 
 @pytest.mark.parametrize(

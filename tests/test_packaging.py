@@ -26,7 +26,7 @@ print(len(s.tasks), s.path)
 
 def test_wheel_ships_tasks_and_they_resolve_when_installed(tmp_path):
     wheels = tmp_path / "wheels"
-    subprocess.run(
+    build = subprocess.run(
         [
             sys.executable,
             "-m",
@@ -34,7 +34,7 @@ def test_wheel_ships_tasks_and_they_resolve_when_installed(tmp_path):
             "wheel",
             "--no-deps",
             "--no-build-isolation",
-            "-q",
+            "-v",
             "-w",
             str(wheels),
             str(ROOT),
@@ -42,11 +42,16 @@ def test_wheel_ships_tasks_and_they_resolve_when_installed(tmp_path):
         check=True,
         cwd=tmp_path,
         capture_output=True,
+        text=True,
     )
+    # Every data folder is declared: setuptools has nothing to warn about (it printed ~200 lines of
+    # "Package would be ignored" when the data folders were left out of `packages`).
+    assert "would be ignored" not in build.stdout + build.stderr
     wheel = next(wheels.glob("fanout_evals-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "fanout_tasks/core/suite.yaml" in names
     assert "evals/prompts/system.j2" in names and "evals/data/prices.json" in names
+    assert "evals/report/templates/report.js" in names and "evals/data/suite_template/tasks.yaml" in names
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],

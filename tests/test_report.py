@@ -61,26 +61,39 @@ def test_rows_match_summaries_and_columns_are_stable(runs_dir, report):
         assert r["episodes"] == 6 and r["tasks"] == 6
 
 
-def test_default_order_is_success_desc_then_wall_asc(report):
-    # lazy never finishes a task; the three others all succeed and are ordered by median wall-clock.
+def test_default_order_is_the_headline_then_success_then_speed(report):
+    # The oracle is the only model that is parallel-perfect; lazy never finishes a task.
     models = [r["model"] for r in report.rows]
-    assert models[-1] == "policy/lazy"
-    done = report.rows[:-1]
-    assert all(r["success_rate"] == 1.0 for r in done)
-    assert [r["wall_s_p50"] for r in done] == sorted(r["wall_s_p50"] for r in done)
-    assert models[0] == "policy/oracle"
+    assert models[0] == "policy/oracle" and models[-1] == "policy/lazy"
+    assert report.rows[0]["parallel_success_rate"] == 1.0
+
+    def neg(v):
+        return -v if v is not None else float("inf")
+
+    keys = [
+        (neg(r["parallel_success_rate"]), neg(r["success_rate"]), neg(r["speedup_vs_sequential"]))
+        for r in report.rows
+    ]
+    assert keys == sorted(keys)
 
 
 def test_sort_default_puts_missing_values_last_and_breaks_ties_by_name():
-    base = {"suite": "s", "run_id": "r"}
+    base = {"suite": "s", "run_id": "r", "speedup_vs_sequential": 1.0}
     rows = [
-        {**base, "model": "b", "success_rate": 0.5, "wall_s_p50": 2.0},
-        {**base, "model": "a", "success_rate": 0.5, "wall_s_p50": 2.0},
-        {**base, "model": "c", "success_rate": None, "wall_s_p50": 1.0},
-        {**base, "model": "d", "success_rate": 0.5, "wall_s_p50": 1.0},
-        {**base, "model": "e", "success_rate": 0.9, "wall_s_p50": None},
+        {**base, "model": "b", "parallel_success_rate": 0.5, "success_rate": 0.9},
+        {**base, "model": "a", "parallel_success_rate": 0.5, "success_rate": 0.9},
+        {**base, "model": "c", "parallel_success_rate": None, "success_rate": 1.0},
+        {**base, "model": "d", "parallel_success_rate": 0.5, "success_rate": 1.0},
+        {**base, "model": "e", "parallel_success_rate": 0.9, "success_rate": 0.1},
+        {
+            **base,
+            "model": "f",
+            "parallel_success_rate": 0.5,
+            "success_rate": 0.9,
+            "speedup_vs_sequential": 1.5,
+        },
     ]
-    assert [r["model"] for r in sort_default(rows)] == ["e", "d", "a", "b", "c"]
+    assert [r["model"] for r in sort_default(rows)] == ["e", "d", "f", "a", "b", "c"]
 
 
 def test_intervals_resample_tasks_with_epochs_together():
@@ -136,7 +149,8 @@ def test_cost_unknown_is_never_zero(report):
     greedy_line = next(line for line in md.splitlines() if "| policy/greedy |" in line)
     assert "| unknown |" in greedy_line
     html = report.html.read_text()
-    assert "Not shown, cost unknown: policy/greedy" in html  # some prices known: chart plus a note
+    note = re.search(r"Not shown, cost unknown: ([^.]*)\.", html)  # some prices known: chart plus a note
+    assert note and "policy/greedy" in note.group(1).split(", ")
     assert formatting.cost(None) == "unknown" and formatting.cost(0.0) == "$0"
 
 
@@ -279,28 +293,30 @@ def test_whatif_chart(runs_dir, tmp_path):
     def row(model, prof, speedup, **kw):
         return (
             {"model": model, "inference_profile": prof, "pattern": None, "fan_out_cap": None}
-            | {"parallel_speedup": speedup}
+            | {"speedup_vs_sequential": speedup}
             | kw
         )
 
     rows = [
-        row("policy/oracle", "fast", 1.25),
-        row("policy/oracle", "fast", 1.25, pattern="chain"),  # per-pattern rows are not the whole run
-        row("policy/oracle", "typical", 1.1),
+        row("policy/oracle", "fast", 1.5),
+        row("policy/oracle", "fast", 9.0, pattern="chain"),  # per-pattern rows are not the whole run
+        row("policy/oracle", "typical", 1.4),
         row("policy/oracle", "typical", 3.0, fan_out_cap=2),  # capped: another setting
-        row("policy/oracle", "slow", 1.0),
-        row("policy/sequential", "fast", None, wall_s_mean=3.0, serial_wall_s_mean=4.0),
+        row("policy/oracle", "slow", 1.3),
+        row("policy/sequential", "fast", 1.0),
+        row("policy/old", "fast", None, parallel_speedup=1.2),  # a file from before the metric: no point
     ]
     series = charts.whatif_series(rows)
     assert series == {
-        "policy/oracle": {"fast": 1 - 1 / 1.25, "typical": 1 - 1 / 1.1, "slow": 0.0},
-        "policy/sequential": {"fast": 0.25},
+        "policy/oracle": {"fast": 1.5, "typical": 1.4, "slow": 1.3},
+        "policy/sequential": {"fast": 1.0},
     }
     path = tmp_path / "whatif.json"
     path.write_text(json.dumps(rows))
     files = build_report([runs_dir], tmp_path / "out", whatif=path)
-    assert 'aria-label="whatif"' in files.html.read_text()
-    assert charts.whatif_savings([{"model": "m"}], "w") is None
+    html = files.html.read_text()
+    assert 'aria-label="whatif"' in html and "Speedup vs sequential by inference speed" in html
+    assert charts.whatif_speedup([{"model": "m"}], "w") is None
 
 
 def test_cli_writes_the_four_files(runs_dir, tmp_path, capsys):
@@ -336,7 +352,7 @@ def test_cli_names_an_unwritable_out(runs_dir, tmp_path, capsys):
     blocker.write_text("not a folder")
     assert fanout(["report", str(runs_dir), "--out", str(blocker)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"fanout report: cannot write to {blocker}: ") and "Traceback" not in err
+    assert err.startswith(f"fanout report: --out {blocker}: is a file") and "Traceback" not in err
 
 
 def test_cli_rejects_a_bad_whatif_file(runs_dir, tmp_path, capsys):
@@ -390,7 +406,31 @@ def test_a_run_without_episodes_still_reports(tmp_path, runs_dir):
     files = build_report([empty, runs_dir], tmp_path / "out")
     row = next(r for r in files.rows if r["run_id"] == "r")
     assert row["episodes"] == 0 and row["success_rate"] is None and row["cost_per_task_usd"] is None
-    assert files.rows[-1] is row  # no success rate: last in the default order
+    assert files.rows[-1] is row  # another suite: its own group, after the first
+    assert row["group"] == "B" and {r["group"] for r in files.rows[:-1]} == {"A"}
     csv_row = next(r for r in csv.DictReader(io.StringIO(files.csv.read_text())) if r["run_id"] == "r")
     assert csv_row["success_rate"] == "" and csv_row["episodes"] == "0"
-    assert "| 5 | m | s | 0 | n/a |" in files.markdown.read_text()  # two suites: a Suite column
+    md = files.markdown.read_text()
+    assert "| 1 | m | s | n/a | n/a | 0 |" in md  # two suites: a Suite column, a group each
+    assert "## Group B: suite: s" in md and "The runs differ in suite (rtest: 4 runs; s: 1 run)" in md
+
+
+def test_a_published_report_is_reproducible_byte_for_byte(tmp_path, monkeypatch):
+    """`make reports` stamps its runs with SOURCE_DATE_EPOCH: two runs of the same commit give the
+    same run ids and dates, so the same report, byte for byte, though they ran at other times."""
+    suite = write_suite(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764000000")
+    files = []
+    for name in ("first", "second"):
+        runs = run_policies(suite, tmp_path / name / "runs", ["policy/oracle", "policy/sequential"])
+        assert [r.name for r in runs] == [
+            "20251124-160000-policy-oracle",
+            "20251124-160000-policy-sequential",
+        ]
+        files.append(build_report([tmp_path / name / "runs"], tmp_path / name / "report"))
+    for a, b in zip(
+        (files[0].html, files[0].markdown, files[0].csv, files[0].json),
+        (files[1].html, files[1].markdown, files[1].csv, files[1].json),
+        strict=True,
+    ):
+        assert a.read_bytes() == b.read_bytes(), a.name

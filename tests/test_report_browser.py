@@ -31,7 +31,7 @@ MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/redunda
 
 
 @pytest.fixture(scope="module")
-def browser(built, hostile):
+def browser(built, hostile, full):
     # Playwright's sync API keeps an event loop running on this thread, so the runs (asyncio.run)
     # are all made before the browser starts.
     if not os.path.exists(CHROMIUM):
@@ -183,5 +183,174 @@ def test_hostile_run_content_is_inert(browser, hostile):
         assert any(IMG in t for t in titles)
         assert p.errors == []
         assert p.requests == [p.url]
+    finally:
+        p.page.close()
+
+
+# -- layout, colours, labels and what the page shows by pattern (issue 17, items 9 to 11) ------
+
+FIVE = ["policy/oracle", "policy/sequential", "policy/greedy", "policy/redundant", "policy/lazy"]
+AGENTS = Path(__file__).resolve().parents[1] / "reports" / "agent_runtimes.json"
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    """Five models, a what-if sweep and the agent-runtimes table: the published page's shape."""
+    root = tmp_path_factory.mktemp("full")
+    suite = write_suite(root)
+    runs = run_policies(suite, root / "runs", FIVE)
+    whatif = root / "wi"
+    from evals.cli import main as fanout
+
+    argv = [
+        "whatif",
+        str(root / "runs"),
+        "--sweep",
+        "inference-profile=fast,typical,slow",
+        "--out",
+        str(whatif),
+    ]
+    assert fanout(argv) == 0
+    files = build_report(runs, root / "out", whatif=whatif / "whatif.json", agent_runtimes=AGENTS)
+    mixed_runs = run_policies(suite, root / "seed1", ["policy/oracle", "policy/lazy"], "--seed", "1")
+    mixed = build_report([*runs, *mixed_runs], root / "mixed")
+    return files, mixed
+
+
+@pytest.mark.parametrize("width", [1400, 1024])
+def test_layout_fits_without_sideways_scrolling(browser, full, tmp_path, width):
+    files, _ = full
+    p = Page(browser, files.html)
+    try:
+        p.page.set_viewport_size({"width": width, "height": 1200})
+        p.page.wait_for_timeout(100)
+        sizes = p.page.evaluate(
+            """() => ({
+              page: document.scrollingElement.scrollWidth, view: window.innerWidth,
+              tables: Array.from(document.querySelectorAll('table.leaderboard')).map(
+                t => [t.scrollWidth, t.parentElement.clientWidth]),
+              figures: Array.from(document.querySelectorAll('#charts figure')).map(
+                f => [f.getBoundingClientRect().right, document.querySelector('main').getBoundingClientRect().right]),
+              optional: Array.from(document.querySelectorAll('#leaderboard-table th.opt')).map(
+                th => getComputedStyle(th).display),
+            })"""
+        )
+        assert sizes["page"] <= sizes["view"], sizes  # no sideways scrolling of the page
+        assert all(table <= box for table, box in sizes["tables"]), sizes  # nor of the leaderboard
+        assert all(right <= main + 1 for right, main in sizes["figures"]), sizes
+        if width >= 1400:  # every column shown
+            assert sizes["optional"] and "none" not in sizes["optional"]
+        else:  # the details go first; rank, model, the headline and the rates stay
+            assert set(sizes["optional"]) == {"none"}
+            shown = p.page.eval_on_selector_all(
+                "#leaderboard-table thead th",
+                "hs => hs.filter(h => getComputedStyle(h).display !== 'none').map(h => h.innerText.trim())",
+            )
+            assert shown[:4] == ["#", "Model", "Parallel success", "Success"]
+            assert "Speedup vs sequential" in " ".join(shown) and "Wall / ideal" in " ".join(shown)
+        shot = tmp_path / f"leaderboard-{width}.png"
+        p.page.screenshot(path=str(shot), full_page=False)
+        rgb = (mpimg.imread(shot)[..., :3] * 255).astype(np.uint32)
+        assert rgb.shape == (1200, width, 3) and float(rgb.std()) > 10
+        assert p.errors == [] and p.requests == [p.url]
+    finally:
+        p.page.close()
+
+
+def test_headline_sentence_points_labels_and_stable_colours(browser, full):
+    from evals.report.charts import REFERENCE_COLORS, model_colors
+
+    files, mixed = full
+    p = Page(browser, files.html)
+    try:
+        sentence = p.page.inner_text("#headline")
+        assert sentence.startswith("Ranked by parallel success:")
+        assert p.column("leaderboard-table", 1)[0] == "policy/oracle"  # the headline ranks it first
+        # every scatter point carries its model's name
+        texts = p.page.eval_on_selector_all(
+            "#chart-success-wall svg text", "ts => ts.map(t => t.textContent)"
+        )
+        timed = [r["model"] for r in files.rows if r["wall_s_p50"] is not None]
+        assert len(timed) == 4  # lazy succeeds on no task of this suite: no point, and the caption says so
+        for m in timed:
+            assert any(m in t for t in texts), m
+        caption = p.page.inner_text("#chart-success-wall figcaption")
+        assert caption.endswith("Not shown, no successful episode to time: policy/lazy.")
+        # one colour per model, distinct, the reference policies' own, the same in the charts
+        swatches = p.page.eval_on_selector_all(
+            "#leaderboard-table tbody td .swatch", "ss => ss.map(s => getComputedStyle(s).backgroundColor)"
+        )
+        assert len(set(swatches)) == len(FIVE)
+        colors = model_colors(FIVE)
+        assert colors["policy/oracle"] != colors["policy/lazy"]
+        assert all(colors[m] == REFERENCE_COLORS[m.split("/")[1]] for m in FIVE)
+        svg = files.html.read_text()
+        for m in FIVE:
+            assert colors[m] in svg  # the charts draw each model in its colour
+        # the same model keeps its colour in another report (here: with other runs beside it)
+        assert model_colors(["openai/gpt-x", "policy/lazy"])["policy/lazy"] == colors["policy/lazy"]
+        assert (
+            model_colors(["a/b", "openai/gpt-x"])["openai/gpt-x"]
+            == model_colors(["openai/gpt-x"])["openai/gpt-x"]
+        )
+        assert p.errors == []
+    finally:
+        p.page.close()
+
+
+def test_heatmaps_and_pattern_matrices(browser, full):
+    files, _ = full
+    p = Page(browser, files.html)
+    try:
+        for metric in ("parallel-success-rate", "success-rate", "fan-out-recall", "incorrect-fan-out-rate"):
+            assert p.page.locator(f"#chart-patterns-{metric} svg").count() == 1, metric
+        tabs = p.page.locator("#pattern-tabs [role=tab]")
+        names = [tabs.nth(i).inner_text() for i in range(tabs.count())]
+        assert names[:4] == ["Parallel success", "Success", "Fan-out recall", "Incorrect fan-out"]
+        assert "Speedup vs sequential" in names and "BFCL accuracy" not in names  # none defines it here
+        visible = p.page.eval_on_selector_all(".matrix", "ms => ms.filter(m => !m.hidden).map(m => m.id)")
+        assert visible == ["pm-parallel-success-rate"]
+        tabs.nth(3).click()  # incorrect fan-out
+        visible = p.page.eval_on_selector_all(".matrix", "ms => ms.filter(m => !m.hidden).map(m => m.id)")
+        assert visible == ["pm-incorrect-fan-out-rate"]
+        rows = p.page.locator("#pattern-table-incorrect-fan-out-rate tbody tr").count()
+        assert rows == len({r["pattern"] for r in json.loads(files.json.read_text())["by_pattern"]})
+        header = p.page.eval_on_selector_all(
+            "#pattern-table-incorrect-fan-out-rate thead th", "hs => hs.map(h => h.innerText.trim())"
+        )
+        assert header == ["Pattern", "Tasks", *[r["model"] for r in files.rows]]
+        assert p.errors == []
+    finally:
+        p.page.close()
+
+
+def test_runs_that_do_not_compare_are_warned_about_and_grouped(browser, full):
+    _, mixed = full
+    p = Page(browser, mixed.html)
+    try:
+        warning = p.page.inner_text("#comparability")
+        assert "The runs differ in seed (0: 5 runs; 1: 2 runs): ranked in separate groups" in warning
+        assert p.page.locator("table.leaderboard").count() == 2
+        assert p.page.inner_text("#group-A").startswith("Group A: seed: 0")
+        assert p.page.inner_text("#group-B").startswith("Group B: seed: 1")
+        ranks = p.column("leaderboard-table-B", 0)
+        assert ranks == ["1.0", "2.0"]  # ranks restart in each group
+        assert any("differ in seed" in w for w in mixed.warnings)
+    finally:
+        p.page.close()
+
+
+def test_agent_runtimes_table(browser, full):
+    files, _ = full
+    data = json.loads(AGENTS.read_text())
+    p = Page(browser, files.html)
+    try:
+        rows = p.page.locator("#agent-table tbody tr")
+        assert rows.count() == len(data["rows"])
+        first = rows.first.locator("td")
+        assert first.nth(0).inner_text() == data["rows"][0]["agent"]
+        expected = f"{data['rows'][0]['runtime_concurrency']:.2f} / {data['rows'][0]['runtime_concurrency_ideal']:.2f}"
+        assert first.nth(2).inner_text() == expected
+        assert "## Agent runtimes" in files.markdown.read_text()
     finally:
         p.page.close()

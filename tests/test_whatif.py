@@ -394,3 +394,15 @@ def test_a_damaged_episode_line_is_a_clear_error(runs, tmp_path, capsys):
     (dst / "episodes.jsonl").write_text("\n".join([json.dumps(first), *lines[1:]]) + "\n")
     assert main(["whatif", str(dst)]) == 2
     assert "episodes.jsonl: an episode has no valid trace and scores" in capsys.readouterr().err
+
+
+def test_changed_episodes_count_the_conversations_a_timeout_would_change(runs):
+    """An episode whose calls would time out differently than in the run is another conversation:
+    the model would have read an error result. `changed_episodes` counts them; as run, none."""
+    (run,) = [r for r in load_runs([runs["base"]]) if r.cfg.model == "policy/redundant"]
+    bound = 0.4
+    expected = sum(1 for t in run.traces if any(c.sample_s > bound for c in t.calls))
+    [row] = [r for r in whatif_rows([run], [Setting(tool_timeout=bound)], by_pattern=False)]
+    assert 0 < row.metric("changed_episodes") == expected < len(run.traces)
+    [as_run] = whatif_rows([run], [Setting()], by_pattern=False)
+    assert as_run.metric("changed_episodes") == 0

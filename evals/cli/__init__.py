@@ -12,10 +12,10 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError
+from ..errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FanoutError, UsageError
 
 # Subcommand modules, in help order. A module that is not part of this build is skipped.
 COMMANDS = (
@@ -26,6 +26,7 @@ COMMANDS = (
     "serve",
     "serve_tools",
     "report",
+    "view",
     "gate",
     "compare",
     "whatif",
@@ -36,21 +37,71 @@ Subparsers = argparse._SubParsersAction  # what each command module's `register`
 EXIT_MISUSE = EXIT_USAGE  # the name `fanout serve` still imports; the codes live in evals.errors
 
 
-def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None) -> Any:
-    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does.
+class BadEnv:
+    """A FANOUT_* value its flag's type rejects. Parsers are built for every command at once, so
+    the value is kept as the flag's default and reported (one line, exit 2) only when the command
+    that has the flag runs: `FANOUT_EPOCHS=abc fanout tasks list` and `fanout --help` still work."""
 
-    Parsers are built for every command at once, so a value `cast` rejects is returned as text:
-    argparse then reports it (exit 2) for the one command whose flag has a `type`, instead of
-    every command failing on it."""
-    raw = os.environ.get("FANOUT_" + flag.upper().replace("-", "_"))
+    def __init__(self, var: str, raw: str, reason: str):
+        self.var, self.raw, self.reason = var, raw, reason
+
+    def __str__(self) -> str:
+        return f"{self.var} {self.raw!r}: {self.reason}"
+
+
+def env(flag: str, default: Any = None, cast: Callable[[str], Any] | None = None) -> Any:
+    """Default for `--flag` from `FANOUT_<FLAG>` (dashes become underscores), as inspect_ai does;
+    a value `cast` rejects becomes a `BadEnv`, which `main` reports for the command that runs."""
+    var = "FANOUT_" + flag.upper().replace("-", "_")
+    raw = os.environ.get(var)
     if raw is None or raw == "":
         return default
     if cast is None:
         return raw
     try:
         return cast(raw)
-    except (ValueError, argparse.ArgumentTypeError):
-        return raw
+    except (ValueError, argparse.ArgumentTypeError) as exc:
+        return BadEnv(var, raw, str(exc) or f"not a valid {getattr(cast, '__name__', 'value')}")
+
+
+def boolean(v: str) -> bool:
+    """A yes/no flag value or FANOUT_* value: 1/true/yes/on or 0/false/no/off."""
+    low = v.strip().lower()
+    if low in ("1", "true", "yes", "on"):
+        return True
+    if low in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {v!r}")
+
+
+def _number(kind: type, text: str, low: float, strict: bool) -> Any:
+    try:
+        v = kind(text)
+    except ValueError:
+        v = None
+    if v is None or v != v or v in (float("inf"), float("-inf")) or (v <= low if strict else v < low):
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what} {'>' if strict else '>='} {low:g}, not {text!r}")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """An integer >= 1 (epochs, concurrency, limits): 0 and negatives are refused, never read as
+    "unbounded" or silently clamped."""
+    return int(_number(int, text, 1, strict=False))
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0 (a budget in USD, a duration)."""
+    return float(_number(float, text, 0, strict=True))
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors are one line (`fanout run: argument --epochs: ...`)
+    and exit 2 through `main`, like every other usage error, instead of the whole usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
 
 
 def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -> argparse.ArgumentParser:
@@ -71,7 +122,7 @@ def _wanted(argv: list[str] | None) -> str | None:
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or, given the command line, of the one command it names: a
     command imports only its own module (and what that needs), so start-up stays short."""
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="fanout",
         description="Evaluate how well LLMs use parallel tool calls.",
         epilog="Every flag of `fanout run` can also be set with an environment variable FANOUT_<FLAG>.",
@@ -107,9 +158,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"fanout {__version__}")
         return EXIT_OK
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:  # from Parser.error: the message names the command already
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()
+        return EXIT_USAGE
+    bad = next((v for v in vars(args).values() if isinstance(v, BadEnv)), None)
+    if bad is not None:
+        print(f"{args.command_name}: {bad}", file=sys.stderr)
         return EXIT_USAGE
     try:
         return int(args.func(args) or EXIT_OK)

@@ -11,18 +11,29 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..errors import EXIT_FAIL, EXIT_OK
-from ..gate import GateError, gate, load_rules, rules_toml
+from ..gate import GateError, GateResult, gate, load_rules, rules_toml, run_pairs
 from ..gate_render import render_junit, render_markdown, render_text
 from . import Subparsers, command
 
 
 def register(sub: Subparsers) -> None:
     p = command(sub, "gate", __doc__, "fail CI when a candidate run regresses against a baseline run")
-    p.add_argument("baseline", nargs="?", metavar="BASELINE_RUN", help="run folder of the baseline")
-    p.add_argument("candidate", nargs="?", metavar="CANDIDATE_RUN", help="run folder of the candidate")
+    p.add_argument(
+        "baseline",
+        nargs="?",
+        metavar="BASELINE_RUN",
+        help="run folder of the baseline, or a folder of run folders (paired with the candidate's by model)",
+    )
+    p.add_argument(
+        "candidate",
+        nargs="?",
+        metavar="CANDIDATE_RUN",
+        help="run folder of the candidate, or a folder of them",
+    )
     p.add_argument("--rules", metavar="GATE_TOML", help="rules file (default: the shipped rules)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML, one test case per rule")
     p.add_argument("--markdown", metavar="FILE", help="write the Markdown summary to FILE")
@@ -50,10 +61,11 @@ def cmd_gate(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.baseline or not args.candidate:
         raise GateError("give two run folders: fanout gate BASELINE_RUN CANDIDATE_RUN")
-    res = gate(args.baseline, args.candidate, args.rules, allow_subset=args.allow_subset)
-    md = render_markdown(res, args.baseline, args.candidate)
+    pairs = run_pairs(args.baseline, args.candidate)
+    results = [(str(b), str(c), gate(b, c, args.rules, allow_subset=args.allow_subset)) for b, c in pairs]
+    md = "\n".join(render_markdown(res, b, c) for b, c, res in results)
     if args.junit:
-        _write(args.junit, render_junit(res, args.baseline, args.candidate), "JUnit XML")
+        _write(args.junit, _junit(results), "JUnit XML")
     if args.markdown:
         _write(args.markdown, md, "Markdown summary")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -65,5 +77,29 @@ def cmd_gate(args: argparse.Namespace) -> int:
             raise GateError(
                 f"cannot append to $GITHUB_STEP_SUMMARY ({step_summary}): {exc.strerror}"
             ) from None
-    sys.stdout.write(render_text(res, args.baseline, args.candidate))
-    return EXIT_OK if res.passed else EXIT_FAIL  # a regression is the gate's answer, not an error
+    for i, (b, c, res) in enumerate(results):
+        if len(results) > 1:
+            print(("\n" if i else "") + f"== {res.pairing.baseline.config.model} ==")
+        sys.stdout.write(render_text(res, b, c))
+    passed = all(res.passed for _, _, res in results)
+    return EXIT_OK if passed else EXIT_FAIL  # a regression is the gate's answer, not an error
+
+
+def _junit(results: list[tuple[str, str, GateResult]]) -> str:
+    """One JUnit document; with several model pairs, one <testsuite> each under one root."""
+    if len(results) == 1:
+        return render_junit(results[0][2], results[0][0], results[0][1])
+    root = ET.Element("testsuites", {"name": "fanout gate"})
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for b, c, res in results:
+        doc = ET.fromstring(render_junit(res, b, c).split("\n", 1)[1])
+        for suite in doc.findall("testsuite"):
+            suite.set("name", f"{suite.get('name')} ({res.pairing.baseline.config.model})")
+            root.append(suite)
+        for k in totals:
+            totals[k] += int(doc.get(k, "0"))
+    for k, v in totals.items():
+        root.set(k, str(v))
+    root.set("time", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

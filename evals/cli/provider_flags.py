@@ -10,16 +10,31 @@ import argparse
 import json
 from typing import Any
 
-from . import env
+from . import boolean, env, positive_float, positive_int
 
 
-def _bool(v: str) -> bool:
-    low = v.strip().lower()
-    if low in ("1", "true", "yes", "on"):
-        return True
-    if low in ("0", "false", "no", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"expected true or false, not {v!r}")
+def _integer(v: str) -> int:
+    try:
+        return int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, not {v!r}") from None
+
+
+def _number(v: str) -> float:
+    try:
+        f = float(v)
+    except ValueError:
+        f = float("nan")
+    if f != f or f in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"expected a number, not {v!r}")
+    return f
+
+
+def _count(v: str) -> int:
+    n = _integer(v)
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {v!r}")
+    return n
 
 
 def _param(v: str) -> tuple[str, Any]:
@@ -48,23 +63,26 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--stream",
         action="store_true",
-        default=env("stream", False, _bool),
+        default=env("stream", False, boolean),
         help="stream responses (openai/ and anthropic/): records time to first token and to first complete "
         "tool call [FANOUT_STREAM]",
     )
     g.add_argument(
         "--max-connections",
-        type=int,
-        default=env("max_connections", None, int),
+        type=positive_int,
+        default=env("max_connections", None, positive_int),
         help="concurrent HTTP requests per model; unset = 16 [FANOUT_MAX_CONNECTIONS]",
     )
     g.add_argument(
-        "--rpm", type=float, default=env("rpm", None, float), help="requests per minute limit [FANOUT_RPM]"
+        "--rpm",
+        type=positive_float,
+        default=env("rpm", None, positive_float),
+        help="requests per minute limit [FANOUT_RPM]",
     )
     g.add_argument(
         "--no-cache",
         action="store_true",
-        default=env("no_cache", False, _bool),
+        default=env("no_cache", False, boolean),
         help="do not read or write the response cache [FANOUT_NO_CACHE]",
     )
     g.add_argument(
@@ -75,20 +93,20 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--request-timeout",
-        type=float,
-        default=env("request_timeout", None, float),
+        type=positive_float,
+        default=env("request_timeout", None, positive_float),
         help="seconds per HTTP request before it is retried; unset = 120 [FANOUT_REQUEST_TIMEOUT]",
     )
     g.add_argument(
         "--max-retries",
-        type=int,
-        default=env("max_retries", None, int),
+        type=_count,
+        default=env("max_retries", None, _count),
         help="retries on 408/429/5xx/529, timeouts and broken bodies; unset = 6 [FANOUT_MAX_RETRIES]",
     )
     g.add_argument(
         "--temperature",
-        type=float,
-        default=env("temperature", None, float),
+        type=_number,
+        default=env("temperature", None, _number),
         help="sampling temperature sent to the provider [FANOUT_TEMPERATURE]",
     )
     g.add_argument(
@@ -101,15 +119,15 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--thinking-budget",
-        type=int,
-        default=env("thinking_budget", None, int),
+        type=_integer,
+        default=env("thinking_budget", None, _integer),
         help="thinking tokens: thinking.budget_tokens (anthropic/, >= 1024; 0 = off) or "
         "thinkingConfig.thinkingBudget (google/; 0 = off, -1 = dynamic) [FANOUT_THINKING_BUDGET]",
     )
     g.add_argument(
         "--max-tokens",
-        type=int,
-        default=env("max_tokens", None, int),
+        type=positive_int,
+        default=env("max_tokens", None, positive_int),
         help="output token limit, thinking included: max_tokens (anthropic/; unset = 4096 + the thinking "
         "budget, 32000 with adaptive thinking), max_completion_tokens (openai/), max_output_tokens "
         "(openai-responses/), maxOutputTokens (google/); unset = the provider's default [FANOUT_MAX_TOKENS]",
@@ -127,7 +145,7 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--parallel-tool-calls",
         action=argparse.BooleanOptionalAction,
-        default=env("parallel_tool_calls", None, _bool),
+        default=env("parallel_tool_calls", None, boolean),
         help="send parallel_tool_calls (Anthropic: disable_parallel_tool_use); unset = provider default "
         "[FANOUT_PARALLEL_TOOL_CALLS]",
     )

@@ -1,39 +1,80 @@
 """`fanout report`: leaderboard HTML, Markdown, CSV and JSON from run folders.
 
 Aggregate run folders (several models, several suites) into leaderboard.html (self-contained, no
-network), leaderboard.md, leaderboard.csv and leaderboard.json in --out. A folder that holds run
-folders (e.g. runs/demo) stands for all of them.
+network), leaderboard.md, leaderboard.csv and leaderboard.json in --out (default: a new folder
+runs/report-<date>-<time>, so an earlier report, such as the published reports/, is never
+overwritten unless named). A folder that holds run folders (e.g. runs/demo) stands for all of
+them. Runs that do not compare (other suites, task subsets, clocks, seeds, inference profiles,
+tool latencies, runtime policies or prompts) are ranked in separate groups, with a warning.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+import sys
 import time
+from pathlib import Path
 
 from ..errors import EXIT_OK, UsageError
 from . import Subparsers, command, env
+
+DEFAULT_PARENT = Path("runs")
 
 
 def register(sub: Subparsers) -> None:
     p = command(sub, "report", __doc__, "leaderboard (HTML, Markdown, CSV, JSON) from run folders")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run folder, or a folder of run folders")
-    p.add_argument("--out", default=env("report-out", "reports"), help="output folder [FANOUT_REPORT_OUT]")
+    p.add_argument(
+        "--out",
+        default=env("report-out"),
+        help="output folder (default: a new runs/report-<date>-<time>) [FANOUT_REPORT_OUT]",
+    )
     p.add_argument("--title", default=None, help="page title (default: Fanout leaderboard)")
     p.add_argument("--whatif", default=None, metavar="FILE.json", help="`fanout whatif --out` file to chart")
+    p.add_argument(
+        "--agent-runtimes",
+        default=None,
+        metavar="FILE.json",
+        help="agent-runtimes table to add (examples/agents/measure.py; e.g. reports/agent_runtimes.json)",
+    )
     p.set_defaults(func=cmd_report)
+
+
+def fresh_folder(parent: Path = DEFAULT_PARENT, now: _dt.datetime | None = None) -> Path:
+    """A report folder that does not exist yet: runs/report-YYYYmmdd-HHMMSS[-N]."""
+    stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    out = parent / f"report-{stamp}"
+    n = 2
+    while out.exists():
+        out = parent / f"report-{stamp}-{n}"
+        n += 1
+    return out
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report.build import DEFAULT_TITLE, build_report
 
+    out = Path(args.out) if args.out else fresh_folder()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder")
     t0 = time.perf_counter()
     try:
-        files = build_report(args.runs, args.out, title=args.title or DEFAULT_TITLE, whatif=args.whatif)
-    except OSError as exc:  # --out is a file, or not writable: the caller named a bad place
-        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}") from None
+        files = build_report(
+            args.runs,
+            out,
+            title=args.title or DEFAULT_TITLE,
+            whatif=args.whatif,
+            agent_runtimes=args.agent_runtimes,
+        )
+    except OSError as exc:  # --out is not writable: the caller named a bad place
+        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
     dt = time.perf_counter() - t0
     episodes = sum(r["episodes"] or 0 for r in files.rows)
     print(f"report: {len(files.rows)} runs, {episodes} episodes in {dt:.2f} s")
     for path in (files.html, files.markdown, files.csv, files.json):
         print(f"  {path} ({path.stat().st_size:,} bytes)")
+    for w in files.warnings:
+        print(f"fanout report: warning: {w}", file=sys.stderr)
+    print(f"open it: fanout view {out}   (or {files.html.resolve().as_uri()})")
     return EXIT_OK

@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import difflib
+import glob
+import shutil
 import sys
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
+from ..budget import Budget
 from ..clocks import OverheadError
 from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
 from ..fixtures import Suite
 from ..metrics import METRICS
 from ..models import Model
+from ..prices import load_prices
 from ..prompts import PromptTemplates
 from ..runs import (
     RunConfig,
@@ -30,10 +35,11 @@ from ..runs import (
     open_suite_for,
     read_run_config,
     start_run,
+    unlock_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
-from . import Subparsers, command, env
-from .provider_flags import _bool, add_provider_flags, model_options
+from . import Subparsers, boolean, command, env, positive_float, positive_int
+from .provider_flags import add_provider_flags, model_options
 
 
 def _metavar(annotation: object) -> str:
@@ -83,13 +89,45 @@ def register(sub: Subparsers) -> None:
         "anthropic/<m>, openai-responses/<m>, google/<m>, replay/<run dir> [FANOUT_MODEL, comma-separated]",
     )
     p.add_argument("--suite", default=env("suite", "core"), help="suite name or folder [FANOUT_SUITE]")
-    p.add_argument("--task", action="append", default=None, help="task id glob, repeatable [FANOUT_TASK]")
-    p.add_argument("--epochs", type=int, default=env("epochs", "1"), help="runs per task [FANOUT_EPOCHS]")
+    p.add_argument(
+        "--task",
+        action="append",
+        default=None,
+        help="task id glob, repeatable [FANOUT_TASK, comma-separated]",
+    )
+    p.add_argument(
+        "--sample-id",
+        action="append",
+        default=None,
+        metavar="ID[,ID...]",
+        help="exact task ids, repeatable or comma-separated (as inspect_ai's --sample-id) [FANOUT_SAMPLE_ID]",
+    )
+    p.add_argument(
+        "--limit",
+        type=positive_int,
+        default=env("limit", None, positive_int),
+        metavar="N",
+        help="run only the first N selected tasks, in suite order [FANOUT_LIMIT]",
+    )
+    p.add_argument(
+        "--epochs",
+        type=positive_int,
+        default=env("epochs", 1, positive_int),
+        help="runs per task [FANOUT_EPOCHS]",
+    )
     p.add_argument(
         "--max-concurrency",
-        type=int,
-        default=env("max_concurrency", "32"),
+        type=positive_int,
+        default=env("max_concurrency", 32, positive_int),
         help="episodes run concurrently [FANOUT_MAX_CONCURRENCY]",
+    )
+    p.add_argument(
+        "--max-cost-usd",
+        type=positive_float,
+        default=env("max_cost_usd", None, positive_float),
+        metavar="USD",
+        help="stop starting episodes once this command has spent this much (episodes in flight finish); "
+        "the runs stay resumable with --resume; every model needs a price [FANOUT_MAX_COST_USD]",
     )
     p.add_argument(
         "--system-prompt",
@@ -113,7 +151,7 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--retry-errors",
         action="store_true",
-        default=env("retry_errors", False, _bool) is True,
+        default=env("retry_errors", False, boolean),
         help="with --resume: also rerun the episodes that ended in provider errors [FANOUT_RETRY_ERRORS]",
     )
     p.add_argument(
@@ -126,8 +164,8 @@ def register(sub: Subparsers) -> None:
     p.add_argument(
         "--no-progress",
         action="store_true",
-        default=bool(env("no_progress", False)),
-        help="hide the progress bar [FANOUT_NO_PROGRESS]",
+        default=env("no_progress", False, boolean),
+        help="hide the progress bar [FANOUT_NO_PROGRESS=1; 0 or false shows it]",
     )
     add_runtime_flags(p)
     add_provider_flags(p)
@@ -168,13 +206,16 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
-        return _resume(Path(args.resume), not args.no_progress, args.retry_errors)
+        return _resume(Path(args.resume), not args.no_progress, args.retry_errors, _budget(args))
     if args.retry_errors:
         raise UsageError("--retry-errors reruns the failed episodes of a run: use it with --resume RUN_DIR")
     runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
-    models = args.model or [m for m in (env("model") or "").split(",") if m] or ["policy/oracle"]
-    patterns = args.task or [t for t in (env("task") or "").split(",") if t] or None
+    models = args.model or _listed(env("model"))
+    if not models:
+        raise UsageError("no model given: --model M (repeatable; e.g. --model policy/oracle) or FANOUT_MODEL")
+    out = _out_folder(args.out)
     suite = open_suite(args.suite)
+    patterns = select_tasks(suite, args.task or _listed(env("task")), args.sample_id, args.limit)
     settings = dict(
         epochs=args.epochs,
         max_concurrency=args.max_concurrency,
@@ -184,32 +225,133 @@ def cmd_run(args: argparse.Namespace) -> int:
         model_options=model_options(args),
         shard=args.shard,
     )
-    out = Path(args.out)
     built: list[Model] = []
-    try:  # every model string is checked before any folder is made or any model run
+    started: list[tuple[Path, RunConfig]] = []
+    out_existed = out.exists()
+    try:  # every model string (and its key) is checked before any folder is made or any model run
+        built = build_models(models, suite, runtime.seed, settings["model_options"])
+        budget = _budget(args, built)
         for spec in models:
-            built.append(model_for(spec, [suite], runtime.seed, settings["model_options"]))
-        started = [
-            start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
-            for spec in models
-        ]
-    except FanoutError:
+            started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
+    except (FanoutError, OSError) as exc:
         asyncio.run(_close(built))
+        _remove_unstarted(started, out, out_existed)
+        if isinstance(exc, OSError):  # --out cannot be written: the caller named a bad place
+            raise UsageError(f"--out {out}: cannot make a run folder there ({exc.strerror or exc})") from None
         raise
-    rows, dirs, summaries = [], [], []
-    for model, (run_dir, cfg) in zip(built, started, strict=True):
-        summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, not args.no_progress))
-        rows.append(_row(cfg, summary))
-        dirs.append(run_dir)
-        summaries.append((cfg, summary))
-    print_table(rows)
-    for d in dirs:
+    rows: list[list[str]] = []
+    summaries: list[dict[str, Any]] = []
+    try:
+        for model, (run_dir, cfg) in zip(built, started, strict=True):
+            summary = asyncio.run(
+                _execute_and_close(run_dir, cfg, model, suite, not args.no_progress, budget=budget)
+            )
+            rows.append(_row(cfg, summary))
+            summaries.append(summary)
+    except KeyboardInterrupt:
+        _resume_hint(started, "interrupted")
+        raise
+    finally:
+        if rows:  # the models that finished keep their row, whatever stopped the next one
+            print_table(rows)
+    for d, _ in started:
         print(f"run: {d}", file=sys.stderr)
-    errors = [_errors_note(cfg, s, d) for (cfg, s), d in zip(summaries, dirs, strict=True)]
+    if budget is not None and budget.exhausted:
+        _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
+    errors = [_errors_note(cfg, sm, d) for (d, cfg), sm in zip(started, summaries, strict=True)]
     return EXIT_EPISODE_ERRORS if any(errors) else EXIT_OK
 
 
-def _resume(run_dir: Path, progress: bool, retry_errors: bool = False) -> int:
+def _listed(text: str | None) -> list[str]:
+    """FANOUT_MODEL / FANOUT_TASK: comma-separated."""
+    return [m.strip() for m in (text or "").split(",") if m.strip()]
+
+
+def _out_folder(text: str) -> Path:
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder for run folders")
+    return out
+
+
+def select_tasks(
+    suite: Suite, patterns: list[str] | None, sample_ids: list[str] | None, limit: int | None
+) -> list[str] | None:
+    """The task patterns a run records: the --task globs, narrowed to --sample-id's exact ids and to
+    the first --limit tasks (then written as exact ids, so run.json says what ran). None: all."""
+    ids = [i.strip() for text in sample_ids or [] for i in text.split(",") if i.strip()]
+    if not ids and limit is None:
+        return patterns
+    for i in ids:
+        if i not in suite.by_id:
+            close = difflib.get_close_matches(i, list(suite.by_id), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"--sample-id {i!r}: suite {suite.name!r} has no such task{hint}")
+    tasks = suite.select(patterns)
+    if ids:
+        wanted = set(ids)
+        tasks = [t for t in tasks if t.id in wanted]
+    if limit is not None:
+        tasks = tasks[:limit]
+    if not tasks:
+        raise UsageError(f"no task of suite {suite.name!r} matches --task {patterns} and --sample-id {ids}")
+    return [glob.escape(t.id) for t in tasks]
+
+
+def build_models(specs: list[str], suite: Suite, seed: int, options: dict[str, Any]) -> list[Model]:
+    """Every model, or one usage error naming each model that cannot be built (a missing key, an
+    unknown provider), so a second model's missing key is found before the first one runs."""
+    built: list[Model] = []
+    problems: list[str] = []
+    for spec in specs:
+        try:
+            built.append(model_for(spec, [suite], seed, options))
+        except UsageError as exc:
+            problems.append(str(exc))
+    if problems:
+        asyncio.run(_close(built))
+        raise UsageError("; ".join(problems))
+    return built
+
+
+def _budget(args: argparse.Namespace, models: list[Model] | None = None) -> Budget | None:
+    """The --max-cost-usd budget; every model must have a price, or spending could not be counted."""
+    if args.max_cost_usd is None:
+        return None
+    if models is not None:
+        prices = load_prices(args.prices)
+        unpriced = [m.name for m in models if prices.lookup(m.priced_as()) is None]
+        if unpriced:
+            raise UsageError(
+                f"--max-cost-usd: no price for {', '.join(unpriced)}, so its spending cannot be counted; "
+                "add it with --prices FILE"
+            )
+    return Budget(args.max_cost_usd)
+
+
+def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> None:
+    """Say how to continue the runs that did not finish."""
+    left = [d for d, _ in started if read_run_config(d).status != "complete"]
+    if not left:
+        return
+    more = f" --max-cost-usd {budget.limit:g}" if budget is not None else ""
+    print(f"fanout run: {why}; resume with:", file=sys.stderr)
+    for d in left:
+        print(f"  fanout run --resume {d}{more}", file=sys.stderr)
+
+
+def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_existed: bool) -> None:
+    """Remove the run folders of a command that stopped before running anything (no episode),
+    and --out itself when this command made it, so a usage error leaves nothing behind."""
+    for d, _ in started:
+        if not (d / "episodes.jsonl").exists() or (d / "episodes.jsonl").stat().st_size == 0:
+            unlock_run(d)
+            shutil.rmtree(d, ignore_errors=True)
+    if not out_existed and out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+
+
+def _resume(run_dir: Path, progress: bool, retry_errors: bool = False, budget: Budget | None = None) -> int:
     cfg = read_run_config(run_dir)
     lock_run(run_dir)  # before anything else: a second resume of this folder fails at once
     suite = open_suite_for(cfg)
@@ -227,17 +369,34 @@ def _resume(run_dir: Path, progress: bool, retry_errors: bool = False) -> int:
             f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
         )
     model = build_model(cfg, [suite])
-    summary = asyncio.run(_execute_and_close(run_dir, cfg, model, suite, progress, retry_errors))
+    started = [(run_dir, cfg)]
+    try:
+        summary = asyncio.run(
+            _execute_and_close(run_dir, cfg, model, suite, progress, retry_errors, budget=budget)
+        )
+    except KeyboardInterrupt:
+        _resume_hint(started, "interrupted")
+        raise
     print_table([_row(cfg, summary)])
     print(f"run: {run_dir}", file=sys.stderr)
+    if budget is not None and budget.exhausted:
+        _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
     return EXIT_EPISODE_ERRORS if _errors_note(cfg, summary, run_dir) else EXIT_OK
 
 
 async def _execute_and_close(
-    run_dir: Path, cfg: RunConfig, model: Model, suite: Suite, progress: bool, retry_errors: bool = False
+    run_dir: Path,
+    cfg: RunConfig,
+    model: Model,
+    suite: Suite,
+    progress: bool,
+    retry_errors: bool = False,
+    budget: Budget | None = None,
 ) -> dict[str, Any]:
     try:
-        return await execute(run_dir, cfg, model, suite, progress=progress, retry_errors=retry_errors)
+        return await execute(
+            run_dir, cfg, model, suite, progress=progress, retry_errors=retry_errors, budget=budget
+        )
     except InfrastructureError as exc:
         if isinstance(exc, OverheadError):  # resuming would measure the same overload again
             raise

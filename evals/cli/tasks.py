@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from ..errors import EXIT_OK, EXIT_USAGE, FanoutError, LocalIOError, UsageError
 from ..fixtures import FixtureErrors, Suite, Task, load_suite
@@ -49,6 +51,15 @@ def register(sub: Subparsers) -> None:
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stats)
 
+    su = tsub.add_parser("suites", help="list the suites: ./tasks/* and the ones shipped with the package")
+    su.add_argument("--json", action="store_true", help="one JSON object per line")
+    su.set_defaults(func=cmd_suites)
+
+    it = tsub.add_parser("init", help="scaffold a new suite: one task of each kind, ready to validate")
+    it.add_argument("name", help="suite name (letters, digits, _ and -)")
+    it.add_argument("--out", help="folder to create (default: tasks/NAME)")
+    it.set_defaults(func=cmd_init)
+
     ex = tsub.add_parser("export", help="write a suite as JSONL or a Hugging Face datasets folder")
     ex.add_argument("suite", help="suite name, folder or YAML file")
     ex.add_argument("--format", choices=("jsonl", "hf"), default="jsonl")
@@ -63,6 +74,99 @@ def register(sub: Subparsers) -> None:
     else:
         register_import(tsub)
     p.set_defaults(func=lambda a: (p.print_help(), EXIT_USAGE)[1])
+
+
+def _suite_folders() -> list[tuple[str, Path, str]]:
+    """(name, folder, where) of every suite: ./tasks/<name>, then the shipped ones not shadowed."""
+    from importlib import resources
+
+    out: list[tuple[str, Path, str]] = []
+    seen: set[str] = set()
+    local = Path("tasks")
+    if local.is_dir():
+        for d in sorted(p for p in local.iterdir() if p.is_dir() and _has_yaml(p)):
+            out.append((d.name, d, str(d)))
+            seen.add(d.name)
+    shipped = Path(str(resources.files("fanout_tasks")))
+    for d in sorted(p for p in shipped.iterdir() if p.is_dir() and _has_yaml(p)):
+        if d.name not in seen:
+            out.append((d.name, d, "shipped with the package"))
+    return out
+
+
+def _has_yaml(d: Path) -> bool:
+    return any(d.glob("*.yaml")) or any(d.glob("*.yml"))
+
+
+def cmd_suites(args: argparse.Namespace) -> int:
+    rows: list[dict[str, Any]] = []
+    for name, folder, where in _suite_folders():
+        try:
+            suite = load_suite(folder, collect=True)
+            rec = {
+                "name": name,
+                "tasks": len(suite.tasks),
+                "patterns": len({t.pattern for t in suite.tasks}),
+                "problems": len(suite.errors),
+                "where": where,
+                "description": " ".join((suite.spec.description or "").split()),
+            }
+        except (FixtureErrors, FileNotFoundError) as exc:
+            problems = len(exc.errors) if isinstance(exc, FixtureErrors) else 1
+            rec = {
+                "name": name,
+                "tasks": 0,
+                "patterns": 0,
+                "problems": problems,
+                "where": where,
+                "description": "",
+            }
+        rows.append(rec)
+    if args.json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        return EXIT_OK
+    if not rows:
+        print("no suite found (./tasks/ has none and none is shipped)")
+        return EXIT_OK
+    nw = max(4, *(len(str(r["name"])) for r in rows))
+    ww = max(5, *(len(str(r["where"])) for r in rows))
+    print(f"{'name':<{nw}}  tasks  patterns  {'where':<{ww}}  description")
+    for r in rows:
+        desc = str(r["description"])
+        desc = desc if len(desc) <= 70 else desc[:69] + "\u2026"
+        if r["problems"]:
+            desc = f"({r['problems']} problem(s): fanout tasks validate {r['name']}) " + desc
+        print(f"{r['name']:<{nw}}  {r['tasks']:>5}  {r['patterns']:>8}  {r['where']:<{ww}}  {desc}")
+    return EXIT_OK
+
+
+SUITE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    if not SUITE_NAME.match(args.name):
+        raise UsageError(f"suite name {args.name!r}: use letters, digits, _ and -, starting with a letter")
+    out = Path(args.out) if args.out else Path("tasks") / args.name
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise UsageError(f"{out} exists and is not an empty folder; choose another --out")
+    template = resources.files("evals") / "data" / "suite_template"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name in ("suite.yaml", "tasks.yaml", "README.md"):
+            text = (template / name).read_text(encoding="utf-8")
+            text = text.replace("__SUITE__", args.name).replace("__PATH__", str(out))
+            (out / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the suite to {out}: {exc.strerror or exc}") from None
+    print(
+        f"created suite {args.name!r} in {out}: suite.yaml, tasks.yaml (7 tasks, one of each kind), README.md"
+    )
+    print(f"next: fanout tasks validate {out} --strict")
+    print(f"      fanout run --suite {out} --model policy/oracle --model policy/sequential")
+    return EXIT_OK
 
 
 def _read(name: str, collect: bool = False) -> Suite:

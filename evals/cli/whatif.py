@@ -118,6 +118,8 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise WhatIfError(f"--out {args.out}: is a file, not a folder for whatif.json and whatif.csv")
     dims = _dimensions(args)
     runs = load_runs(args.run_dirs)
     for run in runs:
@@ -128,6 +130,9 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     header, lines = table(rows, shown, args.by_pattern)
     print_table(lines, header)
     if args.out:
-        jpath, cpath = write_outputs(rows, Path(args.out))
+        try:
+            jpath, cpath = write_outputs(rows, Path(args.out))
+        except OSError as exc:
+            raise WhatIfError(f"--out {args.out}: cannot write there ({exc.strerror or exc})") from None
         print(f"wrote {jpath} and {cpath}", file=sys.stderr)
     return EXIT_OK

@@ -7,11 +7,14 @@ and nothing depends on the time of generation, so the same runs always give the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..files import write_text_atomic
+from ..metrics import METRICS
 from . import charts as ch
+from .agents import load_agent_runtimes
+from .comparability import comparability
 from .export import to_csv, to_json
 from .html import Chart, render_html
 from .load import ReportInputError, RunData, load_runs
@@ -29,6 +32,7 @@ class ReportFiles:
     csv: Path
     json: Path
     rows: list[dict]
+    warnings: list[str] = field(default_factory=list)  # why some runs do not compare
 
 
 def load_whatif(path: str | Path) -> list[dict]:
@@ -71,20 +75,44 @@ def _metadata(run: RunData, label: str) -> dict:
     }
 
 
+HEATMAPS = (  # (metric, title, lower is better): what matters by pattern, not only success
+    ("parallel_success_rate", "Parallel success by dependency pattern (%)", False),
+    ("success_rate", "Success by dependency pattern (%)", False),
+    ("fan_out_recall", "Fan-out recall by dependency pattern (%)", False),
+    ("incorrect_fan_out_rate", "Incorrect fan-out by dependency pattern (%, lower is better)", True),
+)
+
+
 def _charts(
-    rows: list[dict], runs: list[RunData], labels: list[str], patterns: list[dict], whatif: list[dict] | None
+    rows: list[dict],
+    runs: list[RunData],
+    labels: list[str],
+    patterns: list[dict],
+    whatif: list[dict] | None,
+    palette: dict[str, str],
 ) -> list[Chart]:
-    colors = [ch.color(i) for i in range(len(rows))]
+    colors = [palette[r["model"]] for r in rows]
+    untimed = [lab for r, lab in zip(rows, labels, strict=True) if r["wall_s_p50"] is None]
+    wall_caption = (
+        "Median wall-clock of the successful episodes (x) against success rate with its 95% interval "
+        "(y). Up and left is better; the dashed line joins the models no other model beats on both."
+    )
+    if untimed:
+        wall_caption += " Not shown, no successful episode to time: " + ", ".join(untimed) + "."
     out = [
         Chart(
             "success-wall",
             "Success vs wall-clock",
-            "Median episode wall-clock (x) against success rate with its 95% interval (y). Up and left is better; "
-            "the dashed line joins the models no other model beats on both.",
+            wall_caption,
             ch.success_vs(
-                rows, labels, colors, "wall_s_p50", "wall-clock p50 per episode (s)", "success-wall"
+                rows,
+                labels,
+                colors,
+                "wall_s_p50",
+                "wall-clock p50 of successful episodes (s)",
+                "success-wall",
             ),
-            "No run has a wall-clock figure.",
+            "No run has a successful episode to time.",
         ),
     ]
     known = [r for r in rows if r["cost_per_task_usd"] is not None]
@@ -117,58 +145,70 @@ def _charts(
         out.append(
             Chart(
                 "whatif",
-                "Wall-clock saved by fan-out vs inference speed",
-                "From fanout whatif: the share of the serial wall-clock (every batch run one call at a time) "
-                "that fan-out saved, recomputed for each inference profile without a fan-out cap, one line per "
-                "model. The seconds saved do not depend on model speed; their share shrinks as the model slows.",
-                ch.whatif_savings(
-                    whatif, "whatif", {r["model"]: c for r, c in zip(rows, colors, strict=True)}
-                ),
-                "The what-if file holds no rows with a model, an inference profile and wall-clock figures.",
+                "Speedup vs sequential by inference speed",
+                "From fanout whatif: the sequential schedule of each task's required calls over the actual "
+                "wall-clock, over the successful episodes, recomputed for each inference profile without a "
+                "fan-out cap, one line per model (1x: no faster than one call at a time). Faster inference "
+                "leaves more of each episode to tool waiting, which fan-out overlaps.",
+                ch.whatif_speedup(whatif, "whatif", palette),
+                "The what-if file holds no rows with a model, an inference profile and a speedup vs sequential "
+                "(files written before that metric existed: re-run fanout whatif).",
             )
         )
     keys = [(r["model"], r["suite"], r["run_id"]) for r in rows]
-    out.append(
-        Chart(
-            "patterns",
-            "Success by dependency pattern",
-            "Success rate of each model on the tasks of each pattern.",
-            ch.pattern_heatmap(patterns, keys, labels, "patterns"),
-            "No episodes.",
-            wide=len({(p["suite"], p["pattern"]) for p in patterns}) > 6,
+    for metric, title, lower in HEATMAPS:
+        out.append(
+            Chart(
+                f"patterns-{metric.replace('_', '-')}",
+                title,
+                f"{METRICS[metric].description[:1].upper()}{METRICS[metric].description[1:]}, per model and "
+                "dependency pattern; n/a where the pattern does not define it.",
+                ch.pattern_heatmap(patterns, keys, labels, f"hm-{metric}", metric, title, lower),
+                "No episodes define this metric.",
+            )
         )
-    )
     return out
 
 
 def build_report(
-    run_dirs: list[str | Path], out: str | Path, title: str = DEFAULT_TITLE, whatif: str | Path | None = None
+    run_dirs: list[str | Path],
+    out: str | Path,
+    title: str = DEFAULT_TITLE,
+    whatif: str | Path | None = None,
+    agent_runtimes: str | Path | None = None,
 ) -> ReportFiles:
     runs = load_runs(run_dirs)
     if not runs:
         raise ReportInputError("no run folders given")
     whatif_rows = load_whatif(whatif) if whatif else None
-    rows = leaderboard(runs)
+    agents = load_agent_runtimes(agent_runtimes) if agent_runtimes else None
+    comp = comparability(runs)
+    rows = leaderboard(runs, comp.groups)
     by_key = {r.key: r for r in runs}
     ordered = [by_key[(r["model"], r["suite"], r["run_id"])] for r in rows]
     multi_suite = len({r.config.suite for r in runs}) > 1
     labels = [f"{r.label} ({r.config.suite})" if multi_suite else r.label for r in ordered]
     label_of = {r.key: r.label for r in runs}
     patterns = by_pattern(ordered)
-    for i, r in enumerate(rows, start=1):  # page-only keys; CSV and JSON keep LEADERBOARD_COLUMNS
+    rank: dict[str | None, int] = {}
+    for r in rows:  # page-only keys; CSV and JSON keep LEADERBOARD_COLUMNS
         r["label"] = label_of[(r["model"], r["suite"], r["run_id"])]
-        r["rank"] = i
+        rank[r["group"]] = rank.get(r["group"], 0) + 1
+        r["rank"] = rank[r["group"]]
     for p in patterns:
         p["label"] = label_of[(p["model"], p["suite"], p["run_id"])]
+    palette = ch.model_colors(r["model"] for r in rows)
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(
         title=title,
         rows=rows,
         pattern_rows=patterns,
-        charts=_charts(rows, ordered, labels, patterns, whatif_rows),
+        charts=_charts(rows, ordered, labels, patterns, whatif_rows, palette),
         timeline=timeline_data(ordered, labels),
         metadata=[_metadata(r, lab) for r, lab in zip(ordered, labels, strict=True)],
+        comparability=comp,
+        agents=agents,
     )
     files = ReportFiles(
         html=out_dir / "leaderboard.html",
@@ -176,10 +216,11 @@ def build_report(
         csv=out_dir / "leaderboard.csv",
         json=out_dir / "leaderboard.json",
         rows=rows,
+        warnings=comp.warnings,
     )
     # Each file replaces the old one whole (a page being served never shows half a report).
     write_text_atomic(files.html, html)
-    write_text_atomic(files.markdown, render_markdown(title, rows, patterns, label_of))
+    write_text_atomic(files.markdown, render_markdown(title, rows, patterns, label_of, comp, agents))
     write_text_atomic(files.csv, to_csv(rows))
     write_text_atomic(files.json, to_json(rows, patterns, [fan_out_widths(r) for r in ordered]))
     return files

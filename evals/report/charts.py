@@ -7,9 +7,11 @@ same runs give byte-identical SVG. Text stays text (`svg.fonttype: none`), which
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import matplotlib
@@ -17,17 +19,30 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+# The reference policies keep one colour each in every report, whatever adapter serves them
+# (`policy/oracle`, `openai/oracle`); other models take a colour from PALETTE by a hash of their
+# name, so a model keeps its colour across charts and reports (a clash with a model already
+# coloured in the same report moves to the next free colour). Paul Tol's colour-blind-safe
+# "bright" and "vibrant" sets.
+REFERENCE_COLORS = {
+    "oracle": "#228833",  # green
+    "sequential": "#ee7733",  # orange
+    "greedy": "#cc3311",  # red
+    "redundant": "#aa3377",  # purple
+    "lazy": "#4477aa",  # blue
+    "prompt-sensitive": "#ccbb44",  # yellow
+}
 PALETTE = [
-    "#4477aa",
-    "#ee6677",
-    "#228833",
-    "#ccbb44",
-    "#66ccee",
-    "#aa3377",
-    "#bbbbbb",
+    "#0077bb",
+    "#33bbee",
+    "#009988",
+    "#ee3377",
     "#332288",
-    "#117733",
+    "#999933",
     "#882255",
+    "#66ccee",
+    "#bbbbbb",
+    "#555555",
 ]
 MAX_WIDTH_BIN = 8  # batches of 8 or more calls share the last bar
 
@@ -49,6 +64,35 @@ def plain(text: str) -> str:
 
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
+
+
+def _policy(model: str) -> str | None:
+    name = model.split(" ", 1)[0].rsplit("/", 1)[-1]
+    return name if name in REFERENCE_COLORS else None
+
+
+def model_colors(models: Iterable[str]) -> dict[str, str]:
+    """A colour per model name, stable across reports: the reference policies' own, else the
+    palette entry a hash of the name picks (the next free one when taken in this report)."""
+    names = list(dict.fromkeys(models))
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for name in names:
+        p = _policy(name)
+        if p is not None and REFERENCE_COLORS[p] not in used:
+            out[name] = REFERENCE_COLORS[p]
+            used.add(out[name])
+    free = [c for c in PALETTE if c not in used]
+    for name in sorted(n for n in names if n not in out):
+        start = int(hashlib.sha256(name.encode()).hexdigest(), 16) % len(PALETTE)
+        order = PALETTE[start:] + PALETTE[:start]
+        pick = next((c for c in order if c in free), None)
+        if pick is None:  # more models than colours: reuse, in the same stable order
+            pick = order[0]
+        else:
+            free.remove(pick)
+        out[name] = pick
+    return out
 
 
 def to_svg(fig: Figure, prefix: str) -> str:
@@ -122,13 +166,53 @@ def success_vs(
             ax.step(fx, fy, where="post", color="#555555", linestyle="--", linewidth=1, label="Pareto front")
         ax.set_xlabel(plain(x_label))
         ax.set_ylabel("success rate (%)")
-        ax.set_ylim(-5, 105)
+        ax.set_ylim(-8, 112)
         if x_key.startswith("cost") and all(x > 0 for _, x, _ in pts):
             span = max(x for _, x, _ in pts) / min(x for _, x, _ in pts)
             if span > 20:
                 ax.set_xscale("log")
-        _legend(ax)
+        if len(front) > 1:  # the points carry their labels; the legend only names the front
+            ax.legend(handles=ax.lines[-1:], loc="lower right", fontsize=8, frameon=False)
+        x0, x1 = ax.get_xlim()
+        ax.set_xlim(x0, x1 + 0.3 * (x1 - x0))  # room for the labels of the rightmost points
+        _label_points(ax, [(x, 100 * y, labels[i], colors[i]) for i, x, y in pts])
         return to_svg(fig, prefix)
+
+
+def _label_points(ax: Axes, pts: list[tuple[float, float, str, str]]) -> None:
+    """Write each point's label to its right; labels that would overlap are pushed down, in
+    display units, and joined to their point by a thin line, so none hides another."""
+    fig = ax.figure
+    to_pt = 72.0 / fig.dpi
+    line_h, char_w, mark = 10.5, 4.6, 5.0  # points, at font size 8; a marker's half width
+    where = [tuple(v * to_pt for v in ax.transData.transform((x, y))) for x, y, _, _ in pts]
+    # Boxes no label may cover, (x0, x1, y_center, half height): every marker, then each label.
+    taken: list[tuple[float, float, float, float]] = [(px - mark, px + mark, py, mark) for px, py in where]
+    order = sorted(range(len(pts)), key=lambda i: (-pts[i][1], pts[i][0]))
+    for i in order:
+        x, y, text, col = pts[i]
+        px, py = where[i]
+        lx, ly = px + 8, py
+        width = char_w * len(text)
+        for _ in range(4 * len(pts) + 4):
+            hit = [b for b in taken if lx < b[1] and b[0] < lx + width and abs(ly - b[2]) < line_h / 2 + b[3]]
+            if not hit:
+                break
+            ly = min(b[2] - b[3] for b in hit) - line_h / 2 - 1
+        taken.append((lx, lx + width, ly, line_h / 2))
+        moved = abs(ly - py) > 2
+        ax.annotate(
+            plain(text),
+            (x, y),
+            xytext=(lx - px, ly - py),
+            textcoords="offset points",
+            fontsize=8,
+            color=col,
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": col, "linewidth": 0.6, "shrinkA": 0, "shrinkB": 4}
+            if moved
+            else None,
+        )
 
 
 def width_distribution(
@@ -159,71 +243,72 @@ def width_distribution(
 
 
 def pattern_heatmap(
-    pattern_rows: list[dict], row_keys: list[tuple[str, str, str]], labels: list[str], prefix: str
+    pattern_rows: list[dict],
+    row_keys: list[tuple[str, str, str]],
+    labels: list[str],
+    prefix: str,
+    metric: str = "success_rate",
+    title: str = "success rate by dependency pattern (%)",
+    lower_is_better: bool = False,
 ) -> str | None:
-    """Success rate per dependency pattern (columns) and run (rows), the value written in each cell.
-    Drawn as vector cells (pcolormesh), not an embedded bitmap, so the page loads no image."""
+    """One rate per dependency pattern (columns) and run (rows), the value written in each cell
+    (n/a where the pattern does not define it, e.g. recall without parallelisable calls). Drawn as
+    vector cells (pcolormesh), not an embedded bitmap, so the page loads no image."""
     if not pattern_rows:
         return None
     patterns = sorted({(r["suite"], r["pattern"]) for r in pattern_rows})
     index = {(r["model"], r["suite"], r["run_id"], r["pattern"]): r for r in pattern_rows}
+    present = [[key[1] == s and (*key, p) in index for s, p in patterns] for key in row_keys]
     grid = [
-        [(index.get((*key, p)) or {}).get("success_rate") if key[1] == s else None for s, p in patterns]
+        [(index.get((*key, p)) or {}).get(metric) if key[1] == s else None for s, p in patterns]
         for key in row_keys
     ]
+    if all(v is None for row in grid for v in row):
+        return None
     multi_suite = len({s for s, _ in patterns}) > 1
     cols = [f"{s}/{p}" if multi_suite else p for s, p in patterns]
     data = np.ma.masked_invalid(np.array([[np.nan if v is None else 100 * v for v in row] for row in grid]))
     with matplotlib.rc_context(_RC):
-        fig = _figure(min(16.0, max(4.0, 0.75 * len(cols) + 2.8)), max(2.0, 0.42 * len(row_keys) + 1.9))
+        fig = _figure(min(9.0, max(4.0, 0.5 * len(cols) + 2.6)), max(2.0, 0.36 * len(row_keys) + 1.7))
         ax = fig.axes[0]
         ax.grid(False)
-        ax.pcolormesh(data, cmap="RdYlGn", vmin=0, vmax=100, edgecolors="white", linewidth=1, alpha=0.65)
+        ax.set_facecolor("#eeeeee")
+        cmap = "RdYlGn_r" if lower_is_better else "RdYlGn"
+        ax.pcolormesh(data, cmap=cmap, vmin=0, vmax=100, edgecolors="white", linewidth=1, alpha=0.65)
         for y, row in enumerate(grid):
             for x, v in enumerate(row):
                 if v is not None:
-                    ax.text(x + 0.5, y + 0.5, f"{100 * v:.0f}", ha="center", va="center", fontsize=8)
-        ax.set_xticks([i + 0.5 for i in range(len(cols))], [plain(c) for c in cols], rotation=35, ha="right")
+                    ax.text(x + 0.5, y + 0.5, f"{100 * v:.0f}", ha="center", va="center", fontsize=7.5)
+                elif present[y][x]:
+                    ax.text(x + 0.5, y + 0.5, "n/a", ha="center", va="center", fontsize=6.5, color="#777777")
+        ax.set_xticks([i + 0.5 for i in range(len(cols))], [plain(c) for c in cols], rotation=40, ha="right")
         ax.set_yticks([i + 0.5 for i in range(len(labels))], [plain(label) for label in labels])
         ax.invert_yaxis()
-        ax.set_title("success rate by dependency pattern (%)", fontsize=9)
+        ax.set_title(title, fontsize=9)
         return to_svg(fig, prefix)
 
 
-def saved_share(row: dict) -> float | None:
-    """Share of the serial wall-clock that fan-out saved in a what-if row: 1 - wall / serial, from
-    the row's micro-averaged `parallel_speedup`, else from its mean wall and serial wall-clock."""
-    sp = row.get("parallel_speedup")
-    if sp is not None and float(sp) > 0:
-        return 1.0 - 1.0 / float(sp)
-    wall, serial = row.get("wall_s_mean"), row.get("serial_wall_s_mean")
-    if wall is not None and serial is not None and float(serial) > 0:
-        return 1.0 - float(wall) / float(serial)
-    return None
-
-
-def whatif_series(rows: list[dict]) -> dict[str, dict[str, float]]:
-    """model -> inference profile -> share of serial wall-clock saved, from a `fanout whatif --out` file: its
-    whole-run rows (no pattern) without a fan-out cap, timeout or hedge; the first row per model and
-    profile wins when a sweep varied something else."""
+def whatif_series(rows: list[dict], key: str = "speedup_vs_sequential") -> dict[str, dict[str, float]]:
+    """model -> inference profile -> `key`, from a `fanout whatif --out` file: its whole-run rows (no
+    pattern) without a fan-out cap, timeout or hedge; the first row per model and profile wins when
+    a sweep varied something else."""
     series: dict[str, dict[str, float]] = {}
     for r in rows:
-        model, prof = r.get("model"), r.get("inference_profile")
-        saved = saved_share(r)
-        if model is None or prof is None or saved is None or r.get("pattern") is not None:
+        model, prof, v = r.get("model"), r.get("inference_profile"), r.get(key)
+        if model is None or prof is None or v is None or r.get("pattern") is not None:
             continue
         if any(r.get(k) not in (None, "none") for k in ("fan_out_cap", "tool_timeout", "hedge_after")):
             continue
-        series.setdefault(str(model), {}).setdefault(str(prof), saved)
+        series.setdefault(str(model), {}).setdefault(str(prof), float(v))
     return series
 
 
-def whatif_savings(rows: list[dict], prefix: str, colors: dict[str, str] | None = None) -> str | None:
-    """Wall-clock saved by fan-out against inference speed, one line per model (see whatif_series)."""
+def whatif_speedup(rows: list[dict], prefix: str, colors: dict[str, str] | None = None) -> str | None:
+    """Speedup vs sequential against inference speed, one line per model (see whatif_series)."""
     series = whatif_series(rows)
     if not series:
         return None
-    colors = colors or {}
+    colors = colors or model_colors(series)
     order = {"fast": 0, "typical": 1, "slow": 2}
     profiles = sorted({p for pts in series.values() for p in pts}, key=lambda p: (order.get(p, 9), p))
     with matplotlib.rc_context(_RC):
@@ -231,10 +316,11 @@ def whatif_savings(rows: list[dict], prefix: str, colors: dict[str, str] | None 
         ax = fig.axes[0]
         for i, (model, d) in enumerate(sorted(series.items())):
             xs = [k for k, p in enumerate(profiles) if p in d]
-            ys = [100 * d[profiles[k]] for k in xs]
+            ys = [d[profiles[k]] for k in xs]
             ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(model))
+        ax.axhline(1.0, color="#999999", linewidth=0.8, linestyle=":")
         ax.set_xticks(range(len(profiles)), [plain(p) for p in profiles])
         ax.set_xlabel("inference profile (fast to slow model)")
-        ax.set_ylabel("wall-clock saved by fan-out (% of serial)")
+        ax.set_ylabel("speedup vs sequential (x)")
         _legend(ax)
         return to_svg(fig, prefix)

@@ -17,7 +17,10 @@ from markupsafe import Markup
 from .. import __version__
 from ..metrics import METRICS, Metric
 from . import formatting as f
-from .tables import DEFAULT_SORT
+from .agents import AgentRuntimes, as_dict
+from .charts import model_colors
+from .comparability import Comparability
+from .tables import DEFAULT_SORT, HEADLINE
 
 
 @dataclass
@@ -28,24 +31,23 @@ class Column:
     kind: str = "num"  # num | text
     first: str = "desc"  # direction of the first click
     metric: Metric | None = None  # the registry metric shown, if any
+    optional: bool = False  # hidden on narrow screens (below 1,180 px), where the table must still fit
+
+
+# Columns a narrow screen drops first: useful detail, not the ranking's story.
+OPTIONAL = {"straggler_wait_s_mean", "tokens_per_task", "cost_per_task_usd", "errors", "successful_episodes"}
 
 
 def _metric_column(m: Metric) -> Column:
-    return Column(m.name, m.label, m.help(), first="asc" if m.better == "lower" else "desc", metric=m)
+    first = "asc" if m.better == "lower" else "desc"
+    return Column(m.name, m.label, m.help(), first=first, metric=m, optional=m.name in OPTIONAL)
 
 
 LEADERBOARD = [
-    Column("rank", "#", "position in the default order", first="asc"),
+    Column("rank", "#", "position in the default order (within its group)", first="asc"),
     Column("label", "Model", "model string of the run", kind="text", first="asc"),
     Column("suite", "Suite", "task suite", kind="text", first="asc"),
     *(_metric_column(m) for m in METRICS.on("board")),
-]
-
-PATTERNS = [
-    Column("label", "Model", "model string of the run", kind="text", first="asc"),
-    Column("suite", "Suite", "task suite", kind="text", first="asc"),
-    Column("pattern", "Pattern", "dependency pattern of the tasks", kind="text", first="asc"),
-    *(_metric_column(m) for m in METRICS.on("patterns")),
 ]
 
 
@@ -101,6 +103,50 @@ class Chart:
     wide: bool = False  # spans the whole row of the chart grid
 
 
+def shown(columns: list[Column], rows: list[dict]) -> list[Column]:
+    """The columns some row has a value for: a suite-specific metric (BFCL accuracy, TaskBench F1)
+    on another suite, or reasoning tokens no run reported, would be a column of n/a."""
+    out = []
+    for c in columns:
+        if c.metric is not None and rows:
+            values = [r.get(c.key) for r in rows]
+            if all(v is None for v in values) or (c.key == "reasoning_tokens" and not any(values)):
+                continue
+        out.append(c)
+    return out
+
+
+# The per-pattern matrices: one table per metric of the registry's `patterns` surface (the task
+# count is a column of each), patterns down, models across; a metric no row defines is left out.
+PATTERN_METRICS = tuple(m.name for m in METRICS.on("patterns") if m.name != "tasks")
+
+
+def pattern_matrices(rows: list[dict], pattern_rows: list[dict]) -> list[dict]:
+    """For each metric, a matrix: one row per (suite, pattern), one column per run, in the
+    leaderboard's order, so all of it is in view without a 60-row list."""
+    keys = [(r["model"], r["suite"], r["run_id"]) for r in rows]
+    index = {(p["model"], p["suite"], p["run_id"], p["pattern"]): p for p in pattern_rows}
+    patterns = sorted({(p["suite"], p["pattern"]) for p in pattern_rows})
+    multi_suite = len({s for s, _ in patterns}) > 1
+    out = []
+    for name in PATTERN_METRICS:
+        m = METRICS[name]
+        if all(p.get(name) is None for p in pattern_rows):
+            continue
+        body = []
+        for suite, pattern in patterns:
+            cells = []
+            for k in keys:
+                hit = index.get((*k, pattern)) if k[1] == suite else None
+                text = f.metric_cell(m, hit)[0] if hit else ""
+                cells.append({"text": text, "sort": _sort_value(hit or {}, name, "num")})
+            head = f"{suite}/{pattern}" if multi_suite else pattern
+            tasks = next((index[(*k, pattern)]["tasks"] for k in keys if (*k, pattern) in index), None)
+            body.append({"pattern": head, "tasks": tasks, "cells": cells})
+        out.append({"metric": m, "id": name.replace("_", "-"), "rows": body})
+    return out
+
+
 def render_html(
     *,
     title: str,
@@ -109,21 +155,32 @@ def render_html(
     charts: list[Chart],
     timeline: dict,
     metadata: list[dict],
+    comparability: Comparability | None = None,
+    agents: AgentRuntimes | None = None,
 ) -> str:
     env = environment()
     tpl = env.get_template("leaderboard.html.j2")
     suites = sorted({r["suite"] for r in rows})
+    comp = comparability or Comparability()
     # One suite: its name is in the header line, and the column would only push the table wider.
-    board = [c for c in LEADERBOARD if c.key != "suite" or len(suites) > 1]
-    by_pattern = [c for c in PATTERNS if c.key != "suite" or len(suites) > 1]
+    board = shown([c for c in LEADERBOARD if c.key != "suite" or len(suites) > 1], rows)
+    groups = []
+    for g in dict.fromkeys(r.get("group") for r in rows):
+        members = [r for r in rows if r.get("group") == g]
+        groups.append({"name": g, "caption": comp.captions.get(g or "", ""), "rows": table(members, board)})
+    palette = model_colors(r["model"] for r in rows)
     return tpl.render(
         title=title,
         version=__version__,
+        headline=HEADLINE,
+        swatches={r["label"]: palette[r["model"]] for r in rows},
         leaderboard_columns=board,
-        leaderboard=table(rows, board),
-        pattern_columns=by_pattern,
-        patterns=table(pattern_rows, by_pattern),
+        groups=groups,
+        warnings=comp.warnings,
+        pattern_labels=[r["label"] for r in rows],
+        pattern_matrices=pattern_matrices(rows, pattern_rows),
         charts=[{"chart": c, "svg": Markup(c.svg) if c.svg else None} for c in charts],
+        agents=as_dict(agents),
         timeline=timeline,
         metadata=metadata,
         default_sort=DEFAULT_SORT,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from ..aggregate import frame
 from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
+from ..reference import complete_records
 from ..runs import RunConfig, episode_lines, read_run_config, unique_records
 from ..trace import Trace
 
@@ -74,6 +75,7 @@ def load_one(path: Path) -> RunData:
             raise ReportInputError(f"{path}/episodes.jsonl: line {n} {_problem(exc)}") from None
     records = unique_records(records, path / "episodes.jsonl")
     records.sort(key=lambda r: (r.task_id, r.epoch))
+    complete_records(records)  # measured turns: the references at the run's median turn latency
     df = frame(r.scores_row() for r in records)
     return RunData(path=path, config=cfg, episodes=df, traces=[r.trace for r in records])
 
@@ -85,9 +87,25 @@ def _problem(exc: ValidationError) -> str:
     return f"is not a valid episode: {describe_validation(errors)}"
 
 
+def _distinct_ids(runs: list[RunData]) -> None:
+    """Runs of one model started in the same second in two folders (two CI jobs, a seed sweep)
+    share a run id; each is then named by its folder too (`<run id>@<parent folder>`), so no row
+    of the report stands for two runs."""
+    seen: dict[tuple[str, str, str], int] = {}
+    for r in runs:
+        seen[r.key] = seen.get(r.key, 0) + 1
+    for r in runs:
+        if seen[r.key] > 1:
+            r.config = r.config.model_copy(update={"run_id": f"{r.config.run_id}@{r.path.parent.name}"})
+    if len({r.key for r in runs}) < len(runs):  # the parent folders share a name too: the whole path
+        for r in runs:
+            r.config = r.config.model_copy(update={"run_id": str(r.path)})
+
+
 def load_runs(paths: list[str | Path]) -> list[RunData]:
     """Load and label runs, in a stable order (suite, model, run id) whatever order they were named in."""
     runs = [load_one(p) for p in expand_run_dirs(paths)]
+    _distinct_ids(runs)
     runs.sort(key=lambda r: (r.config.suite, r.config.model, r.config.run_id))
     counts: dict[tuple[str, str], int] = {}
     for r in runs:

@@ -69,6 +69,26 @@ _PUBLISHED_COLUMNS = [
     "price_table_version",
     "created",
     "status",
+    "straggler_wait_s_mean",
+    "straggler_wait_s_mean_lo",
+    "straggler_wait_s_mean_hi",
+    "calls",
+    "timed_out_calls",
+    "error_results",
+    "reasoning_tokens",
+    "runtime_concurrency",
+    "runtime_concurrency_lo",
+    "runtime_concurrency_hi",
+    "runtime_concurrency_ideal",
+    "runtime_lost_s_mean",
+    "runtime_lost_s_mean_lo",
+    "runtime_lost_s_mean_hi",
+    "bfcl_accuracy",
+    "bfcl_accuracy_lo",
+    "bfcl_accuracy_hi",
+    "taskbench_node_f1",
+    "taskbench_edge_f1",
+    "group",  # the comparability group of the run ("A", "B", ...; empty when all runs compare)
 ]
 _PUBLISHED_PATTERN_COLUMNS = [
     "model",
@@ -85,13 +105,32 @@ _PUBLISHED_PATTERN_COLUMNS = [
     "mean_ideal_turns",
     "wall_s_p50",
     "parallel_speedup",
+    "turns_over_ideal",
+    "straggler_wait_s_mean",
+    "straggler_wait_s_mean_lo",
+    "straggler_wait_s_mean_hi",
+    "runtime_concurrency",
+    "runtime_concurrency_lo",
+    "runtime_concurrency_hi",
+    "runtime_lost_s_mean",
+    "runtime_lost_s_mean_lo",
+    "runtime_lost_s_mean_hi",
+    "bfcl_accuracy",
+    "bfcl_accuracy_lo",
+    "bfcl_accuracy_hi",
+    "taskbench_node_f1",
+    "taskbench_edge_f1",
 ]
 LEADERBOARD_COLUMNS = METRICS.columns(_PUBLISHED_COLUMNS, "summary", "board", "patterns")
 PATTERN_COLUMNS = METRICS.columns(_PUBLISHED_PATTERN_COLUMNS, "patterns")
 # Every metric a report row carries (the page, the CSV and the JSON pick their columns from it).
 REPORTED: list[Metric] = [m for m in METRICS if m.show & {"summary", "board", "patterns"}]
 
-DEFAULT_SORT = "success_rate desc, wall_s_p50 asc, then model and suite"
+HEADLINE = METRICS["parallel_success_rate"]  # the default order and the page's first figure
+DEFAULT_SORT = (
+    "parallel success (descending), then success rate (descending), speedup vs sequential "
+    "(descending), model, suite and run id; runs that are not comparable are ranked in separate groups"
+)
 BOOTSTRAP_SEED = 0
 
 
@@ -126,15 +165,20 @@ def _row(run: RunData) -> dict[str, Any]:
     return {k: row.get(k) for k in LEADERBOARD_COLUMNS}
 
 
-def sort_default(rows: list[dict]) -> list[dict]:
-    """The documented default order: success rate desc, wall-clock p50 asc, then model, suite, run."""
+def _desc(v: Any) -> float:
+    return -(v if v is not None else -math.inf)
 
-    def key(r: dict[str, Any]) -> tuple[float, float, str, str, str]:
-        sr = r["success_rate"]
-        wall = r["wall_s_p50"]
+
+def sort_default(rows: list[dict]) -> list[dict]:
+    """The documented default order (DEFAULT_SORT): by comparability group, then parallel success,
+    success rate and speedup vs sequential, all descending, then model, suite and run id."""
+
+    def key(r: dict[str, Any]) -> tuple[str, float, float, float, str, str, str]:
         return (
-            -(sr if sr is not None else -1.0),
-            wall if wall is not None else math.inf,
+            r.get("group") or "",
+            _desc(r["parallel_success_rate"]),
+            _desc(r["success_rate"]),
+            _desc(r["speedup_vs_sequential"]),
             r["model"],
             r["suite"],
             r["run_id"],
@@ -143,9 +187,13 @@ def sort_default(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=key)
 
 
-def leaderboard(runs: list[RunData]) -> list[dict]:
-    """One row per run (model x suite), LEADERBOARD_COLUMNS keys, in the default order."""
-    return sort_default([_row(r) for r in runs])
+def leaderboard(runs: list[RunData], groups: dict[tuple[str, str, str], str] | None = None) -> list[dict]:
+    """One row per run (model x suite), LEADERBOARD_COLUMNS keys, in the default order; `groups`
+    (from `comparability`) names each run's group when the runs do not all compare."""
+    rows = [_row(r) for r in runs]
+    for r in rows:
+        r["group"] = (groups or {}).get((r["model"], r["suite"], r["run_id"]))
+    return sort_default(rows)
 
 
 def by_pattern(runs: list[RunData]) -> list[dict[str, Any]]:

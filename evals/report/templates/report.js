@@ -29,6 +29,20 @@
   });
 })();
 
+// Per-pattern matrices: one visible at a time, picked by its tab (without script, all are shown).
+(function () {
+  const tabs = Array.from(document.querySelectorAll("#pattern-tabs [role=tab]"));
+  function pick(tab) {
+    tabs.forEach(function (t) {
+      const on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      document.getElementById(t.dataset.target).hidden = !on;
+    });
+  }
+  tabs.forEach(function (t) { t.addEventListener("click", function () { pick(t); }); });
+  if (tabs.length) { pick(tabs[0]); }
+})();
+
 // Episode timeline: drawn from the JSON data block with DOM calls only (text via textContent).
 (function () {
   const D = JSON.parse(document.getElementById("timeline-data").textContent);

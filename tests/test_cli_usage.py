@@ -1,0 +1,328 @@
+"""The command line as a newcomer meets it: every bad value is one line, exit 2 and no run folder;
+the conventions of inspect_ai and lm-eval (--limit, --sample-id, a budget, listing suites,
+scaffolding one, opening the report); Ctrl-C and a spent budget say how to resume."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.cli import build_parser, main
+from evals.errors import EXIT_INFRASTRUCTURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ProviderFatalError
+
+TASK = ["--task", "orders_chain_01"]
+
+
+def _one_line_usage_error(capsys, code: int) -> str:
+    err = capsys.readouterr().err
+    assert code == EXIT_USAGE, err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err and "usage:" not in err
+    return err
+
+
+# Item 3 of issue 17, one case per probe, plus the flags added since: (argv, environment, message).
+BAD_RUN_VALUES = [
+    (["--epochs", "0"], {}, "fanout run: argument --epochs: expected an integer >= 1, not '0'"),
+    (["--epochs", "-1"], {}, "fanout run: argument --epochs: expected an integer >= 1, not '-1'"),
+    (
+        ["--fan-out-cap", "-3"],
+        {},
+        "fanout run: --fan-out-cap '-3': Input should be greater than or equal to 1",
+    ),
+    (["--fan-out-cap", "0"], {}, "fanout run: --fan-out-cap '0': Input should be greater than or equal to 1"),
+    (["--tool-timeout", "0"], {}, "fanout run: --tool-timeout '0': Input should be greater than 0"),
+    (["--max-turns", "0"], {}, "fanout run: --max-turns '0': Input should be greater than or equal to 1"),
+    (
+        ["--inference-profile", "quick"],
+        {},
+        "fanout run: --inference-profile 'quick': unknown inference profile",
+    ),
+    (["--latency-profile", "heavy"], {}, "fanout run: --latency-profile 'heavy': unknown latency profile"),
+    (["--out", "{file}"], {}, "fanout run: --out {file}: is a file, not a folder"),
+    ([], {"FANOUT_EPOCHS": "abc"}, "fanout run: FANOUT_EPOCHS 'abc': expected an integer >= 1, not 'abc'"),
+    ([], {"FANOUT_CLOCK": "fake"}, "fanout run: FANOUT_CLOCK 'fake': Input should be 'virtual' or 'real'"),
+    (["--max-concurrency", "0"], {}, "fanout run: argument --max-concurrency: expected an integer >= 1"),
+    (
+        [],
+        {"FANOUT_MAX_CONCURRENCY": "many"},
+        "fanout run: FANOUT_MAX_CONCURRENCY 'many': expected an integer",
+    ),
+    (["--limit", "0"], {}, "fanout run: argument --limit: expected an integer >= 1, not '0'"),
+    ([], {"FANOUT_LIMIT": "-2"}, "fanout run: FANOUT_LIMIT '-2': expected an integer >= 1"),
+    (
+        ["--sample-id", "orders_chain_0l"],
+        {},
+        "fanout run: --sample-id 'orders_chain_0l': suite 'core' has no such task",
+    ),
+    (["--max-cost-usd", "0"], {}, "fanout run: argument --max-cost-usd: expected a number > 0, not '0'"),
+    (["--max-cost-usd", "5"], {}, "fanout run: --max-cost-usd: no price for policy/oracle"),
+    (["--max-tokens", "0"], {}, "fanout run: argument --max-tokens: expected an integer >= 1, not '0'"),
+    ([], {"FANOUT_MAX_TOKENS": "lots"}, "fanout run: FANOUT_MAX_TOKENS 'lots': expected an integer >= 1"),
+    ([], {"FANOUT_NO_PROGRESS": "maybe"}, "fanout run: FANOUT_NO_PROGRESS 'maybe': expected true or false"),
+    (["--request-timeout", "nan"], {}, "fanout run: argument --request-timeout: expected a number > 0"),
+    (["--seed", "x"], {}, "fanout run: --seed 'x': Input should be a valid integer"),
+    (["--suite", "no_such_suite"], {}, "fanout run: no suite 'no_such_suite'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    BAD_RUN_VALUES,
+    ids=[" ".join(a) or " ".join(f"{k}={v}" for k, v in e.items()) for a, e, _ in BAD_RUN_VALUES],
+)
+def test_a_bad_run_value_is_one_line_exit_2_and_no_run_folder(
+    tmp_path, monkeypatch, capsys, argv, env, message
+):
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.chdir(tmp_path)
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    argv = [a.format(file=afile) for a in argv]
+    out = tmp_path / "runs"
+    if "--out" not in argv:
+        argv += ["--out", str(out)]
+    err = _one_line_usage_error(capsys, main(["run", "--model", "policy/oracle", *TASK, *argv]))
+    assert err.startswith(message.format(file=afile)), err
+    assert not out.exists() and afile.read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing else was made
+
+
+def test_no_model_is_an_error_not_a_default(tmp_path, capsys):
+    err = _one_line_usage_error(capsys, main(["run", *TASK, "--out", str(tmp_path / "r")]))
+    assert err.startswith("fanout run: no model given: --model M")
+    assert not (tmp_path / "r").exists()
+
+
+def test_every_missing_provider_key_is_named_before_any_model_runs(tmp_path, monkeypatch, capsys):
+    for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_BASE_URL"):
+        monkeypatch.delenv(k, raising=False)
+    argv = ["run", "--model", "policy/oracle", "--model", "openai/x", "--model", "anthropic/y", *TASK]
+    err = _one_line_usage_error(capsys, main([*argv, "--out", str(tmp_path / "r")]))
+    assert "openai/x: set OPENAI_API_KEY" in err and "anthropic/y: set ANTHROPIC_API_KEY" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_bad_env_value_does_not_break_other_commands(monkeypatch, capsys):
+    monkeypatch.setenv("FANOUT_EPOCHS", "abc")
+    with pytest.raises(SystemExit) as exc:
+        main(["--help"])
+    assert exc.value.code == 0
+    assert main(["tasks", "list", "core", "--pattern", "single"]) == EXIT_OK
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"), [("0", False), ("false", False), ("no", False), ("1", True), ("true", True)]
+)
+def test_fanout_no_progress_reads_booleans(monkeypatch, text, hidden):
+    monkeypatch.setenv("FANOUT_NO_PROGRESS", text)
+    assert build_parser().parse_args(["run"]).no_progress is hidden
+
+
+def test_whatif_and_report_out_a_file_are_one_line(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    assert main(["run", "--model", "policy/oracle", *TASK, "--out", str(runs), "--no-progress"]) == 0
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    capsys.readouterr()
+    err = _one_line_usage_error(capsys, main(["whatif", str(runs), "--out", str(afile)]))
+    assert err.startswith(f"fanout whatif: --out {afile}: is a file")
+    err = _one_line_usage_error(capsys, main(["report", str(runs), "--out", str(afile)]))
+    assert err.startswith(f"fanout report: --out {afile}: is a file")
+    assert afile.read_text() == "x"
+
+
+def test_a_fixture_typo_names_the_unknown_key(tmp_path, capsys):
+    suite = tmp_path / "typo"
+    suite.mkdir()
+    (suite / "tasks.yaml").write_text(
+        "- id: t1\n  patern: single\n  prompt: Weather in Lisbon?\n  tools: [get_weather]\n"
+        "  calls: [{id: w, tool: get_weather, args: {city: Lisbon}}]\n"
+        '  answer: {contains: ["{{ w.temp_c }}"]}\n'
+    )
+    assert main(["tasks", "validate", str(suite)]) == 1
+    err = capsys.readouterr().err
+    assert "task 't1': patern: unknown key (did you mean 'pattern'?)" in err
+
+
+# -- selecting tasks --------------------------------------------------------------------------
+
+
+def _task_ids(run_dir: Path) -> list[str]:
+    return json.loads((run_dir / "run.json").read_text())["task_ids"]
+
+
+def test_limit_and_sample_id_pick_the_tasks(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert (
+        main(["run", "--model", "policy/oracle", "--limit", "3", "--out", str(out / "a"), "--no-progress"])
+        == 0
+    )
+    (a,) = (out / "a").iterdir()
+    assert len(_task_ids(a)) == 3
+    argv = ["run", "--model", "policy/oracle", "--sample-id", "orders_chain_02,users_chain_01"]
+    assert main([*argv, "--sample-id", "weather_single_01", "--out", str(out / "b"), "--no-progress"]) == 0
+    (b,) = (out / "b").iterdir()
+    assert _task_ids(b) == ["orders_chain_02", "users_chain_01", "weather_single_01"]
+    argv = ["run", "--model", "policy/oracle", "--task", "*_chain_*", "--limit", "2", "--out", str(out / "c")]
+    assert main([*argv, "--no-progress"]) == 0
+    (c,) = (out / "c").iterdir()
+    ids = _task_ids(c)
+    assert len(ids) == 2 and all("_chain_" in i for i in ids)
+    capsys.readouterr()
+
+
+def _prices(tmp_path: Path) -> Path:
+    p = tmp_path / "prices.json"
+    p.write_text(json.dumps({"policy/oracle": {"input": 100.0, "output": 400.0}}))
+    return p
+
+
+def test_a_budget_stops_the_run_cleanly_and_it_resumes(tmp_path, capsys):
+    out = tmp_path / "r"
+    argv = ["run", "--model", "policy/oracle", "--task", "*_chain_*", "--prices", str(_prices(tmp_path))]
+    argv += ["--max-concurrency", "1", "--out", str(out), "--no-progress", "--max-cost-usd", "0.5"]
+    assert main(argv) == EXIT_OK
+    captured = capsys.readouterr()
+    (run_dir,) = out.iterdir()
+    cfg = json.loads((run_dir / "run.json").read_text())
+    done = (run_dir / "episodes.jsonl").read_text().splitlines()
+    spent = sum(json.loads(line)["scores"]["cost_usd"] for line in done)
+    assert cfg["status"] == "interrupted" and 0 < len(done) < len(cfg["task_ids"])
+    assert spent >= 0.5 and spent - json.loads(done[-1])["scores"]["cost_usd"] < 0.5  # stopped at once
+    assert "budget of $0.5 reached" in captured.err
+    assert f"fanout run --resume {run_dir} --max-cost-usd 0.5" in captured.err
+    assert main(["run", "--resume", str(run_dir), "--no-progress"]) == EXIT_OK
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
+    capsys.readouterr()
+
+
+def test_ctrl_c_prints_the_resume_command(tmp_path, monkeypatch, capsys):
+    async def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("evals.cli.run.execute", interrupted)
+    out = tmp_path / "r"
+    assert (
+        main(["run", "--model", "policy/oracle", *TASK, "--out", str(out), "--no-progress"])
+        == EXIT_INTERRUPTED
+    )
+    (run_dir,) = out.iterdir()
+    err = capsys.readouterr().err
+    assert f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n" in err
+
+
+def test_a_finished_models_row_survives_a_later_models_failure(tmp_path, monkeypatch, capsys):
+    from evals.cli import run as run_cmd
+
+    real = run_cmd.execute
+
+    async def second_fails(run_dir, cfg, model, suite, **kw):
+        if cfg.model == "policy/sequential":
+            raise ProviderFatalError("policy/sequential: HTTP 401: invalid key")
+        return await real(run_dir, cfg, model, suite, **kw)
+
+    monkeypatch.setattr("evals.cli.run.execute", second_fails)
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/sequential", *TASK, "--no-progress"]
+    assert main([*argv, "--out", str(tmp_path / "r")]) == EXIT_INFRASTRUCTURE
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[1].startswith("policy/oracle ")
+    assert "HTTP 401" in captured.err
+
+
+# -- suites, scaffolding, the report and opening it -------------------------------------------
+
+
+def test_tasks_suites_lists_local_and_shipped_suites(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tasks", "init", "mine"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["tasks", "suites", "--json"]) == EXIT_OK
+    rows = {r["name"]: r for r in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert rows["mine"]["where"] == str(Path("tasks") / "mine") and rows["mine"]["tasks"] == 7
+    assert rows["core"]["where"] == "shipped with the package" and rows["core"]["tasks"] >= 186
+
+
+def test_tasks_init_scaffolds_a_suite_that_validates_and_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tasks", "init", "starter"]) == EXIT_OK
+    assert main(["tasks", "validate", "tasks/starter", "--strict", "--seeds", "0,1,2"]) == EXIT_OK
+    assert main(["tasks", "stats", "tasks/starter", "--json"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["tasks", "list", "tasks/starter", "--json"]) == EXIT_OK
+    patterns = [json.loads(line)["pattern"] for line in capsys.readouterr().out.splitlines()]
+    assert sorted(patterns) == sorted(
+        ["single", "independent", "chain", "fan_out_join", "write_then_read", "conditional", "no_tool"]
+    )
+    assert main(["run", "--suite", "tasks/starter", "--model", "policy/oracle", "--no-progress"]) == EXIT_OK
+    capsys.readouterr()
+    err = _one_line_usage_error(capsys, main(["tasks", "init", "starter"]))
+    assert "exists and is not an empty folder" in err
+    err = _one_line_usage_error(capsys, main(["tasks", "init", "9 bad"]))
+    assert "use letters, digits" in err
+
+
+def test_report_without_out_writes_a_fresh_folder_and_view_opens_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--model", "policy/oracle", *TASK, "--out", "runs", "--no-progress"]) == 0
+    published = tmp_path / "reports"
+    published.mkdir()
+    (published / "leaderboard.html").write_text("published")
+    capsys.readouterr()
+    assert main(["report", "runs"]) == EXIT_OK
+    out = capsys.readouterr().out
+    (folder,) = (tmp_path / "runs").glob("report-*")
+    assert f"{Path('runs') / folder.name / 'leaderboard.html'}" in out and "fanout view" in out
+    assert (published / "leaderboard.html").read_text() == "published"  # never overwritten
+    opened: list[str] = []
+    monkeypatch.setattr("webbrowser.open", lambda uri: opened.append(uri) or True)
+    assert main(["view"]) == EXIT_OK
+    assert opened == [(folder / "leaderboard.html").resolve().as_uri()]
+    assert main(["view", str(folder)]) == EXIT_OK and opened[-1] == opened[0]
+    monkeypatch.setattr("webbrowser.open", lambda uri: False)  # no browser: the address is printed
+    capsys.readouterr()
+    assert main(["view", str(folder / "leaderboard.html")]) == EXIT_OK
+    assert capsys.readouterr().out.startswith("open file://")
+    err = _one_line_usage_error(capsys, main(["view", "nowhere"]))
+    assert err.startswith("fanout view: nowhere: no such file or folder")
+
+
+def test_gate_and_compare_take_the_out_folders_of_two_runs(tmp_path, capsys):
+    base, cand = tmp_path / "base", tmp_path / "cand"
+    for out, extra in ((base, []), (cand, ["--system-prompt", "neutral"])):
+        argv = [
+            "run",
+            "--model",
+            "policy/oracle",
+            "--model",
+            "policy/sequential",
+            "--task",
+            "*_independent_*",
+        ]
+        assert main([*argv, *extra, "--out", str(out), "--no-progress"]) == 0
+    capsys.readouterr()
+    junit = tmp_path / "g.xml"
+    assert main(["gate", str(base), str(cand), "--junit", str(junit)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "== policy/oracle ==" in out and "== policy/sequential ==" in out
+    assert junit.read_text().count("<testsuite ") == 2
+    assert main(["compare", str(base), str(cand)]) == EXIT_OK
+    assert capsys.readouterr().out.count("fanout compare:") == 2
+    argv = [
+        "run",
+        "--model",
+        "policy/oracle",
+        "--task",
+        "*_independent_*",
+        "--out",
+        str(base),
+        "--no-progress",
+    ]
+    assert main(argv) == 0  # a second oracle run: the folder no longer names one run per model
+    capsys.readouterr()
+    err = _one_line_usage_error(capsys, main(["gate", str(base), str(cand)]))
+    assert "holds 2 runs" in err and "policy/oracle" in err
