@@ -18,7 +18,7 @@ $(STAMP): venv-stale
 endif
 
 venv-stale:
-	@echo "==> $(patsubst stale:%,%,$(VENV_STATE)); rebuilding it"
+	@echo "==> $(strip $(patsubst stale:%,%,$(VENV_STATE))); rebuilding it"
 	rm -rf $(VENV)
 
 $(STAMP): pyproject.toml
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --disable-pip-version-check -q --upgrade pip
 	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar on -e '.[test]'
 	touch $(STAMP)
-	@echo "==> $(VENV) is ready: .venv/bin/fanout, or '. .venv/bin/activate' to have fanout on your PATH"
+	@echo "==> $(VENV) is ready: $(BIN)/fanout, or '. $(BIN)/activate' to have fanout on your PATH"
 
 # The demo: runs/demo/ and its report runs/demo/report/ (nothing tracked is modified).
 run: $(STAMP)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .errors import UsageError
+
 SNAPSHOT = re.compile(r"^(-\d{4}-\d{2}-\d{2}|-\d{8}|-latest|@.+)$")
 ALIASES = {"openai-responses/": "openai/"}
 
@@ -64,17 +66,18 @@ class PriceTable(BaseModel):
         return None
 
 
-def _table(data: dict, origin: str) -> PriceTable:
+def _table(data: dict, origin: str, error: type[Exception] = ValueError) -> PriceTable:
     try:
         return PriceTable.model_validate(data)
     except ValidationError as exc:
         bad = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        raise ValueError(f"price table {origin} is invalid: {bad}") from None
+        raise error(f"price table {origin} is invalid: {bad}") from None
 
 
 def load_prices(override: str | Path | None = None) -> PriceTable:
     """The shipped table, with a user file's entries added or replacing shipped ones. The user file
-    is either a full table ({"models": {...}, ...}) or just {"provider/model": {input, output, ...}}."""
+    is either a full table ({"models": {...}, ...}) or just {"provider/model": {input, output, ...}};
+    a user file that cannot be read or is not a price table is a UsageError (exit 2, one line)."""
     base = json.loads((resources.files("evals") / "data" / "prices.json").read_text())
     table = _table(base, "evals/data/prices.json")
     if not override:
@@ -82,13 +85,13 @@ def load_prices(override: str | Path | None = None) -> PriceTable:
     try:
         user = json.loads(Path(override).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValueError(f"cannot read the price file {override}: {exc.strerror}") from None
+        raise UsageError(f"cannot read the price file {override}: {exc.strerror}") from None
     except ValueError as exc:
-        raise ValueError(f"price file {override} is not JSON: {exc}") from None
+        raise UsageError(f"price file {override} is not JSON: {exc}") from None
     if not isinstance(user, dict):
-        raise ValueError(f"price file {override} must hold a JSON object")
+        raise UsageError(f"price file {override} must hold a JSON object")
     doc = user if "models" in user else {"models": user}
-    extra = _table({"version": "user", "read_on": "user", **doc}, str(override))
+    extra = _table({"version": "user", "read_on": "user", **doc}, str(override), UsageError)
     return PriceTable(
         version=f"{table.version}+user",
         read_on=table.read_on,

@@ -65,6 +65,22 @@ BAD_RUN_VALUES = [
     (["--request-timeout", "nan"], {}, "fanout run: argument --request-timeout: expected a number > 0"),
     (["--seed", "x"], {}, "fanout run: --seed 'x': Input should be a valid integer"),
     (["--suite", "no_such_suite"], {}, "fanout run: no suite 'no_such_suite'"),
+    (
+        ["--epochs", "100000000000000000000"],
+        {},
+        "fanout run: argument --epochs: expected an integer from 1 to",
+    ),
+    (
+        [],
+        {"FANOUT_REASONING_EFFORT": "ultra"},
+        "fanout run: FANOUT_REASONING_EFFORT 'ultra': expected one of none, minimal",
+    ),
+    (["--prices", "{file}"], {}, "fanout run: price file {file} is not JSON"),
+    (["--prices", "{file}.missing"], {}, "fanout run: cannot read the price file {file}.missing"),
+    ([], {"FANOUT_PRICES": "{file}"}, "fanout run: price file {file} is not JSON"),
+    (["--extra-body", "[1]"], {}, "fanout run: argument --extra-body: expected a non-empty JSON object"),
+    (["--extra-body", "x"], {}, "fanout run: argument --extra-body: expected a JSON object"),
+    (["--tmeperature", "0"], {}, "fanout run: unrecognized arguments: --tmeperature 0"),
 ]
 
 
@@ -76,10 +92,10 @@ BAD_RUN_VALUES = [
 def test_a_bad_run_value_is_one_line_exit_2_and_no_run_folder(
     tmp_path, monkeypatch, capsys, argv, env, message
 ):
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-    monkeypatch.chdir(tmp_path)
     afile = tmp_path / "afile"
+    for k, v in env.items():
+        monkeypatch.setenv(k, v.format(file=afile))
+    monkeypatch.chdir(tmp_path)
     afile.write_text("not a folder")
     argv = [a.format(file=afile) for a in argv]
     out = tmp_path / "runs"
@@ -89,6 +105,43 @@ def test_a_bad_run_value_is_one_line_exit_2_and_no_run_folder(
     assert err.startswith(message.format(file=afile)), err
     assert not out.exists() and afile.read_text() == "not a folder"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing else was made
+
+
+def test_resume_refuses_settings_it_would_ignore(tmp_path, monkeypatch, capsys):
+    out = tmp_path / "r"
+    assert main(["run", "--model", "policy/oracle", *TASK, "--out", str(out), "--no-progress"]) == 0
+    (run_dir,) = out.iterdir()
+    before = (run_dir / "run.json").read_text()
+    for extra in (["--epochs", "3"], ["--model", "policy/greedy"], ["--fan-out-cap", "2"], ["-M", "a=1"]):
+        capsys.readouterr()
+        err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), *extra]))
+        assert err.startswith("fanout run: --resume continues a run with the settings in its run.json; ")
+        assert f"{extra[0]} would be ignored" in err
+    assert (run_dir / "run.json").read_text() == before
+    monkeypatch.setenv("FANOUT_EPOCHS", "3")  # the environment is not the command line: it resumes
+    assert main(["run", "--resume", str(run_dir), "--no-progress", "--max-cost-usd", "1"]) == EXIT_OK
+    capsys.readouterr()
+
+
+def test_unknown_flags_are_named_for_their_subcommand(capsys):
+    err = _one_line_usage_error(capsys, main(["tasks", "list", "core", "--patern", "single"]))
+    assert (
+        err == "fanout tasks list: unrecognized arguments: --patern single (see fanout tasks list --help)\n"
+    )
+
+
+def test_extra_body_merges_into_the_request_body_key_by_key():
+    from evals.cli.provider_flags import model_options
+    from evals.models.http import params_into
+
+    args = build_parser().parse_args(
+        ["run", "--extra-body", '{"thinking": {"type": "adaptive"}, "top_k": 40}', "-M", "top_k=20"]
+    )
+    opts = model_options(args)
+    assert opts["params"] == {"thinking.type": "adaptive", "top_k": 20}  # -M after --extra-body wins
+    body = {"thinking": {"budget_tokens": 2048}, "model": "m"}
+    params_into(body, opts["params"])
+    assert body == {"thinking": {"budget_tokens": 2048, "type": "adaptive"}, "model": "m", "top_k": 20}
 
 
 def test_no_model_is_an_error_not_a_default(tmp_path, capsys):

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from evals.errors import UsageError
 from evals.prices import Price, cost_usd, load_prices
 
 
@@ -177,10 +178,10 @@ def test_user_file_overrides_and_adds(tmp_path):
 def test_bad_user_file_is_a_clear_error(tmp_path, content, match):
     f = tmp_path / "p.json"
     f.write_text(content)
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(UsageError, match=match):
         load_prices(f)
 
 
 def test_missing_user_file_is_a_clear_error(tmp_path):
-    with pytest.raises(ValueError, match="cannot read the price file"):
+    with pytest.raises(UsageError, match="cannot read the price file"):
         load_prices(tmp_path / "nope.json")

@@ -159,9 +159,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     parser = build_parser(argv)
     try:
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
     except UsageError as exc:  # from Parser.error: the message names the command already
         print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    if unknown:  # named for the subcommand that was given them, not `fanout:`
+        name = getattr(args, "command_name", "fanout")
+        print(f"{name}: unrecognized arguments: {' '.join(unknown)} (see {name} --help)", file=sys.stderr)
         return EXIT_USAGE
     if not getattr(args, "func", None):
         parser.print_help()

@@ -42,11 +42,7 @@ def _rate(v: float | None) -> str:
 def cmd_prices(args: argparse.Namespace) -> int:
     from ..prices import load_prices
 
-    try:
-        table = load_prices(args.prices)
-    except ValueError as exc:
-        print(f"fanout prices: {exc}", file=sys.stderr)
-        return EXIT_MISUSE
+    table = load_prices(args.prices)  # a bad --prices file is a UsageError: one line, exit 2
     if args.max_age_days < 0:
         print("fanout prices: --max-age-days must be >= 0", file=sys.stderr)
         return EXIT_MISUSE

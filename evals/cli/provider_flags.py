@@ -49,7 +49,39 @@ def _param(v: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def _extra_body(v: str) -> list[tuple[str, Any]]:
+    """A JSON object merged into the request body (the `extra_body` of the OpenAI SDK and vLLM):
+    its leaves become -M parameters with dotted keys, so nested objects merge into the body's
+    own instead of replacing them."""
+    try:
+        doc = json.loads(v)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a JSON object, not {v!r} ({exc})") from None
+    if not isinstance(doc, dict) or not doc:
+        raise argparse.ArgumentTypeError(f"expected a non-empty JSON object, not {v!r}")
+    out: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, obj: dict[str, Any]) -> None:
+        for k, val in obj.items():
+            key = f"{prefix}{k}"
+            if isinstance(val, dict) and val:
+                walk(key + ".", val)
+            else:
+                out.append((key, val))
+
+    walk("", doc)
+    return out
+
+
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def _effort(v: str) -> str:
+    """A FANOUT_REASONING_EFFORT value: argparse checks `choices` only for values on the command
+    line, so the environment's is checked here."""
+    if v not in EFFORTS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(EFFORTS)}, not {v!r}")
+    return v
 
 
 def add_provider_flags(p: argparse.ArgumentParser) -> None:
@@ -112,7 +144,7 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--reasoning-effort",
         choices=EFFORTS,
-        default=env("reasoning_effort"),
+        default=env("reasoning_effort", None, _effort),
         help="how hard a reasoning model thinks: reasoning_effort (openai/), reasoning.effort "
         "(openai-responses/), thinkingLevel (google/ Gemini 3), adaptive thinking with output_config.effort "
         "(anthropic/ Opus 4.7+); checked against the model's accepted values [FANOUT_REASONING_EFFORT]",
@@ -141,6 +173,16 @@ def add_provider_flags(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="provider parameter merged into the request body, repeatable; dotted keys nest "
         "(-M top_k=40, -M thinking.type=adaptive); values are JSON when they parse",
+    )
+    g.add_argument(
+        "--extra-body",
+        dest="extra_body",
+        action="append",
+        type=_extra_body,
+        default=None,
+        metavar="JSON",
+        help="a JSON object merged into the request body, repeatable (as the OpenAI SDK's extra_body); "
+        "nested objects merge key by key; applied before -M",
     )
     g.add_argument(
         "--parallel-tool-calls",
@@ -172,7 +214,8 @@ def model_options(args: argparse.Namespace) -> dict[str, Any]:
             settings[flag] = getattr(args, flag)
     if settings:
         opts["settings"] = settings
-    params = dict(getattr(args, "provider_params", None) or [])
+    params = dict(p for body in getattr(args, "extra_body", None) or [] for p in body)
+    params.update(getattr(args, "provider_params", None) or [])
     if params:
         opts["params"] = params
     return opts

@@ -77,6 +77,18 @@ def runtime_settings(args: argparse.Namespace) -> RuntimeSettings:
     return from_text(values, labels=labels)
 
 
+MAX_EPOCHS = 10_000
+
+
+def epochs(text: str) -> int:
+    """An epoch count: a run plans every (task, epoch) pair up front, so a typo such as 1e20
+    epochs would fill the memory before the first episode; beyond 10,000 it is refused."""
+    n = positive_int(text)
+    if n > MAX_EPOCHS:
+        raise argparse.ArgumentTypeError(f"expected an integer from 1 to {MAX_EPOCHS}, not {text!r}")
+    return n
+
+
 def register(sub: Subparsers) -> None:
     p = command(
         sub, "run", __doc__, "run models on a suite", formatter_class=argparse.ArgumentDefaultsHelpFormatter
@@ -111,9 +123,9 @@ def register(sub: Subparsers) -> None:
     )
     p.add_argument(
         "--epochs",
-        type=positive_int,
-        default=env("epochs", 1, positive_int),
-        help="runs per task [FANOUT_EPOCHS]",
+        type=epochs,
+        default=env("epochs", 1, epochs),
+        help=f"runs per task, 1 to {MAX_EPOCHS:,} [FANOUT_EPOCHS]",
     )
     p.add_argument(
         "--max-concurrency",
@@ -206,6 +218,7 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
 
 def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
+        _refuse_settings_on_resume(args)
         return _resume(Path(args.resume), not args.no_progress, args.retry_errors, _budget(args))
     if args.retry_errors:
         raise UsageError("--retry-errors reruns the failed episodes of a run: use it with --resume RUN_DIR")
@@ -327,6 +340,32 @@ def _budget(args: argparse.Namespace, models: list[Model] | None = None) -> Budg
                 "add it with --prices FILE"
             )
     return Budget(args.max_cost_usd)
+
+
+# What `--resume` uses from the command line; everything else comes from the run's run.json.
+RESUME_FLAGS = {"resume", "retry_errors", "no_progress", "max_cost_usd"}
+
+
+def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
+    """A flag given with --resume would be ignored (the run continues with the settings in its
+    run.json, or it would mix two settings in one run): say so instead of running without it."""
+    from . import build_parser
+
+    parser = build_parser(["run"])
+    defaults = vars(parser.parse_args(["run"]))  # FANOUT_* values included
+    (run_parser,) = (a.choices["run"] for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    names = {a.dest: a.option_strings[-1] for a in run_parser._actions if a.option_strings}
+    given = sorted(
+        names[k]
+        for k, v in vars(args).items()
+        if k in names and k not in RESUME_FLAGS and defaults.get(k) != v
+    )
+    if given:
+        flags = ", ".join(given)
+        raise UsageError(
+            f"--resume continues a run with the settings in its run.json; {flags} would be ignored: "
+            "drop it, or start a new run to change it"
+        )
 
 
 def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> None:
