@@ -379,3 +379,56 @@ def test_gate_and_compare_take_the_out_folders_of_two_runs(tmp_path, capsys):
     capsys.readouterr()
     err = _one_line_usage_error(capsys, main(["gate", str(base), str(cand)]))
     assert "holds 2 runs" in err and "policy/oracle" in err
+
+
+def test_a_real_ctrl_c_prints_the_resume_command(tmp_path):
+    """SIGINT to a real `fanout run` process (real clock, so episodes take time): exit 130, no
+    traceback, the run folder `interrupted` with the finished episodes kept, and the resume
+    command printed (finishing it is tested in virtual time above; here it would take a minute);
+    a resume that tries to switch the clock is refused rather than mixing two clocks in one run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "r"
+    argv = [sys.executable, "-m", "evals", "run", "--model", "policy/oracle", "--task", "*_chain_*"]
+    argv += ["--clock", "real", "--max-concurrency", "1", "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 60
+    episodes = None
+    while time.monotonic() < deadline:
+        found = list(out.glob("*/episodes.jsonl"))
+        if found and found[0].stat().st_size:
+            episodes = found[0]
+            break
+        time.sleep(0.05)
+    assert episodes is not None, proc.communicate(timeout=30)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED, stderr
+    run_dir = episodes.parent
+    assert f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n" in stderr
+    assert "Traceback" not in stderr
+    cfg = json.loads((run_dir / "run.json").read_text())
+    done = len((run_dir / "episodes.jsonl").read_text().splitlines())
+    assert cfg["status"] == "interrupted" and 0 < done < len(cfg["task_ids"])
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "evals",
+            "run",
+            "--resume",
+            str(run_dir),
+            "--no-progress",
+            "--clock",
+            "virtual",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ},
+    )
+    assert resumed.returncode == EXIT_USAGE and "--clock would be ignored" in resumed.stderr
