@@ -35,9 +35,11 @@ run: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 # The published leaderboard: reports/ and docs/leaderboard.png, reproducible byte for byte from the
-# same commit (runs stamped at the commit's time, SOURCE_DATE_EPOCH).
+# same sources (runs stamped at SOURCE_DATE_EPOCH: the time of the last commit that changed anything
+# but the published files, so committing a regenerated report does not move its own stamp).
+PUBLISHED_STAMP = git log -1 --format=%ct -- . ':(exclude)reports' ':(exclude)docs/leaderboard.png'
 reports: $(STAMP)
-	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$(git log -1 --format=%ct 2>/dev/null || echo 0)} $(BIN)/python scripts/demo.py --publish
+	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$($(PUBLISHED_STAMP) 2>/dev/null || echo 0)} $(BIN)/python scripts/demo.py --publish
 
 # Open the newest report (runs/report-*, runs/demo/report, else reports/) in the browser.
 view: $(STAMP)
