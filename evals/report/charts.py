@@ -181,7 +181,8 @@ def success_vs(
 
 def _label_points(ax: Axes, pts: list[tuple[float, float, str, str]]) -> None:
     """Write each point's label to its right; labels that would overlap are pushed down, in
-    display units, and joined to their point by a thin line, so none hides another."""
+    display units, and joined to their point by a thin line, so none hides another; each sits
+    on a white backing above the lines it crosses."""
     fig = ax.figure
     to_pt = 72.0 / fig.dpi
     line_h, char_w, mark = 10.5, 4.6, 5.0  # points, at font size 8; a marker's half width
@@ -209,6 +210,9 @@ def _label_points(ax: Axes, pts: list[tuple[float, float, str, str]]) -> None:
             fontsize=8,
             color=col,
             va="center",
+            # a white backing, so the Pareto line or a grid line never strikes through a label
+            bbox={"boxstyle": "square,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+            zorder=5,
             arrowprops={"arrowstyle": "-", "color": col, "linewidth": 0.6, "shrinkA": 0, "shrinkB": 4}
             if moved
             else None,
