@@ -114,3 +114,12 @@ def batches_of(trace: Trace) -> list[list[str]]:
     for c in trace.calls:
         out.setdefault(c.turn, []).append(json.loads(c.raw_arguments).get("key", "?"))
     return [out[k] for k in sorted(out)]
+
+
+def sigint_default() -> None:
+    """`preexec_fn` for a child the test interrupts: a job started in the background of a
+    non-interactive shell inherits SIGINT ignored, and Python then installs no KeyboardInterrupt
+    handler, so the child would run on; the default disposition makes the test mean Ctrl-C."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

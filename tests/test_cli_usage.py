@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import sigint_default
 
 from evals.cli import build_parser, main
 from evals.errors import EXIT_INFRASTRUCTURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ProviderFatalError
@@ -395,7 +396,14 @@ def test_a_real_ctrl_c_prints_the_resume_command(tmp_path):
     out = tmp_path / "r"
     argv = [sys.executable, "-m", "evals", "run", "--model", "policy/oracle", "--task", "*_chain_*"]
     argv += ["--clock", "real", "--max-concurrency", "1", "--out", str(out), "--no-progress"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        preexec_fn=sigint_default,
+    )
     deadline = time.monotonic() + 60
     episodes = None
     while time.monotonic() < deadline:

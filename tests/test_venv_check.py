@@ -65,9 +65,15 @@ def test_require_refuses_a_python_that_is_too_old():
 def test_make_rebuilds_a_stale_venv_and_keeps_a_good_one(tmp_path):
     stale = tmp_path / "stale"
     _fake_python(stale, "echo 3.9")
-    env = {**os.environ, "MAKEFLAGS": ""}
+    # run from `make test` too: no inherited flags, and no "Entering directory" lines
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     plan = subprocess.run(
-        ["make", "-n", "run", f"VENV={stale}"], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+        ["make", "--no-print-directory", "-n", "run", f"VENV={stale}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout.splitlines()
     assert f"rm -rf {stale}" in plan
     assert plan.index(f"rm -rf {stale}") < next(i for i, c in enumerate(plan) if "-m venv" in c)
@@ -78,6 +84,11 @@ def test_make_rebuilds_a_stale_venv_and_keeps_a_good_one(tmp_path):
     (good / "bin" / "python").symlink_to(sys.executable)
     (good / ".installed").touch()
     plan = subprocess.run(
-        ["make", "-n", "run", f"VENV={good}"], cwd=ROOT, capture_output=True, text=True, check=True, env=env
+        ["make", "--no-print-directory", "-n", "run", f"VENV={good}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     ).stdout.splitlines()
     assert plan == [f"{good}/bin/python scripts/demo.py"]  # nothing rebuilt, nothing installed
