@@ -434,3 +434,51 @@ def test_a_published_report_is_reproducible_byte_for_byte(tmp_path, monkeypatch)
         strict=True,
     ):
         assert a.read_bytes() == b.read_bytes(), a.name
+
+
+@pytest.mark.parametrize(
+    ("extra", "warning"),
+    [
+        (["--seed", "1"], "the runs differ in seed (0: 2 runs; 1: 1 run): ranked in separate groups"),
+        (
+            ["--clock", "real"],
+            "the runs differ in clock (real: 1 run; virtual: 2 runs): ranked in separate groups",
+        ),
+        (
+            ["--inference-profile", "fast"],
+            "the runs differ in inference profile (fast: 1 run; typical (the policies' default): 2 runs): "
+            "ranked in separate groups",
+        ),
+        (["--fan-out-cap", "2"], "the runs differ in runtime policies (cap 2, "),
+        (["--system-prompt", "neutral"], "the runs differ in prompts ("),
+        (["--task", "*_wide_01"], "the runs differ in tasks (1 task ("),
+        (
+            ["--epochs", "2"],
+            "the runs differ in epochs (1: 2 runs; 2: 1 run): their intervals differ in width",
+        ),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else None,
+)
+def test_runs_that_do_not_compare_are_grouped_and_warned_about_in_the_output(
+    tmp_path, runs_dir, capsys, extra, warning
+):
+    """Issue 17 item 10 without a browser: `fanout report` prints the warning and the rows are
+    ranked per group, one group per setting, so numbers that do not compare are never interleaved."""
+    import shutil
+
+    mixed = tmp_path / "runs"
+    for name in ("policy-oracle", "policy-greedy"):
+        (src,) = [p for p in runs_dir.iterdir() if p.name.endswith(name)]
+        shutil.copytree(src, mixed / src.name)
+    suite = Path(json.loads((next(mixed.iterdir()) / "run.json").read_text())["suite_path"])
+    run_policies(suite, mixed, ["policy/sequential"], *extra)
+    capsys.readouterr()
+    assert fanout(["report", str(mixed), "--out", str(tmp_path / "rep")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("fanout report: warning: " + warning), err
+    rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
+    groups = {r["model"]: r.get("group") for r in rows}
+    if "epochs" in warning:  # a warning only: one ranking
+        assert set(groups.values()) == {None}
+    else:
+        assert groups["policy/oracle"] == groups["policy/greedy"] != groups["policy/sequential"]

@@ -56,6 +56,9 @@ class Aspect:
     name: str
     of: Callable[[RunData], str]
     separates: bool = True  # runs that differ are ranked apart; else only a warning
+    # Compared only between runs equal on this: the prompt hash covers the prompts rendered for
+    # the run's own tasks, so runs of other task sets always differ in it and say nothing new.
+    within: Callable[[RunData], str] | None = None
 
 
 ASPECTS: tuple[Aspect, ...] = (
@@ -67,7 +70,7 @@ ASPECTS: tuple[Aspect, ...] = (
     Aspect("inference profile", _timing),
     Aspect("tool latency", _latency),
     Aspect("runtime policies", _policies),
-    Aspect("prompts", lambda r: r.config.prompt_hash),
+    Aspect("prompts", lambda r: r.config.prompt_hash, within=_tasks),
     Aspect("epochs", lambda r: str(r.config.epochs), separates=False),
 )
 
@@ -94,6 +97,12 @@ def comparability(runs: list[RunData]) -> Comparability:
             values[v] = values.get(v, 0) + 1
         if len(values) < 2:
             continue
+        if a.within is not None:
+            seen: dict[str, set[str]] = {}
+            for r in runs:
+                seen.setdefault(a.within(r), set()).add(a.of(r))
+            if all(len(v) < 2 for v in seen.values()):
+                continue  # they differ only where the other aspect already separates them
         differing.append(a)
         listed = "; ".join(f"{v}: {_count(n)}" for v, n in sorted(values.items()))
         effect = "ranked in separate groups" if a.separates else "their intervals differ in width"
