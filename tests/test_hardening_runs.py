@@ -392,3 +392,22 @@ def test_run_json_summary_and_report_files_are_replaced_whole(tmp_path, monkeypa
     after = {p.name: p.read_bytes() for p in [*rep.iterdir(), d / "summary.json", d / "run.json"]}
     assert after == before  # every file whole, old, and no temporary left beside it
     assert not [p for p in [*rep.iterdir(), *d.iterdir()] if p.name.endswith(".tmp")]
+
+
+def test_models_after_a_stopped_run_are_left_resumable_not_running(
+    tmp_path, emulator, monkeypatch, capsys, n_orders
+):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # the first model's run stops on a 401
+    out = tmp_path / "runs"
+    args = http_run(emulator, out, "--no-cache") + ["--model", "policy/sequential"]
+    assert fanout(args) == 4
+    first, second = sorted(run_dirs(out), key=lambda d: load_run(d)[0].model != "openai/oracle")
+    assert load_run(first)[0].status == "stopped"
+    cfg, rows = load_run(second)
+    assert rows == [] and cfg.status == "interrupted"
+    assert cfg.stop_reason == "not started: the run of openai/oracle before it stopped"
+    err = capsys.readouterr().err
+    assert f"fanout run: these runs did not start; resume with:\n  fanout run --resume {second}\n" in err
+    assert fanout(["run", "--resume", str(second), "--no-progress"]) == 0
+    cfg, rows = load_run(second)
+    assert cfg.status == "complete" and len(rows) == n_orders

@@ -20,6 +20,7 @@ from typing import Any, Literal, TextIO, Union, get_args, get_origin
 from ..budget import Budget
 from ..clocks import OverheadError
 from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
+from ..files import write_json_atomic
 from ..fixtures import Suite
 from ..metrics import METRICS
 from ..models import Model
@@ -261,8 +262,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
             rows.append(_row(cfg, summary))
             summaries.append(summary)
-    except KeyboardInterrupt:
-        _resume_hint(started, "interrupted")
+    except BaseException as exc:
+        later = started[len(rows) + 1 :]  # the models after the one that stopped never ran
+        _not_started(later, started[len(rows)][1].model)
+        if isinstance(exc, KeyboardInterrupt):
+            _resume_hint(started, "interrupted")
+        elif later:
+            _resume_hint(later, "these runs did not start")
         raise
     finally:
         if rows:  # the models that finished keep their row, whatever stopped the next one
@@ -377,6 +383,19 @@ def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget
     print(f"fanout run: {why}; resume with:", file=sys.stderr)
     for d in left:
         print(f"  fanout run --resume {d}{more}", file=sys.stderr)
+
+
+def _not_started(runs: list[tuple[Path, RunConfig]], stopped_model: str) -> None:
+    """Mark the run folders of models that never ran because an earlier one stopped: `interrupted`
+    (resumable, like any unfinished run), not `running`, which would claim a process still
+    writes them."""
+    for run_dir, cfg in runs:
+        cfg.status = "interrupted"
+        cfg.stop_reason = f"not started: the run of {stopped_model} before it stopped"
+        try:
+            write_json_atomic(run_dir / "run.json", cfg.model_dump())
+        except OSError:
+            pass  # the disk may be what stopped the run: its error is the one to report
 
 
 def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_existed: bool) -> None:
