@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK
+from ..files import write_text_atomic
 from ..metrics import METRICS
 from ..settings import RuntimeSettings
 from ..whatif import (
@@ -109,11 +111,13 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
     data = [r.model_dump() for r in rows]
     jpath, cpath = out / "whatif.json", out / "whatif.csv"
-    jpath.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    with open(cpath, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
-        w.writeheader()
-        w.writerows(data)
+    # Written whole (temporary file, renamed), like every other output: a reader never sees half.
+    write_text_atomic(jpath, json.dumps(data, indent=2) + "\n")
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=COLUMNS)
+    w.writeheader()
+    w.writerows(data)
+    write_text_atomic(cpath, buf.getvalue())
     return jpath, cpath
 
 
