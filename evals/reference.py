@@ -81,7 +81,7 @@ class Reference:
     sequential: Schedule
 
 
-_CACHE: dict[tuple[str, ...], Reference] = {}
+_CACHE: dict[tuple[str, RuntimeSettings, str], Reference] = {}
 _TASK_KEYS: dict[int, tuple[Task, str]] = {}  # id -> (the task, kept alive so its id is not reused; its key)
 _CACHE_LIMIT = 50_000  # references are small; the bound only keeps a long-lived process in check
 
@@ -142,7 +142,7 @@ def reference(
     prompts = prompts or shipped_prompts()
     virtual = settings if settings.clock == "virtual" else settings.replace(clock="virtual")
     task = gt.task
-    key = (_task_key(task), virtual.model_dump_json(), prompts.source_hash)
+    key = (_task_key(task), virtual, prompts.source_hash)  # settings are frozen: equal ones hash alike
     ref = _CACHE.get(key)
     if ref is None:
         cap = virtual.fan_out_cap

@@ -36,7 +36,7 @@ class Scores(BaseModel):
     """One episode's scores. Values of registry metrics computed from the trace
     (`evals.metrics.EpisodeValue`) are kept as extra fields, after the ones counted here."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants")  # as `trace.LINE_JSON`
 
     task_id: str
     pattern: str
