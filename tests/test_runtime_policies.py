@@ -249,3 +249,16 @@ def test_run_json_records_the_policies(tmp_path, capsys):
     hedged = {c["name"]: c["hedged"] for c in ep["trace"]["calls"] if c["turn"] == 1}
     assert hedged == {"r_a": True, "r_b": False, "w_x": False}
     assert ep["scores"]["timed_out_calls"] >= 1  # the write times out: reported beside the time
+
+
+def test_a_policy_decodes_each_json_text_once_and_its_memo_is_bounded():
+    from evals.models.policies import Decoded
+
+    d = Decoded(limit=2)
+    first = d.result('{"v": 1}')
+    assert d.result('{"v": 1}') is first and first == {"v": 1}
+    assert d.result("not json") == {"error": {"code": "unparseable"}}
+    assert d.result(None) is None
+    assert d.result('{"v": 1}') == first  # the memo started again at its limit: decoded anew
+    assert d.args('{"a": [1]}') == {"a": [1]} and d.args("[1") is None
+    assert d.args({"a": 1}) == {"a": 1}  # an object sent as is
