@@ -36,8 +36,11 @@ def shipped_prompts() -> PromptTemplates:
     return PromptTemplates.load()
 
 
+_DUMP = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _dump(result: Any) -> str:
-    return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _DUMP.encode(result)
 
 
 _TIMES_PER_TASK = 512
