@@ -16,6 +16,7 @@ metric no episode defines is null, never 0.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,11 @@ class EpisodeView:
     trace: Trace
     batches: Sequence[Sequence[Span]]  # per turn that issued calls: each call's (start, end), in issue order
     gt: GroundTruth | None = None  # the task's ground truth when scoring (None: re-timing, old lines)
+
+    @functools.cached_property
+    def concurrency(self) -> tuple[float, float, float, float]:
+        """`timeline.concurrency_sums` of the batches, once per view (five values read it)."""
+        return concurrency_sums(self.batches)
 
 
 @dataclass(frozen=True)
@@ -323,7 +329,7 @@ def _runtime(field: str) -> Callable[[EpisodeView], float | None]:
     time lost against running every call at once, and the dispatch delay."""
 
     def value(view: EpisodeView) -> float | None:
-        work, span, longest, lost = concurrency_sums(view.batches)
+        work, span, longest, lost = view.concurrency
         if field == "ratio":  # the episode's own value, as `compare` shows it (None: no wide batch)
             return work / span if span > 0 else None
         return {"work": work, "span": span, "longest": longest, "lost": lost}[field]

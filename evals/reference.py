@@ -137,9 +137,10 @@ def reference(
 ) -> Reference:
     """The oracle's and the sequential policy's schedules of `gt`'s task under `settings` (run on
     the virtual clock) and `prompts` (default: the shipped ones)."""
-    from .runtime import shipped_prompts
+    if prompts is None:
+        from .runtime import shipped_prompts
 
-    prompts = prompts or shipped_prompts()
+        prompts = shipped_prompts()
     virtual = settings if settings.clock == "virtual" else settings.replace(clock="virtual")
     task = gt.task
     key = (_task_key(task), virtual, prompts.source_hash)  # settings are frozen: equal ones hash alike

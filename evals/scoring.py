@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from mock_tools.canonical import normalized_key
 
+from . import reference as ref
 from .answers import check_answer
 from .groundtruth import GroundTruth
 from .metrics import EpisodeView, batches_of, episode_values
@@ -306,8 +307,6 @@ def reference_scores(
 ) -> dict[str, Any]:
     """The reference-schedule scores of one episode (`evals.reference`): complete when its turns
     are profile-timed, parts only (completed when the run is read) when they are measured."""
-    from . import reference as ref
-
     r = ref.reference(gt, trace.runtime, prompts)
     if ref.profile_timed(trace):
         return ref.values(r, wall_s, None)
