@@ -14,7 +14,7 @@ from the conversation, exactly as an HTTP-served copy of it must.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mock_tools import is_error
@@ -65,6 +65,20 @@ class TaskIndex:
                 raise UnknownTaskError(f"no task matches the user message {user[:80]!r}")
             t = self._memo[key] = best[1]
         return t
+
+
+_RESPONSES = 4096
+
+
+def _conversation_key(messages: list[Message]) -> tuple | None:
+    """Everything a policy reads of a conversation, as a key (None: arguments sent as objects)."""
+    out = []
+    for m in messages:
+        calls = tuple((c.id, c.name, c.arguments) for c in m.tool_calls)
+        if any(not isinstance(c[2], str) for c in calls):
+            return None
+        out.append((m.role, m.content, m.tool_call_id, m.name, calls))
+    return tuple(out)
 
 
 def _norm(s: str) -> str:
@@ -166,6 +180,7 @@ class PolicyModel(Model):
         self.gts = GroundTruthCache()
         self._plans: dict[tuple[str, str], _ArgPlan] = {}
         self._decoded = Decoded()
+        self._responses: dict[tuple, ModelResponse] = {}
 
     def describe(self) -> dict:
         return {"name": self.name, "policy": self.policy, "seed": self.seed}
@@ -175,6 +190,21 @@ class PolicyModel(Model):
         return self.respond(request.messages)
 
     def respond(self, messages: list[Message]) -> ModelResponse:
+        """The policy's response to the conversation. A policy is a pure function of the
+        conversation, so a conversation it has answered before (another epoch, another run of the
+        same process) gets the same response again without deciding anew; each caller gets its
+        own copy. At most `_RESPONSES` conversations are kept (then the memo starts again)."""
+        key = _conversation_key(messages)
+        hit = None if key is None else self._responses.get(key)
+        if hit is None:
+            hit = self._decide(messages)
+            if key is not None:
+                if len(self._responses) >= _RESPONSES:
+                    self._responses.clear()
+                self._responses[key] = hit
+        return replace(hit, tool_calls=list(hit.tool_calls))
+
+    def _decide(self, messages: list[Message]) -> ModelResponse:
         task = self.index.find(messages)
         gt = self.gts.get(task, self.seed)
         obs = Observation(gt, messages, self._decoded)
