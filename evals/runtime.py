@@ -45,19 +45,20 @@ def _dump(result: Any) -> str:
 
 _TIMES_PER_TASK = 512
 _READS_PER_TASK = 512
+_ARGUMENTS_PER_TASK = 512
 _PLAIN = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # TypeError on a non-JSON value
 
 
-def _content(c: CallRecord) -> str:
+def _content(result: Any) -> tuple[str, Any]:
     """The tool message of a call's result: its JSON text, values JSON has no type for (a table
-    tool's YAML timestamp) as their `str()`. Such a result is then stored as that JSON read back,
-    so the trace holds what the model was sent, in JSON's own types (`EpisodeRecord.line`)."""
+    tool's YAML timestamp) as their `str()`; and the result as the trace stores it: as is, or,
+    when it held such values, that JSON read back, so the trace holds what the model was sent, in
+    JSON's own types (`EpisodeRecord.line`)."""
     try:
-        return _PLAIN.encode(c.result)
+        return _PLAIN.encode(result), result
     except TypeError:
-        text = _dump(c.result)
-        c.result = json.loads(text)
-        return text
+        text = _dump(result)
+        return text, json.loads(text)
 
 
 # Arguments nested deeper than this are unparseable (`extraneous`): no tool takes them, and every
@@ -160,7 +161,11 @@ class Episode:
         per_task: dict[RuntimeSettings, dict] = vars(task).setdefault("_call_times", {})
         self._times: dict[tuple[str, str, int], CallTiming] = per_task.setdefault(cfg, {})
         reads: dict[int, dict] = vars(task).setdefault("_read_results", {})
-        self._reads: dict[tuple[str, str], tuple[Any, Any]] = reads.setdefault(cfg.seed, {})
+        self._reads: dict[tuple[str, str], tuple[Any, Any, str]] = reads.setdefault(cfg.seed, {})
+        self._told: dict[int, tuple[Any, str]] = {}  # call index -> (memoised result, its message text)
+        self._args: dict[str, tuple[str, dict | None, str | None, str]] = vars(task).setdefault(
+            "_arguments", {}
+        )
         self.trace = Trace(task_id=task.id, suite=task.suite, model=model.name, epoch=epoch, runtime=cfg)
 
     async def run(self) -> Trace:
@@ -210,7 +215,11 @@ class Episode:
             calls = self._prepare(resp, turn)
             rec.batch_s = await clock.run_batch(calls, rec.end_s, self)
             for c, tc in zip(calls, resp.tool_calls, strict=True):
-                content = _content(c)
+                told = self._told.pop(c.index, None)
+                if told is not None and told[0] is c.result:  # a memoised read: its text is known
+                    content = told[1]
+                else:
+                    content, c.result = _content(c.result)
                 messages.append(Message("tool", content, tool_call_id=tc.id, name=tc.name))
                 msg_tokens.append(estimate_text(content) + MESSAGE_OVERHEAD)
             trace.calls.extend(calls)
@@ -254,12 +263,11 @@ class Episode:
         base = len(self.trace.calls)
         out = []
         for pos, tc in enumerate(resp.tool_calls):
-            raw, parsed, perr = _parse(tc.arguments)
+            raw, parsed, perr, canon = self._arguments(tc.arguments)
             name = clean_text(str(tc.name))
             fields: dict[str, Any] = {}  # set at construction: a pydantic setattr costs a validation
             tool = task.tool_by_name.get(name)
             if perr is None and tool is not None:
-                canon = normalized_key(parsed)
                 attempt = self.attempts.get((name, canon), 0)
                 self.attempts[(name, canon)] = attempt + 1
                 tm = self._time_call(tool, canon, attempt)
@@ -290,6 +298,22 @@ class Episode:
             out.append(c)
         return out
 
+    def _arguments(self, sent: Any) -> tuple[str, dict | None, str | None, str]:
+        """`_parse(sent)` and the parsed arguments' canonical key, memoised on the task for
+        arguments sent as text (a function of the text; the record's own dict is a copy). At most
+        `_ARGUMENTS_PER_TASK` texts are kept per task."""
+        if not isinstance(sent, str):
+            raw, parsed, perr = _parse(sent)
+            return raw, parsed, perr, "" if perr is not None else normalized_key(parsed)
+        memo = self._args
+        hit = memo.get(sent)
+        if hit is None:
+            raw, parsed, perr = _parse(sent)
+            hit = (raw, parsed, perr, "" if perr is not None else normalized_key(parsed))
+            if len(memo) < _ARGUMENTS_PER_TASK:
+                memo[sent] = hit
+        return hit
+
     def _time_call(self, tool: Tool, canon: str, attempt: int) -> CallTiming:
         """`time_call` for this episode's task and settings, memoised on the task: the samples are
         a pure function of (settings, task, tool, arguments, attempt), and every epoch of a task
@@ -311,7 +335,8 @@ class Episode:
         state (DESIGN, mock tools), so a read made while the episode has written nothing is a
         function of (seed, tool, arguments): its answer is memoised on the task, keyed by the
         arguments' exact text, and every later episode asking the same gets the same objects (a
-        result is never modified once answered). At most `_READS_PER_TASK` are kept per task."""
+        result is never modified once answered), with the text of its tool message. At most
+        `_READS_PER_TASK` are kept per task."""
         tool = self.task.tool_by_name[c.name]
         if tool.write or self.state.data:
             ctx = ToolContext(self.world, self.state)
@@ -320,10 +345,12 @@ class Episode:
         hit = self._reads.get(key)
         if hit is None:
             ctx = ToolContext(self.world, self.state)
-            hit = (tool.invoke(c.arguments, ctx), ctx.writes)
+            text, result = _content(tool.invoke(c.arguments, ctx))
+            hit = (result, ctx.writes, text)
             if len(self._reads) < _READS_PER_TASK:
                 self._reads[key] = hit
-        return hit
+        self._told[c.index] = (hit[0], hit[2])
+        return hit[0], hit[1]
 
     def apply(self, writes: Writes) -> None:
         for _, ws in sorted(writes, key=lambda w: w[0]):
