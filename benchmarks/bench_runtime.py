@@ -38,14 +38,14 @@ def _policies() -> list[str]:
 
 def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[str, dict[str, float]]:
     from evals.episodes import EpisodeRecord
-    from evals.fixtures import load_suite
     from evals.groundtruth import GroundTruthCache
     from evals.models.policies import PolicyModel
+    from evals.runs import open_suite
     from evals.runtime import run_episode
     from evals.scoring import score
     from evals.settings import RuntimeSettings
 
-    suite = load_suite(suite_name)
+    suite = open_suite(suite_name)  # as `fanout run` opens it (then out of the collector's reach)
     cfg = RuntimeSettings()
 
     async def loop(model: PolicyModel, gts: GroundTruthCache, tasks: list, budget: float) -> int:

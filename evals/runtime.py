@@ -193,15 +193,33 @@ class Episode:
                 break
             if resp.text is not None:  # recorded and scored as written (see `_SURROGATE`)
                 resp.text = clean_text(resp.text)
-            rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
+            tokens = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
             lat = turn_latency(
-                self.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
+                self.profile,
+                resp.latency_s,
+                tokens["prompt_tokens"],
+                tokens["cached_tokens"],
+                tokens["completion_tokens"],
             )
             # A policy's profile latency, or a cached/replayed response's recorded one, is not
             # time the model took: the real clock waits it out.
             at_once = resp.latency_s is None or resp.cached
-            rec.start_s = start
-            rec.end_s, rec.model_latency_s = await clock.turn_end(start, lat, at_once)
+            end, model_latency = await clock.turn_end(start, lat, at_once)
+            rec = TurnRecord(  # every field at construction: a pydantic setattr costs a call
+                index=turn,
+                start_s=start,
+                end_s=end,
+                model_latency_s=model_latency,
+                provider_parts=None if resp.provider_parts is None else resp.provider_parts.to_json(),
+                text=resp.text,
+                n_calls=len(resp.tool_calls),
+                cached=resp.cached,
+                measured_latency_s=resp.latency_s,
+                ttft_s=resp.ttft_s,
+                first_call_s=resp.first_call_s,
+                finish_reason=resp.finish_reason,
+                **tokens,
+            )
             trace.turns.append(rec)
             prev_context = rec.prompt_tokens + rec.completion_tokens
             if not resp.tool_calls:
@@ -228,35 +246,30 @@ class Episode:
         trace.wall_s, trace.runtime_overhead_s = clock.finish()
         return trace
 
-    def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:
-        rec = TurnRecord(
-            index=turn,
-            provider_parts=None if resp.provider_parts is None else resp.provider_parts.to_json(),
-            text=resp.text,
-            n_calls=len(resp.tool_calls),
-            cached=resp.cached,
-            measured_latency_s=resp.latency_s,
-            ttft_s=resp.ttft_s,
-            first_call_s=resp.first_call_s,
-            finish_reason=resp.finish_reason,
-        )
-        if resp.usage is not None:
-            rec.prompt_tokens = resp.usage.prompt_tokens
-            rec.completion_tokens = resp.usage.completion_tokens
-            rec.cached_tokens = resp.usage.cached_tokens
-            rec.usage_estimated = resp.usage.estimated
-            rec.reasoning_tokens = resp.usage.reasoning_tokens
+    def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> dict[str, Any]:
+        """The turn's token counts: the provider's, else estimated."""
+        u = resp.usage
+        if u is not None:
+            tokens: dict[str, Any] = {
+                "prompt_tokens": u.prompt_tokens,
+                "completion_tokens": u.completion_tokens,
+                "cached_tokens": u.cached_tokens,
+                "usage_estimated": u.estimated,
+                "reasoning_tokens": u.reasoning_tokens,
+            }
         else:
             completion = estimate_text(resp.text) + sum(
                 estimate_text(tc.name) + estimate_json(tc.arguments) + MESSAGE_OVERHEAD
                 for tc in resp.tool_calls
             )
-            rec.prompt_tokens = prompt_est
-            rec.completion_tokens = max(1, completion)
-            # Providers cache the shared prefix: everything up to the previous response.
-            rec.cached_tokens = min(prev_context, prompt_est) if turn > 1 else 0
-            rec.usage_estimated = True
-        return rec
+            tokens = {
+                "prompt_tokens": prompt_est,
+                "completion_tokens": max(1, completion),
+                # Providers cache the shared prefix: everything up to the previous response.
+                "cached_tokens": min(prev_context, prompt_est) if turn > 1 else 0,
+                "usage_estimated": True,
+            }
+        return tokens
 
     def _prepare(self, resp: ModelResponse, turn: int) -> list[CallRecord]:
         task = self.task

@@ -27,7 +27,7 @@ from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .prompts import PromptTemplates
 from .timing import episode_time_metrics
-from .trace import CALL_CLASSES, CallClass, Stop, Trace
+from .trace import CALL_CLASSES, CallClass, CallRecord, Stop, Trace
 
 CLASSES = CALL_CLASSES
 INF = math.inf
@@ -154,7 +154,10 @@ def _batches(trace: Trace) -> list[list[int]]:
 def classify(gt: GroundTruth, trace: Trace) -> Classification:
     """Classes in issue order; within a batch, `correct` by a maximum matching (DESIGN 4.1)."""
     sat: dict[str, int] = {}
+    # Keys (tool, normalised arguments) of earlier calls, for `duplicate`: a call's key is computed
+    # only once a later call reaches that test (`unkeyed` holds the calls not keyed yet).
     seen: set[str] = set()
+    unkeyed: list[CallRecord] = []
     n = len(trace.calls)
     classes: list[str] = [""] * n
     attributed: list[str | None] = [None] * n
@@ -208,9 +211,13 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                     node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
                     cls = "premature"
                     premature_nodes.add(node)
-            key = c.name + "\x00" + normalized_key(c.arguments) if c.arguments is not None else None
-            if cls is None and key in seen:
-                cls = "duplicate"
+            key = None
+            if cls is None and c.arguments is not None:
+                seen.update(_call_key(u) for u in unkeyed)
+                unkeyed.clear()
+                key = _call_key(c)
+                if key in seen:
+                    cls = "duplicate"
             if cls is None:
                 for v in gt.by_tool.get(c.name, ()):
                     if v not in sat and v not in done and is_ready(v):
@@ -220,10 +227,16 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                 cls = "extraneous"
             if key is not None:
                 seen.add(key)
+            elif c.arguments is not None:
+                unkeyed.append(c)
             classes[i], attributed[i] = cls, node
         for v in match.values():
             sat[v] = t
     return Classification(classes, attributed, sat, premature_nodes)
+
+
+def _call_key(c: CallRecord) -> str:
+    return c.name + "\x00" + normalized_key(c.arguments)
 
 
 def unauthorised_writes(gt: GroundTruth, trace: Trace) -> int:
