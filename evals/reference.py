@@ -22,6 +22,7 @@ Within one oracle batch under a fan-out cap the longest call goes first (DESIGN 
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,24 @@ class Schedule:
 class Reference:
     oracle: Schedule
     sequential: Schedule
+
+    @functools.cached_property
+    def parts(self) -> dict[str, Any]:
+        """The schedules' turns and summed makespans (what an episode stores of them)."""
+        oracle, seq = self.oracle, self.sequential
+        return {
+            "oracle_turns": oracle.turns,
+            "oracle_tool_s": oracle.tool_s,
+            "sequential_turns": seq.turns,
+            "sequential_tool_s": seq.tool_s,
+        }
+
+    @functools.cached_property
+    def profile_walls(self) -> tuple[float, float, float]:
+        """(mean oracle turn, oracle wall, sequential wall) with each turn at its own latency."""
+        oracle = self.oracle
+        mean = sum(oracle.latencies) / oracle.turns if oracle.turns else 0.0
+        return mean, oracle.wall(), self.sequential.wall()
 
 
 _CACHE: dict[tuple[str, RuntimeSettings, str], Reference] = {}
@@ -169,16 +188,10 @@ def values(ref: Reference, wall_s: float, turn_s: float | None) -> dict[str, Any
     """The per-episode reference scores at the fixed turn latency `turn_s`; None: the turns are
     profile-timed, so each reference policy's turns take what the profile gives them (the ideal
     is then exactly the oracle's wall, the sequential schedule exactly the sequential policy's)."""
-    oracle, seq = ref.oracle, ref.sequential
-    parts: dict[str, Any] = {
-        "oracle_turns": oracle.turns,
-        "oracle_tool_s": oracle.tool_s,
-        "sequential_turns": seq.turns,
-        "sequential_tool_s": seq.tool_s,
-    }
+    parts = ref.parts
     if turn_s is None:
-        mean = sum(oracle.latencies) / oracle.turns if oracle.turns else 0.0
-        return parts | _ratios(mean, oracle.wall(), seq.wall(), wall_s)
+        mean, ideal, seq = ref.profile_walls
+        return parts | _ratios(mean, ideal, seq, wall_s)
     return parts | derived(parts, wall_s, turn_s)
 
 

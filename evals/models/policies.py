@@ -14,7 +14,7 @@ from the conversation, exactly as an HTTP-served copy of it must.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from mock_tools import is_error
@@ -180,7 +180,7 @@ class PolicyModel(Model):
         self.gts = GroundTruthCache()
         self._plans: dict[tuple[str, str], _ArgPlan] = {}
         self._decoded = Decoded()
-        self._responses: dict[tuple, ModelResponse] = {}
+        self._responses: dict[tuple, tuple[str | None, tuple[ToolCall, ...], str | None]] = {}
 
     def describe(self) -> dict:
         return {"name": self.name, "policy": self.policy, "seed": self.seed}
@@ -197,12 +197,14 @@ class PolicyModel(Model):
         key = _conversation_key(messages)
         hit = None if key is None else self._responses.get(key)
         if hit is None:
-            hit = self._decide(messages)
+            r = self._decide(messages)
+            hit = (r.text, tuple(r.tool_calls), r.finish_reason)  # all a policy's response holds
             if key is not None:
                 if len(self._responses) >= _RESPONSES:
                     self._responses.clear()
                 self._responses[key] = hit
-        return replace(hit, tool_calls=list(hit.tool_calls))
+        text, calls, finish = hit
+        return ModelResponse(text=text, tool_calls=list(calls), finish_reason=finish)
 
     def _decide(self, messages: list[Message]) -> ModelResponse:
         task = self.index.find(messages)
