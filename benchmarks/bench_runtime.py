@@ -3,7 +3,7 @@
 1. Virtual clock: episodes per second for each reference policy on the core suite, in one
    process on one core, doing what `fanout run` does per episode: the runtime, the scoring (one
    ground-truth cache shared by the policy and the scorer, as in a run) and the episode's JSON
-   line (`EpisodeRecord.line()`, without the disk). Reported per CPU second, which other load on
+   line as written (`EpisodeRecord.line_bytes()`, without the disk). Reported per CPU second, which other load on
    the machine barely moves, and per wall second.
 2. Real clock: the runtime's overhead per turn as the traces record it (`runtime_overhead_s /
    turns`: measured wall minus the virtual timeline of the same turns) with 32 episodes of the
@@ -55,7 +55,9 @@ def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[
             for task in tasks:
                 trace = await run_episode(model, task, cfg)
                 sc = score(gts.get(task, cfg.seed), trace)
-                EpisodeRecord(task_id=task.id, epoch=0, pattern=task.pattern, scores=sc, trace=trace).line()
+                EpisodeRecord(
+                    task_id=task.id, epoch=0, pattern=task.pattern, scores=sc, trace=trace
+                ).line_bytes()
                 n += 1
             if time.perf_counter() - t0 >= budget:
                 return n

@@ -76,11 +76,23 @@ class EpisodeRecord(BaseModel):
         are JSON's own types (the runtime stores a tool result that is not as the JSON the model
         was sent), so both encoders give the same text; a string no UTF-8 can encode (a lone
         surrogate) is left to the standard library, as before."""
+        encoded = self._encoded()
+        return self._std_line() if encoded is None else encoded.decode()
+
+    def line_bytes(self) -> bytes:
+        """The line as written: UTF-8, with any lone surrogate a model sent (`"\\ud800"`, which
+        UTF-8 cannot hold and JSON readers refuse even escaped) as U+FFFD, so every line reads back.
+        (The serializer's bytes are written as they are: they hold no surrogate.)"""
+        encoded = self._encoded()
+        return encode_utf8(self._std_line()) if encoded is None else encoded
+
+    def _encoded(self) -> bytes | None:
+        """The line by pydantic's serializer; None when a string holds a lone surrogate."""
         try:
             scores = to_json(self.scores, fallback=str)
             trace = to_json(self.trace, exclude_none=True, fallback=str)
         except ValueError:
-            return json.dumps(self._doc(), separators=(",", ":"), ensure_ascii=False, default=str)
+            return None
         head = to_json(
             {
                 "schema_version": self.schema_version,
@@ -89,10 +101,10 @@ class EpisodeRecord(BaseModel):
                 "pattern": self.pattern,
             }
         )
-        return (head[:-1] + b',"scores":' + scores + b',"trace":' + trace + b"}").decode()
+        return head[:-1] + b',"scores":' + scores + b',"trace":' + trace + b"}"
 
-    def _doc(self) -> dict[str, Any]:
-        return {
+    def _std_line(self) -> str:
+        doc = {
             "schema_version": self.schema_version,
             "task_id": self.task_id,
             "epoch": self.epoch,
@@ -100,11 +112,7 @@ class EpisodeRecord(BaseModel):
             "scores": self.scores.model_dump(),
             "trace": self.trace.model_dump(exclude_none=True),
         }
-
-    def line_bytes(self) -> bytes:
-        """The line as written: UTF-8, with any lone surrogate a model sent (`"\\ud800"`, which
-        UTF-8 cannot hold and JSON readers refuse even escaped) as U+FFFD, so every line reads back."""
-        return encode_utf8(self.line())
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
 
     def scores_row(self) -> dict[str, Any]:
         """The scores with the epoch: one row of the frame every aggregate is computed from."""

@@ -194,3 +194,11 @@ def test_a_result_json_has_no_type_for_is_stored_as_the_json_the_model_was_sent(
         task_id="one", pattern="synthetic", scores=score(resolve(suite.by_id["one"]), trace), trace=trace
     )
     assert rec.line() == _old_line(rec)
+
+
+def test_the_bytes_written_are_the_line_as_utf8_with_surrogates_replaced():
+    from evals.files import encode_utf8
+
+    for rec in (_record_with(ODD, {"ok": True, **ODD}), _record_with({"s": json.loads('"\\ud800"')}, None)):
+        assert rec.line_bytes() == encode_utf8(rec.line())
+        json.loads(rec.line_bytes())
