@@ -3,8 +3,10 @@
 1. Virtual clock: episodes per second for each reference policy on the core suite, in one
    process on one core, doing what `fanout run` does per episode: the runtime, the scoring (one
    ground-truth cache shared by the policy and the scorer, as in a run) and the episode's JSON
-   line as written (`EpisodeRecord.line_bytes()`, without the disk). Reported per CPU second, which other load on
-   the machine barely moves, and per wall second.
+   line as written (`EpisodeRecord.line_bytes()`, without the disk), the suite opened as a run
+   opens it. The first pass over the suite (ground truth, references, memos) is not timed: the
+   figure is the steady state of a run's later epochs. Reported per CPU second, which other load
+   on the machine barely moves, and per wall second.
 2. Real clock: the runtime's overhead per turn as the traces record it (`runtime_overhead_s /
    turns`: measured wall minus the virtual timeline of the same turns) with 32 episodes of the
    core suite in flight on one event loop, median and p90 over the episodes; then the fidelity of
