@@ -188,15 +188,16 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
         matched_before = {v: i for i, v in match.items()}  # node -> the successful call that took it
         for i in batch:
             c = trace.calls[i]
-            # Nodes taken by successful calls issued before this one count as satisfied for it.
-            done = {v for v, j in matched_before.items() if j < i}
             cls: str | None = None
             node: str | None = None
             if c.arguments is None:
                 cls = "extraneous"
             elif i in match:
                 cls, node = "correct", match[i]
-            elif c.error is not None and i in cands:
+            # Nodes taken by successful calls issued before this one count as satisfied for it
+            # (only an unmatched call with arguments reads them).
+            done = {v for v, j in matched_before.items() if j < i} if cls is None else set()
+            if cls is None and c.error is not None and i in cands:
                 # A failed call that matches: correct, though it satisfies nothing (a retry may).
                 free = [v for v in cands[i] if v not in done]
                 if free:
@@ -281,7 +282,14 @@ def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str
         if augment(i, set()):
             matched.append(i)
     first_fit = {owner[v]: v for v in owner}
-    if all(first_fit[i] == next(v for v in cands[i] if v not in _taken(first_fit, i)) for i in matched):
+    # Is it first-fit's answer: each matched call (in issue order) holds the first of its nodes
+    # no earlier matched call holds?
+    taken: set[str] = set()
+    for i in matched:
+        if first_fit[i] != next(v for v in cands[i] if v not in taken):
+            break
+        taken.add(first_fit[i])
+    else:
         return first_fit
     # Canonical assignment: call by call, the earliest node that keeps the rest perfectly matchable.
     out: dict[int, str] = {}
@@ -298,10 +306,6 @@ def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str
                 free.discard(v)
                 break
     return out
-
-
-def _taken(assignment: dict[int, str], before: int) -> set[str]:
-    return {v for i, v in assignment.items() if i < before}
 
 
 def time_metrics(trace: Trace) -> dict:
