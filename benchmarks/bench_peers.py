@@ -159,6 +159,12 @@ def main() -> None:
     ap.add_argument("--tasks", type=int, default=500)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--fanout", default=str(FANOUT_BIN), help="the fanout executable to measure")
+    ap.add_argument(
+        "--compare",
+        default=None,
+        metavar="LABEL=FANOUT,...",
+        help="also measure these fanout executables (e.g. another checkout's .venv/bin/fanout)",
+    )
     ap.add_argument("--inspect-child", nargs=2, metavar=("SUITE_DIR", "LOG_DIR"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.inspect_child:

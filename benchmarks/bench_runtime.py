@@ -3,8 +3,10 @@
 1. Virtual clock: episodes per second for each reference policy on the core suite, in one
    process on one core, doing what `fanout run` does per episode: the runtime, the scoring (one
    ground-truth cache shared by the policy and the scorer, as in a run) and the episode's JSON
-   line (`EpisodeRecord.line()`, without the disk). Reported per CPU second, which other load on
-   the machine barely moves, and per wall second.
+   line as written (`EpisodeRecord.line_bytes()`, without the disk), the suite opened as a run
+   opens it. The first pass over the suite (ground truth, references, memos) is not timed: the
+   figure is the steady state of a run's later epochs. Reported per CPU second, which other load
+   on the machine barely moves, and per wall second.
 2. Real clock: the runtime's overhead per turn as the traces record it (`runtime_overhead_s /
    turns`: measured wall minus the virtual timeline of the same turns) with 32 episodes of the
    core suite in flight on one event loop, median and p90 over the episodes; then the fidelity of
@@ -38,14 +40,14 @@ def _policies() -> list[str]:
 
 def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[str, dict[str, float]]:
     from evals.episodes import EpisodeRecord
-    from evals.fixtures import load_suite
     from evals.groundtruth import GroundTruthCache
     from evals.models.policies import PolicyModel
+    from evals.runs import open_suite
     from evals.runtime import run_episode
     from evals.scoring import score
     from evals.settings import RuntimeSettings
 
-    suite = load_suite(suite_name)
+    suite = open_suite(suite_name)  # as `fanout run` opens it (then out of the collector's reach)
     cfg = RuntimeSettings()
 
     async def loop(model: PolicyModel, gts: GroundTruthCache, tasks: list, budget: float) -> int:
@@ -55,7 +57,9 @@ def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[
             for task in tasks:
                 trace = await run_episode(model, task, cfg)
                 sc = score(gts.get(task, cfg.seed), trace)
-                EpisodeRecord(task_id=task.id, epoch=0, pattern=task.pattern, scores=sc, trace=trace).line()
+                EpisodeRecord(
+                    task_id=task.id, epoch=0, pattern=task.pattern, scores=sc, trace=trace
+                ).line_bytes()
                 n += 1
             if time.perf_counter() - t0 >= budget:
                 return n

@@ -1049,8 +1049,9 @@ def check_values(
 
 
 def check_answer(gt: GroundTruth, text: str | None) -> bool:
-    """The task's answer check on a final answer (None: the episode ended without one)."""
-    return check_values(gt.answer_contains, gt.answer_any, gt.answer_not, text)
+    """The task's answer check on a final answer (None: the episode ended without one), memoised
+    per text by the ground truth (`GroundTruth.answer_ok`)."""
+    return gt.answer_ok(text)
 
 
 def expand(value: Expected) -> list[Expected]:

@@ -70,11 +70,40 @@ class EpisodeRecord(BaseModel):
     def line(self) -> str:
         """The JSON line (no newline): scores whole, the trace without its empty fields.
 
-        Encoded by pydantic's serializer (twice as fast as the standard library's on these
-        documents), with NaN and infinities written as the standard library writes them. The
-        values are JSON's own types (the runtime stores a tool result that is not as the JSON
-        the model was sent), so both encoders give the same text; a string no UTF-8 can encode (a
-        lone surrogate) is left to the standard library, as before."""
+        Encoded by pydantic's serializer straight from the models (no intermediate dicts; three
+        times as fast as the standard library's encoder on these documents), with NaN and
+        infinities written as the standard library writes them (`trace.LINE_JSON`). The values
+        are JSON's own types (the runtime stores a tool result that is not as the JSON the model
+        was sent), so both encoders give the same text; a string no UTF-8 can encode (a lone
+        surrogate) is left to the standard library, as before."""
+        encoded = self._encoded()
+        return self._std_line() if encoded is None else encoded.decode()
+
+    def line_bytes(self) -> bytes:
+        """The line as written: UTF-8, with any lone surrogate a model sent (`"\\ud800"`, which
+        UTF-8 cannot hold and JSON readers refuse even escaped) as U+FFFD, so every line reads back.
+        (The serializer's bytes are written as they are: they hold no surrogate.)"""
+        encoded = self._encoded()
+        return encode_utf8(self._std_line()) if encoded is None else encoded
+
+    def _encoded(self) -> bytes | None:
+        """The line by pydantic's serializer; None when a string holds a lone surrogate."""
+        try:
+            scores = to_json(self.scores, fallback=str)
+            trace = to_json(self.trace, exclude_none=True, fallback=str)
+        except ValueError:
+            return None
+        head = to_json(
+            {
+                "schema_version": self.schema_version,
+                "task_id": self.task_id,
+                "epoch": self.epoch,
+                "pattern": self.pattern,
+            }
+        )
+        return head[:-1] + b',"scores":' + scores + b',"trace":' + trace + b"}"
+
+    def _std_line(self) -> str:
         doc = {
             "schema_version": self.schema_version,
             "task_id": self.task_id,
@@ -83,15 +112,7 @@ class EpisodeRecord(BaseModel):
             "scores": self.scores.model_dump(),
             "trace": self.trace.model_dump(exclude_none=True),
         }
-        try:
-            return to_json(doc, inf_nan_mode="constants", fallback=str).decode()
-        except ValueError:
-            return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
-
-    def line_bytes(self) -> bytes:
-        """The line as written: UTF-8, with any lone surrogate a model sent (`"\\ud800"`, which
-        UTF-8 cannot hold and JSON readers refuse even escaped) as U+FFFD, so every line reads back."""
-        return encode_utf8(self.line())
+        return json.dumps(doc, separators=(",", ":"), ensure_ascii=False, default=str)
 
     def scores_row(self) -> dict[str, Any]:
         """The scores with the epoch: one row of the frame every aggregate is computed from."""

@@ -15,7 +15,7 @@ from typing import Any
 from mock_tools import EpisodeState, ToolContext, World, is_error
 from mock_tools.canonical import canonical_json
 
-from .answers import AnswerValueError, Expected, expand
+from .answers import AnswerValueError, Expected, check_values, expand
 from .errors import FanoutError
 from .fixtures import Task
 from .graph import CallGraph
@@ -75,6 +75,9 @@ def best_route(routes: tuple[frozenset[str], ...], done: dict[str, int]) -> froz
     return best
 
 
+_ANSWER_CHECKS = 64
+
+
 @dataclass
 class GroundTruth:
     task: Task
@@ -99,6 +102,7 @@ class GroundTruth:
         # Oracle batch makespans per (latency settings, timeout, cap, hedge): pure, so scoring
         # computes them once per task instead of once per episode.
         self.ideal_batches: dict[tuple, list[float]] = {}
+        self._answer_checks: tuple[tuple[list, list, list], dict[str | None, bool]] = (self._answers(), {})
         self.required = [v for v in self.graph.topo if self.nodes[v].required]
         self.by_tool: dict[str, list[str]] = {}
         for v in self.graph.topo:
@@ -116,6 +120,28 @@ class GroundTruth:
             )
             return
         self._init_routes()
+
+    def answer_ok(self, text: str | None) -> bool:
+        """The answer check on `text` (`answers.check_answer`), memoised per text: it is a pure
+        function of the text and this ground truth, and a model answering alike across epochs (a
+        policy, a cached or replayed response, temperature 0) is checked once. The memo belongs to
+        the answer items it was made for (the same list objects). At most `_ANSWER_CHECKS` texts
+        are kept per task, so a model that never repeats itself cannot grow the memo."""
+        (contains, any_, not_), memo = self._answer_checks
+        if contains is not self.answer_contains or any_ is not self.answer_any or not_ is not self.answer_not:
+            # The answer items were replaced since (a copy checking some of them, as `explain`
+            # does): this object starts a memo of its own.
+            memo = {}
+            self._answer_checks = (self._answers(), memo)
+        ok = memo.get(text)
+        if ok is None:
+            ok = check_values(self.answer_contains, self.answer_any, self.answer_not, text)
+            if len(memo) < _ANSWER_CHECKS:
+                memo[text] = ok
+        return ok
+
+    def _answers(self) -> tuple[list, list, list]:
+        return (self.answer_contains, self.answer_any, self.answer_not)
 
     def oracle_levels(self) -> list[list[str]]:
         """The oracle's batches: the required nodes by depth (on their ideal routes)."""

@@ -16,9 +16,11 @@ metric no episode defines is null, never 0.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .aggregations import (
@@ -63,6 +65,11 @@ class EpisodeView:
     trace: Trace
     batches: Sequence[Sequence[Span]]  # per turn that issued calls: each call's (start, end), in issue order
     gt: GroundTruth | None = None  # the task's ground truth when scoring (None: re-timing, old lines)
+
+    @functools.cached_property
+    def concurrency(self) -> tuple[float, float, float, float]:
+        """`timeline.concurrency_sums` of the batches, once per view (five values read it)."""
+        return concurrency_sums(self.batches)
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,7 @@ class Registry:
 
     def __init__(self) -> None:
         self._by_name: dict[str, Metric] = {}
+        self._episode_values: list[EpisodeValue] | None = None  # asked once per episode scored
 
     def add(self, metric: Metric) -> Metric:
         if metric.name in self._by_name:
@@ -185,6 +193,7 @@ class Registry:
         if metric.gate and self.by_rule(metric.rule) is not None:
             raise ValueError(f"gate rule name {metric.rule!r} is taken")
         self._by_name[metric.name] = metric
+        self._episode_values = None
         return metric
 
     def __iter__(self) -> Iterator[Metric]:
@@ -206,13 +215,15 @@ class Registry:
         return next((m for m in self if m.gate and m.rule == rule), None)
 
     def episode_values(self) -> list[EpisodeValue]:
-        out: list[EpisodeValue] = []
-        for m in self:
-            if isinstance(m.episode, EpisodeValue):
-                out.append(m.episode)
-            elif m.episode is not None:
-                out.extend(m.episode)
-        return out
+        if self._episode_values is None:
+            out: list[EpisodeValue] = []
+            for m in self:
+                if isinstance(m.episode, EpisodeValue):
+                    out.append(m.episode)
+                elif m.episode is not None:
+                    out.extend(m.episode)
+            self._episode_values = out
+        return list(self._episode_values)
 
     def columns(self, published: Sequence[str], *surfaces: Surface, intervals: bool = True) -> list[str]:
         """A published column order (append-only) followed by the metrics of `surfaces` it lacks
@@ -291,11 +302,18 @@ def reasoning_tokens(view: EpisodeView) -> float:
     return float(sum(t.reasoning_tokens or 0 for t in view.trace.turns))
 
 
+@functools.cache
+def _verdicts() -> ModuleType:
+    """`importers.verdicts`, imported when an episode is first scored (not by every command that
+    reads the registry), then at the cost of a call."""
+    from .importers import verdicts
+
+    return verdicts
+
+
 def bfcl_valid(view: EpisodeView) -> float | None:
     """BFCL's own verdict on the episode: 1 valid, 0 not; None off BFCL suites."""
-    from .importers.verdicts import bfcl_valid as verdict
-
-    v = None if view.gt is None else verdict(view.gt, view.trace)
+    v = None if view.gt is None else _verdicts().bfcl_valid(view.gt, view.trace)
     return None if v is None else float(v)
 
 
@@ -305,9 +323,7 @@ def _taskbench(part: str, field: str) -> Callable[[EpisodeView], float]:
     their ratio of sums, what sklearn's binary F1 over the pooled items gives. Zero off TaskBench."""
 
     def count(view: EpisodeView) -> float:
-        from .importers.verdicts import taskbench_graph
-
-        g = None if view.gt is None else taskbench_graph(view.gt, view.trace)
+        g = None if view.gt is None else _verdicts().taskbench_graph(view.gt, view.trace)
         if g is None:
             return 0.0
         gold, pred = (g.gold_nodes, g.pred_nodes) if part == "node" else (g.gold_links, g.pred_links)
@@ -323,7 +339,7 @@ def _runtime(field: str) -> Callable[[EpisodeView], float | None]:
     time lost against running every call at once, and the dispatch delay."""
 
     def value(view: EpisodeView) -> float | None:
-        work, span, longest, lost = concurrency_sums(view.batches)
+        work, span, longest, lost = view.concurrency
         if field == "ratio":  # the episode's own value, as `compare` shows it (None: no wide batch)
             return work / span if span > 0 else None
         return {"work": work, "span": span, "longest": longest, "lost": lost}[field]

@@ -113,6 +113,9 @@ class PromptTemplates:
         self._user = _compile(self.user_source, self.user_name)
         self._memo: dict[tuple[str, str], tuple[str, str]] = {}
         self._seen: dict[tuple[str, str], tuple] = {}
+        # Sources are compiled once, here: the hash is of what was compiled (asked per episode).
+        digest = hashlib.sha256((self.system_source + "\x00" + self.user_source).encode())
+        self._source_hash = digest.hexdigest()[:16]
 
     @property
     def system_name(self) -> str:
@@ -137,8 +140,7 @@ class PromptTemplates:
 
     @property
     def source_hash(self) -> str:
-        h = hashlib.sha256((self.system_source + "\x00" + self.user_source).encode()).hexdigest()
-        return h[:16]
+        return self._source_hash
 
     @property
     def hash(self) -> str:

@@ -22,6 +22,7 @@ Within one oracle batch under a fan-out cap the longest call goes first (DESIGN 
 
 from __future__ import annotations
 
+import functools
 import statistics
 from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
@@ -80,8 +81,26 @@ class Reference:
     oracle: Schedule
     sequential: Schedule
 
+    @functools.cached_property
+    def parts(self) -> dict[str, Any]:
+        """The schedules' turns and summed makespans (what an episode stores of them)."""
+        oracle, seq = self.oracle, self.sequential
+        return {
+            "oracle_turns": oracle.turns,
+            "oracle_tool_s": oracle.tool_s,
+            "sequential_turns": seq.turns,
+            "sequential_tool_s": seq.tool_s,
+        }
 
-_CACHE: dict[tuple[str, ...], Reference] = {}
+    @functools.cached_property
+    def profile_walls(self) -> tuple[float, float, float]:
+        """(mean oracle turn, oracle wall, sequential wall) with each turn at its own latency."""
+        oracle = self.oracle
+        mean = sum(oracle.latencies) / oracle.turns if oracle.turns else 0.0
+        return mean, oracle.wall(), self.sequential.wall()
+
+
+_CACHE: dict[tuple[str, RuntimeSettings, str], Reference] = {}
 _TASK_KEYS: dict[int, tuple[Task, str]] = {}  # id -> (the task, kept alive so its id is not reused; its key)
 _CACHE_LIMIT = 50_000  # references are small; the bound only keeps a long-lived process in check
 
@@ -137,12 +156,13 @@ def reference(
 ) -> Reference:
     """The oracle's and the sequential policy's schedules of `gt`'s task under `settings` (run on
     the virtual clock) and `prompts` (default: the shipped ones)."""
-    from .runtime import shipped_prompts
+    if prompts is None:
+        from .runtime import shipped_prompts
 
-    prompts = prompts or shipped_prompts()
+        prompts = shipped_prompts()
     virtual = settings if settings.clock == "virtual" else settings.replace(clock="virtual")
     task = gt.task
-    key = (_task_key(task), virtual.model_dump_json(), prompts.source_hash)
+    key = (_task_key(task), virtual, prompts.source_hash)  # settings are frozen: equal ones hash alike
     ref = _CACHE.get(key)
     if ref is None:
         cap = virtual.fan_out_cap
@@ -168,16 +188,10 @@ def values(ref: Reference, wall_s: float, turn_s: float | None) -> dict[str, Any
     """The per-episode reference scores at the fixed turn latency `turn_s`; None: the turns are
     profile-timed, so each reference policy's turns take what the profile gives them (the ideal
     is then exactly the oracle's wall, the sequential schedule exactly the sequential policy's)."""
-    oracle, seq = ref.oracle, ref.sequential
-    parts: dict[str, Any] = {
-        "oracle_turns": oracle.turns,
-        "oracle_tool_s": oracle.tool_s,
-        "sequential_turns": seq.turns,
-        "sequential_tool_s": seq.tool_s,
-    }
+    parts = ref.parts
     if turn_s is None:
-        mean = sum(oracle.latencies) / oracle.turns if oracle.turns else 0.0
-        return parts | _ratios(mean, oracle.wall(), seq.wall(), wall_s)
+        mean, ideal, seq = ref.profile_walls
+        return parts | _ratios(mean, ideal, seq, wall_s)
     return parts | derived(parts, wall_s, turn_s)
 
 

@@ -36,24 +36,29 @@ def shipped_prompts() -> PromptTemplates:
     return PromptTemplates.load()
 
 
+_DUMP = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _dump(result: Any) -> str:
-    return json.dumps(result, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _DUMP.encode(result)
 
 
 _TIMES_PER_TASK = 512
+_READS_PER_TASK = 512
+_ARGUMENTS_PER_TASK = 512
 _PLAIN = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)  # TypeError on a non-JSON value
 
 
-def _content(c: CallRecord) -> str:
+def _content(result: Any) -> tuple[str, Any]:
     """The tool message of a call's result: its JSON text, values JSON has no type for (a table
-    tool's YAML timestamp) as their `str()`. Such a result is then stored as that JSON read back,
-    so the trace holds what the model was sent, in JSON's own types (`EpisodeRecord.line`)."""
+    tool's YAML timestamp) as their `str()`; and the result as the trace stores it: as is, or,
+    when it held such values, that JSON read back, so the trace holds what the model was sent, in
+    JSON's own types (`EpisodeRecord.line`)."""
     try:
-        return _PLAIN.encode(c.result)
+        return _PLAIN.encode(result), result
     except TypeError:
-        text = _dump(c.result)
-        c.result = json.loads(text)
-        return text
+        text = _dump(result)
+        return text, json.loads(text)
 
 
 # Arguments nested deeper than this are unparseable (`extraneous`): no tool takes them, and every
@@ -155,6 +160,12 @@ class Episode:
         self.attempts: dict[tuple[str, str], int] = {}
         per_task: dict[RuntimeSettings, dict] = vars(task).setdefault("_call_times", {})
         self._times: dict[tuple[str, str, int], CallTiming] = per_task.setdefault(cfg, {})
+        reads: dict[int, dict] = vars(task).setdefault("_read_results", {})
+        self._reads: dict[tuple[str, str], tuple[Any, Any, str]] = reads.setdefault(cfg.seed, {})
+        self._told: dict[int, tuple[Any, str]] = {}  # call index -> (memoised result, its message text)
+        self._args: dict[str, tuple[str, dict | None, str | None, str]] = vars(task).setdefault(
+            "_arguments", {}
+        )
         self.trace = Trace(task_id=task.id, suite=task.suite, model=model.name, epoch=epoch, runtime=cfg)
 
     async def run(self) -> Trace:
@@ -182,15 +193,33 @@ class Episode:
                 break
             if resp.text is not None:  # recorded and scored as written (see `_SURROGATE`)
                 resp.text = clean_text(resp.text)
-            rec = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
+            tokens = self._usage(resp, tools_tokens + sum(msg_tokens), prev_context, turn)
             lat = turn_latency(
-                self.profile, resp.latency_s, rec.prompt_tokens, rec.cached_tokens, rec.completion_tokens
+                self.profile,
+                resp.latency_s,
+                tokens["prompt_tokens"],
+                tokens["cached_tokens"],
+                tokens["completion_tokens"],
             )
             # A policy's profile latency, or a cached/replayed response's recorded one, is not
             # time the model took: the real clock waits it out.
             at_once = resp.latency_s is None or resp.cached
-            rec.start_s = start
-            rec.end_s, rec.model_latency_s = await clock.turn_end(start, lat, at_once)
+            end, model_latency = await clock.turn_end(start, lat, at_once)
+            rec = TurnRecord(  # every field at construction: a pydantic setattr costs a call
+                index=turn,
+                start_s=start,
+                end_s=end,
+                model_latency_s=model_latency,
+                provider_parts=None if resp.provider_parts is None else resp.provider_parts.to_json(),
+                text=resp.text,
+                n_calls=len(resp.tool_calls),
+                cached=resp.cached,
+                measured_latency_s=resp.latency_s,
+                ttft_s=resp.ttft_s,
+                first_call_s=resp.first_call_s,
+                finish_reason=resp.finish_reason,
+                **tokens,
+            )
             trace.turns.append(rec)
             prev_context = rec.prompt_tokens + rec.completion_tokens
             if not resp.tool_calls:
@@ -204,7 +233,11 @@ class Episode:
             calls = self._prepare(resp, turn)
             rec.batch_s = await clock.run_batch(calls, rec.end_s, self)
             for c, tc in zip(calls, resp.tool_calls, strict=True):
-                content = _content(c)
+                told = self._told.pop(c.index, None)
+                if told is not None and told[0] is c.result:  # a memoised read: its text is known
+                    content = told[1]
+                else:
+                    content, c.result = _content(c.result)
                 messages.append(Message("tool", content, tool_call_id=tc.id, name=tc.name))
                 msg_tokens.append(estimate_text(content) + MESSAGE_OVERHEAD)
             trace.calls.extend(calls)
@@ -213,47 +246,41 @@ class Episode:
         trace.wall_s, trace.runtime_overhead_s = clock.finish()
         return trace
 
-    def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> TurnRecord:
-        rec = TurnRecord(
-            index=turn,
-            provider_parts=None if resp.provider_parts is None else resp.provider_parts.to_json(),
-            text=resp.text,
-            n_calls=len(resp.tool_calls),
-            cached=resp.cached,
-            measured_latency_s=resp.latency_s,
-            ttft_s=resp.ttft_s,
-            first_call_s=resp.first_call_s,
-            finish_reason=resp.finish_reason,
-        )
-        if resp.usage is not None:
-            rec.prompt_tokens = resp.usage.prompt_tokens
-            rec.completion_tokens = resp.usage.completion_tokens
-            rec.cached_tokens = resp.usage.cached_tokens
-            rec.usage_estimated = resp.usage.estimated
-            rec.reasoning_tokens = resp.usage.reasoning_tokens
+    def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> dict[str, Any]:
+        """The turn's token counts: the provider's, else estimated."""
+        u = resp.usage
+        if u is not None:
+            tokens: dict[str, Any] = {
+                "prompt_tokens": u.prompt_tokens,
+                "completion_tokens": u.completion_tokens,
+                "cached_tokens": u.cached_tokens,
+                "usage_estimated": u.estimated,
+                "reasoning_tokens": u.reasoning_tokens,
+            }
         else:
             completion = estimate_text(resp.text) + sum(
                 estimate_text(tc.name) + estimate_json(tc.arguments) + MESSAGE_OVERHEAD
                 for tc in resp.tool_calls
             )
-            rec.prompt_tokens = prompt_est
-            rec.completion_tokens = max(1, completion)
-            # Providers cache the shared prefix: everything up to the previous response.
-            rec.cached_tokens = min(prev_context, prompt_est) if turn > 1 else 0
-            rec.usage_estimated = True
-        return rec
+            tokens = {
+                "prompt_tokens": prompt_est,
+                "completion_tokens": max(1, completion),
+                # Providers cache the shared prefix: everything up to the previous response.
+                "cached_tokens": min(prev_context, prompt_est) if turn > 1 else 0,
+                "usage_estimated": True,
+            }
+        return tokens
 
     def _prepare(self, resp: ModelResponse, turn: int) -> list[CallRecord]:
         task = self.task
         base = len(self.trace.calls)
         out = []
         for pos, tc in enumerate(resp.tool_calls):
-            raw, parsed, perr = _parse(tc.arguments)
+            raw, parsed, perr, canon = self._arguments(tc.arguments)
             name = clean_text(str(tc.name))
             fields: dict[str, Any] = {}  # set at construction: a pydantic setattr costs a validation
             tool = task.tool_by_name.get(name)
             if perr is None and tool is not None:
-                canon = normalized_key(parsed)
                 attempt = self.attempts.get((name, canon), 0)
                 self.attempts[(name, canon)] = attempt + 1
                 tm = self._time_call(tool, canon, attempt)
@@ -284,6 +311,22 @@ class Episode:
             out.append(c)
         return out
 
+    def _arguments(self, sent: Any) -> tuple[str, dict | None, str | None, str]:
+        """`_parse(sent)` and the parsed arguments' canonical key, memoised on the task for
+        arguments sent as text (a function of the text; the record's own dict is a copy). At most
+        `_ARGUMENTS_PER_TASK` texts are kept per task."""
+        if not isinstance(sent, str):
+            raw, parsed, perr = _parse(sent)
+            return raw, parsed, perr, "" if perr is not None else normalized_key(parsed)
+        memo = self._args
+        hit = memo.get(sent)
+        if hit is None:
+            raw, parsed, perr = _parse(sent)
+            hit = (raw, parsed, perr, "" if perr is not None else normalized_key(parsed))
+            if len(memo) < _ARGUMENTS_PER_TASK:
+                memo[sent] = hit
+        return hit
+
     def _time_call(self, tool: Tool, canon: str, attempt: int) -> CallTiming:
         """`time_call` for this episode's task and settings, memoised on the task: the samples are
         a pure function of (settings, task, tool, arguments, attempt), and every epoch of a task
@@ -301,8 +344,26 @@ class Episode:
     # -- the ToolServer the clock answers calls through --------------------------------------
 
     def request(self, c: CallRecord) -> tuple[Any, Any]:
-        ctx = ToolContext(self.world, self.state)
-        return self.task.tool_by_name[c.name].invoke(c.arguments, ctx), ctx.writes
+        """The tool's answer and its writes. Tools are pure over the seeded world and the episode
+        state (DESIGN, mock tools), so a read made while the episode has written nothing is a
+        function of (seed, tool, arguments): its answer is memoised on the task, keyed by the
+        arguments' exact text, and every later episode asking the same gets the same objects (a
+        result is never modified once answered), with the text of its tool message. At most
+        `_READS_PER_TASK` are kept per task."""
+        tool = self.task.tool_by_name[c.name]
+        if tool.write or self.state.data:
+            ctx = ToolContext(self.world, self.state)
+            return tool.invoke(c.arguments, ctx), ctx.writes
+        key = (c.name, c.raw_arguments)
+        hit = self._reads.get(key)
+        if hit is None:
+            ctx = ToolContext(self.world, self.state)
+            text, result = _content(tool.invoke(c.arguments, ctx))
+            hit = (result, ctx.writes, text)
+            if len(self._reads) < _READS_PER_TASK:
+                self._reads[key] = hit
+        self._told[c.index] = (hit[0], hit[2])
+        return hit[0], hit[1]
 
     def apply(self, writes: Writes) -> None:
         for _, ws in sorted(writes, key=lambda w: w[0]):

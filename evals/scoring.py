@@ -20,13 +20,14 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from mock_tools.canonical import normalized_key
 
+from . import reference as ref
 from .answers import check_answer
 from .groundtruth import GroundTruth
 from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .prompts import PromptTemplates
 from .timing import episode_time_metrics
-from .trace import CALL_CLASSES, CallClass, Stop, Trace
+from .trace import CALL_CLASSES, CallClass, CallRecord, Stop, Trace
 
 CLASSES = CALL_CLASSES
 INF = math.inf
@@ -36,7 +37,7 @@ class Scores(BaseModel):
     """One episode's scores. Values of registry metrics computed from the trace
     (`evals.metrics.EpisodeValue`) are kept as extra fields, after the ones counted here."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", ser_json_inf_nan="constants")  # as `trace.LINE_JSON`
 
     task_id: str
     pattern: str
@@ -153,7 +154,10 @@ def _batches(trace: Trace) -> list[list[int]]:
 def classify(gt: GroundTruth, trace: Trace) -> Classification:
     """Classes in issue order; within a batch, `correct` by a maximum matching (DESIGN 4.1)."""
     sat: dict[str, int] = {}
+    # Keys (tool, normalised arguments) of earlier calls, for `duplicate`: a call's key is computed
+    # only once a later call reaches that test (`unkeyed` holds the calls not keyed yet).
     seen: set[str] = set()
+    unkeyed: list[CallRecord] = []
     n = len(trace.calls)
     classes: list[str] = [""] * n
     attributed: list[str | None] = [None] * n
@@ -184,15 +188,16 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
         matched_before = {v: i for i, v in match.items()}  # node -> the successful call that took it
         for i in batch:
             c = trace.calls[i]
-            # Nodes taken by successful calls issued before this one count as satisfied for it.
-            done = {v for v, j in matched_before.items() if j < i}
             cls: str | None = None
             node: str | None = None
             if c.arguments is None:
                 cls = "extraneous"
             elif i in match:
                 cls, node = "correct", match[i]
-            elif c.error is not None and i in cands:
+            # Nodes taken by successful calls issued before this one count as satisfied for it
+            # (only an unmatched call with arguments reads them).
+            done = {v for v, j in matched_before.items() if j < i} if cls is None else set()
+            if cls is None and c.error is not None and i in cands:
                 # A failed call that matches: correct, though it satisfies nothing (a retry may).
                 free = [v for v in cands[i] if v not in done]
                 if free:
@@ -207,9 +212,13 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                     node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
                     cls = "premature"
                     premature_nodes.add(node)
-            key = c.name + "\x00" + normalized_key(c.arguments) if c.arguments is not None else None
-            if cls is None and key in seen:
-                cls = "duplicate"
+            key = None
+            if cls is None and c.arguments is not None:
+                seen.update(_call_key(u) for u in unkeyed)
+                unkeyed.clear()
+                key = _call_key(c)
+                if key in seen:
+                    cls = "duplicate"
             if cls is None:
                 for v in gt.by_tool.get(c.name, ()):
                     if v not in sat and v not in done and is_ready(v):
@@ -219,10 +228,16 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                 cls = "extraneous"
             if key is not None:
                 seen.add(key)
+            elif c.arguments is not None:
+                unkeyed.append(c)
             classes[i], attributed[i] = cls, node
         for v in match.values():
             sat[v] = t
     return Classification(classes, attributed, sat, premature_nodes)
+
+
+def _call_key(c: CallRecord) -> str:
+    return c.name + "\x00" + normalized_key(c.arguments)
 
 
 def unauthorised_writes(gt: GroundTruth, trace: Trace) -> int:
@@ -267,7 +282,14 @@ def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str
         if augment(i, set()):
             matched.append(i)
     first_fit = {owner[v]: v for v in owner}
-    if all(first_fit[i] == next(v for v in cands[i] if v not in _taken(first_fit, i)) for i in matched):
+    # Is it first-fit's answer: each matched call (in issue order) holds the first of its nodes
+    # no earlier matched call holds?
+    taken: set[str] = set()
+    for i in matched:
+        if first_fit[i] != next(v for v in cands[i] if v not in taken):
+            break
+        taken.add(first_fit[i])
+    else:
         return first_fit
     # Canonical assignment: call by call, the earliest node that keeps the rest perfectly matchable.
     out: dict[int, str] = {}
@@ -286,10 +308,6 @@ def max_matching(calls: list[int], cands: dict[int, list[str]]) -> dict[int, str
     return out
 
 
-def _taken(assignment: dict[int, str], before: int) -> set[str]:
-    return {v for i, v in assignment.items() if i < before}
-
-
 def time_metrics(trace: Trace) -> dict:
     return episode_time_metrics(
         [t.model_latency_s for t in trace.turns],
@@ -306,8 +324,6 @@ def reference_scores(
 ) -> dict[str, Any]:
     """The reference-schedule scores of one episode (`evals.reference`): complete when its turns
     are profile-timed, parts only (completed when the run is read) when they are measured."""
-    from . import reference as ref
-
     r = ref.reference(gt, trace.runtime, prompts)
     if ref.profile_timed(trace):
         return ref.values(r, wall_s, None)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 class InferenceProfile(BaseModel):
     """Virtual model latency: `ttft_s + uncached_prompt_tokens / prefill_tps + completion_tokens / decode_tps`."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # An infinite rate is written as an episode line writes it (`trace.LINE_JSON`).
+    model_config = ConfigDict(extra="forbid", frozen=True, ser_json_inf_nan="constants")
     name: str = "custom"
     ttft_s: float = Field(ge=0)
     prefill_tps: float = Field(gt=0)

@@ -19,9 +19,12 @@ def estimate_text(text: str | None) -> int:
     return (len(text) + 3) // 4
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)  # one, not one per call
+
+
 def estimate_json(obj: Any) -> int:
     try:
-        return estimate_text(json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str))
+        return estimate_text(_COMPACT.encode(obj))
     except (RecursionError, ValueError):  # nested too deep to dump, or circular: count instead
         return (_json_length(obj) + 3) // 4
 

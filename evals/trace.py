@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .settings import RuntimeSettings
 
@@ -19,8 +19,14 @@ CALL_CLASSES: tuple[CallClass, ...] = ("correct", "premature", "duplicate", "wro
 # Settings the first trace format (before `runtime`) kept at the top level of a trace.
 FLAT_SETTINGS = ("seed", "clock", "fan_out_cap", "tool_timeout", "hedge_after", "latency_scale")
 
+# An episode line writes NaN and infinities as the standard library does (`EpisodeRecord.line`,
+# which serialises these models straight to JSON): every model a line holds says so.
+LINE_JSON = ConfigDict(ser_json_inf_nan="constants")
+
 
 class CallRecord(BaseModel):
+    model_config = LINE_JSON
+
     index: int  # position in the episode (issue order)
     turn: int  # the model response that issued it (1-based)
     position: int  # position inside its batch
@@ -45,6 +51,8 @@ class CallRecord(BaseModel):
 
 
 class TurnRecord(BaseModel):
+    model_config = LINE_JSON
+
     index: int  # 1-based
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -68,6 +76,8 @@ class TurnRecord(BaseModel):
 
 
 class Trace(BaseModel):
+    model_config = LINE_JSON
+
     task_id: str
     suite: str
     model: str

@@ -31,9 +31,13 @@ def normalize(value: Any) -> Any:
     return str(value)
 
 
+# `json.dumps` with these options builds an encoder per call; one instance gives the same text.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical_json(value: Any) -> str:
     """Exact canonical JSON (no normalisation of strings): stable key order, no spaces."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(value)
 
 
 def normalized_key(value: Any) -> str:

@@ -148,6 +148,24 @@ def test_a_line_reads_back_as_the_standard_library_would_write_it():
     assert "NaN" in rec.line() and "-Infinity" in rec.line()
 
 
+def test_nan_and_infinities_anywhere_in_a_line_are_written_as_the_standard_library_writes_them():
+    """The line is serialised from the models themselves: scores (declared and extra), turns,
+    calls and the runtime's custom inference profile all write NaN and infinities alike."""
+    from evals.timing import InferenceProfile
+
+    rec = _record_with({"a": float("inf")}, {"r": float("nan")})
+    rec.scores.wall_s = float("inf")
+    rec.scores.parallel_speedup = float("nan")
+    assert rec.scores.__pydantic_extra__ is not None
+    rec.scores.__pydantic_extra__["straggler_wait_s"] = float("-inf")
+    rec.trace.turns[0].model_latency_s = float("inf")
+    rec.trace.calls[0].duration_s = float("nan")
+    profile = InferenceProfile(ttft_s=0.1, prefill_tps=float("inf"), decode_tps=100.0)
+    rec.trace.runtime = rec.trace.runtime.replace(inference_profile=profile)
+    assert rec.line() == _old_line(rec)
+    assert rec.line().count("Infinity") >= 4 and "NaN" in rec.line()
+
+
 def test_a_string_utf8_cannot_encode_is_left_to_the_standard_library():
     rec = _record_with({"s": json.loads('"\\ud800"')}, None)
     assert rec.line() == _old_line(rec)
@@ -176,3 +194,11 @@ def test_a_result_json_has_no_type_for_is_stored_as_the_json_the_model_was_sent(
         task_id="one", pattern="synthetic", scores=score(resolve(suite.by_id["one"]), trace), trace=trace
     )
     assert rec.line() == _old_line(rec)
+
+
+def test_the_bytes_written_are_the_line_as_utf8_with_surrogates_replaced():
+    from evals.files import encode_utf8
+
+    for rec in (_record_with(ODD, {"ok": True, **ODD}), _record_with({"s": json.loads('"\\ud800"')}, None)):
+        assert rec.line_bytes() == encode_utf8(rec.line())
+        json.loads(rec.line_bytes())

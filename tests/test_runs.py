@@ -343,3 +343,19 @@ def test_a_corrupt_middle_line_is_skipped_and_its_task_rerun_on_resume(tmp_path,
     assert sorted(r["task_id"] for r in read_episodes(d / "episodes.jsonl")) == [
         f"t{i:03d}" for i in range(4)
     ]
+
+
+def test_a_suite_opened_for_a_command_is_kept_out_of_the_collectors_reach():
+    import gc
+
+    from evals.runs import open_suite
+
+    try:
+        open_suite("core")
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.disable()  # a caller that turned collection off keeps it off
+        open_suite("core")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()

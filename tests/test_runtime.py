@@ -164,3 +164,39 @@ def test_config_rejects_nonsense():
     ):
         with pytest.raises(ValueError):
             RuntimeSettings(**kw)
+
+
+def test_reads_made_before_any_write_are_answered_once_per_task_and_arguments():
+    """Tools are pure over the seeded world and the episode state: a read while the episode has
+    written nothing is memoised on the task (by the arguments' exact text), a read after a write
+    and every write reach the tool each time."""
+    from evals.runtime import Episode
+    from evals.trace import CallRecord
+
+    suite = graph_suite({"one": {"a": [], "b": []}})
+    task = suite.by_id["one"]
+    calls: list[str] = []
+    for name in ("t_a", "t_b"):
+        tool = task.tool_by_name[name]
+        impl = tool.impl
+        tool.impl = lambda args, ctx, _impl=impl, _n=name: calls.append(_n) or _impl(args, ctx)
+    task.tool_by_name["t_b"].write = True
+
+    def request(ep: Episode, name: str, raw: str) -> object:
+        c = CallRecord(index=0, turn=1, position=0, name=name, raw_arguments=raw, arguments=json.loads(raw))
+        return ep.request(c)[0]
+
+    model = PolicyModel("oracle", [suite])
+    first, second = Episode(model, task), Episode(model, task)
+    r1 = request(first, "t_a", '{"key": "a"}')
+    assert request(second, "t_a", '{"key": "a"}') is r1 and calls == ["t_a"]
+    request(second, "t_a", '{"key":"a"}')  # other text: asked again (the memo trusts no parser)
+    assert calls == ["t_a", "t_a"]
+    request(second, "t_b", '{"key": "b"}')
+    request(second, "t_b", '{"key": "b"}')
+    assert calls == ["t_a", "t_a", "t_b", "t_b"]  # writes always reach the tool
+    second.state.data[("x", "y")] = 1  # the episode has written: its reads see that state
+    assert request(second, "t_a", '{"key": "a"}') == r1 and calls[-1] == "t_a" and len(calls) == 5
+    other_seed = Episode(model, task, RuntimeSettings(seed=1))
+    request(other_seed, "t_a", '{"key": "a"}')
+    assert len(calls) == 6  # another seed, another world

@@ -249,3 +249,41 @@ def test_run_json_records_the_policies(tmp_path, capsys):
     hedged = {c["name"]: c["hedged"] for c in ep["trace"]["calls"] if c["turn"] == 1}
     assert hedged == {"r_a": True, "r_b": False, "w_x": False}
     assert ep["scores"]["timed_out_calls"] >= 1  # the write times out: reported beside the time
+
+
+def test_a_policy_decodes_each_json_text_once_and_its_memo_is_bounded():
+    from evals.models.policies import Decoded
+
+    d = Decoded(limit=2)
+    first = d.result('{"v": 1}')
+    assert d.result('{"v": 1}') is first and first == {"v": 1}
+    assert d.result("not json") == {"error": {"code": "unparseable"}}
+    assert d.result(None) is None
+    assert d.result('{"v": 1}') == first  # the memo started again at its limit: decoded anew
+    assert d.args('{"a": [1]}') == {"a": [1]} and d.args("[1") is None
+    assert d.args({"a": 1}) == {"a": 1}  # an object sent as is
+
+
+def test_a_policy_answers_a_conversation_it_has_seen_with_its_first_answer_each_time_a_fresh_copy():
+    from helpers import graph_suite
+
+    from evals.models.base import Message
+
+    suite = graph_suite({"chain": {"a": [], "b": ["a"]}})
+    model = PolicyModel("oracle", [suite])
+    decided: list[int] = []
+    decide = model._decide
+    model._decide = lambda messages: decided.append(1) or decide(messages)  # type: ignore[method-assign]
+    convo = [Message("system", "s"), Message("user", suite.tasks[0].prompt)]
+    first, again = model.respond(convo), model.respond(list(convo))
+    assert decided == [1] and first == again and first is not again
+    assert first.tool_calls is not again.tool_calls  # a caller may extend its own list
+    first.text = "changed by a caller"
+    assert model.respond(convo).text is None  # the memo keeps the response as decided
+    tc = first.tool_calls[0]
+    as_object = [*convo, Message("assistant", None, [type(tc)(tc.id, tc.name, {"key": "a"})])]
+    model.respond(as_object)
+    model.respond(as_object)
+    assert decided == [1, 1, 1]  # arguments sent as objects: no key, decided each time
+    traces = [asyncio.run(run_episode(model, suite.tasks[0], RuntimeSettings())) for _ in range(2)]
+    assert traces[0] == traces[1]

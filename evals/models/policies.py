@@ -67,6 +67,20 @@ class TaskIndex:
         return t
 
 
+_RESPONSES = 4096
+
+
+def _conversation_key(messages: list[Message]) -> tuple | None:
+    """Everything a policy reads of a conversation, as a key (None: arguments sent as objects)."""
+    out = []
+    for m in messages:
+        calls = tuple((c.id, c.name, c.arguments) for c in m.tool_calls)
+        if any(not isinstance(c[2], str) for c in calls):
+            return None
+        out.append((m.role, m.content, m.tool_call_id, m.name, calls))
+    return tuple(out)
+
+
 def _norm(s: str) -> str:
     return " ".join(s.split())
 
@@ -80,17 +94,55 @@ def parse_args(raw: Any) -> Any:
         return None
 
 
+def decode_result(content: str | None) -> Any:
+    """A tool message's result as a policy reads it."""
+    try:
+        return json.loads(content or "null")
+    except ValueError:
+        return {"error": {"code": "unparseable"}}
+
+
+class Decoded:
+    """JSON texts decoded once: a policy rebuilds what it knows from the whole conversation at
+    every turn, and the same tool results and arguments come back turn after turn and epoch after
+    epoch. A decoded value is only read, never modified, so it is shared. At most `limit` texts
+    are kept (then the memo starts again)."""
+
+    def __init__(self, limit: int = 4096):
+        self.limit = limit
+        self._results: dict[str | None, Any] = {}
+        self._args: dict[str, Any] = {}
+
+    def result(self, content: str | None) -> Any:
+        memo = self._results
+        if content in memo:
+            return memo[content]
+        if len(memo) >= self.limit:
+            memo.clear()
+        v = memo[content] = decode_result(content)
+        return v
+
+    def args(self, raw: Any) -> Any:
+        if not isinstance(raw, str):
+            return parse_args(raw)
+        memo = self._args
+        if raw in memo:
+            return memo[raw]
+        if len(memo) >= self.limit:
+            memo.clear()
+        v = memo[raw] = parse_args(raw)
+        return v
+
+
 class Observation:
     """What the conversation so far tells a policy: satisfied nodes, their outputs, batches issued."""
 
-    def __init__(self, gt: GroundTruth, messages: list[Message]):
+    def __init__(self, gt: GroundTruth, messages: list[Message], decoded: Decoded | None = None):
+        decoded = decoded or Decoded()
         results: dict[str, Any] = {}
         for m in messages:
             if m.role == "tool" and m.tool_call_id is not None:
-                try:
-                    results[m.tool_call_id] = json.loads(m.content or "null")
-                except ValueError:
-                    results[m.tool_call_id] = {"error": {"code": "unparseable"}}
+                results[m.tool_call_id] = decoded.result(m.content)
         self.batches = [m.tool_calls for m in messages if m.role == "assistant" and m.tool_calls]
         self.sat: dict[str, int] = {}
         self.outputs: dict[str, Any] = {}
@@ -100,7 +152,7 @@ class Observation:
                 res = results.get(c.id)
                 if res is None or is_error(res):
                     continue
-                args = parse_args(c.arguments)
+                args = decoded.args(c.arguments)
                 for v in gt.by_tool.get(c.name, ()):
                     if v in self.sat or v in newly:
                         continue
@@ -127,6 +179,8 @@ class PolicyModel(Model):
         self.index = TaskIndex(suites)
         self.gts = GroundTruthCache()
         self._plans: dict[tuple[str, str], _ArgPlan] = {}
+        self._decoded = Decoded()
+        self._responses: dict[tuple, tuple[str | None, tuple[ToolCall, ...], str | None]] = {}
 
     def describe(self) -> dict:
         return {"name": self.name, "policy": self.policy, "seed": self.seed}
@@ -136,9 +190,26 @@ class PolicyModel(Model):
         return self.respond(request.messages)
 
     def respond(self, messages: list[Message]) -> ModelResponse:
+        """The policy's response to the conversation. A policy is a pure function of the
+        conversation, so a conversation it has answered before (another epoch, another run of the
+        same process) gets the same response again without deciding anew; each caller gets its
+        own copy. At most `_RESPONSES` conversations are kept (then the memo starts again)."""
+        key = _conversation_key(messages)
+        hit = None if key is None else self._responses.get(key)
+        if hit is None:
+            r = self._decide(messages)
+            hit = (r.text, tuple(r.tool_calls), r.finish_reason)  # all a policy's response holds
+            if key is not None:
+                if len(self._responses) >= _RESPONSES:
+                    self._responses.clear()
+                self._responses[key] = hit
+        text, calls, finish = hit
+        return ModelResponse(text=text, tool_calls=list(calls), finish_reason=finish)
+
+    def _decide(self, messages: list[Message]) -> ModelResponse:
         task = self.index.find(messages)
         gt = self.gts.get(task, self.seed)
-        obs = Observation(gt, messages)
+        obs = Observation(gt, messages, self._decoded)
         # The calls of the ideal route (DESIGN 4.2): with no alternatives, every required node.
         plan = gt.ideal
         skip = {plan.required[-1]} if self.policy == "lazy" and plan.required else set()
