@@ -24,7 +24,7 @@ from ..emulator.gemini import GeminiGenerate
 from ..emulator.http import Reply, Request, serve_connection
 from ..emulator.openai_chat import OpenAIChat
 from ..emulator.openai_responses import OpenAIResponses
-from ..emulator.wire import ReplyIds, WireFormat
+from ..emulator.wire import ReplyIds, WireFormat, route
 from ..errors import InfrastructureError
 from ..models.base import Model, ModelError, ModelRequest, ModelResponse
 from ..models.policies import PolicyModel, UnknownTaskError
@@ -39,23 +39,6 @@ _WIRES: dict[str, WireFormat] = {
     "messages": AnthropicMessages(),
     "gemini": GeminiGenerate(),
 }
-
-
-def route(path: str) -> tuple[str, str | None] | None:
-    """(wire format, model named in the path) of a model endpoint, as `fanout serve` routes it."""
-    p = path.rstrip("/")
-    if p in ("/v1/chat/completions", "/chat/completions"):
-        return "chat", None
-    if p in ("/v1/responses", "/responses"):
-        return "responses", None
-    if p in ("/v1/messages", "/messages"):
-        return "messages", None
-    for prefix in ("/v1beta/models/", "/v1/models/"):
-        if p.startswith(prefix) and ":" in p:
-            model, _, method = p[len(prefix) :].rpartition(":")
-            if method in ("generateContent", "streamGenerateContent"):
-                return "gemini", model
-    return None
 
 
 def split_episode(path: str) -> tuple[str | None, str]:

@@ -20,7 +20,7 @@ from .conversation import WireError, estimate_usage
 from .faults import STATUS_FAULTS, FaultConfig, FaultPlan, canonical_body
 from .http import Reply, Request, serve_connection
 from .reasoning import Signer, thinking_for
-from .wire import ReplyIds, WireFormat
+from .wire import ReplyIds, WireFormat, route
 
 JSON = {"Content-Type": "application/json"}
 SSE = {"Content-Type": "text/event-stream; charset=utf-8"}
@@ -158,34 +158,19 @@ class EmulatorServer:
             self._conns.discard(task)
 
     # -- requests -----------------------------------------------------------------------------
-    def _route(self, path: str) -> tuple[str, str | None] | None:
-        p = path.rstrip("/")
-        if p in ("/v1/chat/completions", "/chat/completions"):
-            return "chat", None
-        if p in ("/v1/responses", "/responses"):
-            return "responses", None
-        if p in ("/v1/messages", "/messages"):
-            return "messages", None
-        for prefix in ("/v1beta/models/", "/v1/models/"):
-            if p.startswith(prefix) and ":" in p:
-                model, _, method = p[len(prefix) :].rpartition(":")
-                if method in ("generateContent", "streamGenerateContent"):
-                    return "gemini", model
-        return None
-
     async def handle(self, req: Request) -> Reply:
         self.requests_served += 1
-        route = self._route(req.path)
-        if route is None:
+        target = route(req.path)
+        if target is None:
             return self._info(req)
-        wire = self._wires[route[0]]
+        wire = self._wires[target[0]]
         try:
             if req.method != "POST":
                 raise WireError(
                     405, "method_not_allowed", f"{req.method} is not allowed on {req.path}; use POST"
                 )
             if not wire.authorized(req):
-                raise WireError(401, "authentication", _auth_hint(route[0]))
+                raise WireError(401, "authentication", _auth_hint(target[0]))
             fault = self.faults.draw(req.path, req.body)
             if fault in STATUS_FAULTS:
                 reply = self._error(
@@ -196,7 +181,7 @@ class EmulatorServer:
                 return reply
             if fault == "drop":
                 return Reply(drop=True)
-            reply = self._answer(wire, req, route[1])
+            reply = self._answer(wire, req, target[1])
         except WireError as exc:
             return self._error(wire, exc)
         except Exception as exc:  # an emulator bug must still answer in the provider's shape

@@ -96,3 +96,21 @@ class WireFormat(ABC):
     def corrupt_event(self, event: bytes) -> bytes:
         """A server-sent event whose data is not valid JSON (the `malformed` fault on streams)."""
         return event.replace(b"data: {", b"data: {'", 1)
+
+
+def route(path: str) -> tuple[str, str | None] | None:
+    """(wire format, model named in the path) of a model endpoint: how `fanout serve` and the
+    agents' model proxy route a request."""
+    p = path.rstrip("/")
+    if p in ("/v1/chat/completions", "/chat/completions"):
+        return "chat", None
+    if p in ("/v1/responses", "/responses"):
+        return "responses", None
+    if p in ("/v1/messages", "/messages"):
+        return "messages", None
+    for prefix in ("/v1beta/models/", "/v1/models/"):
+        if p.startswith(prefix) and ":" in p:
+            model, _, method = p[len(prefix) :].rpartition(":")
+            if method in ("generateContent", "streamGenerateContent"):
+                return "gemini", model
+    return None
