@@ -86,8 +86,12 @@ class Scores(BaseModel):
     sequential_tool_s: float | None = None
     sequential_wall_s: float | None = None
     speedup_vs_sequential: float | None = None  # sequential_wall_s / wall_s
+    # The turns optional calls the model chose to make need when each is issued at the first turn
+    # it was ready (then the answer): a model that also names the owner it looked up is not on a
+    # longer route. None: no optional call was made.
+    optional_turns: int | None = None
     # The headline (docs/scoring.md, "Parallel success"): solved with every call correct, every
-    # parallelisable node on time and no more turns than the oracle needed.
+    # parallelisable node on time and no more turns than the oracle needed (or its optional calls).
     parallel_success: bool | None = None
 
     @model_validator(mode="after")
@@ -107,6 +111,8 @@ def is_parallel_success(s: Scores) -> bool:
     was ready, and no more model turns than the oracle took (`ideal_turns` on old lines). A
     premature, duplicate, wrong or unneeded call, a missed fan-out or a longer route all fail it."""
     limit = s.oracle_turns if s.oracle_turns is not None else s.ideal_turns
+    if s.optional_turns is not None:
+        limit = max(limit, s.optional_turns)
     return (
         s.success
         and s.classes.get("correct", 0) == s.n_calls
@@ -350,6 +356,7 @@ def score(
         if v in sat and sat[v] == ready_turn(gt, v, sat):
             on_time += 1
     p = len(res.parallelizable)
+    optional = [ready_turn(gt, v, sat) + 1 for v in sat if not gt.nodes[v].required]
     wd = len(res.with_deps)
     prem = len(cl.premature_nodes & set(res.with_deps))
     n = len(trace.calls)
@@ -384,6 +391,7 @@ def score(
         redundant_rate=redundant / n if n else None,
         turns=len(trace.turns),
         ideal_turns=gt.ideal_turns,
+        optional_turns=int(max(optional)) if optional else None,
         max_batch=max((t.n_calls for t in trace.turns), default=0),
         wall_s=tm["wall_s"],
         serial_wall_s=tm["serial_wall_s"],

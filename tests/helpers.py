@@ -36,10 +36,11 @@ def graph_suite(
     graphs: dict[str, dict[str, list[str]]],
     shared_tool: bool = False,
     latency_s: float | dict[str, float] = 0.3,
+    optional: frozenset[str] = frozenset(),
 ) -> Suite:
     """One task per graph: node -> its dependencies (as `after`). Each node calls its own table tool
     `t_<node>` with `key=<node>` (or one shared tool `t_x` when `shared_tool`), whose fixed latency
-    is `latency_s` (or `latency_s[node]`)."""
+    is `latency_s` (or `latency_s[node]`); the nodes in `optional` are declared optional."""
     names = sorted({n for g in graphs.values() for n in g}) if not shared_tool else ["x"]
     specs = graph_tools(names, latency_s)
     reg: ToolRegistry = default_registry().extended(table_tool(s) for s in specs)
@@ -47,7 +48,13 @@ def graph_suite(
     for tid, g in graphs.items():
         tools = [f"t_{n}" for n in g] if not shared_tool else ["t_x"]
         calls = [
-            {"id": n, "tool": "t_x" if shared_tool else f"t_{n}", "args": {"key": n}, "after": deps}
+            {
+                "id": n,
+                "tool": "t_x" if shared_tool else f"t_{n}",
+                "args": {"key": n},
+                "after": deps,
+                "optional": n in optional,
+            }
             for n, deps in g.items()
         ]
         spec = TaskSpec(id=tid, pattern="synthetic", prompt=f"synthetic task {tid}", tools=tools, calls=calls)

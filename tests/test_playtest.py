@@ -51,3 +51,15 @@ def test_played_shorter_routes_are_not_penalised(core_suite: Suite, task_id: str
     trace = asyncio.run(run_episode(model, task, cfg))
     s = score(resolve(task, 0), trace)
     assert s.success and s.classes["premature"] == 0 and s.redundant_calls == 0
+
+
+def test_a_player_who_names_the_products_keeps_the_headline(core_suite: Suite) -> None:
+    """orders_chain_01: the player looked up the order's products (optional steps, issued together
+    at the first turn they were ready) to name them instead of their SKUs: one turn more than the
+    oracle, and still parallel success (docs/scoring.md, "Parallel success")."""
+    task = core_suite.by_id["orders_chain_01"]
+    path = PLAYED / "orders_chain_01.jsonl"
+    model = PlayModel(FileSource.read(str(path)), io.StringIO(), intro=False)
+    s = score(resolve(task, 0), asyncio.run(run_episode(model, task, RuntimeSettings())))
+    assert s.turns == 5 and s.oracle_turns == 4 and s.optional_turns == 5
+    assert s.parallel_success

@@ -11,7 +11,7 @@ import statistics
 from pathlib import Path
 
 import pytest
-from helpers import graph_suite
+from helpers import graph_suite, score_batches
 from hypothesis import given
 from test_properties import SETTINGS, dags
 from test_properties import run as run_policy
@@ -237,3 +237,19 @@ def test_parallel_success_cannot_be_gamed_by_redundant_or_premature_calls(graph)
         if s.parallel_success:  # only where the policy's behaviour is the oracle's
             assert s.turns <= oracle.turns and s.redundant_calls == 0 and s.success
             assert s.classes["premature"] == 0 and s.on_time == s.parallelizable
+
+
+def test_optional_calls_made_on_time_keep_parallel_success():
+    """An optional step the model chooses to take (looking up the owner it names) is not a longer
+    route: the turn limit covers it when it is issued at the first turn it was ready. a -> b, b
+    optional: the oracle answers after a (2 turns); a, then b, then the answer is 3 turns and keeps
+    the headline. c optional with no dependency is ready at turn 1: issuing it a turn late fails."""
+    suite = graph_suite({"ab": {"a": [], "b": ["a"]}, "ac": {"a": [], "c": []}}, optional=frozenset("bc"))
+    ab = score_batches(suite, "ab", [["a"], ["b"]])
+    assert ab.success and ab.oracle_turns == 2 and ab.turns == 3 and ab.optional_turns == 3
+    assert ab.parallel_success
+    assert score_batches(suite, "ab", [["a"]]).parallel_success  # the oracle's own route
+    assert score_batches(suite, "ab", [["a"]]).optional_turns is None
+    late = score_batches(suite, "ac", [["a"], ["c"]])
+    assert late.success and late.optional_turns == 2 and late.turns == 3 and not late.parallel_success
+    assert score_batches(suite, "ac", [["a", "c"]]).parallel_success
