@@ -30,8 +30,6 @@ from .scoring import Scores, check_answer, ready_turn
 from .templating import TemplateError
 from .trace import CallRecord, Trace
 
-_MISSING = object()
-
 
 def fmt(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
@@ -100,8 +98,8 @@ def _accepted(gt: GroundTruth, v: str) -> dict[str, list[Any]]:
 
 
 def arg_diffs(gt: GroundTruth, v: str, call_args: dict) -> list[str]:
-    """Why `call_args` does not match node `v`, one phrase per argument, by the rules of
-    `matching.NodeMatcher.matches` (tests check the two agree: empty here exactly when it matches)."""
+    """Why `call_args` does not match node `v`, one phrase per problem `NodeMatcher.problems`
+    finds (so it is empty exactly when the call matches)."""
     node = gt.nodes[v]
     m = node.matcher
     tool = gt.task.tool_by_name[node.tool]
@@ -121,39 +119,20 @@ def arg_diffs(gt: GroundTruth, v: str, call_args: dict) -> list[str]:
         shown = ", ".join(fmt(x) for x in others[:3]) + (", ..." if len(others) > 3 else "")
         return f"; also accepted: {shown}"
 
-    for k, allowed in m.allowed.items():
-        val = call_args.get(k, _MISSING)
-        if val is _MISSING:
-            if k in m.omissible:
-                continue
-            d = m.defaults.get(k)
-            if d is not None and d in allowed and m.mode != "bfcl":
-                continue
+    for kind, k, val in m.problems(call_args):
+        if kind == "missing":
             out.append(f"`{k}` is missing: it needed {fmt(node.args[k])}{origin(k)}")
-            continue
-        if key_of(val, m.mode) in allowed:
-            continue
-        if m.mode == "bfcl" and type(val) is int and key_of(float(val), m.mode) in allowed:
-            continue
-        out.append(f"`{k}`: sent {fmt(val)}, it needed {fmt(node.args[k])}{origin(k)}{alts(k)}")
-    for k, val in call_args.items():
-        if k in m.allowed:
-            continue
-        if m.props is not None and k not in m.props:
+        elif kind == "value":
+            out.append(f"`{k}`: sent {fmt(val)}, it needed {fmt(node.args[k])}{origin(k)}{alts(k)}")
+        elif kind == "unknown":
             out.append(f"`{k}` is not a parameter of {node.tool}")
-            continue
-        kv = key_of(val, m.mode)
-        if kv in m.extra_ok.get(k, ()):
-            continue
-        if m.mode == "bfcl":
+        elif kind == "unlisted":
             out.append(
                 f"`{k}` was not asked for (BFCL matching accepts no argument the answer does not list)"
             )
-            continue
-        if kv in m.default_like.get(k, ()):
-            continue
-        dflt = f" ({fmt(defaults[k])})" if k in defaults else " (it has none)"
-        out.append(f"`{k}`={fmt(val)} was not asked for and is not the tool's default{dflt}")
+        else:
+            dflt = f" ({fmt(defaults[k])})" if k in defaults else " (it has none)"
+            out.append(f"`{k}`={fmt(val)} was not asked for and is not the tool's default{dflt}")
     return out
 
 

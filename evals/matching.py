@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from mock_tools.canonical import canonical_json, normalize
@@ -114,6 +115,16 @@ class NodeMatcher:
     def matches(self, call_args: Any) -> bool:
         if not isinstance(call_args, dict):
             return False
+        for _ in self.problems(call_args):
+            return False
+        return True
+
+    def problems(self, call_args: dict) -> Iterator[tuple[str, str, Any]]:
+        """Why `call_args` does not match, one (kind, argument, value sent) at a time: `missing`,
+        `value` (not an accepted value), `unknown` (not a parameter of the tool), `unlisted` (BFCL:
+        an argument the answer does not list) or `not_default` (an argument the node does not set,
+        sent with another value than the tool's default). The one definition of a match: `matches`
+        stops at the first, `explain.arg_diffs` words each."""
         for k, allowed in self.allowed.items():
             v = call_args.get(k, _MISSING)
             if v is _MISSING:
@@ -122,24 +133,23 @@ class NodeMatcher:
                 d = self.defaults.get(k)
                 if d is not None and d in allowed and self.mode != "bfcl":  # BFCL: only "" may be left out
                     continue
-                return False
-            if self._key(v) not in allowed:
+                yield "missing", k, None
+            elif self._key(v) not in allowed:
                 # BFCL promotes an int to float where a float is expected (top level only).
                 if self.mode == "bfcl" and type(v) is int and self._key(float(v)) in allowed:
                     continue
-                return False
+                yield "value", k, v
         for k, v in call_args.items():
             if k in self.allowed:
                 continue
             if self.props is not None and k not in self.props:
-                return False
+                yield "unknown", k, v
+                continue
             kv = self._key(v)
             if kv in self.extra_ok.get(k, ()):
                 continue
             if self.mode == "bfcl":
                 # BFCL: a parameter the answer does not list is unexpected, even when equal to the default.
-                return False
-            if kv in self.default_like.get(k, ()):
-                continue
-            return False
-        return True
+                yield "unlisted", k, v
+            elif kv not in self.default_like.get(k, ()):
+                yield "not_default", k, v
