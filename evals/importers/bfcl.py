@@ -16,13 +16,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from evals.schema import SuiteSpec
 
 from .archive import SourceFiles
 from .base import Conversion, Importer, ImportOptions, importer
-from .common import EntrySkip, ImportReport, SourceError, SuiteBuilder, digest, literal, malformed
+from .common import EntrySkip, ImportReport, SourceError, SuiteBuilder, digest, literal
 from .schemas import bfcl_param_types, bfcl_schema
 
 PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
@@ -145,20 +145,17 @@ class Bfcl(Importer[BfclOptions]):
 
 def _import_entry(builder: SuiteBuilder, report: ImportReport, cat: str, raw: dict, answers: dict) -> None:
     eid = str(raw.get("id", "?"))
-    try:
+
+    def build() -> dict:
         entry = BfclEntry.model_validate(raw)
         ans_raw = answers.get(entry.id)
         if ans_raw is None:
             raise EntrySkip("no possible_answer entry")
-        answer = BfclAnswer.model_validate(ans_raw)
-        task = _task(builder, cat, entry, answer)
-    except ValidationError as exc:
-        report.skip(cat, eid, malformed(exc))
-        return
-    except EntrySkip as exc:
-        report.skip(cat, eid, str(exc))
-        return
-    builder.add(cat, cat, eid, task)
+        return _task(builder, cat, entry, BfclAnswer.model_validate(ans_raw))
+
+    task = report.attempt(cat, eid, build)
+    if task is not None:
+        builder.add(cat, cat, eid, task)
 
 
 def _prompt(question: list) -> str:

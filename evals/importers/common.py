@@ -14,9 +14,9 @@ import hashlib
 import json
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from pydantic import ValidationError
 
@@ -29,6 +29,8 @@ from mock_tools.canonical import canonical_json, normalize
 from mock_tools.table import TableRow, TableToolSpec
 
 from .schemas import tool_name
+
+T = TypeVar("T")
 
 
 class SourceError(UsageError):
@@ -64,6 +66,17 @@ class ImportReport:
 
     def skip(self, category: str, entry: str, reason: str) -> None:
         self.skipped.append(Skip(category, entry, reason))
+
+    def attempt(self, category: str, entry: str, build: Callable[..., T], *args: Any) -> T | None:
+        """`build(*args)`, or None with the skip recorded when the record cannot become a task: a record
+        that fails its schema (`malformed`) or an `EntrySkip` with its reason."""
+        try:
+            return build(*args)
+        except ValidationError as exc:
+            self.skip(category, entry, malformed(exc))
+        except EntrySkip as exc:
+            self.skip(category, entry, str(exc))
+        return None
 
     def note(self, category: str, entry: str, text: str) -> None:
         self.notes.append(Skip(category, entry, text))

@@ -417,12 +417,9 @@ class Nestful(Importer[NestfulOptions]):
         schemas = _tool_schemas(parsed, report)
         for src, eid, sample, specs in parsed:
             notes: list[str] = []
-            try:
-                task = _Sample(builder, src.category, eid, sample, specs, schemas, notes).task()
-            except EntrySkip as exc:
-                report.skip(src.category, eid, str(exc))
-                continue
-            if builder.add(_slug(src.category), src.category, eid, task):
+            sampled = _Sample(builder, src.category, eid, sample, specs, schemas, notes)
+            task = report.attempt(src.category, eid, sampled.task)
+            if task is not None and builder.add(_slug(src.category), src.category, eid, task):
                 for text in notes:
                     report.note(src.category, eid, text)
         suite = SuiteSpec(

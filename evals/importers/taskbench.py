@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from evals.schema import SuiteSpec
 from evals.templating import TemplateError, compile_value
@@ -44,7 +44,6 @@ from .common import (
     digest,
     graph_pattern,
     literal,
-    malformed,
 )
 from .schemas import loose_type, tool_name
 
@@ -294,16 +293,8 @@ class TaskBench(Importer[TaskBenchOptions]):
             rid = str(raw.get("id", "?")) if isinstance(raw, dict) else "?"
             report.records[cat] += 1
             notes: list[str] = []
-            try:
-                rec = TaskBenchRecord.model_validate(raw)
-                task = _Record(builder, rec, tools, daily, cat, notes).task()
-            except ValidationError as exc:
-                report.skip(cat, rid, malformed(exc))
-                continue
-            except EntrySkip as exc:
-                report.skip(cat, rid, str(exc))
-                continue
-            if builder.add(cat, cat, rid, task):
+            task = report.attempt(cat, rid, _record_task, builder, raw, tools, daily, cat, notes)
+            if task is not None and builder.add(cat, cat, rid, task):
                 for n in notes:
                     report.note(cat, rid, n)
         suite = SuiteSpec(
@@ -336,6 +327,12 @@ class Arg:
     kinds: tuple[str, ...]
     value: Callable[[str], Any]
     sources: frozenset[int] = frozenset()
+
+
+def _record_task(
+    builder: SuiteBuilder, raw: Any, tools: dict[str, ToolInfo], daily: bool, cat: str, notes: list[str]
+) -> dict:
+    return _Record(builder, TaskBenchRecord.model_validate(raw), tools, daily, cat, notes).task()
 
 
 @dataclass
