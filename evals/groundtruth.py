@@ -9,6 +9,7 @@ the tools are pure functions of the seed, their inputs and the episode state.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,17 +60,23 @@ class Resolution:
     bypassed: list[str] = field(default_factory=list)
 
 
+def completed_at(route: Iterable[str], done: dict[str, int]) -> int:
+    """The turn by which every node of `route` was done (0 for an empty route), -1 while one is not."""
+    m = 0
+    for u in route:
+        s = done.get(u)
+        if s is None:
+            return -1
+        if s > m:
+            m = s
+    return m
+
+
 def best_route(routes: tuple[frozenset[str], ...], done: dict[str, int]) -> frozenset[str]:
     """The route complete earliest under `done` (node -> turn); ties and no complete route: the first."""
     best, best_at = routes[0], None
     for r in routes:
-        at = 0
-        for u in r:
-            s = done.get(u)
-            if s is None:
-                at = -1
-                break
-            at = max(at, s)
+        at = completed_at(r, done)
         if at >= 0 and (best_at is None or at < best_at):
             best, best_at = r, at
     return best
@@ -218,14 +225,7 @@ class GroundTruth:
         """1 + the earliest turn by which one of v's routes was complete; infinity while none is."""
         best = math.inf
         for r in self.nodes[v].routes:
-            m = 0
-            for u in r:
-                s = sat.get(u)
-                if s is None:
-                    m = -1
-                    break
-                if s > m:
-                    m = s
+            m = completed_at(r, sat)
             if m >= 0 and m + 1 < best:
                 best = m + 1
         return best

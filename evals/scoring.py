@@ -22,7 +22,7 @@ from mock_tools.canonical import normalized_key
 
 from . import reference as ref
 from .answers import check_answer
-from .groundtruth import GroundTruth
+from .groundtruth import GroundTruth, completed_at
 from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .prompts import PromptTemplates
@@ -132,17 +132,8 @@ class Classification:
 def ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
     if gt.has_routes:
         return gt.ready_turn(v, sat)
-    deps = gt.nodes[v].deps
-    if not deps:
-        return 1
-    m = 0
-    for u in deps:
-        s = sat.get(u)
-        if s is None:
-            return INF
-        if s > m:
-            m = s
-    return 1 + m
+    m = completed_at(gt.nodes[v].deps, sat)
+    return INF if m < 0 else 1 + m
 
 
 def _batches(trace: Trace) -> list[list[int]]:
