@@ -7,14 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import deadline
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wire_server import Reply, WireServer
@@ -237,22 +235,6 @@ def scripts(task: Task) -> st.SearchStrategy[Script]:
     return st.lists(turn, min_size=1, max_size=3)
 
 
-@contextmanager
-def watchdog(seconds: int) -> Iterator[None]:
-    """Fail (instead of hanging the suite) if the body takes longer than `seconds`."""
-
-    def hung(*_: Any) -> None:
-        raise TimeoutError(f"the response path took more than {seconds} s: a hang")
-
-    old = signal.signal(signal.SIGALRM, hung)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
-
-
 def _cacheable(script: Script) -> bool:
     """What a provider can send: the HTTP decoders keep objects deeper than their limit as text,
     so only shallow objects (and any text) reach the cache."""
@@ -279,13 +261,13 @@ def test_fuzz_any_model_output_is_scored_written_cached_and_replayed(core, task,
 
     @settings(
         max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
-        deadline=None,  # the watchdog bounds each example instead (timings are noisy on CI)
+        deadline=None,  # the deadline bounds each example instead (timings are noisy on CI)
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
     @given(script=scripts(task))
     def check(script: Script) -> None:
         n["example"] += 1
-        with watchdog(60):
+        with deadline(60):
             rec, line = episode(task, Scripted(script))
             line.decode("utf-8")  # strictly valid UTF-8
             back = parse_line(line)
@@ -337,7 +319,7 @@ def test_hostile_responses_over_http_are_scored_and_written(tmp_path, core, monk
             finally:
                 await model.aclose()
 
-        with watchdog(60):
+        with deadline(60):
             asyncio.run(go())
     (d / "episodes.jsonl").read_bytes().decode("utf-8")
     cfg, (rec,) = load_records(d)

@@ -8,13 +8,11 @@ marker file).
 from __future__ import annotations
 
 import json
-import signal
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from helpers import deadline
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,22 +24,6 @@ from evals.templating import TemplateError, compile_value, literal, refs_in
 HOSTILE = Path(__file__).parent / "hostile" / "fixtures"
 FILES = sorted(HOSTILE.glob("*.yaml"))
 FILE_LEVEL = {"not_utf8", "recursive_alias", "alias_bomb"}  # refused before any task is read
-
-
-@contextmanager
-def deadline(seconds: int) -> Iterator[None]:
-    """Fail instead of hanging: the attacks this guards against are infinite loops."""
-
-    def boom(*_: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    old = signal.signal(signal.SIGALRM, boom)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, old)
 
 
 def test_corpus_is_there():
