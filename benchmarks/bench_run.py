@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, measured  # noqa: E402
+from _common import Proc, machine, measured  # noqa: E402
 from widesuite import write_suite  # noqa: E402
 
 
@@ -52,6 +52,25 @@ def main() -> None:
     def add(label: str, key: str, v: float) -> None:
         res[label].setdefault(key, []).append(v)
 
+    def oracle_run(label: str, exe: str, suite: str, out: Path, *extra: str) -> Proc:
+        """`fanout run --model policy/oracle` measured as a whole process; a failure ends the benchmark."""
+        cmd = [
+            exe,
+            "run",
+            "--model",
+            "policy/oracle",
+            "--suite",
+            suite,
+            *extra,
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+        p = measured(cmd)
+        if p.returncode != 0:
+            raise SystemExit(f"{label}: fanout run failed:\n{p.stdout[-2000:]}")
+        return p
+
     try:
         suite = write_suite(tmp / "suite", args.tasks)
         for r in range(args.rounds):
@@ -60,43 +79,13 @@ def main() -> None:
                     p = measured([exe, "--version"])
                     add(label, "version_s", p.wall_s)
                 out = tmp / f"{label}-{r}"
-                p = measured(
-                    [
-                        exe,
-                        "run",
-                        "--model",
-                        "policy/oracle",
-                        "--suite",
-                        str(suite),
-                        "--out",
-                        str(out),
-                        "--no-progress",
-                    ]
-                )
-                if p.returncode != 0:
-                    raise SystemExit(f"{label}: fanout run failed:\n{p.stdout[-2000:]}")
+                p = oracle_run(label, exe, str(suite), out)
                 add(label, "run_eps_wall", args.tasks / p.wall_s)
                 add(label, "run_eps_cpu", args.tasks / p.cpu_s)
                 add(label, "run_rss_mib", p.rss_mib)
                 if not args.no_memory:
                     for epochs in (1, args.epochs):
-                        p = measured(
-                            [
-                                exe,
-                                "run",
-                                "--model",
-                                "policy/oracle",
-                                "--suite",
-                                "core",
-                                "--epochs",
-                                str(epochs),
-                                "--out",
-                                str(out / "core"),
-                                "--no-progress",
-                            ]
-                        )
-                        if p.returncode != 0:
-                            raise SystemExit(f"{label}: fanout run failed:\n{p.stdout[-2000:]}")
+                        p = oracle_run(label, exe, "core", out / "core", "--epochs", str(epochs))
                         add(label, f"rss_epochs_{epochs}_mib", p.rss_mib)
                 shutil.rmtree(out, ignore_errors=True)
         labels = list(bins)

@@ -67,14 +67,14 @@ def test_make_rebuilds_a_stale_venv_and_keeps_a_good_one(tmp_path):
     _fake_python(stale, "echo 3.9")
     # run from `make test` too: no inherited flags, and no "Entering directory" lines
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    plan = subprocess.run(
-        ["make", "--no-print-directory", "-n", "run", f"VENV={stale}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    ).stdout.splitlines()
+
+    def plan_of(venv: Path) -> list[str]:
+        cmd = ["make", "--no-print-directory", "-n", "run", f"VENV={venv}"]
+        return subprocess.run(
+            cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=env
+        ).stdout.splitlines()
+
+    plan = plan_of(stale)
     assert f"rm -rf {stale}" in plan
     assert plan.index(f"rm -rf {stale}") < next(i for i, c in enumerate(plan) if "-m venv" in c)
     assert any("pip install" in c and "-e '.[test]'" in c for c in plan)
@@ -83,12 +83,5 @@ def test_make_rebuilds_a_stale_venv_and_keeps_a_good_one(tmp_path):
     (good / "bin").mkdir(parents=True)
     (good / "bin" / "python").symlink_to(sys.executable)
     (good / ".installed").touch()
-    plan = subprocess.run(
-        ["make", "--no-print-directory", "-n", "run", f"VENV={good}"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        env=env,
-    ).stdout.splitlines()
+    plan = plan_of(good)
     assert plan == [f"{good}/bin/python scripts/demo.py"]  # nothing rebuilt, nothing installed
