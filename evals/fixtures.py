@@ -397,6 +397,10 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
         raise FixtureError(
             disp, None, None, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
         ) from None
+    except (ValueError, OverflowError) as exc:
+        # A scalar YAML's constructors cannot build: an integer past Python's 4,300-digit limit,
+        # a timestamp that is no date (2026-13-45).
+        raise FixtureError(disp, None, None, f"a value YAML cannot read: {str(exc).split(';')[0]}") from None
     except OSError as exc:
         raise FixtureError(disp, None, None, f"cannot read: {exc.strerror or exc}") from exc
     problem = _structure_problem(data)

@@ -23,7 +23,13 @@ from evals.templating import TemplateError, compile_value, literal, refs_in
 
 HOSTILE = Path(__file__).parent / "hostile" / "fixtures"
 FILES = sorted(HOSTILE.glob("*.yaml"))
-FILE_LEVEL = {"not_utf8", "recursive_alias", "alias_bomb"}  # refused before any task is read
+FILE_LEVEL = {
+    "not_utf8",
+    "recursive_alias",
+    "alias_bomb",
+    "huge_integer",
+    "impossible_date",
+}  # refused before any task is read
 
 
 def test_corpus_is_there():
