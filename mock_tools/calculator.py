@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import warnings
 from collections.abc import Callable
 
 from pydantic import Field
@@ -64,7 +65,9 @@ def evaluate(expression: str) -> Number:
     if len(text) > MAX_CHARS:
         raise CalculatorError(f"expression of {len(text)} characters (limit {MAX_CHARS})")
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
+        with warnings.catch_warnings():  # the model's text: Python's SyntaxWarnings are not for the user
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(text.replace("^", "**"), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise CalculatorError(f"not an arithmetic expression: {text!r}") from None
     if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
