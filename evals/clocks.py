@@ -21,7 +21,7 @@ from mock_tools import error_result, is_error
 from .errors import InfrastructureError
 from .settings import RuntimeSettings
 from .timing import batch_times
-from .trace import CallRecord, Trace
+from .trace import CallRecord, Trace, fill
 
 Writes = list[tuple[int, Any]]  # (call index, the writes it made), applied in issue order
 
@@ -39,9 +39,10 @@ class ToolServer(Protocol):
 
 
 def answer(c: CallRecord, result: Any) -> None:
-    c.result = result
     if is_error(result):
-        c.error = result["error"]["code"]
+        fill(c, result=result, error=result["error"]["code"])
+    else:
+        fill(c, result=result)
 
 
 def time_out(c: CallRecord, timeout: float | None) -> None:
@@ -105,7 +106,7 @@ class VirtualClock(Clock):
         starts, ends, batch_s = batch_times(start, [c.duration_s for c in calls], self.settings.fan_out_cap)
         writes: Writes = []
         for c, s, e in zip(calls, starts, ends, strict=True):
-            c.start_s, c.end_s = s, e
+            fill(c, start_s=s, end_s=e)
             if c.result is not None:  # a parse error or an unknown tool: answered at once
                 continue
             if c.timed_out:

@@ -65,12 +65,23 @@ def key_of(value: Any, mode: str = "default") -> str:
 _MISSING = object()
 _SCALAR_KEYS: dict[str, dict[tuple[type, Any], str]] = {mode: {} for mode in NORMALIZERS}
 _SCALAR_KEYS_MAX = 100_000
+_BY_TEXT_MAX = 256
 
 
 class NodeMatcher:
     """Precomputed acceptable values of one resolved node, so a match is a few dict lookups."""
 
-    __slots__ = ("allowed", "omissible", "defaults", "default_like", "props", "mode", "norm", "extra_ok")
+    __slots__ = (
+        "allowed",
+        "omissible",
+        "defaults",
+        "default_like",
+        "props",
+        "mode",
+        "norm",
+        "extra_ok",
+        "_by_text",
+    )
 
     def __init__(
         self,
@@ -99,6 +110,7 @@ class NodeMatcher:
         for k, alts in (default_aliases or {}).items():
             self.default_like.setdefault(k, set()).update(self._key(x) for x in alts)
         self.props = props
+        self._by_text: dict[str, bool] = {}
 
     def _key(self, v: Any) -> str:
         t = type(v)
@@ -118,6 +130,19 @@ class NodeMatcher:
         for _ in self.problems(call_args):
             return False
         return True
+
+    def matches_text(self, text: str, call_args: Any) -> bool:
+        """`matches(call_args)` for arguments parsed from `text` (a recorded call's arguments are a
+        function of its text): memoised per text, because the same texts come back epoch after
+        epoch and a run classifies every call against every ready node of its tool. At most
+        `_BY_TEXT_MAX` texts are kept per node."""
+        memo = self._by_text
+        hit = memo.get(text)
+        if hit is None:
+            hit = self.matches(call_args)
+            if len(memo) < _BY_TEXT_MAX:
+                memo[text] = hit
+        return hit
 
     def problems(self, call_args: dict) -> Iterator[tuple[str, str, Any]]:
         """Why `call_args` does not match, one (kind, argument, value sent) at a time: `missing`,

@@ -27,7 +27,7 @@ from .prompts import PromptTemplates
 from .settings import RuntimeSettings
 from .timing import CallTiming, time_call, turn_latency
 from .tokens import MESSAGE_OVERHEAD, estimate_json, estimate_text, estimate_tools
-from .trace import CallRecord, Trace, TurnRecord
+from .trace import CallRecord, Trace, TurnRecord, fill
 
 
 @functools.cache
@@ -115,7 +115,10 @@ def _parse(raw: Any) -> tuple[str, dict | None, str | None]:
         clean = clean_text(text)
         if not isinstance(raw, dict):
             return clean, None, f"arguments are a {type(raw).__name__}, not an object"
-        return (text, raw, None) if clean is text else (clean, _clean(raw), None)
+        # Read back from the text, as a provider's arguments would be: the arguments are then a
+        # function of the recorded text (a tuple is a list, a key 1 is "1", a date its text), which
+        # the matchers' memo per text relies on.
+        return clean, json.loads(clean), None
     raw = clean_text(str(raw))  # str(): the HTTP decoder's RawJSON is recorded as plain text
     try:
         val = json.loads(raw)
@@ -231,19 +234,21 @@ class Episode:
             )
             msg_tokens.append(rec.completion_tokens + MESSAGE_OVERHEAD)
             calls = self._prepare(resp, turn)
-            rec.batch_s = await clock.run_batch(calls, rec.end_s, self)
+            fill(rec, batch_s=await clock.run_batch(calls, rec.end_s, self))
             for c, tc in zip(calls, resp.tool_calls, strict=True):
                 told = self._told.pop(c.index, None)
                 if told is not None and told[0] is c.result:  # a memoised read: its text is known
                     content = told[1]
                 else:
-                    content, c.result = _content(c.result)
+                    content, result = _content(c.result)
+                    fill(c, result=result)
                 messages.append(Message("tool", content, tool_call_id=tc.id, name=tc.name))
                 msg_tokens.append(estimate_text(content) + MESSAGE_OVERHEAD)
             trace.calls.extend(calls)
         else:
             trace.stop = "max_turns"
-        trace.wall_s, trace.runtime_overhead_s = clock.finish()
+        wall_s, overhead_s = clock.finish()
+        fill(trace, wall_s=wall_s, runtime_overhead_s=overhead_s)
         return trace
 
     def _usage(self, resp: ModelResponse, prompt_est: int, prev_context: int, turn: int) -> dict[str, Any]:

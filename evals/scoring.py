@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -27,7 +27,7 @@ from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .prompts import PromptTemplates
 from .timing import episode_time_metrics
-from .trace import CALL_CLASSES, CallClass, CallRecord, Stop, Trace
+from .trace import CALL_CLASSES, CallRecord, Stop, Trace, fill
 
 CLASSES = CALL_CLASSES
 INF = math.inf
@@ -148,8 +148,28 @@ def _batches(trace: Trace) -> list[list[int]]:
     return out
 
 
+_CLASSIFIED = 256  # memoised classifications per ground truth
+
+
 def classify(gt: GroundTruth, trace: Trace) -> Classification:
-    """Classes in issue order; within a batch, `correct` by a maximum matching (DESIGN 4.1)."""
+    """Classes in issue order; within a batch, `correct` by a maximum matching (DESIGN 4.1).
+
+    A pure function of the ground truth and, per call, its turn, tool, arguments text (the parsed
+    arguments are a function of it) and whether it failed: memoised on the ground truth under
+    those, as the answer checks are, because a model that calls alike across epochs (a policy, a
+    replayed or cached response, temperature 0) is classified once. Each caller gets its own
+    copy. At most `_CLASSIFIED` call sequences are kept per ground truth."""
+    key = tuple((c.turn, c.name, c.raw_arguments, c.arguments is None, c.error is None) for c in trace.calls)
+    memo = gt.classified
+    hit = memo.get(key)
+    if hit is None:
+        hit = _classify(gt, trace)
+        if len(memo) < _CLASSIFIED:
+            memo[key] = hit
+    return Classification(list(hit.classes), list(hit.nodes), dict(hit.sat), set(hit.premature_nodes))
+
+
+def _classify(gt: GroundTruth, trace: Trace) -> Classification:
     sat: dict[str, int] = {}
     # Keys (tool, normalised arguments) of earlier calls, for `duplicate`: a call's key is computed
     # only once a later call reaches that test (`unkeyed` holds the calls not keyed yet).
@@ -173,11 +193,11 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
         # Candidates: unsatisfied, ready nodes whose arguments the call matches.
         cands: dict[int, list[str]] = {}
         for i in batch:
-            args = trace.calls[i].arguments
-            if args is None:
+            c = trace.calls[i]
+            if c.arguments is None:
                 continue
-            vs = [v for v in gt.by_tool.get(trace.calls[i].name, ()) if v not in sat and is_ready(v)]
-            vs = [v for v in vs if nodes[v].matcher.matches(args)]
+            vs = [v for v in gt.by_tool.get(c.name, ()) if v not in sat and is_ready(v)]
+            vs = [v for v in vs if nodes[v].matcher.matches_text(c.raw_arguments, c.arguments)]
             if vs:
                 cands[i] = sorted(vs, key=lambda v: nodes[v].index)
         ok = [i for i in batch if i in cands and trace.calls[i].error is None]
@@ -206,7 +226,10 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
                     if v not in sat and v not in done and nodes[v].required and t < ready_turn(gt, v, sat)
                 ]
                 if early:
-                    node = next((v for v in early if nodes[v].matcher.matches(c.arguments)), early[0])
+                    node = next(
+                        (v for v in early if nodes[v].matcher.matches_text(c.raw_arguments, c.arguments)),
+                        early[0],
+                    )
                     cls = "premature"
                     premature_nodes.add(node)
             key = None
@@ -336,7 +359,7 @@ def score(
     node into the trace."""
     cl = classify(gt, trace)
     for c, cls, node in zip(trace.calls, cl.classes, cl.nodes, strict=True):
-        c.cls, c.node = cast(CallClass, cls), node
+        fill(c, cls=cls, node=node)
     counts: dict[str, int] = {k: 0 for k in CLASSES}
     for cls in cl.classes:
         counts[cls] += 1

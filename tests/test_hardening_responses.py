@@ -328,3 +328,16 @@ def test_hostile_responses_over_http_are_scored_and_written(tmp_path, core, monk
     assert all(c.cls is not None for c in rec.trace.calls)
     assert not rec.scores.success
     assert not Path("/tmp/pwned").exists()
+
+
+def test_arguments_sent_as_an_object_are_what_their_recorded_text_says(core, task):
+    """An in-process model may send a Python object: it is recorded as JSON text, and the
+    arguments scored are that text read back (a tuple is a list, a key 1 is "1"), as a provider's
+    would be, so a call's arguments are always a function of its text."""
+    node = task.nodes[0]
+    key = first_arg(task)
+    script: Script = [(None, [(node.tool, {key: ("a", 1), 1: True})])]
+    trace = asyncio.run(run_episode(Scripted(script), task, RuntimeSettings()))
+    c = trace.calls[0]
+    assert c.raw_arguments == f'{{"{key}":["a",1],"1":true}}'
+    assert c.arguments == json.loads(c.raw_arguments) == {key: ["a", 1], "1": True}

@@ -84,3 +84,11 @@ def test_get_weather_today_is_the_same_call_as_no_date():
     assert tool.invoke({"city": "Oslo", "date": "today"}, ctx) == tool.invoke({"city": "Oslo"}, ctx)
     assert tool.invoke({"city": "Oslo", "date": TODAY}, ctx) == tool.invoke({"city": "Oslo"}, ctx)
     assert tool.default_aliases == {"date": ["today", TODAY]}
+
+
+def test_matches_text_is_matches_memoised_per_text():
+    m = NodeMatcher({"city": "Paris"})
+    assert m.matches_text('{"city":"Paris"}', {"city": "Paris"})
+    assert not m.matches_text('{"city":"Lyon"}', {"city": "Lyon"})
+    assert m.matches_text('{"city":"Paris"}', {"city": "Paris"})  # from the memo
+    assert m._by_text == {'{"city":"Paris"}': True, '{"city":"Lyon"}': False}

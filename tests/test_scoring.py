@@ -90,6 +90,7 @@ def test_duplicate_wrong_args_and_extraneous():
     tr = make_trace(gt, [["a", "b"], ["c", "a"]])
     # a wrong-args call: c's tool while c is ready, with other args
     tr.calls[2].arguments = {"key": "zzz"}
+    tr.calls[2].raw_arguments = '{"key": "zzz"}'  # the arguments are a function of their text
     cl = classify(gt, tr)
     assert cl.classes == ["correct", "correct", "wrong_args", "duplicate"]
     tr2 = make_trace(gt, [["a", "b"], ["c"]])
@@ -141,3 +142,18 @@ def test_all_call_classes_partition_calls_and_are_written_to_trace():
 def test_unsatisfied_required_node_means_failure():
     s = score_batches(SUITE, "join", [["a", "b", "c"]])
     assert not s.success and s.required_satisfied == 3 and s.required_total == 4
+
+
+def test_classification_is_memoised_per_call_sequence_and_each_caller_gets_its_own_copy():
+    gt = resolve(SUITE.by_id["vee"])
+    tr = make_trace(gt, [["a", "b"], ["c", "a"]])
+    first = classify(gt, tr)
+    first.classes[0], first.sat["a"] = "mutated", 99
+    again = classify(gt, make_trace(gt, [["a", "b"], ["c", "a"]]))
+    assert again.classes == ["correct", "correct", "correct", "duplicate"]
+    assert again.sat == {"a": 1, "b": 1, "c": 2}
+    # The key is what classification reads: the same calls with one failing classify anew.
+    failed = make_trace(gt, [["a", "b"], ["c", "a"]])
+    failed.calls[0].error = "boom"
+    assert classify(gt, failed).classes[0] == "correct"
+    assert classify(gt, failed).sat == {"b": 1, "a": 2}
