@@ -277,6 +277,10 @@ def test_a_policy_answers_a_conversation_it_has_seen_with_its_first_answer_each_
     convo = [Message("system", "s"), Message("user", suite.tasks[0].prompt)]
     first, again = model.respond(convo), model.respond(list(convo))
     assert decided == [1] and first == again and first is not again
+    # Each message's part of the key is kept on it; equal new messages make the same key.
+    assert convo[1].policy_key == ("user", suite.tasks[0].prompt, None, None, ())
+    model.respond([Message("system", "s"), Message("user", suite.tasks[0].prompt)])
+    assert decided == [1]
     assert first.tool_calls is not again.tool_calls  # a caller may extend its own list
     first.text = "changed by a caller"
     assert model.respond(convo).text is None  # the memo keeps the response as decided

@@ -59,6 +59,9 @@ class Message:
     tool_call_id: str | None = None
     name: str | None = None  # tool name, on tool messages
     provider_parts: ProviderParts | None = None  # assistant turns of reasoning models
+    # What a policy reads of this message, as a hashable key, once per message: a conversation's
+    # key (`policies._conversation_key`) is rebuilt at every turn from the same message objects.
+    policy_key: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
 
 @dataclass

@@ -71,13 +71,18 @@ _RESPONSES = 4096
 
 
 def _conversation_key(messages: list[Message]) -> tuple | None:
-    """Everything a policy reads of a conversation, as a key (None: arguments sent as objects)."""
+    """Everything a policy reads of a conversation, as a key (None: arguments sent as objects).
+    Each message's part is kept on the message (a conversation grows by appending)."""
     out = []
     for m in messages:
-        calls = tuple((c.id, c.name, c.arguments) for c in m.tool_calls)
-        if any(not isinstance(c[2], str) for c in calls):
-            return None
-        out.append((m.role, m.content, m.tool_call_id, m.name, calls))
+        k = m.policy_key
+        if k is None:
+            calls = tuple((c.id, c.name, c.arguments) for c in m.tool_calls)
+            for c in calls:
+                if not isinstance(c[2], str):
+                    return None
+            k = m.policy_key = (m.role, m.content, m.tool_call_id, m.name, calls)
+        out.append(k)
     return tuple(out)
 
 
