@@ -22,7 +22,19 @@ def estimate_text(text: str | None) -> int:
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)  # one, not one per call
 
 
+_TEXT_TOKENS: dict[str, int] = {}  # estimate_json of a text (a call's arguments), memoised
+_TEXT_TOKENS_MAX = 65_536
+_TEXT_TOKENS_LONGEST = 4096  # longer texts are counted each time, so the memo stays small
+
+
 def estimate_json(obj: Any) -> int:
+    if type(obj) is str and len(obj) <= _TEXT_TOKENS_LONGEST:
+        n = _TEXT_TOKENS.get(obj)
+        if n is None:
+            n = estimate_text(_COMPACT.encode(obj))
+            if len(_TEXT_TOKENS) < _TEXT_TOKENS_MAX:
+                _TEXT_TOKENS[obj] = n
+        return n
     try:
         return estimate_text(_COMPACT.encode(obj))
     except (RecursionError, ValueError):  # nested too deep to dump, or circular: count instead
