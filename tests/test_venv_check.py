@@ -84,4 +84,7 @@ def test_make_rebuilds_a_stale_venv_and_keeps_a_good_one(tmp_path):
     (good / "bin" / "python").symlink_to(sys.executable)
     (good / ".installed").touch()
     plan = plan_of(good)
-    assert plan == [f"{good}/bin/python scripts/demo.py"]  # nothing rebuilt, nothing installed
+    assert plan == [  # nothing rebuilt, nothing installed: changed sources byte-compiled, the demo run
+        f"{good}/bin/python -m compileall -q -j 0 evals mock_tools > /dev/null",
+        f"{good}/bin/python scripts/demo.py",
+    ]
