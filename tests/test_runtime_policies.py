@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from evals.cli import main
 from evals.fixtures import Suite, build_task
@@ -291,3 +293,36 @@ def test_a_policy_answers_a_conversation_it_has_seen_with_its_first_answer_each_
     assert decided == [1, 1, 1]  # arguments sent as objects: no key, decided each time
     traces = [asyncio.run(run_episode(model, suite.tasks[0], RuntimeSettings())) for _ in range(2)]
     assert traces[0] == traces[1]
+
+
+@given(
+    st.lists(st.text(alphabet="ab ", min_size=1, max_size=40), min_size=1, max_size=12),
+    st.text(alphabet="ab c", max_size=20),
+    st.text(alphabet="ab c", max_size=20),
+    st.integers(min_value=0, max_value=11),
+)
+def test_the_task_index_finds_the_longest_prompt_a_wrapped_message_contains(prompts, before, after, pick):
+    """The index (prompts filed by their first characters) finds what testing every prompt finds:
+    the longest contained, the first declared among equal ones."""
+    from types import SimpleNamespace
+
+    from evals.models.base import Message
+    from evals.models.policies import TaskIndex, UnknownTaskError, _norm
+
+    tasks = [SimpleNamespace(prompt=p, n=i) for i, p in enumerate(prompts)]
+    index = TaskIndex([SimpleNamespace(tasks=tasks)])  # type: ignore[list-item]
+    user = before + " " + prompts[pick % len(prompts)] + " " + after
+    key = _norm(user)
+    by_prompt = {_norm(t.prompt): t for t in tasks}
+    expected = None
+    for p, t in by_prompt.items():
+        if p in key and (expected is None or len(p) > len(expected[0])):
+            expected = (p, t)
+    messages = [Message("user", user)]
+    if by_prompt.get(key) is not None:
+        assert index.find(messages) is by_prompt[key]
+    elif expected is None:
+        with pytest.raises(UnknownTaskError):
+            index.find(messages)
+    else:
+        assert index.find(messages) is expected[1]

@@ -39,8 +39,17 @@ class _ArgPlan:
     options: dict[str, list[tuple[set[str], Any]]]
 
 
+_GRAM = 8  # characters of the pieces of prompts the index files them under
+
+
 class TaskIndex:
-    """Finds the task a conversation is about, from its first user message."""
+    """Finds the task a conversation is about, from its first user message.
+
+    A user-prompt template may wrap the task prompt, so the task is the one whose prompt is the
+    longest the message contains (the first declared among equal ones). Each prompt is filed under
+    its rarest piece of `_GRAM` characters (prompts of one suite often share their openings), so a
+    message is searched by looking up each of its pieces instead of testing every prompt of the
+    suite: finding every task of a big suite is linear in the suite, not quadratic."""
 
     def __init__(self, suites: list[Suite]):
         self.by_prompt: dict[str, Task] = {}
@@ -48,6 +57,32 @@ class TaskIndex:
             for t in s.tasks:
                 self.by_prompt[_norm(t.prompt)] = t
         self._memo: dict[str, Task] = {}
+        self._order = {p: i for i, p in enumerate(self.by_prompt)}
+        counts: dict[str, int] = {}
+        for p in self.by_prompt:
+            for g in {p[i : i + _GRAM] for i in range(len(p) - _GRAM + 1)}:
+                counts[g] = counts.get(g, 0) + 1
+        self._by_gram: dict[str, list[str]] = {}
+        self._short: list[str] = []  # prompts shorter than a piece
+        for p in self.by_prompt:
+            if len(p) < _GRAM:
+                self._short.append(p)
+                continue
+            rarest = min((p[i : i + _GRAM] for i in range(len(p) - _GRAM + 1)), key=counts.__getitem__)
+            self._by_gram.setdefault(rarest, []).append(p)
+
+    def contained(self, text: str) -> list[str]:
+        """The prompts `text` contains."""
+        out = [p for p in self._short if p in text]
+        grams = self._by_gram
+        seen: set[str] = set()
+        for i in range(len(text) - _GRAM + 1):
+            for p in grams.get(text[i : i + _GRAM], ()):
+                if p not in seen:
+                    seen.add(p)
+                    if p in text:
+                        out.append(p)
+        return out
 
     def find(self, messages: list[Message]) -> Task:
         user = next((m.content for m in messages if m.role == "user" and m.content), None)
@@ -56,14 +91,12 @@ class TaskIndex:
         key = _norm(user)
         t = self.by_prompt.get(key) or self._memo.get(key)
         if t is None:
-            # A user-prompt template may wrap the task prompt: take the longest prompt it contains.
-            best = None
-            for p, cand in self.by_prompt.items():
-                if p in key and (best is None or len(p) > len(best[0])):
-                    best = (p, cand)
-            if best is None:
+            found = self.contained(key)
+            if not found:
                 raise UnknownTaskError(f"no task matches the user message {user[:80]!r}")
-            t = self._memo[key] = best[1]
+            order = self._order
+            best = max(found, key=lambda p: (len(p), -order[p]))
+            t = self._memo[key] = self.by_prompt[best]
         return t
 
 
