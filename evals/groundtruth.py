@@ -21,6 +21,7 @@ from .errors import FanoutError
 from .fixtures import Task
 from .graph import CallGraph
 from .matching import NodeMatcher, key_of
+from .memo import keeps
 from .templating import TemplateError
 
 
@@ -134,7 +135,8 @@ class GroundTruth:
         function of the text and this ground truth, and a model answering alike across epochs (a
         policy, a cached or replayed response, temperature 0) is checked once. The memo belongs to
         the answer items it was made for (the same list objects). At most `_ANSWER_CHECKS` texts
-        are kept per task, so a model that never repeats itself cannot grow the memo."""
+        are kept per task, none longer than `memo.TEXT_MAX`, so a model that never repeats itself
+        cannot grow the memo."""
         (contains, any_, not_), memo = self._answer_checks
         if contains is not self.answer_contains or any_ is not self.answer_any or not_ is not self.answer_not:
             # The answer items were replaced since (a copy checking some of them, as `explain`
@@ -144,7 +146,7 @@ class GroundTruth:
         ok = memo.get(text)
         if ok is None:
             ok = check_values(self.answer_contains, self.answer_any, self.answer_not, text)
-            if len(memo) < _ANSWER_CHECKS:
+            if len(memo) < _ANSWER_CHECKS and keeps(text):
                 memo[text] = ok
         return ok
 

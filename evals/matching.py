@@ -22,6 +22,8 @@ from typing import Any
 
 from mock_tools.canonical import canonical_json, normalize
 
+from .memo import keeps
+
 _BFCL_STRIP = re.compile(r"[ ,./\-_*^]")
 
 
@@ -135,12 +137,12 @@ class NodeMatcher:
         """`matches(call_args)` for arguments parsed from `text` (a recorded call's arguments are a
         function of its text): memoised per text, because the same texts come back epoch after
         epoch and a run classifies every call against every ready node of its tool. At most
-        `_BY_TEXT_MAX` texts are kept per node."""
+        `_BY_TEXT_MAX` texts are kept per node, none longer than `memo.TEXT_MAX`."""
         memo = self._by_text
         hit = memo.get(text)
         if hit is None:
             hit = self.matches(call_args)
-            if len(memo) < _BY_TEXT_MAX:
+            if len(memo) < _BY_TEXT_MAX and keeps(text):
                 memo[text] = hit
         return hit
 

@@ -22,6 +22,7 @@ from .errors import InfrastructureError
 from .files import clean_text
 from .fixtures import Task
 from .groundtruth import world_for
+from .memo import keeps
 from .models.base import Message, Model, ModelError, ModelRequest, ModelResponse
 from .prompts import PromptTemplates
 from .settings import RuntimeSettings
@@ -319,7 +320,7 @@ class Episode:
     def _arguments(self, sent: Any) -> tuple[str, dict | None, str | None, str]:
         """`_parse(sent)` and the parsed arguments' canonical key, memoised on the task for
         arguments sent as text (a function of the text; the record's own dict is a copy). At most
-        `_ARGUMENTS_PER_TASK` texts are kept per task."""
+        `_ARGUMENTS_PER_TASK` texts are kept per task, none longer than `memo.TEXT_MAX`."""
         if not isinstance(sent, str):
             raw, parsed, perr = _parse(sent)
             return raw, parsed, perr, "" if perr is not None else normalized_key(parsed)
@@ -328,7 +329,7 @@ class Episode:
         if hit is None:
             raw, parsed, perr = _parse(sent)
             hit = (raw, parsed, perr, "" if perr is not None else normalized_key(parsed))
-            if len(memo) < _ARGUMENTS_PER_TASK:
+            if len(memo) < _ARGUMENTS_PER_TASK and keeps(sent):
                 memo[sent] = hit
         return hit
 
@@ -354,7 +355,7 @@ class Episode:
         function of (seed, tool, arguments): its answer is memoised on the task, keyed by the
         arguments' exact text, and every later episode asking the same gets the same objects (a
         result is never modified once answered), with the text of its tool message. At most
-        `_READS_PER_TASK` are kept per task."""
+        `_READS_PER_TASK` are kept per task, none for arguments longer than `memo.TEXT_MAX`."""
         tool = self.task.tool_by_name[c.name]
         if tool.write or self.state.data:
             ctx = ToolContext(self.world, self.state)
@@ -365,7 +366,7 @@ class Episode:
             ctx = ToolContext(self.world, self.state)
             text, result = _content(tool.invoke(c.arguments, ctx))
             hit = (result, ctx.writes, text)
-            if len(self._reads) < _READS_PER_TASK:
+            if len(self._reads) < _READS_PER_TASK and keeps(c.raw_arguments):
                 self._reads[key] = hit
         self._told[c.index] = (hit[0], hit[2])
         return hit[0], hit[1]

@@ -23,6 +23,7 @@ from mock_tools.canonical import normalized_key
 from . import reference as ref
 from .answers import check_answer
 from .groundtruth import GroundTruth, completed_at
+from .memo import TEXT_MAX
 from .metrics import EpisodeView, batches_of, episode_values
 from .prices import Price, cost_usd
 from .prompts import PromptTemplates
@@ -158,13 +159,14 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
     arguments are a function of it) and whether it failed: memoised on the ground truth under
     those, as the answer checks are, because a model that calls alike across epochs (a policy, a
     replayed or cached response, temperature 0) is classified once. Each caller gets its own
-    copy. At most `_CLASSIFIED` call sequences are kept per ground truth."""
+    copy. At most `_CLASSIFIED` call sequences are kept per ground truth, each holding at most
+    `memo.TEXT_MAX` characters of arguments."""
     key = tuple((c.turn, c.name, c.raw_arguments, c.arguments is None, c.error is None) for c in trace.calls)
     memo = gt.classified
     hit = memo.get(key)
     if hit is None:
         hit = _classify(gt, trace)
-        if len(memo) < _CLASSIFIED:
+        if len(memo) < _CLASSIFIED and sum(len(k[2]) for k in key) <= TEXT_MAX:
             memo[key] = hit
     return Classification(list(hit.classes), list(hit.nodes), dict(hit.sat), set(hit.premature_nodes))
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .memo import TEXT_MAX
+
 MESSAGE_OVERHEAD = 4
 
 
@@ -24,11 +26,10 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=s
 
 _TEXT_TOKENS: dict[str, int] = {}  # estimate_json of a text (a call's arguments), memoised
 _TEXT_TOKENS_MAX = 65_536
-_TEXT_TOKENS_LONGEST = 4096  # longer texts are counted each time, so the memo stays small
 
 
 def estimate_json(obj: Any) -> int:
-    if type(obj) is str and len(obj) <= _TEXT_TOKENS_LONGEST:
+    if type(obj) is str and len(obj) <= TEXT_MAX:
         n = _TEXT_TOKENS.get(obj)
         if n is None:
             n = estimate_text(_COMPACT.encode(obj))

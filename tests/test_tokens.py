@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from evals import tokens
+from evals.memo import TEXT_MAX
 from evals.tokens import estimate_json, estimate_text
 
 
@@ -16,4 +17,4 @@ def test_a_text_is_estimated_as_its_compact_json_whether_memoised_or_not(text):
     expected = estimate_text(json.dumps(text, separators=(",", ":"), ensure_ascii=False))
     assert estimate_json(text) == expected
     assert estimate_json(text) == expected  # again, from the memo when it was kept
-    assert (text in tokens._TEXT_TOKENS) == (len(text) <= tokens._TEXT_TOKENS_LONGEST)
+    assert (text in tokens._TEXT_TOKENS) == (len(text) <= TEXT_MAX)
