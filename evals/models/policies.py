@@ -57,24 +57,31 @@ class TaskIndex:
             for t in s.tasks:
                 self.by_prompt[_norm(t.prompt)] = t
         self._memo: dict[str, Task] = {}
-        self._order = {p: i for i, p in enumerate(self.by_prompt)}
+        self._order: dict[str, int] = {}
+        self._by_gram: dict[str, list[str]] | None = None  # built on the first wrapped message
+        self._short: list[str] = []  # prompts shorter than a piece
+
+    def _index(self) -> dict[str, list[str]]:
         counts: dict[str, int] = {}
         for p in self.by_prompt:
             for g in {p[i : i + _GRAM] for i in range(len(p) - _GRAM + 1)}:
                 counts[g] = counts.get(g, 0) + 1
-        self._by_gram: dict[str, list[str]] = {}
-        self._short: list[str] = []  # prompts shorter than a piece
-        for p in self.by_prompt:
+        by_gram: dict[str, list[str]] = {}
+        for n, p in enumerate(self.by_prompt):
+            self._order[p] = n
             if len(p) < _GRAM:
                 self._short.append(p)
                 continue
             rarest = min((p[i : i + _GRAM] for i in range(len(p) - _GRAM + 1)), key=counts.__getitem__)
-            self._by_gram.setdefault(rarest, []).append(p)
+            by_gram.setdefault(rarest, []).append(p)
+        return by_gram
 
     def contained(self, text: str) -> list[str]:
         """The prompts `text` contains."""
-        out = [p for p in self._short if p in text]
         grams = self._by_gram
+        if grams is None:
+            grams = self._by_gram = self._index()
+        out = [p for p in self._short if p in text]
         seen: set[str] = set()
         for i in range(len(text) - _GRAM + 1):
             for p in grams.get(text[i : i + _GRAM], ()):
