@@ -179,3 +179,23 @@ def test_scores_identical_across_repeated_runs(graph, policy, seed):
     _, t2, s2 = run(policy, graph, seed)
     assert json.dumps(s1.model_dump(), sort_keys=True) == json.dumps(s2.model_dump(), sort_keys=True)
     assert t1.model_dump_json() == t2.model_dump_json()
+
+
+@SETTINGS
+@given(dags(), st.integers(0, 10_000))
+def test_a_memoised_classification_is_what_classifying_afresh_gives(graph, seed):
+    """`classify`'s memo key holds everything classification reads of the calls: the same calls
+    with other results and times get from the memo what classifying them afresh gives."""
+    from evals.scoring import _classify, classify
+
+    suite = graph_suite({"g": graph})
+    task = suite.by_id["g"]
+    gt = resolve(task, 0)
+    first = asyncio.run(run_episode(ChaosModel(graph, seed), task, RuntimeSettings()))
+    assert classify(gt, first) == _classify(gt, first)
+    again = asyncio.run(run_episode(ChaosModel(graph, seed), task, RuntimeSettings()))
+    for c in again.calls:
+        c.result = {"value": "something else"} if c.error is None else c.result
+        c.start_s, c.end_s, c.duration_s = c.start_s + 1.0, c.end_s + 2.0, c.duration_s + 1.0
+    assert classify(gt, again) == _classify(gt, again)
+    assert len(gt.classified) == 1  # the second came from the memo
