@@ -144,6 +144,22 @@ def chat(message: dict, deep: str | None = None) -> Reply:
     return Reply(body=text.encode())
 
 
+def run_over_http(core: Any, task_id: str, server: WireServer, out: Path, cache: Path) -> Path:
+    """One openai/ run of one task against `server`, through the response cache at `cache`."""
+    opts = {"base_url": server.url + "/v1", "cache_path": str(cache), "max_retries": 0}
+    d, cfg = start_run("openai/gpt-4.1", core, out, task_patterns=[task_id], model_options=opts)
+    model = build_model(cfg, [core])
+
+    async def go() -> None:
+        try:
+            await execute(d, cfg, model, core, progress=False)
+        finally:
+            await model.aclose()
+
+    asyncio.run(go())
+    return d
+
+
 def test_the_http_path_the_cache_and_replay_survive_hostile_responses(tmp_path, core, task, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     node = task.nodes[0]
@@ -164,24 +180,10 @@ def test_the_http_path_the_cache_and_replay_survive_hostile_responses(tmp_path, 
     replies = [chat(first, deep_text(DEEP)), chat({"role": "assistant", "content": "answer \ud800"})]
     cache = tmp_path / "cache.sqlite"
 
-    def run(out: Path, server: WireServer) -> Path:
-        opts = {"base_url": server.url + "/v1", "cache_path": str(cache), "max_retries": 0}
-        d, cfg = start_run("openai/gpt-4.1", core, out, task_patterns=[task.id], model_options=opts)
-        model = build_model(cfg, [core])
-
-        async def go() -> None:
-            try:
-                await execute(d, cfg, model, core, progress=False)
-            finally:
-                await model.aclose()
-
-        asyncio.run(go())
-        return d
-
     with WireServer(replies) as server:  # the cache key holds the endpoint: one server for both
-        d1 = run(tmp_path / "live", server)
+        d1 = run_over_http(core, task.id, server, tmp_path / "live", cache)
         assert len(server.seen) == 2
-        d2 = run(tmp_path / "cached", server)  # a request now would fail: no reply is left
+        d2 = run_over_http(core, task.id, server, tmp_path / "cached", cache)  # no reply is left now
         assert len(server.seen) == 2
     (_, (live_rec,)), (_, (cached_rec,)) = load_records(d1), load_records(d2)
     assert [c.parse_error for c in live_rec.trace.calls] == [TOO_DEEP, TOO_DEEP, None]
@@ -307,20 +309,8 @@ def test_hostile_responses_over_http_are_scored_and_written(tmp_path, core, monk
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     reply = Reply(body=(RESPONSES / f"{name}.json").read_bytes())
     with WireServer([reply, FINAL]) as server:
-        opts = {"base_url": server.url + "/v1", "cache_path": str(tmp_path / "c.sqlite"), "max_retries": 0}
-        d, cfg = start_run(
-            "openai/gpt-4.1", core, tmp_path, task_patterns=["orders_chain_01"], model_options=opts
-        )
-        model = build_model(cfg, [core])
-
-        async def go() -> None:
-            try:
-                await execute(d, cfg, model, core, progress=False)
-            finally:
-                await model.aclose()
-
         with deadline(60):
-            asyncio.run(go())
+            d = run_over_http(core, "orders_chain_01", server, tmp_path, tmp_path / "c.sqlite")
     (d / "episodes.jsonl").read_bytes().decode("utf-8")
     cfg, (rec,) = load_records(d)
     assert cfg.status == "complete"
