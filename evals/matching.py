@@ -67,7 +67,7 @@ def key_of(value: Any, mode: str = "default") -> str:
 _MISSING = object()
 _SCALAR_KEYS: dict[str, dict[tuple[type, Any], str]] = {mode: {} for mode in NORMALIZERS}
 _SCALAR_KEYS_MAX = 100_000
-_BY_TEXT_MAX = 256
+_BY_TEXT_MAX = 64
 
 
 class NodeMatcher:

@@ -149,7 +149,7 @@ def _batches(trace: Trace) -> list[list[int]]:
     return out
 
 
-_CLASSIFIED = 256  # memoised classifications per ground truth
+_CLASSIFIED = 64  # memoised classifications per ground truth
 
 
 def classify(gt: GroundTruth, trace: Trace) -> Classification:

@@ -25,7 +25,7 @@ _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=s
 
 
 _TEXT_TOKENS: dict[str, int] = {}  # estimate_json of a text (a call's arguments), memoised
-_TEXT_TOKENS_MAX = 65_536
+_TEXT_TOKENS_MAX = 8192
 
 
 def estimate_json(obj: Any) -> int:
