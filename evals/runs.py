@@ -29,7 +29,7 @@ import platform
 import re
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -169,14 +169,17 @@ def _first_of_each(rows: list[Any], key: Any, path: Path) -> list[Any]:
         if k not in seen:
             seen.add(k)
             out.append(r)
-    if len(out) != len(rows):
-        n = len(rows) - len(out)
+    warn_duplicates(path, len(rows) - len(out))
+    return out
+
+
+def warn_duplicates(path: Path, n: int) -> None:
+    if n:
         print(
             f"warning: {path}: {n} duplicate episode line{'s' if n != 1 else ''} (a task and epoch "
             "written twice) ignored; the first of each is kept",
             file=sys.stderr,
         )
-    return out
 
 
 def unique_records(records: list[EpisodeRecord], path: Path) -> list[EpisodeRecord]:
@@ -227,17 +230,30 @@ def read_episodes(path: Path, repair: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-def read_records(path: Path, runtime: RuntimeSettings | None) -> list[EpisodeRecord]:
-    """Typed, upgraded episode records (`runtime`: the run's settings, for version-1 lines). A line
-    that is not a valid episode is skipped with a warning, as `read_episodes` does."""
-    out = []
-    for n, line in episode_lines(path):
+def iter_records(
+    path: Path,
+    runtime: RuntimeSettings | None,
+    repair: bool = False,
+    invalid: Callable[[bytes], None] | None = None,
+) -> Iterator[tuple[bytes, EpisodeRecord]]:
+    """(line as written, typed and upgraded record) of each valid episode, one at a time
+    (`runtime`: the run's settings, for version-1 lines). A complete line that is not a valid
+    episode is skipped with a warning, and handed to `invalid`."""
+    for n, line in iter_episode_lines(path, repair):
         try:
-            out.append(parse_line(line, runtime))
+            rec = parse_line(line, runtime)
         except ValidationError as exc:
             why = describe_validation(exc.errors())
             print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
-    return unique_records(out, path)
+            if invalid is not None:
+                invalid(line)
+            continue
+        yield line, rec
+
+
+def read_records(path: Path, runtime: RuntimeSettings | None) -> list[EpisodeRecord]:
+    """Typed, upgraded episode records, each (task, epoch) once (`iter_records`)."""
+    return unique_records([rec for _, rec in iter_records(path, runtime)], path)
 
 
 class NotARunFolder(UsageError, FileNotFoundError):
@@ -478,32 +494,24 @@ def read_done(path: Path, runtime: RuntimeSettings | None) -> tuple[set[tuple[st
     done: set[tuple[str, int]] = set()
     rows = ScoreRows()
     duplicates = 0
-    for n, line in iter_episode_lines(path, repair=True):
+
+    def named(line: bytes) -> None:
         try:
-            rec = parse_line(line, runtime)
-        except ValidationError as exc:
-            why = describe_validation(exc.errors())
-            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
-            try:
-                raw = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(raw, dict) and isinstance(raw.get("task_id"), str):
-                epoch = raw.get("epoch", 0)
-                done.add((raw["task_id"], epoch if isinstance(epoch, int) else 0))
-            continue
+            raw = json.loads(line)
+        except ValueError:
+            return
+        if isinstance(raw, dict) and isinstance(raw.get("task_id"), str):
+            epoch = raw.get("epoch", 0)
+            done.add((raw["task_id"], epoch if isinstance(epoch, int) else 0))
+
+    for _, rec in iter_records(path, runtime, repair=True, invalid=named):
         key = (rec.task_id, rec.epoch)
         if key in done:
             duplicates += 1
             continue
         done.add(key)
         rows.add_record(rec)
-    if duplicates:
-        print(
-            f"warning: {path}: {duplicates} duplicate episode line{'s' if duplicates != 1 else ''} (a task "
-            "and epoch written twice) ignored; the first of each is kept",
-            file=sys.stderr,
-        )
+    warn_duplicates(path, duplicates)
     return done, rows
 
 

@@ -17,16 +17,17 @@ and records the shard folders it came from. A pair no shard holds leaves the run
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
-
-from .errors import UsageError, describe_validation
+from .errors import UsageError
+from .files import write_json_atomic
 
 if TYPE_CHECKING:
     from .runs import RunConfig
@@ -91,57 +92,66 @@ def assigned(task_ids: Sequence[str], epochs: int, shard: str | None) -> list[tu
 
 
 def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[Path, dict]:
-    """Merge shard folders of one run into a new run folder under `out`; returns (folder, summary)."""
+    """Merge shard folders of one run into a new run folder under `out`; returns (folder, summary).
+    The episodes are gathered in a temporary file first: a shard that turns out not to belong
+    leaves no folder behind. The folder is then claimed and locked as a run's is (`runs._claim`)."""
     from .aggregate import ScoreRows
-    from .runs import finalize, new_run_id, read_run_config, write_json_atomic
+    from .runs import _claim, finalize, iter_records, new_run_id, read_run_config, unlock_run, warn_duplicates
 
     if not dirs:
         raise UsageError("no shard folders given")
     cfgs = [read_run_config(d) for d in dirs]
     first = cfgs[0]
     _check_shards(dirs, cfgs)
-    rid = run_id or new_run_id(first.model)
-    run_dir = out / rid
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if run_id:
-            raise UsageError(f"{run_dir} already exists")
-        n = 2
-        while (out / f"{rid}-{n}").exists():
-            n += 1
-        rid, run_dir = f"{rid}-{n}", out / f"{rid}-{n}"
-    run_dir.mkdir(parents=True, exist_ok=True)
     cfg = first.model_copy(deep=True)
-    cfg.run_id = rid
-    cfg.shard = None
-    cfg.merged_from = [f"{c.run_id} (shard {c.shard})" for c in cfgs]
-    cfg.created = min(c.created for c in cfgs)
-    cfg.status = "running"
     rows = ScoreRows()
     seen: set[tuple[str, int]] = set()
     wanted = set(pairs(cfg.task_ids, cfg.epochs))
-    with open(run_dir / "episodes.jsonl", "w", encoding="utf-8") as f:
-        for d, c in zip(dirs, cfgs, strict=True):
-            mine: set[tuple[str, int]] = set()
-            for key, line, row in _shard_lines(d, c):
-                if key in mine:  # written twice in one shard: the first line counts, as in a run
-                    continue
-                mine.add(key)
-                if key in seen:
-                    raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is also in another shard")
-                if key not in wanted:
-                    raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is not part of this run")
-                seen.add(key)
-                f.write(line + "\n")
-                rows.add(row)
-    missing = len(wanted) - len(seen)
-    if missing:
-        print(
-            f"warning: {missing} of {len(wanted)} episodes are in no shard; the merged run is "
-            f"incomplete (fanout run --resume {run_dir} runs them)",
-            file=sys.stderr,
-        )
-    write_json_atomic(run_dir / "run.json", cfg.model_dump())
-    return run_dir, finalize(run_dir, cfg, rows)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
+    fd, tmp_name = tempfile.mkstemp(prefix=".merge-", suffix=".jsonl", dir=out)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            for d, c in zip(dirs, cfgs, strict=True):
+                mine: set[tuple[str, int]] = set()
+                path = d / "episodes.jsonl"
+                for line, rec in iter_records(path, c.runtime):
+                    key = (rec.task_id, rec.epoch)
+                    if key in mine:  # written twice in one shard: the first line counts, as in a run
+                        warn_duplicates(path, 1)
+                        continue
+                    mine.add(key)
+                    if key in seen:
+                        raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is also in another shard")
+                    if key not in wanted:
+                        raise UsageError(f"{d}: task {key[0]!r} epoch {key[1]} is not part of this run")
+                    seen.add(key)
+                    f.write(line + b"\n")
+                    rows.add_record(rec)  # with its turns: measured references need the run's median
+        run_dir = _claim(out, run_id or new_run_id(first.model), explicit=run_id is not None)
+        os.replace(tmp, run_dir / "episodes.jsonl")
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:
+        cfg.run_id = run_dir.name
+        cfg.shard = None
+        cfg.merged_from = [f"{c.run_id} (shard {c.shard})" for c in cfgs]
+        cfg.created = min(c.created for c in cfgs)
+        cfg.status = "running"
+        missing = len(wanted) - len(seen)
+        if missing:
+            print(
+                f"warning: {missing} of {len(wanted)} episodes are in no shard; the merged run is "
+                f"incomplete (fanout run --resume {run_dir} runs them)",
+                file=sys.stderr,
+            )
+        write_json_atomic(run_dir / "run.json", cfg.model_dump())
+        return run_dir, finalize(run_dir, cfg, rows)
+    finally:
+        unlock_run(run_dir)
 
 
 def _check_shards(dirs: Sequence[Path], cfgs: Sequence[RunConfig]) -> None:
@@ -161,19 +171,3 @@ def _check_shards(dirs: Sequence[Path], cfgs: Sequence[RunConfig]) -> None:
         seen[str(s)] = d
         if c.status != "complete":
             print(f"warning: {d}: shard {s} is {c.status}; merging the episodes it has", file=sys.stderr)
-
-
-def _shard_lines(d: Path, cfg: RunConfig) -> Iterable[tuple[tuple[str, int], str, dict]]:
-    """(pair, line as written, scores row) of each valid episode of a shard, one at a time."""
-    from .episodes import parse_line
-    from .runs import iter_episode_lines
-
-    path = d / "episodes.jsonl"
-    for n, raw in iter_episode_lines(path):
-        try:
-            rec = parse_line(raw, cfg.runtime)
-        except ValidationError as exc:
-            why = describe_validation(exc.errors())
-            print(f"warning: {path}: line {n} is not a valid episode ({why}); skipped", file=sys.stderr)
-            continue
-        yield (rec.task_id, rec.epoch), raw.decode("utf-8"), rec.scores_row()

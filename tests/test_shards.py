@@ -122,3 +122,23 @@ def test_the_matrix_workflow_example_runs_every_shard_then_merges():
     assert '--shard "${{ matrix.shard }}/$SHARDS"' in runs
     merges = " ".join(s.get("run", "") for s in wf["jobs"]["merge"]["steps"])
     assert '"fanout", "merge"' in merges and wf["jobs"]["merge"]["needs"] == "shard"
+
+
+def test_a_merge_of_measured_turns_completes_the_references_at_the_run_median(tmp_path, monkeypatch):
+    """A provider's turns are measured: the reference figures wait for the run's median turn
+    latency, which the merge must gather from every shard's traces as a run does."""
+    from evals.emulator.server import EmulatorServer
+    from evals.fixtures import load_suite
+    from evals.runs import finalize, read_run_config
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with EmulatorServer([load_suite("core")], policy="oracle") as srv:
+        extra = ("--base-url", srv.base_url + "/v1", "--no-cache")
+        shards = [run(tmp_path / f"s{k}", "--shard", f"{k}/2", *extra, model="openai/oracle") for k in (1, 2)]
+    assert fanout(["merge", *map(str, shards), "--out", str(tmp_path / "m")]) == 0
+    (merged,) = (tmp_path / "m").iterdir()
+    written = (merged / "summary.json").read_text()
+    doc = json.loads(written)
+    assert doc["speedup_vs_sequential"] is not None and doc["ideal_wall_s_mean"] is not None
+    finalize(merged, read_run_config(merged))  # summarised again from episodes.jsonl, as a resume does
+    assert (merged / "summary.json").read_text() == written
