@@ -369,8 +369,10 @@ def json_as_yaml(text: str) -> Any:
         return NOT_JSON
     try:
         return json.loads(text, parse_float=_yaml_float, parse_constant=_no_constant)
-    except (ValueError, _Differs, RecursionError):
+    except (ValueError, _Differs):
         return NOT_JSON
+    # RecursionError: nested past what the json module reads, far past MAX_YAML_DEPTH: not handed
+    # to YAML (whose parser would recurse as deep), but refused by `read_yaml`.
 
 
 MAX_YAML_VALUES = 1_000_000  # values a fixture file may expand to, aliases counted each time used
@@ -396,6 +398,12 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     except UnicodeDecodeError as exc:
         raise FixtureError(
             disp, None, None, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+    except RecursionError:
+        # Nesting deeper than the parser can follow (libyaml stops at 1,000 levels itself; the
+        # pure-Python loader, used where libyaml is missing, recurses).
+        raise FixtureError(
+            disp, None, None, f"the data is nested over {MAX_YAML_DEPTH} levels deep"
         ) from None
     except (ValueError, OverflowError) as exc:
         # A scalar YAML's constructors cannot build: an integer past Python's 4,300-digit limit,

@@ -29,7 +29,23 @@ FILE_LEVEL = {
     "alias_bomb",
     "huge_integer",
     "impossible_date",
+    "deep_json",
+    "deep_block_yaml",
 }  # refused before any task is read
+
+
+@pytest.mark.parametrize("name", ["deep_json", "deep_block_yaml"])
+def test_deep_nesting_is_refused_by_the_pure_python_loader_too(name, monkeypatch, tmp_path):
+    """Where libyaml is missing, PyYAML's own parser recurses: past Python's limit that is one
+    error naming the file, not a RecursionError."""
+    import yaml
+
+    from evals import fixtures
+    from evals.fixtures import FixtureError, read_yaml
+
+    monkeypatch.setattr(fixtures, "_YAML_LOADER", yaml.SafeLoader)
+    with pytest.raises(FixtureError, match="nested over"):
+        read_yaml(HOSTILE / f"{name}.yaml")
 
 
 def test_corpus_is_there():
