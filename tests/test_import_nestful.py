@@ -150,6 +150,10 @@ def test_bad_sources(tmp_path):
     (tmp_path / "x-data.json").write_text("[]")
     with pytest.raises(SourceError, match="x-spec.json are not beside it"):
         import_nestful(tmp_path / "x-data.json", tmp_path / "o")
+    deep = tmp_path / "deep.jsonl"  # nested past the json module's recursion: bad data, not a traceback
+    deep.write_text("[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(SourceError):
+        import_nestful(deep, tmp_path / "o")
 
 
 # -- regression tests, each from a minimal record in NESTFUL's shape --------------------------------

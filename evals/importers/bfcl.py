@@ -22,7 +22,7 @@ from evals.schema import SuiteSpec
 
 from .archive import SourceFiles
 from .base import Conversion, Importer, ImportOptions, importer
-from .common import EntrySkip, ImportReport, SourceError, SuiteBuilder, digest, literal
+from .common import EntrySkip, ImportReport, SourceError, SuiteBuilder, digest, literal, loads
 from .schemas import bfcl_param_types, bfcl_schema
 
 PARALLEL = ("parallel", "parallel_multiple", "live_parallel", "live_parallel_multiple")
@@ -73,7 +73,7 @@ def _jsonl(files: SourceFiles, name: str) -> list[dict]:
         if not line.strip():
             continue
         try:
-            out.append(json.loads(line))
+            out.append(loads(line))
         except ValueError as exc:
             raise SourceError(f"{name} line {i}: not JSON ({exc})") from exc
     return out

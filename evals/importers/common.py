@@ -33,6 +33,16 @@ from .schemas import tool_name
 T = TypeVar("T")
 
 
+def loads(text: str | bytes) -> Any:
+    """`json.loads` for source data: JSON nested past the parser's recursion is a ValueError like
+    any other unreadable JSON, so each reader's handling of bad data (skip the entry, or one clear
+    SourceError) covers it too."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deep to read") from None
+
+
 class SourceError(UsageError):
     """A source that cannot be imported at all (missing file, unreadable archive): one clear line."""
 

@@ -47,6 +47,7 @@ from .common import (
     digest,
     graph_pattern,
     literal,
+    loads,
     malformed,
     synth_value,
 )
@@ -80,7 +81,7 @@ class NestfulSample(BaseModel):
         """The hub copy stores these columns as JSON text."""
         if isinstance(v, str):
             try:
-                return json.loads(v)
+                return loads(v)
             except ValueError as exc:
                 raise ValueError(f"not JSON: {exc}") from None
         return v
@@ -176,7 +177,7 @@ class Source:
 
 def _load_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SourceError(f"cannot read {path}: {exc}") from exc
 
@@ -203,7 +204,7 @@ def discover(source: Path) -> list[Source]:
         for i, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
                 try:
-                    rec = json.loads(line)
+                    rec = loads(line)
                 except ValueError as exc:
                     raise SourceError(f"{source} line {i}: not JSON ({exc})") from exc
                 sid = rec.get("sample_id") if isinstance(rec, dict) else None

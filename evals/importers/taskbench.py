@@ -44,6 +44,7 @@ from .common import (
     digest,
     graph_pattern,
     literal,
+    loads,
 )
 from .schemas import loose_type, tool_name
 
@@ -83,7 +84,7 @@ class TaskBenchRecord(BaseModel):
 def _maybe_json(v: Any) -> Any:
     if isinstance(v, str):
         try:
-            return json.loads(v)
+            return loads(v)
         except ValueError:
             return None
     return v
@@ -94,7 +95,7 @@ def _read_records(path: Path) -> list[dict]:
     text = path.read_text(encoding="utf-8")
     if text.lstrip().startswith("["):
         try:
-            data = json.loads(text)
+            data = loads(text)
         except ValueError as exc:
             raise SourceError(f"{path}: not JSON ({exc})") from exc
         return [d for d in data if isinstance(d, dict)]
@@ -102,7 +103,7 @@ def _read_records(path: Path) -> list[dict]:
     for i, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             try:
-                out.append(json.loads(line))
+                out.append(loads(line))
             except ValueError as exc:
                 raise SourceError(f"{path} line {i}: not JSON ({exc})") from exc
     return out
@@ -110,7 +111,7 @@ def _read_records(path: Path) -> list[dict]:
 
 def _read_tools(path: Path) -> list[dict]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise SourceError(f"cannot read tool descriptions {path}: {exc}") from exc
     nodes = data.get("nodes") if isinstance(data, dict) else data
