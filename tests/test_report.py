@@ -362,6 +362,15 @@ def test_cli_rejects_a_bad_whatif_file(runs_dir, tmp_path, capsys):
     assert "expected a list of what-if rows" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag,what", [("--whatif", "what-if"), ("--agent-runtimes", "agent-runtimes")])
+def test_cli_names_an_input_file_that_is_a_folder_not_the_out_folder(runs_dir, tmp_path, capsys, flag, what):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    assert fanout(["report", str(runs_dir), "--out", str(tmp_path / "o"), flag, str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder}: cannot read the {what} file" in err and "cannot write" not in err
+
+
 def test_load_runs_labels_twins(runs_dir, tmp_path):
     oracle = next(d for d in runs_dir.iterdir() if d.name.endswith("policy-oracle"))
     twin = tmp_path / "twin"

@@ -8,7 +8,6 @@ not compare with the models' virtual-clock ones.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +57,15 @@ class AgentRuntimes(BaseModel):
 
 
 def load_agent_runtimes(path: str | Path) -> AgentRuntimes:
+    from .load import read_input_json
+
     p = Path(path)
+    doc = read_input_json(p, "agent-runtimes")
     try:
-        return AgentRuntimes.model_validate(json.loads(p.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise UsageError(f"{p}: no such agent-runtimes file") from None
-    except ValueError as exc:
-        if isinstance(exc, ValidationError):
-            why = describe_validation(exc.errors())
-            raise UsageError(f"{p}: not an agent-runtimes table: {why}") from None
-        raise UsageError(f"{p}: not JSON ({exc})") from None
+        return AgentRuntimes.model_validate(doc)
+    except ValidationError as exc:
+        why = describe_validation(exc.errors())
+        raise UsageError(f"{p}: not an agent-runtimes table: {why}") from None
 
 
 def _f(v: float | None, digits: int = 2) -> str:

@@ -6,7 +6,6 @@ and nothing depends on the time of generation, so the same runs always give the 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from .agents import load_agent_runtimes
 from .comparability import comparability
 from .export import to_csv, to_json
 from .html import Chart, render_html
-from .load import ReportInputError, RunData, load_runs
+from .load import ReportInputError, RunData, load_runs, read_input_json
 from .markdown import render_markdown
 from .tables import by_pattern, fan_out_widths, leaderboard
 from .timeline import timeline_data
@@ -38,12 +37,7 @@ class ReportFiles:
 def load_whatif(path: str | Path) -> list[dict]:
     """Rows of a `fanout whatif --out` file: a list of row objects, or an object holding `rows`."""
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ReportInputError(f"{p}: no such what-if file") from None
-    except ValueError as exc:
-        raise ReportInputError(f"{p}: not JSON ({exc})") from None
+    doc = read_input_json(p, "what-if")
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise ReportInputError(f"{p}: expected a list of what-if rows (or an object with 'rows')")

@@ -6,8 +6,10 @@ folder stops the report with a message naming the folder (never a traceback, nev
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from pydantic import ValidationError
@@ -22,6 +24,19 @@ from ..trace import Trace
 
 class ReportInputError(UsageError, ValueError):
     """A run folder the report cannot use; the message names the folder and the problem."""
+
+
+def read_input_json(path: Path, what: str) -> Any:
+    """The JSON of an input file the report reads besides runs (`what`: "what-if", "agent-runtimes");
+    any problem reading it names that file, never the output folder."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportInputError(f"{path}: no such {what} file") from None
+    except OSError as exc:
+        raise ReportInputError(f"{path}: cannot read the {what} file: {exc.strerror or exc}") from None
+    except (ValueError, RecursionError) as exc:
+        raise ReportInputError(f"{path}: not JSON ({exc})") from None
 
 
 @dataclass
