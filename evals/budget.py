@@ -19,6 +19,7 @@ class Budget:
         return self.spent >= self.limit
 
     def spend(self, cost_usd: float | None) -> None:
-        """An episode's cost (None: unknown, which `fanout run` refuses before a budgeted run starts)."""
+        """An episode's cost (None: unknown, which `fanout run` and `--resume` refuse before a
+        budgeted run starts)."""
         if cost_usd is not None:
             self.spent += cost_usd

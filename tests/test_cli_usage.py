@@ -119,8 +119,11 @@ def test_resume_refuses_settings_it_would_ignore(tmp_path, monkeypatch, capsys):
         assert err.startswith("fanout run: --resume continues a run with the settings in its run.json; ")
         assert f"{extra[0]} would be ignored" in err
     assert (run_dir / "run.json").read_text() == before
+    # A budget is checked on resume as on a new run: an unpriced model's spending cannot be counted.
+    err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), "--max-cost-usd", "1"]))
+    assert err.startswith("fanout run: --max-cost-usd: no price for policy/oracle")
     monkeypatch.setenv("FANOUT_EPOCHS", "3")  # the environment is not the command line: it resumes
-    assert main(["run", "--resume", str(run_dir), "--no-progress", "--max-cost-usd", "1"]) == EXIT_OK
+    assert main(["run", "--resume", str(run_dir), "--no-progress"]) == EXIT_OK
     capsys.readouterr()
 
 

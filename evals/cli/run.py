@@ -220,7 +220,7 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
 def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         _refuse_settings_on_resume(args)
-        return _resume(Path(args.resume), not args.no_progress, args.retry_errors, _budget(args))
+        return _resume(Path(args.resume), not args.no_progress, args.retry_errors, args.max_cost_usd)
     if args.retry_errors:
         raise UsageError("--retry-errors reruns the failed episodes of a run: use it with --resume RUN_DIR")
     runtime = runtime_settings(args)  # before anything is loaded or made: a bad value is exit 2
@@ -244,7 +244,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out_existed = out.exists()
     try:  # every model string (and its key) is checked before any folder is made or any model run
         built = build_models(models, suite, runtime.seed, settings["model_options"])
-        budget = _budget(args, built)
+        budget = _budget(args.max_cost_usd, built, args.prices)
         for spec in models:
             started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
     except (FanoutError, OSError) as exc:
@@ -333,19 +333,19 @@ def build_models(specs: list[str], suite: Suite, seed: int, options: dict[str, A
     return built
 
 
-def _budget(args: argparse.Namespace, models: list[Model] | None = None) -> Budget | None:
-    """The --max-cost-usd budget; every model must have a price, or spending could not be counted."""
-    if args.max_cost_usd is None:
+def _budget(limit_usd: float | None, models: list[Model], prices_file: str | None) -> Budget | None:
+    """The --max-cost-usd budget; every model must have a price (in the run's price table), or
+    spending could not be counted: a new run and a resume are checked alike."""
+    if limit_usd is None:
         return None
-    if models is not None:
-        prices = load_prices(args.prices)
-        unpriced = [m.name for m in models if prices.lookup(m.priced_as()) is None]
-        if unpriced:
-            raise UsageError(
-                f"--max-cost-usd: no price for {', '.join(unpriced)}, so its spending cannot be counted; "
-                "add it with --prices FILE"
-            )
-    return Budget(args.max_cost_usd)
+    prices = load_prices(prices_file)
+    unpriced = [m.name for m in models if prices.lookup(m.priced_as()) is None]
+    if unpriced:
+        raise UsageError(
+            f"--max-cost-usd: no price for {', '.join(unpriced)}, so its spending cannot be counted; "
+            "add it with --prices FILE"
+        )
+    return Budget(limit_usd)
 
 
 # What `--resume` uses from the command line; everything else comes from the run's run.json.
@@ -409,7 +409,9 @@ def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_exis
         out.rmdir()
 
 
-def _resume(run_dir: Path, progress: bool, retry_errors: bool = False, budget: Budget | None = None) -> int:
+def _resume(
+    run_dir: Path, progress: bool, retry_errors: bool = False, max_cost_usd: float | None = None
+) -> int:
     cfg = read_run_config(run_dir)
     lock_run(run_dir)  # before anything else: a second resume of this folder fails at once
     suite = open_suite_for(cfg)
@@ -427,6 +429,7 @@ def _resume(run_dir: Path, progress: bool, retry_errors: bool = False, budget: B
             f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
         )
     model = build_model(cfg, [suite])
+    budget = _budget(max_cost_usd, [model], cfg.prices)
     started = [(run_dir, cfg)]
     try:
         summary = asyncio.run(
