@@ -107,9 +107,6 @@ class GroundTruth:
 
     def __post_init__(self) -> None:
         self._levels: list[list[str]] | None = None
-        # Oracle batch makespans per (latency settings, timeout, cap, hedge): pure, so scoring
-        # computes them once per task instead of once per episode.
-        self.ideal_batches: dict[tuple, list[float]] = {}
         self.classified: dict[tuple, Any] = {}  # scoring.classify's memo (call sequence -> classification)
         self._answer_checks: tuple[tuple[list, list, list], dict[str | None, bool]] = (self._answers(), {})
         self.required = [v for v in self.graph.topo if self.nodes[v].required]

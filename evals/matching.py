@@ -121,7 +121,7 @@ class NodeMatcher:
             k = memo.get((t, v))
             if k is None:
                 k = canonical_json(self.norm(v))
-                if len(memo) < _SCALAR_KEYS_MAX:
+                if len(memo) < _SCALAR_KEYS_MAX and (t is int or keeps(v)):
                     memo[(t, v)] = k
             return k
         return canonical_json(self.norm(v))

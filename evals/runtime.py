@@ -343,7 +343,7 @@ class Episode:
         tm = memo.get(key)
         if tm is None:
             tm = time_call(self.cfg, tool, self.task.id, canon, attempt, self.task.spec.latency)
-            if len(memo) < _TIMES_PER_TASK:
+            if len(memo) < _TIMES_PER_TASK and keeps(canon):
                 memo[key] = tm
         return tm
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .memo import TEXT_MAX
-
 MESSAGE_OVERHEAD = 4
 
 
@@ -24,18 +22,7 @@ def estimate_text(text: str | None) -> int:
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)  # one, not one per call
 
 
-_TEXT_TOKENS: dict[str, int] = {}  # estimate_json of a text (a call's arguments), memoised
-_TEXT_TOKENS_MAX = 8192
-
-
 def estimate_json(obj: Any) -> int:
-    if type(obj) is str and len(obj) <= TEXT_MAX:
-        n = _TEXT_TOKENS.get(obj)
-        if n is None:
-            n = estimate_text(_COMPACT.encode(obj))
-            if len(_TEXT_TOKENS) < _TEXT_TOKENS_MAX:
-                _TEXT_TOKENS[obj] = n
-        return n
     try:
         return estimate_text(_COMPACT.encode(obj))
     except (RecursionError, ValueError):  # nested too deep to dump, or circular: count instead

@@ -58,3 +58,15 @@ def test_the_runtime_keeps_arguments_and_reads_of_short_texts_only():
     assert list(vars(task)["_arguments"]) == ['{"key": "a"}']
     reads = vars(task)["_read_results"][0]
     assert [k[1] for k in reads] == ['{"key": "a"}']
+
+
+def test_argument_value_keys_and_latency_samples_keep_short_texts_only():
+    from evals import matching
+
+    m = NodeMatcher({"key": "a"})
+    m.matches({"key": LONG})
+    assert (str, LONG) not in matching._SCALAR_KEYS["default"]
+    task = graph_suite({"one": {"a": []}}).tasks[0]
+    asyncio.run(run_episode(_Sends(json.dumps({"key": LONG})), task, RuntimeSettings()))
+    (times,) = vars(task)["_call_times"].values()
+    assert times == {}
