@@ -74,8 +74,9 @@ class EpisodeRecord(BaseModel):
         times as fast as the standard library's encoder on these documents), with NaN and
         infinities written as the standard library writes them (`trace.LINE_JSON`). The values
         are JSON's own types (the runtime stores a tool result that is not as the JSON the model
-        was sent), so both encoders give the same text; a string no UTF-8 can encode (a lone
-        surrogate) is left to the standard library, as before."""
+        was sent), so both encoders give lines that read back to the same values (not always the
+        same text: a small float is `1e-7` to pydantic, `1e-07` to the standard library); a string
+        no UTF-8 can encode (a lone surrogate) is left to the standard library, as before."""
         encoded = self._encoded()
         return self._std_line() if encoded is None else encoded.decode()
 
