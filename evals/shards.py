@@ -48,6 +48,7 @@ IDENTITY = (
     "prompt_hash",
     "prices",
     "price_table_version",
+    "harness_version",
 )
 
 
@@ -163,6 +164,10 @@ def _check_shards(dirs: Sequence[Path], cfgs: Sequence[RunConfig]) -> None:
         for field in IDENTITY:
             if getattr(c, field) != getattr(first, field):
                 raise UsageError(f"{d} is not a shard of the same run as {dirs[0]}: its {field} differs")
+        # The model's own settings (temperature, reasoning effort...) decide results; how a machine
+        # reaches the model (base URL, connections, cache) may differ from shard to shard.
+        if c.model_options.get("settings") != first.model_options.get("settings"):
+            raise UsageError(f"{d} is not a shard of the same run as {dirs[0]}: its model settings differ")
         s, s0 = Shard.parse(c.shard), Shard.parse(first.shard or "")
         if s.count != s0.count:
             raise UsageError(f"{d} is shard {s} but {dirs[0]} is shard {s0}: not the same split")

@@ -109,6 +109,9 @@ def test_merge_refuses_folders_that_are_not_shards_of_one_run(tmp_path, capsys):
     assert "both shard 1/2" in capsys.readouterr().err
     assert fanout(["merge", str(a), str(plain), "--out", out]) == 2
     assert "is not a shard" in capsys.readouterr().err
+    hot = run(tmp_path / "hot", "--shard", "2/2", "--temperature", "1", epochs=1)
+    assert fanout(["merge", str(a), str(hot), "--out", out]) == 2
+    assert "its model settings differ" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()
 
 
