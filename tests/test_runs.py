@@ -351,8 +351,11 @@ def test_a_suite_opened_for_a_command_is_kept_out_of_the_collectors_reach():
     from evals.runs import open_suite
 
     try:
-        open_suite("core")
+        gc.unfreeze()  # earlier in-process runs of this test session froze theirs
+        assert gc.get_freeze_count() == 0
+        suite = open_suite("core")
         assert gc.isenabled() and gc.get_freeze_count() > 0
+        assert all(o is not suite.tasks for o in gc.get_objects())  # frozen: in no generation
         gc.disable()  # a caller that turned collection off keeps it off
         open_suite("core")
         assert not gc.isenabled()
