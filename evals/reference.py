@@ -100,19 +100,7 @@ class Reference:
         return mean, oracle.wall(), self.sequential.wall()
 
 
-_CACHE: dict[tuple[str, RuntimeSettings, str], Reference] = {}
-_TASK_KEYS: dict[int, tuple[Task, str]] = {}  # id -> (the task, kept alive so its id is not reused; its key)
-_CACHE_LIMIT = 50_000  # references are small; the bound only keeps a long-lived process in check
-
-
-def _task_key(task: Task) -> str:
-    """The task object itself (kept alive here, so its id is never reused): its tools' latency
-    models and responses live in its suite, not in its spec, so two loads of a task are not the
-    same key. The models of one run share their suite's task objects, hence the references."""
-    hit = _TASK_KEYS.get(id(task))
-    if hit is None or hit[0] is not task:
-        hit = _TASK_KEYS[id(task)] = (task, f"{task.suite}/{task.id}/{id(task)}")
-    return hit[1]
+_PER_TASK = 64  # references kept per task (one per runtime settings and prompts a process uses)
 
 
 class _OneTask:
@@ -162,18 +150,20 @@ def reference(
         prompts = shipped_prompts()
     virtual = settings if settings.clock == "virtual" else settings.replace(clock="virtual")
     task = gt.task
-    key = (_task_key(task), virtual, prompts.source_hash)  # settings are frozen: equal ones hash alike
-    ref = _CACHE.get(key)
+    # Kept on the task object, as its other memos are: its tools' latency models and responses
+    # live in its suite, so two loads of a task are not the same key, and the models of one run
+    # share their suite's task objects, hence the references.
+    memo: dict[tuple[RuntimeSettings, str], Reference] = vars(task).setdefault("_references", {})
+    key = (virtual, prompts.source_hash)  # settings are frozen: equal ones hash alike
+    ref = memo.get(key)
     if ref is None:
         cap = virtual.fan_out_cap
         ref = Reference(
             oracle=_schedule(_run("oracle", task, gt, virtual, prompts), cap, longest_first=True),
             sequential=_schedule(_run("sequential", task, gt, virtual, prompts), cap, longest_first=False),
         )
-        if len(_CACHE) >= _CACHE_LIMIT:
-            _CACHE.clear()
-            _TASK_KEYS.clear()
-        _CACHE[key] = ref
+        if len(memo) < _PER_TASK:
+            memo[key] = ref
     return ref
 
 
