@@ -40,7 +40,7 @@ def _policies() -> list[str]:
 
 def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[str, dict[str, float]]:
     from evals.episodes import EpisodeRecord
-    from evals.groundtruth import GroundTruthCache
+    from evals.groundtruth import ground_truth
     from evals.models.policies import PolicyModel
     from evals.runs import open_suite
     from evals.runtime import run_episode
@@ -50,13 +50,13 @@ def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[
     suite = open_suite(suite_name)  # as `fanout run` opens it (then out of the collector's reach)
     cfg = RuntimeSettings()
 
-    async def loop(model: PolicyModel, gts: GroundTruthCache, tasks: list, budget: float) -> int:
+    async def loop(model: PolicyModel, tasks: list, budget: float) -> int:
         n = 0
         t0 = time.perf_counter()
         while True:
             for task in tasks:
                 trace = await run_episode(model, task, cfg)
-                sc = score(gts.get(task, cfg.seed), trace)
+                sc = score(ground_truth(task, cfg.seed), trace)
                 EpisodeRecord(
                     task_id=task.id, epoch=0, pattern=task.pattern, scores=sc, trace=trace
                 ).line_bytes()
@@ -67,12 +67,9 @@ def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[
     out = {}
     for p in policies:
         model = PolicyModel(p, [suite])
-        gts = GroundTruthCache()
-        asyncio.run(
-            loop(model, gts, suite.tasks, 0.0)
-        )  # one pass: ground truth and plans cached, as in a run
+        asyncio.run(loop(model, suite.tasks, 0.0))  # one pass: ground truth and plans cached, as in a run
         w0, c0 = time.perf_counter(), time.process_time()
-        n = asyncio.run(loop(model, gts, suite.tasks, seconds))
+        n = asyncio.run(loop(model, suite.tasks, seconds))
         wall, cpu = time.perf_counter() - w0, time.process_time() - c0
         out[p] = {"eps_cpu": n / cpu, "eps_wall": n / wall}
     return out

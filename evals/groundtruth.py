@@ -366,17 +366,10 @@ def _active_routes(
     return tuple(routes)
 
 
-class GroundTruthCache:
-    """Ground truth per (task, seed). Resolution is pure, so it is computed once per process and
-    kept on the task itself: every cache (the policy's, the scorer's, what-if's) shares it, and
-    it lives exactly as long as the loaded task (two suites with a task of the same id never mix)."""
-
-    def get(self, task: Task, seed: int) -> GroundTruth:
-        return ground_truth(task, seed)
-
-
 def ground_truth(task: Task, seed: int) -> GroundTruth:
-    """`resolve(task, seed)`, computed once per task object and seed."""
+    """`resolve(task, seed)`, computed once per task object and seed. Resolution is pure, so it is
+    kept on the task itself: the policy, the scorer and what-if share it, and it lives exactly as
+    long as the loaded task (two suites with a task of the same id never mix)."""
     cache: dict[int, GroundTruth] = vars(task).setdefault("_ground_truth", {})
     gt = cache.get(seed)
     if gt is None:

@@ -43,7 +43,7 @@ from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
 from .files import io_error, write_bytes_atomic, write_json_atomic
 from .fixtures import Suite, Task, load_suite
-from .groundtruth import GroundTruthCache
+from .groundtruth import ground_truth
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
@@ -387,7 +387,6 @@ async def _execute(
     done, rows = read_done(path, cfg.runtime)
     prompts = PromptTemplates.load(cfg.system_prompt, cfg.user_prompt)
     model_settings = dict(cfg.model_options.get("settings", {}))
-    gts = GroundTruthCache()
     prices = prices or load_prices(cfg.prices)
     price = prices.lookup(model.priced_as())
     cfg.model_info = model.describe()
@@ -415,7 +414,7 @@ async def _execute(
     async def one(task: Task, epoch: int) -> None:
         if budget is not None and budget.exhausted:
             return
-        gt = gts.get(task, cfg.runtime.seed)
+        gt = ground_truth(task, cfg.runtime.seed)
         if agent_episode is not None:
             trace = await agent_episode(task, cfg.runtime, epoch, prompts=prompts)
         else:

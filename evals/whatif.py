@@ -28,7 +28,7 @@ from .aggregate import frame
 from .episodes import EpisodeRecord, parse_line
 from .errors import UsageError, describe_validation
 from .fixtures import FixtureErrors, Suite, Task, load_suite
-from .groundtruth import GroundTruth, GroundTruthCache, GroundTruthError
+from .groundtruth import GroundTruth, GroundTruthError, ground_truth
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
 from .prompts import PromptTemplateError, PromptTemplates
 from .reference import complete, profile_timed, reference, values
@@ -197,7 +197,6 @@ class LoadedRun:
     records: list[EpisodeRecord]
     suite: Suite | None
     warnings: list[str] = field(default_factory=list)
-    _gts: GroundTruthCache = field(default_factory=GroundTruthCache)
 
     @property
     def traces(self) -> list[Trace]:
@@ -225,7 +224,7 @@ class LoadedRun:
         if task is None:
             return None
         try:
-            return self._gts.get(task, self.cfg.runtime.seed)
+            return ground_truth(task, self.cfg.runtime.seed)
         except GroundTruthError:
             return None
 

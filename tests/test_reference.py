@@ -17,7 +17,7 @@ from test_properties import run as run_policy
 
 from evals.aggregate import frame, summarize
 from evals.fixtures import Suite, build_task
-from evals.groundtruth import GroundTruthCache, resolve
+from evals.groundtruth import ground_truth, resolve
 from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import POLICIES, PolicyModel
 from evals.reference import reference
@@ -158,7 +158,7 @@ def test_the_ideal_includes_the_oracles_retries_of_timed_out_calls():
     suite, seed = _straggling_suite()
     s = RuntimeSettings(seed=seed, tool_timeout=0.5, inference_profile="typical")
     task = suite.by_id["g"]
-    gt = GroundTruthCache().get(task, seed)
+    gt = ground_truth(task, seed)
     trace = asyncio.run(run_episode(PolicyModel("oracle", [suite], seed=seed), task, s))
     assert [c.timed_out for c in trace.calls] == [True, False]
     sc = score(gt, trace)

@@ -147,7 +147,7 @@ async def _stdio(task: Task, cfg: RuntimeSettings, record: str | None) -> int:
 async def _http(task: Task, cfg: RuntimeSettings, backend: Model, args: argparse.Namespace) -> int:
     from ..agents.host import AgentHost
     from ..agents.rebuild import AgentOutcome, AgentRun, rebuild
-    from ..groundtruth import GroundTruthCache
+    from ..groundtruth import ground_truth
     from ..scoring import score
 
     host = await AgentHost(backend, args.host, args.port, args.model_port).start()
@@ -175,7 +175,7 @@ async def _http(task: Task, cfg: RuntimeSettings, backend: Model, args: argparse
     answer = next((t.response.text for t in reversed(session.turns) if t.response is not None), None)
     out = AgentOutcome(started, time.perf_counter(), 0, False, answer)
     trace = rebuild(session, f"serve-tools/{backend.name}", out, AgentRun(agent="external"))
-    sc = score(GroundTruthCache().get(task, cfg.seed), trace)
+    sc = score(ground_truth(task, cfg.seed), trace)
     print(
         f"\n{len(session.turns)} model turns, {len(session.calls)} tool calls; success {sc.success}, "
         f"recall {sc.fan_out_recall}, redundant {sc.redundant_calls}, wall {sc.wall_s:.2f} s",

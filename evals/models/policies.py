@@ -20,7 +20,7 @@ from typing import Any
 from mock_tools import is_error
 
 from ..fixtures import Suite, Task
-from ..groundtruth import GroundTruth, GroundTruthCache
+from ..groundtruth import GroundTruth, ground_truth
 from ..templating import TemplateError, compile_value, refs_in
 from .base import Message, Model, ModelRequest, ModelResponse, ToolCall
 
@@ -222,7 +222,6 @@ class PolicyModel(Model):
         self.name = f"policy/{policy}"
         self.seed = seed
         self.index = TaskIndex(suites)
-        self.gts = GroundTruthCache()
         self._plans: dict[tuple[str, str], _ArgPlan] = {}
         self._decoded = Decoded()
         self._responses: dict[tuple, tuple[str | None, tuple[ToolCall, ...], str | None]] = {}
@@ -253,7 +252,7 @@ class PolicyModel(Model):
 
     def _decide(self, messages: list[Message]) -> ModelResponse:
         task = self.index.find(messages)
-        gt = self.gts.get(task, self.seed)
+        gt = ground_truth(task, self.seed)
         obs = Observation(gt, messages, self._decoded)
         # The calls of the ideal route (DESIGN 4.2): with no alternatives, every required node.
         plan = gt.ideal
