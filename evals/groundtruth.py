@@ -108,7 +108,7 @@ class GroundTruth:
     def __post_init__(self) -> None:
         self._levels: list[list[str]] | None = None
         self.classified: dict[tuple, Any] = {}  # scoring.classify's memo (call sequence -> classification)
-        self._answer_checks: tuple[tuple[list, list, list], dict[str | None, bool]] = (self._answers(), {})
+        self._answer_checks: dict[str | None, bool] = {}
         self.required = [v for v in self.graph.topo if self.nodes[v].required]
         self.by_tool: dict[str, list[str]] = {}
         for v in self.graph.topo:
@@ -130,25 +130,16 @@ class GroundTruth:
     def answer_ok(self, text: str | None) -> bool:
         """The answer check on `text` (`answers.check_answer`), memoised per text: it is a pure
         function of the text and this ground truth, and a model answering alike across epochs (a
-        policy, a cached or replayed response, temperature 0) is checked once. The memo belongs to
-        the answer items it was made for (the same list objects). At most `_ANSWER_CHECKS` texts
-        are kept per task, none longer than `memo.TEXT_MAX`, so a model that never repeats itself
-        cannot grow the memo."""
-        (contains, any_, not_), memo = self._answer_checks
-        if contains is not self.answer_contains or any_ is not self.answer_any or not_ is not self.answer_not:
-            # The answer items were replaced since (a copy checking some of them, as `explain`
-            # does): this object starts a memo of its own.
-            memo = {}
-            self._answer_checks = (self._answers(), memo)
+        policy, a cached or replayed response, temperature 0) is checked once. At most
+        `_ANSWER_CHECKS` texts are kept per task, none longer than `memo.TEXT_MAX`, so a model that
+        never repeats itself cannot grow the memo."""
+        memo = self._answer_checks
         ok = memo.get(text)
         if ok is None:
             ok = check_values(self.answer_contains, self.answer_any, self.answer_not, text)
             if len(memo) < _ANSWER_CHECKS and keeps(text):
                 memo[text] = ok
         return ok
-
-    def _answers(self) -> tuple[list, list, list]:
-        return (self.answer_contains, self.answer_any, self.answer_not)
 
     def oracle_levels(self) -> list[list[str]]:
         """The oracle's batches: the required nodes by depth (on their ideal routes)."""
