@@ -20,7 +20,7 @@ import numpy as np
 
 from .aggregations import Columns, as_array
 from .metrics import METRICS, aggregate, aggregate_by
-from .reference import KEYS, complete
+from .reference import KEYS, complete, waits_for_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -157,7 +157,7 @@ class ScoreRows:
     def add_record(self, rec: Any) -> None:
         """An episode record's row (`EpisodeRecord`); its trace is read here and not kept."""
         sc = rec.scores
-        if sc.reference_turn_s is None and sc.oracle_turns is not None:
+        if waits_for_run(sc):
             self.latencies.extend(t.model_latency_s for t in rec.trace.turns)
         self.add(rec.scores_row())
 

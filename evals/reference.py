@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from .settings import RuntimeSettings
     from .trace import Trace
 
+# What an episode stores of the two schedules (the rest is derived from them at a turn latency).
+PARTS = ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")
 # Per-episode score keys this module writes (scoring.Scores fields).
 KEYS = (
     "reference_turn_s",
@@ -85,12 +87,7 @@ class Reference:
     def parts(self) -> dict[str, Any]:
         """The schedules' turns and summed makespans (what an episode stores of them)."""
         oracle, seq = self.oracle, self.sequential
-        return {
-            "oracle_turns": oracle.turns,
-            "oracle_tool_s": oracle.tool_s,
-            "sequential_turns": seq.turns,
-            "sequential_tool_s": seq.tool_s,
-        }
+        return dict(zip(PARTS, (oracle.turns, oracle.tool_s, seq.turns, seq.tool_s), strict=True))
 
     @functools.cached_property
     def profile_walls(self) -> tuple[float, float, float]:
@@ -202,6 +199,20 @@ def _ratios(turn_s: float, ideal: float, seq: float, wall_s: float) -> dict[str,
     }
 
 
+def episode_scores(ref: Reference, wall_s: float, timed_by_profile: bool) -> dict[str, Any]:
+    """What an episode stores of its references: every value when its turns are profile-timed;
+    the schedules' parts only when they are measured (`waits_for_run`: the rest waits for the
+    run's median turn latency, `complete`)."""
+    return values(ref, wall_s, None) if timed_by_profile else dict(ref.parts)
+
+
+def waits_for_run(scores: Any) -> bool:
+    """Whether an episode's references wait for its run's median turn latency (measured turns:
+    parts known, `reference_turn_s` not yet); `scores` is a mapping or a `Scores`."""
+    get = scores.get if isinstance(scores, Mapping) else lambda k: getattr(scores, k, None)
+    return get("reference_turn_s") is None and get("oracle_turns") is not None
+
+
 def run_turn_latency(latencies: Iterable[float]) -> float | None:
     """A run's fixed reference turn latency when its turns are measured: their median."""
     lats = list(latencies)
@@ -212,7 +223,7 @@ def complete(rows: Sequence[MutableMapping[str, Any]], latencies: Iterable[float
     """Fill in the references of a run's measured episodes (`reference_turn_s` None, parts known)
     with the run's median turn latency over `latencies` (every turn of the run's measured
     episodes). Rows are episode score mappings; profile-timed and old rows are left alone."""
-    todo = [r for r in rows if r.get("reference_turn_s") is None and r.get("oracle_turns") is not None]
+    todo = [r for r in rows if waits_for_run(r)]
     if not todo:
         return
     turn_s = run_turn_latency(latencies)
@@ -224,7 +235,7 @@ def complete(rows: Sequence[MutableMapping[str, Any]], latencies: Iterable[float
 
 def complete_records(records: Sequence[Any]) -> None:
     """`complete` over typed episode records (`EpisodeRecord`): their scores are updated in place."""
-    todo = [r for r in records if r.scores.reference_turn_s is None and r.scores.oracle_turns is not None]
+    todo = [r for r in records if waits_for_run(r.scores)]
     if not todo:
         return
     turn_s = run_turn_latency(t.model_latency_s for r in todo for t in r.trace.turns)
@@ -232,9 +243,5 @@ def complete_records(records: Sequence[Any]) -> None:
         return
     for r in todo:
         sc = r.scores
-        parts = {
-            k: getattr(sc, k)
-            for k in ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")
-        }
-        for k, v in derived(parts, sc.wall_s, turn_s).items():
+        for k, v in derived({k: getattr(sc, k) for k in PARTS}, sc.wall_s, turn_s).items():
             setattr(sc, k, v)

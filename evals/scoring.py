@@ -346,11 +346,7 @@ def reference_scores(
 ) -> dict[str, Any]:
     """The reference-schedule scores of one episode (`evals.reference`): complete when its turns
     are profile-timed, parts only (completed when the run is read) when they are measured."""
-    r = ref.reference(gt, trace.runtime, prompts)
-    if ref.profile_timed(trace):
-        return ref.values(r, wall_s, None)
-    parts = ref.values(r, wall_s, 0.0)
-    return {k: parts[k] for k in ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")}
+    return ref.episode_scores(ref.reference(gt, trace.runtime, prompts), wall_s, ref.profile_timed(trace))
 
 
 def score(

@@ -31,7 +31,7 @@ from .fixtures import FixtureErrors, Suite, Task, load_suite
 from .groundtruth import GroundTruth, GroundTruthError, ground_truth
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
 from .prompts import PromptTemplateError, PromptTemplates
-from .reference import complete, profile_timed, reference, values
+from .reference import complete, episode_scores, profile_timed, reference, waits_for_run
 from .runs import RunConfig, episode_lines, read_run_config, unique_records
 from .settings import RuntimeSettings, from_text
 from .timing import (
@@ -60,7 +60,6 @@ class _Keep:
 KEEP = _Keep()
 AS_RUN = "as-run"
 NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
-_PARTS = ("oracle_turns", "oracle_tool_s", "sequential_turns", "sequential_tool_s")
 
 
 @dataclass(frozen=True)
@@ -166,11 +165,9 @@ def retime(
     refs: dict[str, Any] = {"ideal_wall_s": math.nan, "reference_turn_s": None, "oracle_turns": None}
     refs |= {"sequential_wall_s": None, "speedup_vs_sequential": None}
     if gt is not None:
-        r = reference(gt, s, prompts)
-        if profile_timed(trace, s):
-            refs = values(r, m["wall_s"], None)
-        else:  # measured turns: the run's median turn latency, once every episode is re-timed
-            refs = {k: v for k, v in values(r, m["wall_s"], 0.0).items() if k in _PARTS}
+        timed = profile_timed(trace, s)
+        refs = episode_scores(reference(gt, s, prompts), m["wall_s"], timed)
+        if not timed:  # measured turns: the run's median turn latency, once every episode is re-timed
             refs |= {"reference_turn_s": None, "ideal_wall_s": None}
     return {
         "wall_s": m["wall_s"],
@@ -302,7 +299,7 @@ def retime_run(run: LoadedRun, setting: Setting) -> list[dict]:
     for rec in run.records:
         task = run.task(rec.trace.task_id)
         times = retime(rec.trace, eff, task, run.ground_truth(task), run.prompts)
-        if times.get("reference_turn_s") is None and times.get("oracle_turns") is not None:
+        if waits_for_run(times):
             latencies += [
                 turn_latency(
                     prof, t.measured_latency_s, t.prompt_tokens, t.cached_tokens, t.completion_tokens
