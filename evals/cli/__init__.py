@@ -12,6 +12,7 @@ import importlib
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
@@ -102,6 +103,14 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def out_folder(text: str, holds: str) -> Path:
+    """An --out that is a folder, or will be made as one; an existing file is a usage error."""
+    out = Path(text)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: is a file, not a folder for {holds}")
+    return out
 
 
 def command(sub: Subparsers, name: str, doc: str | None, help: str, **kw: Any) -> argparse.ArgumentParser:

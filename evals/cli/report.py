@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from ..errors import EXIT_OK, UsageError
-from . import Subparsers, command, env
+from . import Subparsers, command, env, out_folder
 
 DEFAULT_PARENT = Path("runs")
 
@@ -55,9 +55,7 @@ def fresh_folder(parent: Path = DEFAULT_PARENT, now: _dt.datetime | None = None)
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report.build import DEFAULT_TITLE, build_report
 
-    out = Path(args.out) if args.out else fresh_folder()
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder")
+    out = out_folder(args.out, "the report files") if args.out else fresh_folder()
     t0 = time.perf_counter()
     try:
         files = build_report(

@@ -39,7 +39,7 @@ from ..runs import (
     unlock_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
-from . import Subparsers, boolean, command, env, positive_float, positive_int
+from . import Subparsers, boolean, command, env, out_folder, positive_float, positive_int
 from .provider_flags import add_provider_flags, model_options
 
 
@@ -227,7 +227,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     models = args.model or _listed(env("model"))
     if not models:
         raise UsageError("no model given: --model M (repeatable; e.g. --model policy/oracle) or FANOUT_MODEL")
-    out = _out_folder(args.out)
+    out = out_folder(args.out, "run folders")
     suite = open_suite(args.suite)
     patterns = select_tasks(suite, args.task or _listed(env("task")), args.sample_id, args.limit)
     settings = dict(
@@ -284,13 +284,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _listed(text: str | None) -> list[str]:
     """FANOUT_MODEL / FANOUT_TASK: comma-separated."""
     return [m.strip() for m in (text or "").split(",") if m.strip()]
-
-
-def _out_folder(text: str) -> Path:
-    out = Path(text)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: is a file, not a folder for run folders")
-    return out
 
 
 def select_tasks(

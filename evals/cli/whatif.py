@@ -36,7 +36,7 @@ from ..whatif import (
     parse_values,
     whatif_rows,
 )
-from . import Subparsers, command
+from . import Subparsers, command, out_folder
 from .run import print_table
 
 
@@ -122,8 +122,8 @@ def write_outputs(rows: list[WhatIfRow], out: Path) -> tuple[Path, Path]:
 
 
 def cmd_whatif(args: argparse.Namespace) -> int:
-    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
-        raise WhatIfError(f"--out {args.out}: is a file, not a folder for whatif.json and whatif.csv")
+    if args.out:
+        out_folder(args.out, "whatif.json and whatif.csv")
     dims = _dimensions(args)
     runs = load_runs(args.run_dirs)
     for run in runs:
