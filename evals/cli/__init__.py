@@ -75,26 +75,34 @@ def boolean(v: str) -> bool:
     raise argparse.ArgumentTypeError(f"expected true or false, not {v!r}")
 
 
-def _number(kind: type, text: str, low: float, strict: bool) -> Any:
+def number(kind: type, text: str, low: float | None = None, strict: bool = False) -> Any:
+    """A finite `kind` (int or float) from a flag's text, at least `low` (above it if `strict`;
+    None: unbounded); anything else is argparse's one-line error."""
     try:
         v = kind(text)
     except ValueError:
         v = None
-    if v is None or v != v or v in (float("inf"), float("-inf")) or (v <= low if strict else v < low):
+    if (
+        v is None
+        or v != v
+        or v in (float("inf"), float("-inf"))
+        or (low is not None and (v <= low if strict else v < low))
+    ):
         what = "an integer" if kind is int else "a number"
-        raise argparse.ArgumentTypeError(f"expected {what} {'>' if strict else '>='} {low:g}, not {text!r}")
+        bound = "" if low is None else f" {'>' if strict else '>='} {low:g}"
+        raise argparse.ArgumentTypeError(f"expected {what}{bound}, not {text!r}")
     return v
 
 
 def positive_int(text: str) -> int:
     """An integer >= 1 (epochs, concurrency, limits): 0 and negatives are refused, never read as
     "unbounded" or silently clamped."""
-    return int(_number(int, text, 1, strict=False))
+    return int(number(int, text, 1))
 
 
 def positive_float(text: str) -> float:
     """A finite number > 0 (a budget in USD, a duration)."""
-    return float(_number(float, text, 0, strict=True))
+    return float(number(float, text, 0, strict=True))
 
 
 class Parser(argparse.ArgumentParser):

@@ -10,31 +10,19 @@ import argparse
 import json
 from typing import Any
 
-from . import boolean, env, positive_float, positive_int
+from . import boolean, env, number, positive_float, positive_int
 
 
 def _integer(v: str) -> int:
-    try:
-        return int(v)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, not {v!r}") from None
+    return int(number(int, v))
 
 
 def _number(v: str) -> float:
-    try:
-        f = float(v)
-    except ValueError:
-        f = float("nan")
-    if f != f or f in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"expected a number, not {v!r}")
-    return f
+    return float(number(float, v))
 
 
 def _count(v: str) -> int:
-    n = _integer(v)
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, not {v!r}")
-    return n
+    return int(number(int, v, 0))
 
 
 def _param(v: str) -> tuple[str, Any]:
