@@ -21,8 +21,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-
 
 def machine() -> str:
     """One line: architecture, cores, Python and the load average (other work on the machine)."""
@@ -92,9 +90,10 @@ def median(rows: list[dict[str, float]], key: str) -> float:
     return statistics.median(r[key] for r in rows)
 
 
-def pythons(spec: str | None) -> dict[str, str]:
-    """`--compare` values: `label=/path/to/python,...`; this interpreter is always `this`."""
-    out = {"this": sys.executable}
+def pythons(spec: str | None, this: str = sys.executable) -> dict[str, str]:
+    """`--compare` values: `label=/path/to/python,...` (or another executable, such as an
+    install's fanout); `this` (this interpreter by default) is always the first, labelled `this`."""
+    out = {"this": this}
     for part in (spec or "").split(","):
         if part.strip():
             label, _, path = part.partition("=")

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import socket
 import statistics
 import subprocess
@@ -32,6 +31,9 @@ import sys
 import time
 
 import httpx
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import pythons, self_rss_mib  # noqa: E402
 
 ADAPTERS = ("openai", "anthropic", "openai-responses", "google")
 
@@ -96,7 +98,7 @@ async def measure(
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "build_s": build_s,
-        "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mib": self_rss_mib(),
     }
 
 
@@ -170,14 +172,10 @@ def main() -> None:
     if args.client:
         client_main(args)
         return
-    pythons = {"this": sys.executable}
-    for part in (args.compare or "").split(","):
-        if part.strip():
-            label, _, path = part.partition("=")
-            pythons[label.strip()] = path.strip()
+    interpreters = pythons(args.compare)
     servers: dict[str, tuple[subprocess.Popen, str]] = {}
     try:
-        for label, python in pythons.items():
+        for label, python in interpreters.items():
             port = free_port()
             cmd = [python, "-m", "evals", "serve", "--suite", "core", "--port", str(port)]
             if args.reasoning:
@@ -191,7 +189,7 @@ def main() -> None:
             for a in args.adapters.split(",")
             for conn in ints(args.connections)
             for conc in ints(args.concurrency)
-            for label in pythons
+            for label in interpreters
         ]
         results: dict[tuple, list[dict]] = {s: [] for s in settings}
         print(
@@ -211,7 +209,7 @@ def main() -> None:
                     conc,
                     args.stream,
                     args.reasoning,
-                    pythons[label],
+                    interpreters[label],
                 )
                 r["server_cpu_ms"] = 1000 * (cpu_s(server.pid) - s0) / r["episodes"]
                 results[(label, a, conn, conc)].append(r)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import machine, measured  # noqa: E402
+from _common import machine, measured, pythons  # noqa: E402
 
 FANOUT_BIN = Path(sys.executable).with_name("fanout")
 
@@ -180,11 +180,10 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="fanout-peers-"))
     try:
         suite = write_suite(tmp / "suite", args.tasks)
-        fanouts = {"fanout": args.fanout}
-        for part in (args.compare or "").split(","):
-            if part.strip():
-                label, _, path = part.partition("=")
-                fanouts[f"fanout {label.strip()}"] = path.strip()
+        fanouts = {
+            "fanout" if k == "this" else f"fanout {k}": v
+            for k, v in pythons(args.compare, this=args.fanout).items()
+        }
         rows: dict[str, list[tuple[float, float]]] = {k: [] for k in [*fanouts, "inspect_ai"]}
         for r in range(args.rounds):
             for k, (label, exe) in enumerate(fanouts.items()):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import Proc, machine, measured  # noqa: E402
+from _common import Proc, machine, measured, pythons  # noqa: E402
 from widesuite import write_suite  # noqa: E402
 
 
@@ -40,11 +40,7 @@ def main() -> None:
     ap.add_argument("--no-memory", action="store_true", help="skip the memory figure (the slowest)")
     ap.add_argument("--compare", default=None, metavar="LABEL=FANOUT,...", help="other fanout executables")
     args = ap.parse_args()
-    bins = {"this": str(Path(sys.executable).with_name("fanout"))}
-    for part in (args.compare or "").split(","):
-        if part.strip():
-            label, _, path = part.partition("=")
-            bins[label.strip()] = path.strip()
+    bins = pythons(args.compare, this=str(Path(sys.executable).with_name("fanout")))
     print(machine())
     tmp = Path(tempfile.mkdtemp(prefix="fanout-bench-run-"))
     res: dict[str, dict[str, list[float]]] = {k: {} for k in bins}
