@@ -13,6 +13,7 @@ model did next; such calls are counted (`timed_out_calls`) beside the time, not 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
@@ -202,20 +203,16 @@ class LoadedRun:
     def task(self, task_id: str) -> Task | None:
         return self.suite.by_id.get(task_id) if self.suite is not None else None
 
-    @property
+    @functools.cached_property
     def prompts(self) -> PromptTemplates | None:
         """The run's prompt templates (None: they cannot be read any more; references are n/a)."""
-        if not hasattr(self, "_prompts"):
-            try:
-                self._prompts: PromptTemplates | None = PromptTemplates.load(
-                    self.cfg.system_prompt, self.cfg.user_prompt
-                )
-            except PromptTemplateError:
-                self._prompts = None
-                self.warnings.append(
-                    f"run {self.cfg.run_id}: its prompt templates cannot be read; reference schedules use the shipped ones"
-                )
-        return self._prompts
+        try:
+            return PromptTemplates.load(self.cfg.system_prompt, self.cfg.user_prompt)
+        except PromptTemplateError:
+            self.warnings.append(
+                f"run {self.cfg.run_id}: its prompt templates cannot be read; reference schedules use the shipped ones"
+            )
+            return None
 
     def ground_truth(self, task: Task | None) -> GroundTruth | None:
         if task is None:
