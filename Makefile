@@ -49,7 +49,7 @@ reports: $(STAMP)
 
 # Open the newest report (runs/report-*, runs/demo/report, else reports/) in the browser.
 view: $(STAMP)
-	@if [ -f runs/demo/report/leaderboard.html ]; then $(BIN)/fanout view runs/demo/report; else $(BIN)/fanout view; fi
+	$(BIN)/fanout view
 
 test: $(STAMP) bytecode
 	$(BIN)/ruff check .

@@ -35,7 +35,10 @@ def register(sub: Subparsers) -> None:
 
 
 def newest_report() -> Path | None:
-    pages = sorted(DEFAULT_PARENT.glob(f"report-*/{PAGE}"), key=lambda p: p.stat().st_mtime)
+    """The newest report under runs/ (`fanout report` with no --out, or `make run`'s demo), else
+    the published one."""
+    found = [*DEFAULT_PARENT.glob(f"report-*/{PAGE}"), *DEFAULT_PARENT.glob(f"demo/report/{PAGE}")]
+    pages = sorted(found, key=lambda p: p.stat().st_mtime)
     if pages:
         return pages[-1]
     published = Path("reports") / PAGE
@@ -48,7 +51,7 @@ def page_for(paths: list[str]) -> Path:
         page = newest_report()
         if page is None:
             raise UsageError(
-                "no report to open: none under runs/report-* or reports/; "
+                "no report to open: none under runs/report-*, runs/demo/report or reports/; "
                 "give a report folder or run folders (fanout view runs/)"
             )
         return page
