@@ -36,7 +36,7 @@ def test_classifications_and_answer_checks_keep_short_model_output_only():
     assert len(gt.classified) == 1
     gt.answer_ok(LONG)
     gt.answer_ok("short")
-    assert list(gt._answer_checks[1]) == ["short"]
+    assert list(gt._answer_checks) == ["short"]
 
 
 class _Sends(Model):
