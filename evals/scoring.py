@@ -173,10 +173,7 @@ def classify(gt: GroundTruth, trace: Trace) -> Classification:
 
 def _classify(gt: GroundTruth, trace: Trace) -> Classification:
     sat: dict[str, int] = {}
-    # Keys (tool, normalised arguments) of earlier calls, for `duplicate`: a call's key is computed
-    # only once a later call reaches that test (`unkeyed` holds the calls not keyed yet).
-    seen: set[str] = set()
-    unkeyed: list[CallRecord] = []
+    seen: set[str] = set()  # keys (tool, normalised arguments) of earlier calls, for `duplicate`
     n = len(trace.calls)
     classes: list[str] = [""] * n
     attributed: list[str | None] = [None] * n
@@ -234,13 +231,9 @@ def _classify(gt: GroundTruth, trace: Trace) -> Classification:
                     )
                     cls = "premature"
                     premature_nodes.add(node)
-            key = None
-            if cls is None and c.arguments is not None:
-                seen.update(_call_key(u) for u in unkeyed)
-                unkeyed.clear()
-                key = _call_key(c)
-                if key in seen:
-                    cls = "duplicate"
+            key = None if c.arguments is None else _call_key(c)
+            if cls is None and key is not None and key in seen:
+                cls = "duplicate"
             if cls is None:
                 for v in gt.by_tool.get(c.name, ()):
                     if v not in sat and v not in done and is_ready(v):
@@ -250,8 +243,6 @@ def _classify(gt: GroundTruth, trace: Trace) -> Classification:
                 cls = "extraneous"
             if key is not None:
                 seen.add(key)
-            elif c.arguments is not None:
-                unkeyed.append(c)
             classes[i], attributed[i] = cls, node
         for v in match.values():
             sat[v] = t
