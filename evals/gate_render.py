@@ -177,16 +177,24 @@ def render_markdown(res: GateResult, baseline_arg: str, candidate_arg: str) -> s
     return "\n".join(out) + "\n"
 
 
-def render_junit(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
-    """JUnit XML: one <testcase> per rule; failed rules carry <failure>, skipped ones <skipped>."""
-    n, fails, skips = len(res.results), res.count("fail"), res.count("skip")
-    counts = {"tests": str(n), "failures": str(fails), "errors": "0", "skipped": str(skips), "time": "0"}
-    root = ET.Element("testsuites", {"name": "fanout gate", **counts})
-    suite = ET.SubElement(
-        root, "testsuite", {"name": f"fanout gate: {res.pairing.baseline.config.suite}", **counts}
-    )
+def _counts(res: GateResult) -> dict[str, int]:
+    return {
+        "tests": len(res.results),
+        "failures": res.count("fail"),
+        "errors": 0,
+        "skipped": res.count("skip"),
+    }
+
+
+def _junit_suite(
+    parent: ET.Element, res: GateResult, baseline_arg: str, candidate_arg: str, name: str
+) -> None:
+    """One <testsuite> of a model pair: one <testcase> per rule; failed rules carry <failure>,
+    skipped ones <skipped>."""
+    counts = {k: str(v) for k, v in _counts(res).items()} | {"time": "0"}
+    suite = ET.SubElement(parent, "testsuite", {"name": name, **counts})
     props = ET.SubElement(suite, "properties")
-    for name, value in (
+    for prop, value in (
         ("baseline", baseline_arg),
         ("candidate", candidate_arg),
         ("baseline_model", res.pairing.baseline.config.model),
@@ -194,7 +202,7 @@ def render_junit(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
         ("paired_episodes", str(len(res.pairing.keys))),
         ("rules", res.ruleset.source),
     ):
-        ET.SubElement(props, "property", {"name": name, "value": value})
+        ET.SubElement(props, "property", {"name": prop, "value": value})
     for r in res.results:
         case = ET.SubElement(
             suite, "testcase", {"classname": "fanout.gate", "name": r.rule.metric, "time": "0"}
@@ -211,5 +219,22 @@ def render_junit(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
             ET.SubElement(case, "skipped", {"message": r.reason})
         else:
             ET.SubElement(case, "system-out").text = detail
+
+
+def render_junit(results: list[tuple[str, str, GateResult]]) -> str:
+    """JUnit XML of (baseline argument, candidate argument, result) pairs: one <testsuite> per
+    model pair (named for its model when there are several) under one <testsuites> root."""
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for _, _, res in results:
+        for k, v in _counts(res).items():
+            totals[k] += v
+    root = ET.Element(
+        "testsuites", {"name": "fanout gate", **{k: str(v) for k, v in totals.items()}, "time": "0"}
+    )
+    for b, c, res in results:
+        name = f"fanout gate: {res.pairing.baseline.config.suite}"
+        if len(results) > 1:
+            name += f" ({res.pairing.baseline.config.model})"
+        _junit_suite(root, res, b, c, name)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

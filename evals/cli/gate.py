@@ -11,11 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from ..errors import EXIT_FAIL, EXIT_OK
-from ..gate import GateError, GateResult, gate, load_rules, rules_toml, run_pairs
+from ..gate import GateError, gate, load_rules, rules_toml, run_pairs
 from ..gate_render import render_junit, render_markdown, render_text
 from . import Subparsers, command
 
@@ -65,7 +64,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
     results = [(str(b), str(c), gate(b, c, args.rules, allow_subset=args.allow_subset)) for b, c in pairs]
     md = "\n".join(render_markdown(res, b, c) for b, c, res in results)
     if args.junit:
-        _write(args.junit, _junit(results), "JUnit XML")
+        _write(args.junit, render_junit(results), "JUnit XML")
     if args.markdown:
         _write(args.markdown, md, "Markdown summary")
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -83,23 +82,3 @@ def cmd_gate(args: argparse.Namespace) -> int:
         sys.stdout.write(render_text(res, b, c))
     passed = all(res.passed for _, _, res in results)
     return EXIT_OK if passed else EXIT_FAIL  # a regression is the gate's answer, not an error
-
-
-def _junit(results: list[tuple[str, str, GateResult]]) -> str:
-    """One JUnit document; with several model pairs, one <testsuite> each under one root."""
-    if len(results) == 1:
-        return render_junit(results[0][2], results[0][0], results[0][1])
-    root = ET.Element("testsuites", {"name": "fanout gate"})
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for b, c, res in results:
-        doc = ET.fromstring(render_junit(res, b, c).split("\n", 1)[1])
-        for suite in doc.findall("testsuite"):
-            suite.set("name", f"{suite.get('name')} ({res.pairing.baseline.config.model})")
-            root.append(suite)
-        for k in totals:
-            totals[k] += int(doc.get(k, "0"))
-    for k, v in totals.items():
-        root.set(k, str(v))
-    root.set("time", "0")
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
