@@ -34,7 +34,7 @@ from .errors import UsageError, describe_validation
 from .metrics import METRICS as REGISTRY
 from .metrics import Metric
 from .reference import complete_records
-from .runs import BadRunFolder, RunConfig, read_episodes, read_run_config
+from .runs import BadRunFolder, RunConfig, is_run_folder, read_episodes, read_run_config, run_folders_in
 from .settings import RuntimeSettings
 from .stats import DEFAULT_RESAMPLES, Bootstrap, paired_bootstrap, paired_ratio_bootstrap
 
@@ -221,7 +221,7 @@ def load_run_data(path: str | Path, role: str) -> RunData:
         raise GateError(f"{role} run folder {d} does not exist")
     if not d.is_dir():
         raise GateError(f"{role} run {d} is not a folder (give the run folder that holds run.json)")
-    if not (d / "run.json").is_file():
+    if not is_run_folder(d):
         raise GateError(f"{role} run folder {d} has no run.json (is it a run folder of `fanout run`?)")
     try:
         cfg = read_run_config(d)
@@ -521,10 +521,10 @@ def gate(
 
 def _runs_in(path: str | Path, role: str) -> list[tuple[Path, RunConfig]]:
     d = Path(path)
-    if (d / "run.json").is_file() or not d.is_dir():
-        return [(d, read_run_config(d))] if (d / "run.json").is_file() else []
+    if is_run_folder(d):
+        return [(d, read_run_config(d))]
     out = []
-    for sub in sorted(p for p in d.iterdir() if (p / "run.json").is_file()):
+    for sub in run_folders_in(d):
         try:
             out.append((sub, read_run_config(sub)))
         except BadRunFolder as exc:
@@ -537,7 +537,7 @@ def run_pairs(baseline: str | Path, candidate: str | Path) -> list[tuple[Path, P
     run folders (a `fanout run --out` target) stands for its runs: one run each side is a pair
     whatever its model (a model swap), several are paired by model, each model once per side."""
     b_path, c_path = Path(baseline), Path(candidate)
-    expand = [p.is_dir() and not (p / "run.json").is_file() for p in (b_path, c_path)]
+    expand = [p.is_dir() and not is_run_folder(p) for p in (b_path, c_path)]
     if not any(expand):  # run folders, or paths the loader reports on (missing, not a folder)
         return [(b_path, c_path)]
     sides = {}

@@ -264,9 +264,22 @@ class BadRunFolder(UsageError, ValueError):
     """A run folder that cannot be used: an invalid run.json, a task its suite no longer has."""
 
 
+def is_run_folder(path: Path) -> bool:
+    return (path / "run.json").is_file()
+
+
+def run_folders_in(folder: Path) -> list[Path]:
+    """The run folders directly inside `folder` (a `fanout run --out` target, such as runs/demo),
+    by name; none when `folder` is no folder. Report, what-if and gate read such a folder as its
+    runs: this is the one place that says which subfolders those are."""
+    if not folder.is_dir():
+        return []
+    return sorted(c for c in folder.iterdir() if is_run_folder(c))
+
+
 def read_run_config(run_dir: str | Path) -> RunConfig:
     d = Path(run_dir)
-    if not (d / "run.json").is_file():
+    if not is_run_folder(d):
         raise NotARunFolder(f"{d} is not a run folder (no run.json)")
     try:
         return RunConfig.model_validate_json((d / "run.json").read_text(encoding="utf-8"))

@@ -33,7 +33,7 @@ from .groundtruth import GroundTruth, GroundTruthError, ground_truth
 from .metrics import METRICS, EpisodeView, Span, aggregate, aggregate_by, episode_values
 from .prompts import PromptTemplateError, PromptTemplates
 from .reference import complete, episode_scores, profile_timed, reference, waits_for_run
-from .runs import RunConfig, episode_lines, read_run_config, unique_records
+from .runs import RunConfig, episode_lines, is_run_folder, read_run_config, run_folders_in, unique_records
 from .settings import RuntimeSettings, from_text
 from .timing import (
     INFERENCE_PROFILES,
@@ -227,9 +227,9 @@ def _run_dirs(paths: Iterable[str | Path]) -> list[Path]:
     """Run folders; a folder holding run folders (a `fanout run --out` target) stands for all of them."""
     out: list[Path] = []
     for p in map(Path, paths):
-        if (p / "run.json").exists():
+        if is_run_folder(p):
             out.append(p)
-        elif p.is_dir() and (subs := sorted(d for d in p.iterdir() if (d / "run.json").exists())):
+        elif subs := run_folders_in(p):
             out.extend(subs)
         else:
             raise WhatIfError(f"{p} is not a run folder (no run.json in it or in its subfolders)")

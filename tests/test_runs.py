@@ -15,7 +15,7 @@ import pytest
 
 from evals.aggregate import SUMMARY_KEYS
 from evals.cli import main as fanout
-from evals.runs import load_run, read_episodes
+from evals.runs import load_run, read_episodes, run_folders_in
 
 
 def make_suite(root: Path, n: int = 24, latency: float = 0.05) -> Path:
@@ -362,3 +362,17 @@ def test_a_suite_opened_for_a_command_is_kept_out_of_the_collectors_reach():
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_run_folders_in_lists_only_run_folders_by_name(tmp_path):
+    """What report, what-if and gate read a `--out` folder as: its subfolders holding run.json."""
+    for name in ("b-run", "a-run", "not-a-run"):
+        (tmp_path / name).mkdir()
+    for name in ("b-run", "a-run"):
+        (tmp_path / name / "run.json").write_text("{}")
+    (tmp_path / "not-a-run" / "episodes.jsonl").write_text("")
+    (tmp_path / "run.json-file").write_text("")
+    assert [p.name for p in run_folders_in(tmp_path)] == ["a-run", "b-run"]
+    assert run_folders_in(tmp_path / "a-run") == []  # a run folder holds no runs
+    assert run_folders_in(tmp_path / "missing") == []
+    assert run_folders_in(tmp_path / "run.json-file") == []

@@ -35,6 +35,7 @@ from ..runs import (
     lock_run,
     open_suite_for,
     read_records,
+    read_run_config,
     start_run,
 )
 from ..scoring import Scores
@@ -275,7 +276,7 @@ def report(run_dir: Path, cfg: RunConfig, task: Task) -> str:
 
 def json_line(run_dir: Path, task: Task) -> str:
     trace, scores = _episode(run_dir)
-    cfg = RunConfig.model_validate_json((run_dir / "run.json").read_text(encoding="utf-8"))
+    cfg = read_run_config(run_dir)
     ex = explain(resolve(task, cfg.runtime.seed), trace, scores)
     return json.dumps(
         {

@@ -18,7 +18,7 @@ from ..aggregate import frame
 from ..episodes import parse_line
 from ..errors import UsageError, describe_validation
 from ..reference import complete_records
-from ..runs import RunConfig, episode_lines, read_run_config, unique_records
+from ..runs import RunConfig, episode_lines, is_run_folder, read_run_config, run_folders_in, unique_records
 from ..trace import Trace
 
 
@@ -58,12 +58,12 @@ def expand_run_dirs(paths: list[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if not p.exists():
             raise ReportInputError(f"{p}: no such folder")
-        if (p / "run.json").is_file():
+        if is_run_folder(p):
             out.append(p)
             continue
         if not p.is_dir():
             raise ReportInputError(f"{p}: not a run folder (expected a folder holding run.json)")
-        children = sorted(c for c in p.iterdir() if (c / "run.json").is_file())
+        children = run_folders_in(p)
         if not children:
             raise ReportInputError(f"{p}: not a run folder and holds no run folders (no run.json found)")
         out.extend(children)
