@@ -25,7 +25,7 @@ from mock_tools.canonical import normalized_key
 from .answers import AnswerText, Expected, check_values, state_negated_only
 from .groundtruth import GroundTruth, ResolvedNode, best_route
 from .matching import key_of
-from .scoring import Scores, ready_turn
+from .scoring import Scores, issue_turns, ready_turn, turn_limit
 from .templating import TemplateError
 from .trace import CallRecord, Trace
 
@@ -211,6 +211,7 @@ class _Explainer:
         self.gt, self.trace, self.scores = gt, trace, scores
         self.task = gt.task
         self.sat = satisfied_turns(trace)
+        self.issued = issue_turns(trace.calls, self.sat)
         self.res = gt.resolve_routes(self.sat)
         self.first_by_key: dict[str, CallRecord] = {}
         self.errored: dict[str, list[CallRecord]] = {}  # node -> correct calls whose result was an error
@@ -241,6 +242,12 @@ class _Explainer:
                 f"But its result was an error ({c.error}), so the step stayed open: "
                 "the same call again at a later turn would have completed it."
             )
+            if c.timed_out and v in self.res.parallelizable and self.issued.get(v) == c.turn:
+                if ready_turn(self.gt, v, self.sat) == c.turn:
+                    parts.append(
+                        "A timeout is the tool's, not the model's: issued at the first turn it could "
+                        "be, the step counts as on time for fan-out recall once a retry completes it."
+                    )
             return " ".join(parts)
         if self.sat.get(v) != c.turn:
             parts.append(f"The step was already done at turn {self.sat.get(v)}.")
@@ -251,7 +258,13 @@ class _Explainer:
             )
         elif v in self.res.parallelizable:
             r = ready_turn(self.gt, v, self.sat)
-            if r == c.turn:
+            first = self.issued[v]
+            if first != c.turn and r == first:
+                parts.append(
+                    f"A retry: the call at turn {first} timed out, and went out at the first turn it "
+                    "could, so the step counts as on time for fan-out recall."
+                )
+            elif r == c.turn:
                 parts.append(
                     "On time: issued at the first turn it could be, so it counts for fan-out recall."
                 )
@@ -430,7 +443,7 @@ class _Explainer:
             elif v in self.res.bypassed:
                 status = f"done at turn {s} (bypassed: another route made it unnecessary)"
             elif v in self.res.parallelizable:
-                status = f"done at turn {s}, " + ("on time" if s == r else "late")
+                status = f"done at turn {s}, " + ("on time" if self.issued[v] == r else "late")
             else:
                 status = f"done at turn {s}"
             out.append(
@@ -563,10 +576,14 @@ def explain(gt: GroundTruth, trace: Trace, scores: Scores) -> Explanation:
             out.penalties.append(f"step `{s.node}` never done: it needed {s.call}")
     if trace.stop == "answer" and not scores.answer_ok:
         out.penalties.append("the answer check failed (see above)")
-    if scores.turns > scores.ideal_turns and trace.stop == "answer":
+    limit = turn_limit(scores)
+    if scores.turns > limit and trace.stop == "answer":
         plan = " | ".join(", ".join(level) for level in out.ideal_plan)
+        more = ""
+        if limit > scores.ideal_turns:
+            more = f"; {limit - scores.ideal_turns} more for retries of timed-out calls or optional calls"
         out.penalties.append(
-            f"{scores.turns} turns where {scores.ideal_turns} were enough (ideal plan: {plan} | answer)"
+            f"{scores.turns} turns where {limit} were enough (ideal plan: {plan} | answer{more})"
         )
     return out
 

@@ -111,15 +111,22 @@ def is_parallel_success(s: Scores) -> bool:
     """Success, with every call `correct`, every parallelisable node issued at the first turn it
     was ready, and no more model turns than the oracle took (`ideal_turns` on old lines). A
     premature, duplicate, wrong or unneeded call, a missed fan-out or a longer route all fail it."""
-    limit = s.oracle_turns if s.oracle_turns is not None else s.ideal_turns
-    if s.optional_turns is not None:
-        limit = max(limit, s.optional_turns)
     return (
         s.success
         and s.classes.get("correct", 0) == s.n_calls
         and s.on_time == s.parallelizable
-        and s.turns <= limit
+        and s.turns <= turn_limit(s)
     )
+
+
+def turn_limit(s: Scores) -> int:
+    """The most model turns a parallel success may take: the oracle's (its retries of timed-out
+    calls included; `ideal_turns` on old lines), or the turns an optional call issued at the
+    first turn it was ready needs."""
+    limit = s.oracle_turns if s.oracle_turns is not None else s.ideal_turns
+    if s.optional_turns is not None:
+        limit = max(limit, s.optional_turns)
+    return limit
 
 
 @dataclass
@@ -135,6 +142,20 @@ def ready_turn(gt: GroundTruth, v: str, sat: dict[str, int]) -> float:
         return gt.ready_turn(v, sat)
     m = completed_at(gt.nodes[v].deps, sat)
     return INF if m < 0 else 1 + m
+
+
+def issue_turns(calls: list[CallRecord], sat: dict[str, int]) -> dict[str, int]:
+    """The turn each satisfied node was issued at, for fan-out recall: its satisfying call's, or
+    that of an earlier `correct` call to it that timed out. A timeout is the tool's (its latency
+    passed `--tool-timeout`), not the model's: a model that fanned a node out at the first turn it
+    was ready, and got its result only from the retry, fanned out on time, as the oracle does (its
+    reference schedule retries too, so the retry's turn does not count against it either)."""
+    issued = dict(sat)
+    for c in calls:
+        v = c.node
+        if v is not None and c.timed_out and c.cls == "correct" and v in issued and c.turn < issued[v]:
+            issued[v] = c.turn
+    return issued
 
 
 def _batches(trace: Trace) -> list[list[int]]:
@@ -354,9 +375,10 @@ def score(
         counts[cls] += 1
     sat = cl.sat
     res = gt.resolve_routes(sat)
+    issued = issue_turns(trace.calls, sat)
     on_time = 0
     for v in res.parallelizable:
-        if v in sat and sat[v] == ready_turn(gt, v, sat):
+        if v in issued and issued[v] == ready_turn(gt, v, sat):
             on_time += 1
     p = len(res.parallelizable)
     optional = [ready_turn(gt, v, sat) + 1 for v in sat if not gt.nodes[v].required]

@@ -168,6 +168,27 @@ def test_the_ideal_includes_the_oracles_retries_of_timed_out_calls():
     assert sc.parallel_success  # the oracle's own retry is no failure of the headline
 
 
+def test_a_timeout_costs_the_oracle_no_headline_on_the_core_suite(core_suite):
+    """docs/scoring.md: the oracle scores 1 on every task, timeouts included. Its fanned-out calls
+    that time out are retried a turn later, and fan-out recall counts the turn it first issued
+    them (the timeout is the tool's). The scores equal those of a run without timeouts."""
+    s = RuntimeSettings(tool_timeout=1.5, hedge_after=0.5)
+    model = PolicyModel("oracle", [core_suite])
+    fanned_out_timeouts = 0
+
+    async def run_all() -> None:
+        nonlocal fanned_out_timeouts
+        for task in core_suite.tasks:
+            trace = await run_episode(model, task, s)
+            sc = score(ground_truth(task, s.seed), trace)
+            assert sc.success and sc.parallel_success, task.id
+            assert sc.on_time == sc.parallelizable, task.id
+            fanned_out_timeouts += sum(1 for c in trace.calls if c.timed_out and len(trace.calls) > 1)
+
+    asyncio.run(run_all())
+    assert fanned_out_timeouts >= 10  # the property is exercised, not vacuous
+
+
 def test_speed_figures_count_successful_episodes_only(tmp_path, core_suite):
     """`lazy` skips a required call: only its answer-only episodes succeed, and its speed figures
     are theirs, with their count beside them (the raw mean still covers every episode)."""

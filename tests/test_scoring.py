@@ -120,6 +120,29 @@ def test_error_result_does_not_satisfy_and_retry_is_correct():
     assert cl.sat == {"b": 1, "a": 2, "c": 3}
 
 
+@pytest.mark.parametrize(
+    ("batches", "failed", "timed_out", "on_time"),
+    [
+        # a fanned out at turn 1, timed out, retried at turn 2: on time (the timeout is the tool's)
+        ([["a", "b"], ["a"], ["c"]], 0, True, 3),
+        # the same with an error that is no timeout: the retry at turn 2 is late
+        ([["a", "b"], ["a"], ["c"]], 0, False, 2),
+        # a first issued at turn 2 (it was ready at 1), timed out, retried: late either way
+        ([["b"], ["a"], ["a"], ["c"]], 1, True, 2),
+    ],
+)
+def test_a_timed_out_call_issued_on_time_keeps_its_node_on_time(batches, failed, timed_out, on_time):
+    """Fan-out recall counts the turn a node was first issued, when that call timed out and a
+    retry completed it: a tool timeout is not the model's (docs/scoring.md, parallel success)."""
+    gt = resolve(SUITE.by_id["vee"])
+    tr = make_trace(gt, batches)
+    tr.calls[failed].error = "timeout" if timed_out else "not_found"
+    tr.calls[failed].timed_out = timed_out
+    sc = score(gt, tr)
+    assert (sc.on_time, sc.parallelizable) == (on_time, 3)
+    assert sc.success and sc.classes["correct"] == sc.n_calls
+
+
 def test_premature_attribution_prefers_the_node_whose_args_match():
     suite = graph_suite({"shared": {"a": [], "b": ["a"], "c": ["b"]}}, shared_tool=True)
     gt = resolve(suite.by_id["shared"])
