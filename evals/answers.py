@@ -406,10 +406,21 @@ _NUMBER_WORDS = {
 _WORD = re.compile(r"(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?![\w-])", re.I)
 
 
+# Calendar dates written with digits: their parts are no counts, so a number check must not find
+# the month of "2026-12-21" as the 12 it expects (a date is judged by the `date` kind).
+_DIGIT_DATE = re.compile(
+    r"(?<![\w.,/-])(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!(?!T\d)[\w/-]|[.,]\d)"
+)
+_MAX_EXPONENT = 100  # "1e999999": no count, amount or quantity a task checks is written so
+
+
 def _number_mentions(raw: str) -> Iterator[NumberMention]:
+    dates = [m.span() for m in _DIGIT_DATE.finditer(raw)] if any(c in raw for c in "-/.") else []
     for m in _NUM.finditer(raw):
         sign, body, exp = m.group(1), m.group(2), m.group(3)
         start = m.start(2)
+        if dates and any(a <= start < b for a, b in dates):
+            continue
         if sign and m.start(1) > 0 and raw[m.start(1) - 1].isalnum():
             sign = ""  # "SKU-1001", "06-11": a separator, not a sign
         body = body.rstrip(",")
@@ -430,6 +441,8 @@ def _number_mentions(raw: str) -> Iterator[NumberMention]:
             elif not _right_ok(raw, end, "0"):
                 continue  # "1.33.7", "35459C54": not a whole number
         else:
+            if len(exp.lstrip("+-0")) > 3 or abs(int(exp)) > _MAX_EXPONENT:
+                continue
             scale = int(exp)
         plain = body.replace(",", "")
         value = Decimal(plain)

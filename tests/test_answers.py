@@ -197,6 +197,19 @@ CASES = [
     ("out_of_stock", "state", {"of": "stock"}, "It is not in stock.", True),
     ("healthy", "state", {"of": "health"}, "**Healthy** (0.7% errors)", True),
     ("open", "state", {"synonyms": {"open": ["awaiting review"]}}, "It is awaiting review", True),
+    # the parts of a date written with digits are no counts (the month of 2026-12-21 is not 12)
+    (12, None, {}, "Booked from 2026-12-21; she has 15 days left.", False),
+    (12, None, {}, "Booked from 2026-12-21; she has 12 days left.", True),
+    (21, None, {}, "As of 2026-11-21 you have 12 days.", False),
+    (9, None, {}, "8 days left by 2027-01-09.", False),
+    (11, None, {}, "Due 21/11/2026, 4 left.", False),
+    (10, None, {}, "Starts 2026-12-21T10:00, 3 seats.", False),
+    (12, None, {}, "Starts 2026-12-21T10:00, 12 seats.", True),
+    (3, None, {}, "3-5 business days", True),  # a range is no date
+    # an exponent no checked value is written with: no match, and no arithmetic error either
+    (9, None, {}, "You will have 9 days left. (99e999999)", True),
+    (1, "number", {}, "1e2000100 of them", False),
+    (5, "money", {"currency": "USD"}, "$5e-999999", False),
 ]
 
 
@@ -384,6 +397,16 @@ _AFFIXES = st.sampled_from(["", " ", "$", "€", "~", "(", "**", "v"])
 _SUFFIXES = st.sampled_from(["", " ", "km", " km", "°C", "C", "%", ")", ".", ",", "**", " USD"])
 _CONTEXT = st.sampled_from(["", "The value is ", "- Lisbon: ", "| x | ", "**Total**: "])
 _AFTER = st.sampled_from(["", ".", " today.", " |", "\n", ", then more text"])
+
+
+@given(
+    st.text(alphabet="0123456789eE+-.,:/ $€%kMT", max_size=40),
+    st.sampled_from([(7, None, {}), (7, "number", {}), (7, "money", {"currency": "USD"})]),
+)
+def test_any_number_like_answer_is_checked_without_error(text, expected):
+    """Model text is untrusted: exponents, separators and signs in any order give a verdict."""
+    v, kind, options = expected
+    assert ok(v, text, kind, **options) in (True, False)
 
 
 @given(
