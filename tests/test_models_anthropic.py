@@ -144,3 +144,24 @@ def test_cache_writes_reach_the_trace_and_bill_at_the_cache_write_rate():
     assert sc.cost_usd == pytest.approx((10 * 3.0 + 10000 * 3.75 + 5 * 15.0) / 1e6)
     line = EpisodeRecord(task_id="t1", pattern=task.pattern, scores=sc, trace=trace).line()
     assert json.loads(line)["trace"]["turns"][0]["cache_write_tokens"] == 10000
+
+
+def test_reported_thinking_tokens_are_used_and_the_estimate_is_the_fallback():
+    from evals.models.anthropic import decode_message
+
+    with WireServer([ok("anthropic_thinking_usage.json")]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    # the raw reasoning the API counted, not an estimate of the summary "Check both."
+    assert (resp.usage.reasoning_tokens, resp.usage.completion_tokens) == (900, 950)
+    # streamed: message_delta's cumulative usage; a redacted-only turn has no text to estimate
+    with WireServer([sse("anthropic_stream_thinking_usage.sse")]) as srv:
+        resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    assert (resp.usage.reasoning_tokens, resp.usage.completion_tokens) == (580, 612)
+    assert resp.provider_parts is not None and len(resp.tool_calls) == 1
+    # no count reported: estimated from the thinking text, as before
+    body = json.loads(wire_json("anthropic_thinking_usage.json"))
+    del body["usage"]["output_tokens_details"]
+    estimated = decode_message(body).usage.reasoning_tokens
+    assert estimated is not None and 0 < estimated < 10
+    body["content"] = body["content"][1:]
+    assert decode_message(body).usage.reasoning_tokens is None  # the turn did not think
