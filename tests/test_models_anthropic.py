@@ -165,3 +165,14 @@ def test_reported_thinking_tokens_are_used_and_the_estimate_is_the_fallback():
     assert estimated is not None and 0 < estimated < 10
     body["content"] = body["content"][1:]
     assert decode_message(body).usage.reasoning_tokens is None  # the turn did not think
+
+
+def test_billing_error_402_stops_the_run_like_a_spent_credit_balance():
+    from evals.errors import ProviderFatalError
+
+    with WireServer(
+        [Reply(402, wire_json("anthropic_billing_402.json")), ok("anthropic_parallel.json")]
+    ) as srv:
+        with pytest.raises(ProviderFatalError, match=r"HTTP 402: Your account has an outstanding balance"):
+            generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    assert len(srv.seen) == 1  # not retried, and no episode is failed in its place

@@ -250,10 +250,13 @@ def decode_events(events: list[dict]) -> ModelResponse:
 
 
 def anthropic_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
-    """A spent credit balance comes as a 400 that no retry fixes: stop the run."""
+    """A spent credit balance (a 400) or a billing problem (a 402 `billing_error`) is not fixed by
+    a retry or by the next episode: stop the run."""
     err = error_body(text)
     if status == 400 and "credit balance" in str(err.get("message", "")).lower():
         return Failure("fatal", f"{error_message(status, text)} (credit exhausted)")
+    if status == 402 or err.get("type") == "billing_error":
+        return Failure("fatal", f"{error_message(status, text)} (billing: check the plan and payment)")
     return status_failure(status, headers, text)
 
 
