@@ -103,3 +103,10 @@ def test_item_not_found_404_fails_the_episode_and_other_404s_stop_the_run():
     with WireServer([Reply(404, unknown)]) as srv:
         with pytest.raises(ProviderFatalError, match="unknown model or endpoint"):
             generate(srv.url, ModelRequest(conversation(), TOOLS))
+
+
+def test_refusal_part_is_the_answer_with_finish_reason_refusal():
+    with WireServer([ok("responses_refusal.json")]) as srv:
+        resp = generate(srv.url, ModelRequest(conversation()[:2], TOOLS))
+    assert resp.text == "I'm sorry, I can't help with that."
+    assert resp.finish_reason == "refusal" and resp.tool_calls == []

@@ -14,7 +14,9 @@ for one model stop being comparable. A reasoning model the capability table does
 `include`, so its reasoning items come back without `encrypted_content`: those are not sent back
 (under `store: false` the server cannot resolve their ids and answers 404 "Item with id 'rs_...' not
 found"), and such a 404 fails the episode rather than stopping the run as an unknown model would.
-Tools are declared with `strict: false` explicitly, the field the API types as required.
+Tools are declared with `strict: false` explicitly, the field the API types as required. A
+`refusal` content part is the turn's answer: its text is the response text and the finish reason is
+`refusal` (as for a Chat Completions `message.refusal`).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from .http import (
     own_parts,
     text_or_none,
 )
-from .openai import DEFAULT_BASE_URL, openai_failure
+from .openai import DEFAULT_BASE_URL, REFUSAL, openai_failure
 
 FORMAT = "responses"
 
@@ -119,6 +121,7 @@ def decode_response(body: dict) -> ModelResponse:
         raise ValueError(f"error body: {body['error']}")
     text: list[str] = []
     calls: list[ToolCall] = []
+    refused = False
     output = body.get("output") or []
     for item in output:
         t = item.get("type")
@@ -126,6 +129,9 @@ def decode_response(body: dict) -> ModelResponse:
             for part in item.get("content") or []:
                 if part.get("type") in ("output_text", "text"):
                     text.append(part.get("text") or "")
+                elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
+                    text.append(part["refusal"])
+                    refused = refused or bool(part["refusal"])
         elif t == "function_call":
             calls.append(
                 ToolCall(
@@ -136,6 +142,8 @@ def decode_response(body: dict) -> ModelResponse:
             )
     status = body.get("status")
     finish = "tool_calls" if calls else ("stop" if status == "completed" else status)
+    if refused and not calls:
+        finish = REFUSAL
     reasoning = any(isinstance(i, dict) and i.get("type") == "reasoning" for i in output)
     return ModelResponse(
         text=text_or_none("".join(text)),
