@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import TOOLS, conversation
 from conftest import generate as run_closed
-from wire_server import Reply, WireServer, ok, wire_json
+from wire_server import Reply, WireServer, ok, sse, wire_json
 
 from evals.errors import ProviderFatalError
 from evals.models.base import Message, ModelError, ModelRequest
@@ -110,3 +110,11 @@ def test_refusal_part_is_the_answer_with_finish_reason_refusal():
         resp = generate(srv.url, ModelRequest(conversation()[:2], TOOLS))
     assert resp.text == "I'm sorry, I can't help with that."
     assert resp.finish_reason == "refusal" and resp.tool_calls == []
+
+
+def test_stream_error_event_message_is_read_from_the_top_level():
+    # ResponseErrorEvent carries code and message at the top level, not under "error"
+    with WireServer([sse("responses_stream_error.sse")]) as srv:
+        with pytest.raises(ModelError, match=r"error event in stream: server_error The server had an error"):
+            generate(srv.url, ModelRequest(conversation()[:2], TOOLS), stream=True, max_retries=0)
+    assert len(srv.seen) == 1
