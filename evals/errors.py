@@ -41,7 +41,8 @@ class InfrastructureError(FanoutError):
 
 class ProviderFatalError(InfrastructureError):
     """A provider answered in a way no retry can fix: 401/403 (credentials), 404 (unknown model or
-    endpoint), an exhausted quota. The message carries the provider's own words, never the key."""
+    endpoint), an exhausted quota or credit, a billing error (402). The message carries the
+    provider's own words, never the key."""
 
 
 class LocalIOError(InfrastructureError):

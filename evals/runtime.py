@@ -262,6 +262,7 @@ class Episode:
                 "cached_tokens": u.cached_tokens,
                 "usage_estimated": u.estimated,
                 "reasoning_tokens": u.reasoning_tokens,
+                "cache_write_tokens": u.cache_write_tokens or None,
             }
         else:
             completion = estimate_text(resp.text) + sum(

@@ -395,6 +395,7 @@ def score(
     prompt = sum(t.prompt_tokens for t in trace.turns)
     completion = sum(t.completion_tokens for t in trace.turns)
     cached = sum(t.cached_tokens for t in trace.turns)
+    cache_write = sum(t.cache_write_tokens or 0 for t in trace.turns)
     return Scores(
         task_id=gt.task.id,
         pattern=gt.task.pattern,
@@ -429,7 +430,7 @@ def score(
         completion_tokens=completion,
         cached_tokens=cached,
         usage_estimated=any(t.usage_estimated for t in trace.turns),
-        cost_usd=cost_usd(price, prompt, cached, completion),
+        cost_usd=cost_usd(price, prompt, cached, completion, cache_write),
         stop=trace.stop,
         error=trace.error,
         errors_in_results=sum(1 for c in trace.calls if c.error),

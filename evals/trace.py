@@ -83,6 +83,9 @@ class TurnRecord(BaseModel):
     # reported) and the provider's opaque parts of the turn, which replay/ re-serves
     reasoning_tokens: int | None = None
     provider_parts: dict | None = None
+    # input tokens written to the provider's cache (part of prompt_tokens; Anthropic bills them at
+    # its cache-write rate); None when the provider reported none, so such lines are unchanged
+    cache_write_tokens: int | None = None
 
 
 class Trace(BaseModel):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
+import pytest
 from conftest import TOOLS, conversation, generate
 from wire_server import Reply, WireServer, ok, sse, wire_json
 
@@ -113,3 +115,64 @@ def test_error_event_mid_stream_is_retried():
     with WireServer([sse("anthropic_stream_overloaded.sse"), sse("anthropic_stream.sse")]) as srv:
         resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
     assert len(srv.seen) == 2 and len(resp.tool_calls) == 3
+
+
+def test_cache_writes_reach_the_trace_and_bill_at_the_cache_write_rate():
+    from helpers import graph_suite
+
+    from evals.episodes import EpisodeRecord
+    from evals.groundtruth import resolve
+    from evals.prices import Price, cost_usd
+    from evals.runtime import run_episode
+    from evals.scoring import score
+
+    task = graph_suite({"t1": {"a": []}}).by_id["t1"]
+
+    async def episode(m):
+        try:
+            return await run_episode(m, task)
+        finally:
+            await m.aclose()
+
+    with WireServer([ok("anthropic_final_cache_write.json")]) as srv:
+        trace = asyncio.run(episode(model(srv.url)))
+    turn = trace.turns[0]
+    assert (turn.prompt_tokens, turn.cached_tokens, turn.cache_write_tokens) == (10010, 0, 10000)
+    price = Price(input=3.0, cached_input=0.3, cache_write=3.75, output=15.0)
+    sc = score(resolve(task, 0), trace, price)
+    assert sc.cost_usd == pytest.approx(cost_usd(price, 10010, 0, 5, cache_write=10000))
+    assert sc.cost_usd == pytest.approx((10 * 3.0 + 10000 * 3.75 + 5 * 15.0) / 1e6)
+    line = EpisodeRecord(task_id="t1", pattern=task.pattern, scores=sc, trace=trace).line()
+    assert json.loads(line)["trace"]["turns"][0]["cache_write_tokens"] == 10000
+
+
+def test_reported_thinking_tokens_are_used_and_the_estimate_is_the_fallback():
+    from evals.models.anthropic import decode_message
+
+    with WireServer([ok("anthropic_thinking_usage.json")]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    # the raw reasoning the API counted, not an estimate of the summary "Check both."
+    assert (resp.usage.reasoning_tokens, resp.usage.completion_tokens) == (900, 950)
+    # streamed: message_delta's cumulative usage; a redacted-only turn has no text to estimate
+    with WireServer([sse("anthropic_stream_thinking_usage.sse")]) as srv:
+        resp = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    assert (resp.usage.reasoning_tokens, resp.usage.completion_tokens) == (580, 612)
+    assert resp.provider_parts is not None and len(resp.tool_calls) == 1
+    # no count reported: estimated from the thinking text, as before
+    body = json.loads(wire_json("anthropic_thinking_usage.json"))
+    del body["usage"]["output_tokens_details"]
+    estimated = decode_message(body).usage.reasoning_tokens
+    assert estimated is not None and 0 < estimated < 10
+    body["content"] = body["content"][1:]
+    assert decode_message(body).usage.reasoning_tokens is None  # the turn did not think
+
+
+def test_billing_error_402_stops_the_run_like_a_spent_credit_balance():
+    from evals.errors import ProviderFatalError
+
+    with WireServer(
+        [Reply(402, wire_json("anthropic_billing_402.json")), ok("anthropic_parallel.json")]
+    ) as srv:
+        with pytest.raises(ProviderFatalError, match=r"HTTP 402: Your account has an outstanding balance"):
+            generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    assert len(srv.seen) == 1  # not retried, and no episode is failed in its place

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from conftest import TOOLS, conversation
 from conftest import generate as run_closed
-from wire_server import WireServer, ok
+from wire_server import WireServer, ok, sse
 
 from evals.models.base import Message, ModelRequest, ToolCall
 from evals.models.google import GeminiModel
 
 
-def generate(url, request):
-    return run_closed(GeminiModel("gemini-2.5-flash", {"base_url": url, "cache": False}), request)
+def generate(url, request, **opts):
+    return run_closed(GeminiModel("gemini-2.5-flash", {"base_url": url, "cache": False, **opts}), request)
 
 
 def test_several_function_calls_and_usage_metadata(monkeypatch):
@@ -78,3 +78,18 @@ def test_server_given_ids_are_echoed_and_local_ids_are_not():
         {"functionResponse": {"name": "get_weather", "response": {"result": [1]}, "id": "fc-7"}},
         {"functionResponse": {"name": "get_time", "response": {}}},
     ]
+
+
+def test_blocked_prompt_streamed_ends_like_the_same_answer_not_streamed():
+    # A blocked prompt is one chunk with promptFeedback.blockReason and no candidates (no
+    # finishReason ever comes): terminal, not a dropped connection to retry.
+    req = ModelRequest(conversation()[:2], TOOLS)
+    with WireServer([ok("gemini_blocked.json")]) as srv:
+        plain = generate(srv.url, req)
+    with WireServer([sse("gemini_stream_blocked.sse"), ok("gemini_final.json")]) as srv:
+        streamed = generate(srv.url, req, stream=True, retry_base_s=0)
+    assert len(srv.seen) == 1 and srv.seen[0].path.endswith(":streamGenerateContent?alt=sse")
+    assert plain.finish_reason == streamed.finish_reason == "prohibited_content"
+    assert plain.text is None and streamed.text is None and streamed.tool_calls == []
+    assert (streamed.usage.prompt_tokens, streamed.usage.completion_tokens) == (12, 0)
+    assert streamed.usage == plain.usage

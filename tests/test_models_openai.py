@@ -146,3 +146,18 @@ def test_broken_calls_flow_through_the_runtime_and_score_as_extraneous():
     assert [c.error for c in trace.calls] == ["unknown_tool", "unknown_tool", "invalid_json", "unknown_tool"]
     sc = score(resolve(task, 0), trace)
     assert sc.classes["extraneous"] == 4 and sc.redundant_calls == 4 and sc.success is False
+
+
+def test_refusal_is_the_answer_with_finish_reason_refusal():
+    with WireServer([ok("openai_chat_refusal.json")]) as srv:
+        plain = generate(model(srv.url), ModelRequest(conversation()[:2], TOOLS))
+    with WireServer([sse("openai_chat_stream_refusal.sse")]) as srv:
+        streamed = generate(model(srv.url, stream=True), ModelRequest(conversation()[:2], TOOLS))
+    for resp in (plain, streamed):
+        assert resp.text == "I'm sorry, I can't help with that."
+        assert resp.finish_reason == "refusal" and resp.tool_calls == []
+    assert streamed.ttft_s is not None
+    # `refusal: null` beside an answer changes nothing
+    with WireServer([ok("openai_chat_final.json")]) as srv:
+        resp = generate(model(srv.url), ModelRequest(conversation(), TOOLS))
+    assert (resp.text, resp.finish_reason) == ("Paris is sunny, Tokyo is rainy.", "stop")

@@ -156,6 +156,15 @@ def _status(status: int, body: dict, headers: dict | None = None):
             "credit",
         ),
         (
+            "anthropic/claude-sonnet-4-5",
+            402,
+            {
+                "type": "error",
+                "error": {"type": "billing_error", "message": "Your account has an outstanding balance."},
+            },
+            "billing",
+        ),
+        (
             "google/gemini-2.5-flash",
             429,
             {

@@ -9,7 +9,7 @@ import pytest
 from helpers import graph_suite
 
 from evals.models import make_model
-from evals.models.base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall
+from evals.models.base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall, Usage
 from evals.runs import build_model, execute, load_run, start_run
 from evals.settings import RuntimeSettings
 
@@ -79,3 +79,18 @@ def test_an_unrecorded_turn_is_a_model_error_naming_it(tmp_path):
 def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="is not a run folder"):
         make_model(f"replay/{tmp_path}", [])
+
+
+class WritesCache(Model):
+    name = "cache-writer"
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        return ModelResponse(text="done", usage=Usage(1200, 5, 0, cache_write_tokens=1000))
+
+
+def test_replay_re_serves_cache_writes(tmp_path):
+    suite = graph_suite({"chain": GRAPHS["chain"]})
+    src, rows = run(suite, "policy/oracle", tmp_path, model=WritesCache())
+    _, again = run(suite, f"replay/{src}", tmp_path)
+    assert rows[0]["trace"]["turns"][0]["cache_write_tokens"] == 1000
+    assert again[0]["trace"]["turns"][0]["cache_write_tokens"] == 1000

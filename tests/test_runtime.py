@@ -200,3 +200,17 @@ def test_reads_made_before_any_write_are_answered_once_per_task_and_arguments():
     other_seed = Episode(model, task, RuntimeSettings(seed=1))
     request(other_seed, "t_a", '{"key": "a"}')
     assert len(calls) == 6  # another seed, another world
+
+
+def test_turns_without_cache_writes_serialise_without_the_field():
+    from evals.episodes import EpisodeRecord
+    from evals.models.base import Usage
+
+    task = FAN.by_id["fan3"]
+    for usage in (None, Usage(100, 5, 40)):  # estimated, and reported without cache writes
+        trace, _ = episode(Scripted([ModelResponse(text="done", usage=usage)]), task)
+        assert trace.turns[0].cache_write_tokens is None
+        line = EpisodeRecord(
+            task_id=task.id, pattern=task.pattern, scores=score(resolve(task, 0), trace), trace=trace
+        )
+        assert "cache_write_tokens" not in line.line()

@@ -14,8 +14,10 @@ Thinking: `--thinking-budget N` turns on `thinking: {type: enabled, budget_token
 and `redacted_thinking` blocks with their signatures, then text and `tool_use`) must come back on
 the next request exactly as received, or the API answers 400; it is kept as `ProviderParts` and
 sent back verbatim. `max_tokens` counts thinking, so its default leaves room for it: 4096 for the
-answer plus the budget. The API reports no separate thinking count: `reasoning_tokens` is
-estimated from the thinking text returned (a lower bound for models that summarise it).
+answer plus the budget. `reasoning_tokens` is the API's own count when the usage reports one
+(`usage.output_tokens_details.thinking_tokens`: the raw reasoning, not the possibly shorter summary
+returned); when it does not, it is estimated from the thinking text returned (a lower bound for
+models that summarise it, and 0 for a turn whose thinking is all redacted).
 """
 
 from __future__ import annotations
@@ -118,7 +120,8 @@ def encode_messages(request: ModelRequest) -> tuple[str | None, list[dict]]:
 
 
 def thinking_tokens(blocks: list[dict]) -> int | None:
-    """Estimated tokens of the thinking returned; None when the turn did not think."""
+    """Estimated tokens of the thinking returned; None when the turn did not think (used when the
+    usage reports no `output_tokens_details.thinking_tokens`)."""
     seen = False
     n = 0
     for b in blocks:
@@ -135,11 +138,14 @@ def usage_of(u: Any, blocks: list[dict] | None = None) -> Usage | None:
         return None
     read = int(u.get("cache_read_input_tokens") or 0)
     write = int(u.get("cache_creation_input_tokens") or 0)
+    details = u.get("output_tokens_details")
+    reported = details.get("thinking_tokens") if isinstance(details, dict) else None
+    reported_ok = isinstance(reported, int) and not isinstance(reported, bool)
     return Usage(
         int(u["input_tokens"]) + read + write,
         int(u.get("output_tokens") or 0),
         read,
-        reasoning_tokens=thinking_tokens(blocks or []),
+        reasoning_tokens=reported if reported_ok else thinking_tokens(blocks or []),
         cache_write_tokens=write,
     )
 
@@ -244,10 +250,13 @@ def decode_events(events: list[dict]) -> ModelResponse:
 
 
 def anthropic_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
-    """A spent credit balance comes as a 400 that no retry fixes: stop the run."""
+    """A spent credit balance (a 400) or a billing problem (a 402 `billing_error`) is not fixed by
+    a retry or by the next episode: stop the run."""
     err = error_body(text)
     if status == 400 and "credit balance" in str(err.get("message", "")).lower():
         return Failure("fatal", f"{error_message(status, text)} (credit exhausted)")
+    if status == 402 or err.get("type") == "billing_error":
+        return Failure("fatal", f"{error_message(status, text)} (billing: check the plan and payment)")
     return status_failure(status, headers, text)
 
 

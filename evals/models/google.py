@@ -17,7 +17,9 @@ sets `thinkingConfig.thinkingLevel` (Gemini 3), `--max-tokens` sets `maxOutputTo
 `tool_choice` setting becomes `toolConfig.functionCallingConfig`.
 `promptTokenCount` includes `cachedContentTokenCount`; thinking tokens are billed as output, so
 completion = candidates + thoughts (`reasoning_tokens` = thoughts). The key travels in the
-`x-goog-api-key` header, never the URL.
+`x-goog-api-key` header, never the URL. A prompt blocked for its content gets no candidates, only
+`promptFeedback.blockReason` (streamed: in the first and only chunk); streamed or not, the turn has
+no text and its `finish_reason` is the reason in lower case (`prohibited_content`).
 
 Rate limits: a 429 `RESOURCE_EXHAUSTED` carries its wait in the body (`google.rpc.RetryInfo`
 `retryDelay`), which is honoured like a Retry-After; a daily quota (a `QuotaFailure` whose quota id
@@ -154,19 +156,33 @@ def decode_response(body: dict, turn: int = 1) -> ModelResponse:
     candidates = body.get("candidates") or []
     usage = usage_of(body.get("usageMetadata"))
     if not candidates:
-        reason = (body.get("promptFeedback") or {}).get("blockReason") or "empty"
-        return ModelResponse(text=None, usage=usage, finish_reason=str(reason).lower())
+        return _blocked(usage, _block_reason(body))
     cand = candidates[0]
     parts = [p for p in (cand.get("content") or {}).get("parts") or [] if isinstance(p, dict)]
     return _decoded(parts, usage, cand.get("finishReason"), turn)
 
 
+def _block_reason(body: dict) -> Any:
+    """Why the prompt was blocked (`promptFeedback.blockReason`), or None."""
+    return (body.get("promptFeedback") or {}).get("blockReason")
+
+
+def _blocked(usage: Usage | None, reason: Any) -> ModelResponse:
+    """A response without candidates: a blocked prompt (its reason lowercased), else "empty"."""
+    return ModelResponse(text=None, usage=usage, finish_reason=str(reason or "empty").lower())
+
+
 class GeminiStream(StreamState):
     """Gemini's SSE stream has no terminal event: it is complete once a chunk carries a
-    `finishReason`. Text streams in pieces; each functionCall arrives whole."""
+    `finishReason`, or, for a blocked prompt, once a chunk without candidates carries
+    `promptFeedback.blockReason` (sent in the first and only chunk). Text streams in pieces;
+    each functionCall arrives whole."""
 
     def feed(self, event: dict) -> tuple[bool, bool]:
         token = call = False
+        feedback = event.get("promptFeedback")
+        if not event.get("candidates") and isinstance(feedback, dict) and feedback.get("blockReason"):
+            self.complete = True
         for cand in event.get("candidates") or []:
             for p in (cand.get("content") or {}).get("parts") or []:
                 if isinstance(p, dict) and "functionCall" in p:
@@ -182,14 +198,20 @@ def decode_chunks(events: list[dict], turn: int) -> ModelResponse:
     parts: list[dict] = []
     usage = None
     finish = None
+    seen = False  # any candidate at all
     for ev in events:
         if ev.get("error"):
             raise ValueError(f"error chunk: {ev['error']}")
         if ev.get("usageMetadata"):
             usage = usage_of(ev["usageMetadata"]) or usage
         for cand in ev.get("candidates") or []:
+            seen = True
             parts += [p for p in (cand.get("content") or {}).get("parts") or [] if isinstance(p, dict)]
             finish = cand.get("finishReason") or finish
+    if not seen:  # a blocked prompt (its one chunk): decoded as the same answer non-streamed
+        block = next((r for r in map(_block_reason, events) if r), None)
+        if block:
+            return _blocked(usage, block)
     return _decoded(parts, usage, finish, turn)
 
 

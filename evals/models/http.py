@@ -641,8 +641,11 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
             obj["type"] = event_name
         if obj.get("type") == "error" or event_name == "error":
             raw_err = obj.get("error")
-            err: dict = raw_err if isinstance(raw_err, dict) else {}
-            raise RetryableError(f"error event in stream: {err.get('type', '')} {err.get('message', '')}")
+            if isinstance(raw_err, dict):  # Anthropic: {"type": "error", "error": {type, message}}
+                kind, msg = raw_err.get("type", ""), raw_err.get("message", "")
+            else:  # Responses (ResponseErrorEvent): code and message at the top level
+                kind, msg = obj.get("code") or "", obj.get("message") or ""
+            raise RetryableError(f"error event in stream: {kind} {msg}")
         return obj
 
     async for line in lines:

@@ -6,6 +6,9 @@ than crashing an episode: arguments sent as an object instead of a JSON string, 
 repeated call ids, `content: ""` beside tool calls, no `usage`, the legacy `function_call` field,
 and streamed tool calls whose chunks carry no `index`.
 
+A refusal (`message.refusal`, streamed as `delta.refusal`) is the turn's answer: its text is the
+response text and the finish reason is `refusal`, as for a Responses API `refusal` content part.
+
 Reasoning models keep their reasoning server-side in this format (nothing to send back);
 `reasoning_effort` steers them and `completion_tokens_details.reasoning_tokens` counts it.
 `--max-tokens` is sent as `max_completion_tokens`, the field reasoning models accept.
@@ -32,6 +35,7 @@ from .http import (
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+REFUSAL = "refusal"  # the finish_reason of a turn the model refused (`message.refusal`)
 
 
 def encode_messages(request: ModelRequest) -> list[dict]:
@@ -117,11 +121,16 @@ def decode_message(body: dict) -> ModelResponse:
     text = msg.get("content")
     if isinstance(text, list):  # some servers send content parts
         text = "".join(p.get("text", "") for p in text if isinstance(p, dict))
+    finish = choice.get("finish_reason")
+    refusal = msg.get("refusal")
+    if isinstance(refusal, str) and refusal:  # recorded as the answer, as the Responses adapter does
+        text = (text if isinstance(text, str) else "") + refusal
+        finish = finish if calls else REFUSAL
     return ModelResponse(
         text=text_or_none(text),
         tool_calls=calls,
         usage=usage_of(body.get("usage")),
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=finish,
     )
 
 
@@ -140,7 +149,7 @@ class ChatStream(StreamState):
         token = done = False
         for choice in event.get("choices") or []:
             delta = choice.get("delta") or {}
-            if delta.get("content"):
+            if delta.get("content") or delta.get("refusal"):
                 token = True
             for pos, tc in enumerate(delta.get("tool_calls") or []):
                 token = True
@@ -161,6 +170,7 @@ class ChatStream(StreamState):
 
 def decode_chunks(events: list[dict]) -> ModelResponse:
     text: list[str] = []
+    refusal: list[str] = []
     calls: dict[int, dict] = {}
     order: list[int] = []
     finish = None
@@ -174,6 +184,8 @@ def decode_chunks(events: list[dict]) -> ModelResponse:
             delta = choice.get("delta") or {}
             if delta.get("content"):
                 text.append(delta["content"])
+            if isinstance(delta.get("refusal"), str):
+                refusal.append(delta["refusal"])
             for pos, tc in enumerate(delta.get("tool_calls") or []):
                 idx = tc.get("index", pos)
                 fn = tc.get("function") or {}
@@ -198,6 +210,9 @@ def decode_chunks(events: list[dict]) -> ModelResponse:
             if choice.get("finish_reason"):
                 finish = choice["finish_reason"]
     tool_calls = [ToolCall(calls[i]["id"], calls[i]["name"], calls[i]["args"] or "") for i in order]
+    if "".join(refusal):
+        text += refusal
+        finish = finish if tool_calls else REFUSAL
     return ModelResponse(
         text=text_or_none("".join(text)), tool_calls=tool_calls, usage=usage, finish_reason=finish
     )

@@ -1,12 +1,12 @@
 """`replay/<run dir>`: re-serve a finished run's recorded responses, without any model or network.
 
 Each response is looked up by (task, epoch, turn) in the run's episodes.jsonl traces: the turn's
-text, its calls (id, name and raw arguments exactly as recorded), usage (reasoning tokens included),
-measured latency and the provider's opaque parts (thinking blocks, signatures, reasoning items). The
-response is marked `cached`, so no report passes it off as a live latency. A turn the run never
-recorded (another suite, more epochs, or a conversation that diverged) is a `ModelError` naming
-it, recorded on the episode like any provider failure. An episode that failed in the original run
-fails again at the same turn, with its original error.
+text, its calls (id, name and raw arguments exactly as recorded), usage (reasoning tokens and cache
+writes included), measured latency and the provider's opaque parts (thinking blocks, signatures,
+reasoning items). The response is marked `cached`, so no report passes it off as a live latency.
+A turn the run never recorded (another suite, more epochs, or a conversation that diverged) is a
+`ModelError` naming it, recorded on the episode like any provider failure. An episode that failed
+in the original run fails again at the same turn, with its original error.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class ReplayModel(Model):
                 t.cached_tokens,
                 t.usage_estimated,
                 reasoning_tokens=t.reasoning_tokens,
+                cache_write_tokens=t.cache_write_tokens or 0,
             )
             calls = calls_by_turn.get(t.index, [])
             text = t.text if t.text is not None or calls else trace.final_text

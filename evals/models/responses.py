@@ -10,13 +10,19 @@ model's reasoning across turns is to ask for it encrypted (`include:
 ["reasoning.encrypted_content"]`, sent whenever the model reasons) and send every output item back
 as an input item, verbatim, on the next turn; otherwise the model restarts its reasoning every
 turn (no error, more tokens, weaker multi-turn play), and `openai/` and `openai-responses/` numbers
-for one model stop being comparable. Tools are declared with `strict: false` explicitly, the field
-the API types as required.
+for one model stop being comparable. A reasoning model the capability table does not list gets no
+`include`, so its reasoning items come back without `encrypted_content`: those are not sent back
+(under `store: false` the server cannot resolve their ids and answers 404 "Item with id 'rs_...' not
+found"), and such a 404 fails the episode rather than stopping the run as an unknown model would.
+Tools are declared with `strict: false` explicitly, the field the API types as required. A
+`refusal` content part is the turn's answer: its text is the response text and the finish reason is
+`refusal` (as for a Chat Completions `message.refusal`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from typing import Any
 
 import httpx
@@ -29,21 +35,33 @@ from .http import (
     WireModel,
     args_text,
     call_args,
+    error_body,
+    error_message,
     own_parts,
     text_or_none,
 )
-from .openai import DEFAULT_BASE_URL, openai_failure
+from .openai import DEFAULT_BASE_URL, REFUSAL, openai_failure
 
 FORMAT = "responses"
 
 
-def _replayed_items(items: list[dict], calls: list[ToolCall]) -> list[dict]:
+def _unresolvable(item: dict) -> bool:
+    """A reasoning item only the server's storage could resolve: no `encrypted_content` (it was
+    not asked for: a reasoning model the capability table does not list) and no reasoning text of
+    its own. Sent back under `store: false`, OpenAI answers 404 "Item with id 'rs_...' not found"."""
+    return item.get("type") == "reasoning" and not item.get("encrypted_content") and not item.get("content")
+
+
+def _replayed_items(items: list[dict], calls: list[ToolCall], stored: bool = False) -> list[dict]:
     """Output items sent back as input: verbatim, except that each function_call carries the
     call id and arguments the conversation uses (the same unless the harness had to make an id
-    unique)."""
+    unique), and that without server-side storage a reasoning item nothing but that storage
+    could resolve is left out (the model restarts its reasoning, as it would anyway)."""
     out: list[dict] = []
     it = iter(calls)
     for item in items:
+        if not stored and _unresolvable(item):
+            continue
         if item.get("type") == "function_call":
             c = next(it, None)
             if c is not None:
@@ -52,7 +70,8 @@ def _replayed_items(items: list[dict], calls: list[ToolCall]) -> list[dict]:
     return out
 
 
-def encode_input(request: ModelRequest) -> tuple[str | None, list[dict]]:
+def encode_input(request: ModelRequest, stored: bool = False) -> tuple[str | None, list[dict]]:
+    """`stored`: the request sets `store: true` (with -M), so the server can resolve item ids."""
     system: list[str] = []
     items: list[dict] = []
     for m in request.messages:
@@ -62,7 +81,7 @@ def encode_input(request: ModelRequest) -> tuple[str | None, list[dict]]:
         elif m.role == "assistant":
             own = own_parts(m, FORMAT)
             if own is not None:
-                items.extend(_replayed_items(own, m.tool_calls))
+                items.extend(_replayed_items(own, m.tool_calls, stored))
                 continue
             if m.content:
                 items.append({"role": "assistant", "content": m.content})
@@ -102,6 +121,7 @@ def decode_response(body: dict) -> ModelResponse:
         raise ValueError(f"error body: {body['error']}")
     text: list[str] = []
     calls: list[ToolCall] = []
+    refused = False
     output = body.get("output") or []
     for item in output:
         t = item.get("type")
@@ -109,6 +129,9 @@ def decode_response(body: dict) -> ModelResponse:
             for part in item.get("content") or []:
                 if part.get("type") in ("output_text", "text"):
                     text.append(part.get("text") or "")
+                elif part.get("type") == "refusal" and isinstance(part.get("refusal"), str):
+                    text.append(part["refusal"])
+                    refused = refused or bool(part["refusal"])
         elif t == "function_call":
             calls.append(
                 ToolCall(
@@ -119,6 +142,8 @@ def decode_response(body: dict) -> ModelResponse:
             )
     status = body.get("status")
     finish = "tool_calls" if calls else ("stop" if status == "completed" else status)
+    if refused and not calls:
+        finish = REFUSAL
     reasoning = any(isinstance(i, dict) and i.get("type") == "reasoning" for i in output)
     return ModelResponse(
         text=text_or_none("".join(text)),
@@ -164,6 +189,20 @@ def decode_events(events: list[dict]) -> ModelResponse:
     return decode_response(final)
 
 
+_ITEM_NOT_FOUND = re.compile(r"\bItem with id '[^']*' not found")
+
+
+def responses_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
+    """As Chat Completions (`openai_failure`), except that a 404 naming an input item the server
+    cannot find (an item of an earlier turn it did not store) is this conversation's problem, not
+    an unknown model or endpoint: it fails the episode instead of stopping the run."""
+    if status == 404:
+        msg = error_body(text).get("message")
+        if isinstance(msg, str) and _ITEM_NOT_FOUND.search(msg):
+            return Failure("fail", error_message(status, text))
+    return openai_failure(status, headers, text)
+
+
 class ResponsesModel(WireModel):
     provider = "openai-responses"
     default_base_url = DEFAULT_BASE_URL
@@ -180,7 +219,7 @@ class ResponsesModel(WireModel):
 
     def encode(self, request: ModelRequest, stream: bool) -> dict:
         settings = self.settings(request)
-        instructions, items = encode_input(request)
+        instructions, items = encode_input(request, self.opts.params.get("store") is True)
         body: dict[str, Any] = {"model": self.model, "input": items, "store": False}
         if instructions:
             body["instructions"] = instructions
@@ -224,4 +263,4 @@ class ResponsesModel(WireModel):
         return decode_events(events)
 
     def classify(self, status: int, headers: httpx.Headers, text: str) -> Failure:
-        return openai_failure(status, headers, text)
+        return responses_failure(status, headers, text)
