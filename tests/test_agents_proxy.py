@@ -11,9 +11,11 @@ from anthropic import AsyncAnthropic
 from openai import AsyncOpenAI, BadRequestError, NotFoundError
 
 from evals.agents.host import AgentHost
+from evals.agents.rebuild import AgentOutcome, AgentRun, rebuild
 from evals.emulator import EmulatorServer
 from evals.fixtures import load_suite
 from evals.models import make_model
+from evals.models.base import Model, ModelRequest, ModelResponse, Usage
 from evals.models.policies import PolicyModel
 from evals.settings import RuntimeSettings
 from evals.timing import INFERENCE_PROFILES
@@ -147,3 +149,38 @@ def test_forwarding_to_a_provider_model(core, monkeypatch):
     ]
     (turn,) = turns
     assert served == 1 and turn.measured_latency_s is not None and turn.prompt_tokens > 0
+
+
+class _Reporting(Model):
+    """A provider stand-in whose usage reports reasoning and cache-write tokens."""
+
+    name = "stub/reporting"
+    remote = False
+
+    def describe(self) -> dict:
+        return {"name": self.name}
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        usage = Usage(120, 30, cached_tokens=40, reasoning_tokens=12, cache_write_tokens=50)
+        return ModelResponse(text="All done.", usage=usage, latency_s=0.01, finish_reason="stop")
+
+
+def test_reported_reasoning_and_cache_write_tokens_reach_the_agent_trace(core):
+    """The proxy keeps what the provider reported, as the in-process runtime does: cache writes
+    are billed at their own rate, reasoning tokens are shown apart."""
+    task = core.by_id[TASK]
+
+    async def body(base, session):
+        client = AsyncOpenAI(base_url=f"{base}/v1", api_key="x")
+        await client.chat.completions.create(model="m", messages=[{"role": "user", "content": task.prompt}])
+        return session
+
+    session = asyncio.run(with_episode(_Reporting(), task, body))
+    (turn,) = session.turns
+    assert (turn.reasoning_tokens, turn.cache_write_tokens, turn.cached_tokens) == (12, 50, 40)
+    now = turn.end
+    trace = rebuild(
+        session, "stub/reporting", AgentOutcome(now, now, 0, False, "All done."), AgentRun(agent="x")
+    )
+    (rec,) = trace.turns
+    assert (rec.reasoning_tokens, rec.cache_write_tokens, rec.cached_tokens) == (12, 50, 40)

@@ -145,6 +145,7 @@ class ModelProxy:
             u = resp.usage
             usage = EmulatedUsage(u.prompt_tokens, u.completion_tokens, u.cached_tokens)
             turn.usage_estimated = u.estimated
+            turn.reasoning_tokens, turn.cache_write_tokens = u.reasoning_tokens, u.cache_write_tokens or None
         else:  # a policy: estimated exactly as the emulator and the in-process runtime do
             usage = estimate_usage(conv, resp)
             turn.usage_estimated = True

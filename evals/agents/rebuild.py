@@ -153,6 +153,8 @@ def rebuild(session: EpisodeSession, model: str, out: AgentOutcome, agent: Agent
                 prompt_tokens=pt.prompt_tokens,
                 completion_tokens=pt.completion_tokens,
                 cached_tokens=pt.cached_tokens,
+                reasoning_tokens=pt.reasoning_tokens,
+                cache_write_tokens=pt.cache_write_tokens,
                 usage_estimated=pt.usage_estimated,
                 model_latency_s=latency,
                 measured_latency_s=pt.measured_latency_s,

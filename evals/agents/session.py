@@ -46,6 +46,8 @@ class ProxyTurn:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached_tokens: int = 0
+    reasoning_tokens: int | None = None  # as the provider reported them (None: not reported)
+    cache_write_tokens: int | None = None  # input written to the provider's cache (billed at its rate)
     usage_estimated: bool = False
     measured_latency_s: float | None = None  # the provider's own latency (forwarding), else None
     error: str | None = None
