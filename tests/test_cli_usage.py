@@ -11,7 +11,14 @@ import pytest
 from helpers import sigint_default
 
 from evals.cli import build_parser, main
-from evals.errors import EXIT_INFRASTRUCTURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, ProviderFatalError
+from evals.errors import (
+    EXIT_BUDGET,
+    EXIT_INFRASTRUCTURE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    ProviderFatalError,
+)
 
 TASK = ["--task", "orders_chain_01"]
 
@@ -243,7 +250,7 @@ def test_a_budget_stops_the_run_cleanly_and_it_resumes(tmp_path, capsys):
     out = tmp_path / "r"
     argv = ["run", "--model", "policy/oracle", "--task", "*_chain_*", "--prices", str(_prices(tmp_path))]
     argv += ["--max-concurrency", "1", "--out", str(out), "--no-progress", "--max-cost-usd", "0.5"]
-    assert main(argv) == EXIT_OK
+    assert main(argv) == EXIT_BUDGET  # not 0: a CI job tells a budget stop from a finished run
     captured = capsys.readouterr()
     (run_dir,) = out.iterdir()
     cfg = json.loads((run_dir / "run.json").read_text())
@@ -253,7 +260,11 @@ def test_a_budget_stops_the_run_cleanly_and_it_resumes(tmp_path, capsys):
     assert spent >= 0.5 and spent - json.loads(done[-1])["scores"]["cost_usd"] < 0.5  # stopped at once
     assert "budget of $0.5 reached" in captured.err
     assert f"fanout run --resume {run_dir} --max-cost-usd 0.5" in captured.err
-    assert main(["run", "--resume", str(run_dir), "--no-progress"]) == EXIT_OK
+    resumed = ["run", "--resume", str(run_dir), "--no-progress"]
+    assert main([*resumed, "--max-cost-usd", "0.5"]) == EXIT_BUDGET  # another $0.5, then it stops again
+    assert len((run_dir / "episodes.jsonl").read_text().splitlines()) < len(cfg["task_ids"])
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+    assert main(resumed) == EXIT_OK
     assert json.loads((run_dir / "run.json").read_text())["status"] == "complete"
     capsys.readouterr()
 

@@ -94,3 +94,31 @@ def test_replay_re_serves_cache_writes(tmp_path):
     _, again = run(suite, f"replay/{src}", tmp_path)
     assert rows[0]["trace"]["turns"][0]["cache_write_tokens"] == 1000
     assert again[0]["trace"]["turns"][0]["cache_write_tokens"] == 1000
+
+
+def test_a_replay_knows_the_episodes_it_cannot_serve(tmp_path):
+    suite = graph_suite(GRAPHS)
+    src, _ = run(suite, "policy/greedy", tmp_path, task_patterns=["fan"])
+    model = make_model(f"replay/{src}", [suite])
+    assert model.unservable([("fan", 0), ("chain", 0), ("fan", 1)]) == [("chain", 0), ("fan", 1)]
+
+
+def test_a_replay_of_other_tasks_or_more_epochs_is_refused_before_any_folder(tmp_path, capsys):
+    """Episodes the recorded run never made would each end in an error, with a retry hint that
+    cannot work: `fanout run` refuses the run up front (exit 2), naming them, and leaves no folder."""
+    from evals.cli import main
+    from evals.errors import EXIT_OK, EXIT_USAGE
+
+    two = ["--sample-id", "orders_chain_02,hr_chain_02"]
+    assert (
+        main(["run", "--model", "policy/oracle", *two, "--out", str(tmp_path / "src"), "--no-progress"]) == 0
+    )
+    (src,) = (tmp_path / "src").iterdir()
+    replay = ["run", "--model", f"replay/{src}", "--out", str(tmp_path / "again"), "--no-progress"]
+    capsys.readouterr()
+    for extra in ([], [*two, "--epochs", "2"]):
+        assert main([*replay, *extra]) == EXIT_USAGE
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert "no recorded episode for" in line and "select the recorded tasks" in line
+        assert not (tmp_path / "again").exists()
+    assert main([*replay, *two]) == EXIT_OK

@@ -19,7 +19,7 @@ from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
 from ..budget import Budget
 from ..clocks import OverheadError
-from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
+from ..errors import EXIT_BUDGET, EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
 from ..files import write_json_atomic
 from ..fixtures import Suite
 from ..metrics import METRICS
@@ -39,6 +39,7 @@ from ..runs import (
     unlock_run,
 )
 from ..settings import RuntimeSettings, flag, from_text
+from ..shards import assigned
 from . import Subparsers, boolean, command, env, out_folder, positive_float, positive_int
 from .provider_flags import add_provider_flags, model_options
 
@@ -247,6 +248,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         budget = _budget(args.max_cost_usd, built, args.prices)
         for spec in models:
             started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
+        for model, (_, cfg) in zip(built, started, strict=True):
+            _refuse_unservable(model, cfg)
     except (FanoutError, OSError) as exc:
         asyncio.run(_close(built))
         _remove_unstarted(started, out, out_existed)
@@ -275,9 +278,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print_table(rows)
     for d, _ in started:
         print(f"run: {d}", file=sys.stderr)
-    if budget is not None and budget.exhausted:
-        _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
+    stopped = _budget_stop(started, budget)
     errors = [_errors_note(cfg, sm, d) for (d, cfg), sm in zip(started, summaries, strict=True)]
+    if stopped:
+        return EXIT_BUDGET
     return EXIT_EPISODE_ERRORS if any(errors) else EXIT_OK
 
 
@@ -326,6 +330,20 @@ def build_models(specs: list[str], suite: Suite, seed: int, options: dict[str, A
     return built
 
 
+def _refuse_unservable(model: Model, cfg: RunConfig) -> None:
+    """A run whose model has no response at all for some of its episodes (a replay of a run that
+    recorded other tasks or fewer epochs) is refused before it starts: it would only end in as
+    many errors, with advice to retry them that cannot work."""
+    pairs = assigned(cfg.task_ids, cfg.epochs, cfg.shard)
+    missing = model.unservable(pairs)
+    if missing:
+        shown = ", ".join(f"{t} epoch {e}" for t, e in missing[:3]) + (", ..." if len(missing) > 3 else "")
+        raise UsageError(
+            f"{model.name}: no recorded episode for {len(missing)} of the {len(pairs)} episodes this "
+            f"run would make: {shown}; select the recorded tasks (--task, --sample-id) and epochs"
+        )
+
+
 def _budget(limit_usd: float | None, models: list[Model], prices_file: str | None) -> Budget | None:
     """The --max-cost-usd budget; every model must have a price (in the run's price table), or
     spending could not be counted: a new run and a resume are checked alike."""
@@ -367,15 +385,24 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
         )
 
 
-def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> None:
-    """Say how to continue the runs that did not finish."""
+def _budget_stop(started: list[tuple[Path, RunConfig]], budget: Budget | None) -> bool:
+    """Whether the budget stopped a run before its last episode (exit 5, not 0: a CI job must
+    tell it from a finished run), saying how to continue."""
+    if budget is None or not budget.exhausted:
+        return False
+    return _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
+
+
+def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> bool:
+    """Say how to continue the runs that did not finish; whether there were any."""
     left = [d for d, _ in started if read_run_config(d).status != "complete"]
     if not left:
-        return
+        return False
     more = f" --max-cost-usd {budget.limit:g}" if budget is not None else ""
     print(f"fanout run: {why}; resume with:", file=sys.stderr)
     for d in left:
         print(f"  fanout run --resume {d}{more}", file=sys.stderr)
+    return True
 
 
 def _not_started(runs: list[tuple[Path, RunConfig]], stopped_model: str) -> None:
@@ -433,9 +460,11 @@ def _resume(
         raise
     print_table([_row(cfg, summary)])
     print(f"run: {run_dir}", file=sys.stderr)
-    if budget is not None and budget.exhausted:
-        _resume_hint(started, f"budget of ${budget.limit:g} reached (${budget.spent:.4f} spent)", budget)
-    return EXIT_EPISODE_ERRORS if _errors_note(cfg, summary, run_dir) else EXIT_OK
+    stopped = _budget_stop(started, budget)
+    errors = _errors_note(cfg, summary, run_dir)
+    if stopped:
+        return EXIT_BUDGET
+    return EXIT_EPISODE_ERRORS if errors else EXIT_OK
 
 
 async def _execute_and_close(

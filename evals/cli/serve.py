@@ -154,5 +154,8 @@ def print_banner(server: EmulatorServer, suites: list[Suite], faults: FaultConfi
     ]
     for name, base, how in rows:
         print(f"  {name:<24} {base:<32} {how}")
-    print(f"e.g. fanout run --model openai/{server.policy} --base-url {url}/v1  (any API key works)")
+    print(
+        f"e.g. OPENAI_API_KEY=test fanout run --model openai/{server.policy} --base-url {url}/v1"
+        "  (any non-empty API key works)"
+    )
     print("Ctrl-C to stop.", flush=True)

@@ -14,6 +14,7 @@ that produced it. Nothing else reads it.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -118,3 +119,8 @@ class Model(ABC):
     def priced_as(self) -> str:
         """The model string whose price applies (a replay is priced as the model it replays)."""
         return self.name
+
+    def unservable(self, pairs: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The (task id, epoch) pairs this model is known, before the run, to have no response
+        for at all (a replay's unrecorded episodes): asking would only fail every one of them."""
+        return []

@@ -11,6 +11,7 @@ in the original run fails again at the same turn, with its original error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..runs import load_run
@@ -78,6 +79,10 @@ class ReplayModel(Model):
 
     def priced_as(self) -> str:
         return self.source_model or self.name
+
+    def unservable(self, pairs: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+        recorded = {(t, e) for t, e, _ in self.turns} | set(self.failures)
+        return [p for p in pairs if p not in recorded]
 
     async def generate(self, request: ModelRequest) -> ModelResponse:
         try:
