@@ -14,7 +14,7 @@ this module is their one implementation.
             use an exponent only when the value itself is written with one
 - money     a number, also accepted to the cent ("0.92" euros per dollar); a currency marker
             next to it must be the expected currency
-- quantity  a number; a unit next to it must be the expected unit
+- quantity  a number; a unit next to it is the expected one, or one of its family it is converted to
 - time      a time of day: `09:00` = `9:00` = `9 am` = `9:00 AM`; `21:29` = `9:29pm` = `9:29`
 - date      an ISO date: `2026-06-11` = `June 11, 2026` = `11 June 2026` = `Jun 11`
 - duration  an amount of time, in any unit and compound form (`1134 s` = `18m 54s` = `18:54` =
@@ -33,7 +33,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
@@ -483,7 +483,10 @@ def number_matches(e: Expected, m: NumberMention) -> bool:
         return False
     if m.exponent and "e" not in e.lower():
         return False  # "1.23457e+06" is not how 1234567 is shown
-    if expected == 0:
+    shown = _in_mentioned_unit(e, m, expected) if e.kind == "quantity" else expected
+    if shown is None:
+        return False
+    if shown == 0:
         return m.value == 0
     if m.value == 0:
         return False  # "0.00" is not a rounding of 0.0042
@@ -492,13 +495,12 @@ def number_matches(e: Expected, m: NumberMention) -> bool:
     want = min(int(e.option("digits", DEFAULT_DIGITS)), _significant(expected))
     if m.digits < want and not (e.kind == "money" and m.quantum <= CENT):
         return False  # "$1.2M" is too coarse for 1,221,456.78; "0.92" euros is given to the cent
-    if abs(m.value - expected) * 2 > m.quantum:
-        return False
-    return _unit_agrees(e, m)
+    return abs(m.value - shown) * 2 <= m.quantum and _unit_agrees(e, m)
 
 
-# Markers of currencies and units: a marker next to a number that names another member of the
-# expected unit's family (dollars where euros are expected, miles for km) rejects that mention.
+# Markers of currencies and units: a currency marker next to a number that names another currency
+# (dollars where euros are expected) rejects that mention; a unit of the expected unit's family
+# (miles for km) has the expected value converted to it (`_in_mentioned_unit`).
 _CURRENCY_MARKS = {
     "$": "usd",
     "us$": "usd",
@@ -572,14 +574,34 @@ def _unit_agrees(e: Expected, m: NumberMention) -> bool:
             got = _CURRENCY_MARKS.get(mark)
             if want and got and got != want:
                 return False
-    elif e.kind == "quantity":
-        want = str(e.option("unit", "")).strip().casefold().replace(" ", "")
-        want = _UNIT_MARKS.get(want, want)
-        for mark in (m.before, m.after):
-            got = _UNIT_MARKS.get(mark)
-            if want and got and got != want:
-                return False
     return True
+
+
+# A quantity written in another unit of its family is the same value (DESIGN 4.3: the value, not
+# its spelling): it is converted to the unit the answer shows, then judged by the rounding rule
+# at the precision shown ("1.69 s" is 1686 ms; "6,925 miles" is 11,144 km; "59.5°F" is 15.3 °C).
+_MILE_KM = Decimal("1.609344")  # the international mile, exactly
+_CONVERT: dict[tuple[str, str], Callable[[Decimal], Decimal]] = {
+    ("ms", "s"): lambda v: v / 1000,
+    ("s", "ms"): lambda v: v * 1000,
+    ("km", "mi"): lambda v: v / _MILE_KM,
+    ("mi", "km"): lambda v: v * _MILE_KM,
+    ("c", "f"): lambda v: v * 9 / 5 + 32,
+    ("f", "c"): lambda v: (v - 32) * 5 / 9,
+}
+
+
+def _in_mentioned_unit(e: Expected, m: NumberMention, expected: Decimal) -> Decimal | None:
+    """The expected quantity in the unit marked next to the mention (itself when no other unit of
+    its family is marked); None when a unit is marked that it cannot be converted to."""
+    want = str(e.option("unit", "")).strip().casefold().replace(" ", "")
+    want = _UNIT_MARKS.get(want, want)
+    for mark in (m.before, m.after):
+        got = _UNIT_MARKS.get(mark)
+        if want and got and got != want:
+            convert = _CONVERT.get((want, got))
+            return None if convert is None else convert(expected)
+    return expected
 
 
 # ---------------------------------------------------------------------------------------------

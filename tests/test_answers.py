@@ -99,6 +99,16 @@ CASES = [
     (11144, "quantity", {"unit": "km"}, "11,144 miles", False),
     (77, "quantity", {"unit": "F"}, "That is 77°F.", True),
     (77, "quantity", {"unit": "F"}, "That is 77°C.", False),
+    # another unit of the family: converted, then the rounding rule at the precision shown
+    (1686, "quantity", {"unit": "ms"}, "p99 is 1.69 s", True),
+    (1686, "quantity", {"unit": "ms"}, "p99 is 1.7 s", False),  # too coarse: 3 digits, as in ms
+    (1686, "quantity", {"unit": "ms"}, "p99 is 1.59 s", False),
+    (11144, "quantity", {"unit": "km"}, "about 6,925 miles", True),
+    (11144, "quantity", {"unit": "km"}, "about 6,990 miles", False),
+    (15.3, "quantity", {"unit": "C"}, "59.5°F", True),
+    (0, "quantity", {"unit": "C"}, "32°F", True),
+    (0, "quantity", {"unit": "C"}, "0°F", False),
+    (12, "quantity", {"unit": "%"}, "12 ms", False),  # no conversion between families
     (12000, None, {}, "about 12k", True),
     (3000000000, None, {}, "some 3 bn", True),
     (1134, None, {}, "it took 1134 s", True),
@@ -397,6 +407,19 @@ _AFFIXES = st.sampled_from(["", " ", "$", "€", "~", "(", "**", "v"])
 _SUFFIXES = st.sampled_from(["", " ", "km", " km", "°C", "C", "%", ")", ".", ",", "**", " USD"])
 _CONTEXT = st.sampled_from(["", "The value is ", "- Lisbon: ", "| x | ", "**Total**: "])
 _AFTER = st.sampled_from(["", ".", " today.", " |", "\n", ", then more text"])
+
+
+@given(st.integers(min_value=100, max_value=10**7), st.sampled_from([("ms", "s", 1000), ("s", "ms", 0.001)]))
+def test_a_quantity_in_another_unit_of_its_family_is_the_same_value(n, units):
+    """`n` in one unit, written in the other at every precision that keeps 3 significant digits."""
+    unit, other, per = units
+    v = Decimal(n) / per if per > 1 else Decimal(n) * 1000
+    for places in range(0, 6):
+        q = Decimal(1).scaleb(-places)
+        shown = v.quantize(q, rounding=ROUND_HALF_UP)
+        if len(shown.normalize().as_tuple().digits) < 3 or shown == 0:
+            continue
+        assert ok(n, f"It took {shown} {other}.", "quantity", unit=unit), (n, unit, shown, other)
 
 
 @given(
