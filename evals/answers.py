@@ -403,7 +403,20 @@ _NUMBER_WORDS = {
         "sixteen seventeen eighteen nineteen twenty".split()
     )
 }
-_WORD = re.compile(r"(?<![\w-])(" + "|".join(_NUMBER_WORDS) + r")(?![\w-])", re.I)
+_TENS = {
+    w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)
+}
+_UNITS_WORDS = "one two three four five six seven eight nine".split()
+_WORD = re.compile(
+    r"(?<![\w-])(?:("
+    + "|".join(_TENS)
+    + r")[- ]("
+    + "|".join(_UNITS_WORDS)
+    + r")|("
+    + "|".join([*_NUMBER_WORDS, *_TENS])
+    + r"))(?![\w-])",
+    re.I,
+)
 
 
 # Calendar dates written with digits: their parts are no counts, so a number check must not find
@@ -465,7 +478,15 @@ def _number_mentions(raw: str) -> Iterator[NumberMention]:
             (after.group(1) if after else "").replace(" ", "").casefold(),
         )
     for w in _WORD.finditer(raw):
-        yield NumberMention(Decimal(_NUMBER_WORDS[w.group(1).lower()]), Decimal(1), 1, False, False, "", "")
+        n = _word_value(w)
+        yield NumberMention(Decimal(n), Decimal(1), len(str(n)), False, False, "", "")
+
+
+def _word_value(w: re.Match[str]) -> int:
+    if w.group(1):  # "forty-two", "forty two"
+        return _TENS[w.group(1).lower()] + _UNITS_WORDS.index(w.group(2).lower()) + 1
+    word = w.group(3).lower()
+    return _NUMBER_WORDS[word] if word in _NUMBER_WORDS else _TENS[word]
 
 
 def _significant(d: Decimal) -> int:
@@ -730,7 +751,7 @@ _CLOCK = re.compile(r"(?<![\d:.])(\d{1,3})(:|h\s?)(\d{2})(?![\d:])")
 
 
 def _words_to_digits(s: str) -> str:
-    return _WORD.sub(lambda m: str(_NUMBER_WORDS[m.group(1).lower()]), s)
+    return _WORD.sub(lambda m: str(_word_value(m)), s)
 
 
 def _duration_mentions(s: str) -> Iterator[tuple[Decimal, Decimal]]:

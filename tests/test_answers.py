@@ -99,6 +99,14 @@ CASES = [
     (11144, "quantity", {"unit": "km"}, "11,144 miles", False),
     (77, "quantity", {"unit": "F"}, "That is 77°F.", True),
     (77, "quantity", {"unit": "F"}, "That is 77°C.", False),
+    # number words to ninety-nine (the teens were counted as one digit, too coarse for 15)
+    (15, None, {}, "fifteen days left", True),
+    (12, "number", {}, "Twelve of them", True),
+    (42, None, {}, "forty-two replicas", True),
+    (42, None, {}, "Forty two replicas", True),
+    (40, None, {}, "forty-two replicas", False),
+    (2, None, {}, "forty-two replicas", False),
+    (70, None, {}, "seventy", True),
     # another unit of the family: converted, then the rounding rule at the precision shown
     (1686, "quantity", {"unit": "ms"}, "p99 is 1.69 s", True),
     (1686, "quantity", {"unit": "ms"}, "p99 is 1.7 s", False),  # too coarse: 3 digits, as in ms
