@@ -141,8 +141,12 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     try:
         spec = _GateFile.model_validate(raw)
     except ValidationError as exc:
-        allowed = "defaults, [significance], [rules.<metric>]"
-        raise GateError(f"{source}: {describe_validation(exc.errors())} (allowed: {allowed})") from None
+        errors = exc.errors()
+        parts = [describe_validation([e]) for e in errors]
+        unknown = [i for i, e in enumerate(errors) if e["type"] == "extra_forbidden"]
+        if unknown:  # the hint follows the last unknown key, never a value error
+            parts[unknown[-1]] += " (allowed: defaults, [significance], [rules.<metric>])"
+        raise GateError(f"{source}: {'; '.join(parts)}") from None
     rules: dict[str, Rule | None] = {r.metric: r for r in DEFAULT_RULES} if spec.defaults else {}
     for name, rs in spec.rules.items():
         m = METRICS[name]

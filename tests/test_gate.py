@@ -114,6 +114,32 @@ def test_rule_errors_are_clear(text, message):
     assert str(exc.value).startswith("gate.toml")
 
 
+def test_only_unknown_keys_get_the_allowed_keys_hint():
+    allowed = " (allowed: defaults, [significance], [rules.<metric>])"
+
+    def message(text: str) -> str:
+        with pytest.raises(GateError) as exc:
+            parse_rules(text, "gate.toml")
+        return str(exc.value)
+
+    assert message("[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: rules.success_rate.max_drop: Input should be greater than or equal to 0"
+    )
+    assert message("[significance]\nresamples = 10") == (
+        "gate.toml: significance.resamples: Input should be greater than or equal to 100"
+    )
+    assert message("treshold = 3") == "gate.toml: treshold: unknown key" + allowed
+    # several errors: the hint follows the unknown key, not the value error
+    assert message("treshold = 3\n[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: rules.success_rate.max_drop: Input should be greater than or equal to 0; "
+        "treshold: unknown key" + allowed
+    )
+    assert message("[significance]\nseeed = 1\n[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: significance.seeed: unknown key" + allowed + "; "
+        "rules.success_rate.max_drop: Input should be greater than or equal to 0"
+    )
+
+
 def test_missing_rules_file(tmp_path):
     with pytest.raises(GateError, match=r"rules file .*nope.toml does not exist"):
         load_rules(tmp_path / "nope.toml")
