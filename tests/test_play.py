@@ -104,6 +104,26 @@ def test_parse_errors_are_one_line(text, message):
     assert "\n" not in str(exc.value)
 
 
+@pytest.mark.parametrize(
+    "text, got",
+    [
+        ('{"name": "find_user", "arguments": [1, 2]}', "a JSON array"),
+        ('[{"name": "a", "arguments": {}}, {"name": "b", "arguments": null}]', "a JSON null"),
+        ('{"type": "function", "function": {"name": "a", "arguments": 3}}', "a JSON number"),
+        ('{"tool_calls": [{"name": "a", "arguments": true}]}', "a JSON boolean"),
+    ],
+)
+def test_arguments_that_are_neither_object_nor_string_say_so_plainly(text, got):
+    """Not pydantic's `arguments.dict[str,any]: Input should be a valid dictionary`."""
+    call = 2 if got == "a JSON null" else 1
+    with pytest.raises(ResponseFormatError) as exc:
+        parse_response(text)
+    assert str(exc.value) == (
+        f"call {call}: arguments must be a JSON object, or a JSON string holding one "
+        f"(as providers send it), not {got}"
+    )
+
+
 def test_json_incomplete_only_when_input_ran_out():
     assert json_incomplete('[{"name": "a",')
     assert json_incomplete('[{"name": "a')  # open string

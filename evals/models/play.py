@@ -98,6 +98,11 @@ def _validation_message(exc: ValidationError, what: str) -> str:
         )
     if err["type"] == "missing":
         return f"{what}: missing field {where!r}"
+    if err["loc"][:1] == ("arguments",):  # neither branch of `dict | str`: say it once, plainly
+        return (
+            f"{what}: arguments must be a JSON object, or a JSON string holding one (as providers "
+            f"send it), not a JSON {_json_type(err['input'])}"
+        )
     return f"{what}: {where}: {err['msg']}"
 
 
