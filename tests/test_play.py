@@ -358,6 +358,25 @@ def test_end_of_input_and_quit_score_nothing(tmp_path, capsys, monkeypatch):
     assert not out_dir.exists()
 
 
+def test_play_stopped_carries_its_exit_code_and_the_docs_agree():
+    """`quit` is the player's own stop, as Ctrl-C: 130. Input that ended before an answer (a closed
+    pipe, Ctrl-D, a responses file that ran out) leaves the episode unfinished: 2. docs/errors.md
+    listed PlayStopped as exit 2 only, while docs/play.md gave quit 130."""
+    from evals.errors import EXIT_INTERRUPTED, EXIT_USAGE
+    from evals.models.play import PlayStopped
+
+    assert PlayStopped("quit at turn 1", 1, "quit").exit_code == EXIT_INTERRUPTED
+    assert PlayStopped("input ended", 2, "eof").exit_code == EXIT_USAGE
+    assert PlayStopped("file ran out", 2, "exhausted").exit_code == EXIT_USAGE
+    root = Path(__file__).parents[1] / "docs"
+    errors_md = (root / "errors.md").read_text()
+    tree = errors_md[errors_md.index("PlayStopped  ") :].split("```")[0]
+    assert f"`quit` exits {EXIT_INTERRUPTED}, input that ended exits {EXIT_USAGE}" in " ".join(tree.split())
+    play_md = " ".join((root / "play.md").read_text().split())
+    assert f"{EXIT_USAGE} for bad input or an unfinished episode" in play_md
+    assert f"{EXIT_INTERRUPTED} for `quit` or Ctrl-C" in play_md
+
+
 def test_ctrl_c_at_the_prompt_scores_nothing_and_keeps_nothing(tmp_path):
     out_dir = tmp_path / "runs"
     proc = subprocess.Popen(
