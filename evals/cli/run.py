@@ -19,7 +19,14 @@ from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
 from ..budget import Budget
 from ..clocks import OverheadError
-from ..errors import EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
+from ..errors import (
+    EXIT_EPISODE_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    FanoutError,
+    InfrastructureError,
+    UsageError,
+)
 from ..files import write_json_atomic
 from ..fixtures import Suite
 from ..metrics import METRICS
@@ -266,7 +273,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         later = started[len(rows) + 1 :]  # the models after the one that stopped never ran
         _not_started(later, started[len(rows)][1].model)
         if isinstance(exc, KeyboardInterrupt):
-            _resume_hint(started, "interrupted")
+            if _resume_hint(started, "interrupted"):
+                return EXIT_INTERRUPTED  # the hint is the message: main adds no bare `interrupted`
         elif later:
             _resume_hint(later, "these runs did not start")
         raise
@@ -367,15 +375,16 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
         )
 
 
-def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> None:
-    """Say how to continue the runs that did not finish."""
+def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> bool:
+    """Say how to continue the runs that did not finish; False when every one finished."""
     left = [d for d, _ in started if read_run_config(d).status != "complete"]
     if not left:
-        return
+        return False
     more = f" --max-cost-usd {budget.limit:g}" if budget is not None else ""
     print(f"fanout run: {why}; resume with:", file=sys.stderr)
     for d in left:
         print(f"  fanout run --resume {d}{more}", file=sys.stderr)
+    return True
 
 
 def _not_started(runs: list[tuple[Path, RunConfig]], stopped_model: str) -> None:
@@ -429,7 +438,8 @@ def _resume(
             _execute_and_close(run_dir, cfg, model, suite, progress, retry_errors, budget=budget)
         )
     except KeyboardInterrupt:
-        _resume_hint(started, "interrupted")
+        if _resume_hint(started, "interrupted"):
+            return EXIT_INTERRUPTED  # the hint is the message: main adds no bare `interrupted`
         raise
     print_table([_row(cfg, summary)])
     print(f"run: {run_dir}", file=sys.stderr)
