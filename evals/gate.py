@@ -16,6 +16,7 @@ the CLI turns into exit code 2.
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections import defaultdict
@@ -27,6 +28,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from .episodes import EpisodeRecord
 from .episodes import parse as parse_record
@@ -110,7 +112,7 @@ class _RuleSpec(BaseModel):
     max_rise: float | None = Field(None, ge=0)
     max_drop_pct: float | None = Field(None, ge=0)
     max_rise_pct: float | None = Field(None, ge=0)
-    enabled: bool = True
+    enabled: bool = Field(True, strict=True)  # a TOML boolean: a quoted "no" is not false
 
 
 class _SignificanceSpec(BaseModel):
@@ -122,7 +124,7 @@ class _SignificanceSpec(BaseModel):
 
 class _GateFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    defaults: bool = True
+    defaults: bool = Field(True, strict=True)  # a TOML boolean: a quoted "no" is not false
     significance: _SignificanceSpec = Field(default_factory=_SignificanceSpec)
     rules: dict[str, _RuleSpec] = Field(default_factory=dict)
 
@@ -141,8 +143,12 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     try:
         spec = _GateFile.model_validate(raw)
     except ValidationError as exc:
-        allowed = "defaults, [significance], [rules.<metric>]"
-        raise GateError(f"{source}: {describe_validation(exc.errors())} (allowed: {allowed})") from None
+        errors = exc.errors()
+        parts = [_describe_error(e) for e in errors]
+        unknown = [i for i, e in enumerate(errors) if e["type"] == "extra_forbidden"]
+        if unknown:  # the hint follows the last unknown key, never a value error
+            parts[unknown[-1]] += " (allowed: defaults, [significance], [rules.<metric>])"
+        raise GateError(f"{source}: {'; '.join(parts)}") from None
     rules: dict[str, Rule | None] = {r.metric: r for r in DEFAULT_RULES} if spec.defaults else {}
     for name, rs in spec.rules.items():
         m = METRICS[name]
@@ -167,6 +173,22 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         raise GateError(f"{source}: no rule is enabled; the gate would pass anything")
     sig = Significance(spec.significance.confidence, spec.significance.resamples, spec.significance.seed)
     return RuleSet(kept, sig, source)
+
+
+def _describe_error(e: ErrorDetails) -> str:
+    if e["type"] == "bool_type":  # `defaults`, `enabled`: strict booleans
+        return f"{'.'.join(str(x) for x in e['loc'])} must be true or false, not {_toml_value(e['input'])}"
+    return describe_validation([e])
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, str):
+        return f"the string {json.dumps(v, ensure_ascii=False)}"
+    if isinstance(v, int | float):
+        return f"the number {v}"
+    if isinstance(v, list):
+        return "an array"
+    return "a table" if isinstance(v, dict) else "a date or time"
 
 
 def load_rules(path: str | Path | None) -> RuleSet:

@@ -281,7 +281,10 @@ def test_ctrl_c_prints_the_resume_command(tmp_path, monkeypatch, capsys):
     )
     (run_dir,) = out.iterdir()
     err = capsys.readouterr().err
-    assert f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n" in err
+    hint = f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n"
+    assert err == hint  # one message: no bare `interrupted` line after the hint
+    assert main(["run", "--resume", str(run_dir), "--no-progress"]) == EXIT_INTERRUPTED
+    assert capsys.readouterr().err == hint
 
 
 def test_a_finished_models_row_survives_a_later_models_failure(tmp_path, monkeypatch, capsys):
@@ -431,7 +434,7 @@ def test_a_real_ctrl_c_prints_the_resume_command(tmp_path):
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == EXIT_INTERRUPTED, stderr
     run_dir = episodes.parent
-    assert f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n" in stderr
+    assert stderr.endswith(f"fanout run: interrupted; resume with:\n  fanout run --resume {run_dir}\n")
     assert "Traceback" not in stderr
     cfg = json.loads((run_dir / "run.json").read_text())
     done = len((run_dir / "episodes.jsonl").read_text().splitlines())

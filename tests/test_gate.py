@@ -114,6 +114,59 @@ def test_rule_errors_are_clear(text, message):
     assert str(exc.value).startswith("gate.toml")
 
 
+def test_only_unknown_keys_get_the_allowed_keys_hint():
+    allowed = " (allowed: defaults, [significance], [rules.<metric>])"
+
+    def message(text: str) -> str:
+        with pytest.raises(GateError) as exc:
+            parse_rules(text, "gate.toml")
+        return str(exc.value)
+
+    assert message("[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: rules.success_rate.max_drop: Input should be greater than or equal to 0"
+    )
+    assert message("[significance]\nresamples = 10") == (
+        "gate.toml: significance.resamples: Input should be greater than or equal to 100"
+    )
+    assert message("treshold = 3") == "gate.toml: treshold: unknown key" + allowed
+    # several errors: the hint follows the unknown key, not the value error
+    assert message("treshold = 3\n[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: rules.success_rate.max_drop: Input should be greater than or equal to 0; "
+        "treshold: unknown key" + allowed
+    )
+    assert message("[significance]\nseeed = 1\n[rules.success_rate]\nmax_drop = -0.1") == (
+        "gate.toml: significance.seeed: unknown key" + allowed + "; "
+        "rules.success_rate.max_drop: Input should be greater than or equal to 0"
+    )
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ('defaults = "no"', 'gate.toml: defaults must be true or false, not the string "no"'),
+        ("defaults = 0", "gate.toml: defaults must be true or false, not the number 0"),
+        (
+            '[rules.success_rate]\nmax_drop = 0.1\nenabled = "false"',
+            'gate.toml: rules.success_rate.enabled must be true or false, not the string "false"',
+        ),
+    ],
+)
+def test_booleans_are_toml_booleans(text, message):
+    """A quoted "no" was read as false: the file was then refused as enabling no rule, and
+    `enabled = "false"` switched a rule off without a word."""
+    with pytest.raises(GateError) as exc:
+        parse_rules(text, "gate.toml")
+    assert str(exc.value) == message
+
+
+def test_toml_booleans_mean_what_they_did():
+    assert parse_rules("defaults = true").rules == DEFAULT_RULES
+    rs = parse_rules("[rules.success_rate]\nmax_drop = 0.1\nenabled = false\n")
+    assert [r.metric for r in rs.rules] == [r.metric for r in DEFAULT_RULES if r.metric != "success_rate"]
+    rs = parse_rules("defaults = false\n[rules.success_rate]\nmax_drop = 0.1\nenabled = true\n")
+    assert rs.rules == (Rule("success_rate", 0.1, False),)
+
+
 def test_missing_rules_file(tmp_path):
     with pytest.raises(GateError, match=r"rules file .*nope.toml does not exist"):
         load_rules(tmp_path / "nope.toml")

@@ -64,3 +64,22 @@ def test_serve_tools_misuse_exits_2(capsys):
     assert fanout(["serve-tools", "--connect", "http://127.0.0.1:1/mcp"]) == 2
     assert fanout(["serve-tools", "--suite", "core"]) == 2
     assert fanout(["serve-tools", "--task", TASK, "--host", "8.8.8.8"]) == 2
+
+
+def test_a_port_in_use_names_its_flag(capsys):
+    """`--port 0` with the default --model-port taken said only `cannot listen on 127.0.0.1:8913`."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = ["serve-tools", "--suite", "core", "--task", TASK]
+        assert fanout([*argv, "--port", "0", "--model-port", str(port)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"fanout serve-tools: --model-port {port}: cannot listen on 127.0.0.1:{port}: ")
+        assert err.count("\n") == 1, err
+        assert fanout([*argv, "--port", str(port), "--model-port", "0"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"fanout serve-tools: --port {port}: cannot listen on 127.0.0.1:{port}: ")
+        assert err.count("\n") == 1, err

@@ -104,6 +104,26 @@ def test_parse_errors_are_one_line(text, message):
     assert "\n" not in str(exc.value)
 
 
+@pytest.mark.parametrize(
+    "text, got",
+    [
+        ('{"name": "find_user", "arguments": [1, 2]}', "a JSON array"),
+        ('[{"name": "a", "arguments": {}}, {"name": "b", "arguments": null}]', "a JSON null"),
+        ('{"type": "function", "function": {"name": "a", "arguments": 3}}', "a JSON number"),
+        ('{"tool_calls": [{"name": "a", "arguments": true}]}', "a JSON boolean"),
+    ],
+)
+def test_arguments_that_are_neither_object_nor_string_say_so_plainly(text, got):
+    """Not pydantic's `arguments.dict[str,any]: Input should be a valid dictionary`."""
+    call = 2 if got == "a JSON null" else 1
+    with pytest.raises(ResponseFormatError) as exc:
+        parse_response(text)
+    assert str(exc.value) == (
+        f"call {call}: arguments must be a JSON object, or a JSON string holding one "
+        f"(as providers send it), not {got}"
+    )
+
+
 def test_json_incomplete_only_when_input_ran_out():
     assert json_incomplete('[{"name": "a",')
     assert json_incomplete('[{"name": "a')  # open string
@@ -336,6 +356,25 @@ def test_end_of_input_and_quit_score_nothing(tmp_path, capsys, monkeypatch):
     code, _, err = play(["maps_fan_out_join_01", "--out", str(out_dir)], capsys, "quit\n", monkeypatch)
     assert (code, err) == (130, "fanout play: quit at turn 1; nothing was scored\n")
     assert not out_dir.exists()
+
+
+def test_play_stopped_carries_its_exit_code_and_the_docs_agree():
+    """`quit` is the player's own stop, as Ctrl-C: 130. Input that ended before an answer (a closed
+    pipe, Ctrl-D, a responses file that ran out) leaves the episode unfinished: 2. docs/errors.md
+    listed PlayStopped as exit 2 only, while docs/play.md gave quit 130."""
+    from evals.errors import EXIT_INTERRUPTED, EXIT_USAGE
+    from evals.models.play import PlayStopped
+
+    assert PlayStopped("quit at turn 1", 1, "quit").exit_code == EXIT_INTERRUPTED
+    assert PlayStopped("input ended", 2, "eof").exit_code == EXIT_USAGE
+    assert PlayStopped("file ran out", 2, "exhausted").exit_code == EXIT_USAGE
+    root = Path(__file__).parents[1] / "docs"
+    errors_md = (root / "errors.md").read_text()
+    tree = errors_md[errors_md.index("PlayStopped  ") :].split("```")[0]
+    assert f"`quit` exits {EXIT_INTERRUPTED}, input that ended exits {EXIT_USAGE}" in " ".join(tree.split())
+    play_md = " ".join((root / "play.md").read_text().split())
+    assert f"{EXIT_USAGE} for bad input or an unfinished episode" in play_md
+    assert f"{EXIT_INTERRUPTED} for `quit` or Ctrl-C" in play_md
 
 
 def test_ctrl_c_at_the_prompt_scores_nothing_and_keeps_nothing(tmp_path):

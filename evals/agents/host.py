@@ -6,6 +6,7 @@ or state."""
 from __future__ import annotations
 
 import secrets
+from typing import Literal
 
 from ..fixtures import Task
 from ..models.base import Model
@@ -21,13 +22,20 @@ class AgentHost:
         self.proxy = ModelProxy(backend, self.sessions, host, model_port)
         self.tools = ToolsHTTP(host, tools_port)
         self.started = False
+        self.unbound: Literal["model proxy", "tools"] | None = None  # whose port start() could not bind
 
     async def start(self) -> AgentHost:
-        await self.proxy.start()
+        try:
+            await self.proxy.start()
+        except OSError:
+            self.unbound = "model proxy"
+            raise
         try:
             await self.tools.start()
-        except BaseException:
+        except BaseException as exc:
             await self.proxy.stop()
+            if isinstance(exc, OSError):
+                self.unbound = "tools"
             raise
         self.started = True
         return self

@@ -5,7 +5,8 @@ the same runtime, scoring and run-folder writer as `fanout run`: a played episod
 exactly as a provider's would be, and `--out` keeps it as an ordinary run folder (which
 `fanout report`, `compare` and `replay/` read like any other). Nothing about the scoring is
 shown until the episode is over. An episode the player does not finish (end of input, `quit`,
-a responses file that runs out) is not scored and leaves no run folder.
+a responses file that runs out) is not scored and leaves no run folder; it exits 130 for `quit`
+(as for Ctrl-C) and 2 when the input ended.
 """
 
 from __future__ import annotations
@@ -238,10 +239,8 @@ def _play(args: argparse.Namespace, suite: Suite, task: Task, model: PlayModel, 
         return EXIT_INTERRUPTED
     if model.stopped is not None:
         discard()
-        if model.stopped.reason == "quit":
-            print(f"fanout play: {model.stopped}; nothing was scored", file=sys.stderr)
-            return EXIT_INTERRUPTED
-        return _err(f"{model.stopped}; nothing was scored")
+        print(f"fanout play: {model.stopped}; nothing was scored", file=sys.stderr)
+        return model.stopped.exit_code  # 130 for quit, 2 for input that ended
     sys.stdout.write(report(run_dir, cfg, task))
     if isinstance(model.source, FileSource) and model.source.unused:
         n = model.source.unused

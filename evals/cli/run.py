@@ -19,7 +19,15 @@ from typing import Any, Literal, TextIO, Union, get_args, get_origin
 
 from ..budget import Budget
 from ..clocks import OverheadError
-from ..errors import EXIT_BUDGET, EXIT_EPISODE_ERRORS, EXIT_OK, FanoutError, InfrastructureError, UsageError
+from ..errors import (
+    EXIT_BUDGET,
+    EXIT_EPISODE_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    FanoutError,
+    InfrastructureError,
+    UsageError,
+)
 from ..files import write_json_atomic
 from ..fixtures import Suite
 from ..metrics import METRICS
@@ -269,7 +277,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         later = started[len(rows) + 1 :]  # the models after the one that stopped never ran
         _not_started(later, started[len(rows)][1].model)
         if isinstance(exc, KeyboardInterrupt):
-            _resume_hint(started, "interrupted")
+            if _resume_hint(started, "interrupted"):
+                return EXIT_INTERRUPTED  # the hint is the message: main adds no bare `interrupted`
         elif later:
             _resume_hint(later, "these runs did not start")
         raise
@@ -394,7 +403,7 @@ def _budget_stop(started: list[tuple[Path, RunConfig]], budget: Budget | None) -
 
 
 def _resume_hint(started: list[tuple[Path, RunConfig]], why: str, budget: Budget | None = None) -> bool:
-    """Say how to continue the runs that did not finish; whether there were any."""
+    """Say how to continue the runs that did not finish; False when every one finished."""
     left = [d for d, _ in started if read_run_config(d).status != "complete"]
     if not left:
         return False
@@ -456,7 +465,8 @@ def _resume(
             _execute_and_close(run_dir, cfg, model, suite, progress, retry_errors, budget=budget)
         )
     except KeyboardInterrupt:
-        _resume_hint(started, "interrupted")
+        if _resume_hint(started, "interrupted"):
+            return EXIT_INTERRUPTED  # the hint is the message: main adds no bare `interrupted`
         raise
     print_table([_row(cfg, summary)])
     print(f"run: {run_dir}", file=sys.stderr)

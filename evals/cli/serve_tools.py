@@ -150,7 +150,14 @@ async def _http(task: Task, cfg: RuntimeSettings, backend: Model, args: argparse
     from ..groundtruth import ground_truth
     from ..scoring import score
 
-    host = await AgentHost(backend, args.host, args.port, args.model_port).start()
+    host = AgentHost(backend, args.host, args.port, args.model_port)
+    try:
+        await host.start()
+    except OSError as exc:  # name the flag whose port is taken: the default 8913 is easy to miss
+        flag, port = (
+            ("--model-port", args.model_port) if host.unbound == "model proxy" else ("--port", args.port)
+        )
+        raise OSError(f"{flag} {port}: {exc}") from None
     session = host.open(task, cfg, token="")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -31,7 +31,7 @@ from typing import Any, Protocol, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..errors import UsageError
+from ..errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ToolCall
 
 RESPONSE_HELP = """\
@@ -49,11 +49,14 @@ class ResponseFormatError(UsageError, ValueError):
 
 class PlayStopped(ModelError):
     """The player stopped before a final answer (end of input, `quit`, or a responses file that
-    ran out). The episode is not scored and no run folder is kept."""
+    ran out). The episode is not scored and no run folder is kept. `quit` is the player's own
+    stop, as Ctrl-C is (exit 130); input that ended leaves the episode unfinished (exit 2), as a
+    responses file that runs out does when an agent plays step by step."""
 
     def __init__(self, message: str, turn: int, reason: str):
         super().__init__(message)
         self.turn, self.reason = turn, reason
+        self.exit_code = EXIT_INTERRUPTED if reason == "quit" else EXIT_USAGE
 
 
 class PlayCall(BaseModel):
@@ -98,6 +101,11 @@ def _validation_message(exc: ValidationError, what: str) -> str:
         )
     if err["type"] == "missing":
         return f"{what}: missing field {where!r}"
+    if err["loc"][:1] == ("arguments",):  # neither branch of `dict | str`: say it once, plainly
+        return (
+            f"{what}: arguments must be a JSON object, or a JSON string holding one (as providers "
+            f"send it), not a JSON {_json_type(err['input'])}"
+        )
     return f"{what}: {where}: {err['msg']}"
 
 
