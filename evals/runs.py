@@ -41,7 +41,7 @@ from .budget import Budget
 from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
-from .files import io_error, write_bytes_atomic, write_json_atomic
+from .files import claim_new_folder, io_error, write_bytes_atomic, write_json_atomic
 from .fixtures import Suite, Task, load_suite
 from .groundtruth import ground_truth
 from .models import Model, make_model
@@ -572,7 +572,8 @@ def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> di
 def _claim(out: Path, rid: str, explicit: bool) -> Path:
     """Make and lock a new run folder. An automatic id that is taken (another run started in the
     same second, in this process or another) gets the next free `-2`, `-3`...: mkdir is atomic,
-    so two runs can never share a folder. An explicit id that holds a run is an error."""
+    so two runs can never share a folder (`files.claim_new_folder`, as reports are claimed). An
+    explicit id that holds a run is an error."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -585,18 +586,9 @@ def _claim(out: Path, rid: str, explicit: bool) -> Path:
             unlock_run(run_dir)
             raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
         return run_dir
-    n = 1
-    while True:
-        run_dir = out / (rid if n == 1 else f"{rid}-{n}")
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            n += 1
-            continue
-        except OSError as exc:
-            raise UsageError(f"cannot create {run_dir}: {exc.strerror or exc}") from None
-        lock_run(run_dir)
-        return run_dir
+    run_dir = claim_new_folder(out, rid)
+    lock_run(run_dir)
+    return run_dir
 
 
 def start_run(

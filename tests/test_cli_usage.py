@@ -443,3 +443,55 @@ def test_a_real_ctrl_c_prints_the_resume_command(tmp_path):
         env={**os.environ},
     )
     assert resumed.returncode == EXIT_USAGE and "--clock would be ignored" in resumed.stderr
+
+
+def test_two_reports_started_in_the_same_second_get_two_folders(tmp_path, monkeypatch, capsys):
+    """A second `fanout report` (or `fanout view RUNS`) that starts in the same second as the first,
+    and finishes while the first is still reading its runs, must not share the first's folder."""
+    import datetime as dt
+    import types
+
+    import evals.cli.report as report_cli
+    import evals.report.build as build
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--model", "policy/oracle", *TASK, "--out", "runs", "--no-progress"]) == 0
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return cls(2026, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr(report_cli, "_dt", types.SimpleNamespace(datetime=Frozen))
+    real_load_runs, inner = build.load_runs, []
+
+    def load_runs(dirs):  # the other report runs from start to end while this one reads
+        if not inner:
+            inner.append(None)
+            inner[0] = main(["report", "runs"])
+        return real_load_runs(dirs)
+
+    monkeypatch.setattr(build, "load_runs", load_runs)
+    capsys.readouterr()
+    assert main(["report", "runs"]) == EXIT_OK and inner == [EXIT_OK]
+    out = capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "runs").glob("report-*"))
+    assert names == ["report-20260102-030405", "report-20260102-030405-2"]
+    for name in names:  # each report names its own folder, and each holds all four files
+        assert f"fanout view {Path('runs') / name}" in out
+        assert len(list((tmp_path / "runs" / name).glob("leaderboard.*"))) == 4
+    assert main(["view", "--no-browser", "runs"]) == EXIT_OK  # a report of runs/: the next free suffix
+    assert "report-20260102-030405-3" in capsys.readouterr().out
+    assert main(["report", "nowhere"]) == EXIT_USAGE  # a report that fails claims no folder
+    assert len(list((tmp_path / "runs").glob("report-*"))) == 3
+
+
+def test_fresh_report_folder_is_made_when_it_is_claimed(tmp_path):
+    from datetime import datetime
+
+    from evals.cli.report import fresh_folder
+
+    now = datetime(2026, 1, 2, 3, 4, 5)
+    first, second = fresh_folder(tmp_path / "runs", now), fresh_folder(tmp_path / "runs", now)
+    assert (first.name, second.name) == ("report-20260102-030405", "report-20260102-030405-2")
+    assert first.is_dir() and second.is_dir()
