@@ -42,7 +42,7 @@ from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
 from .files import claim_new_folder, io_error, write_bytes_atomic, write_json_atomic
-from .fixtures import Suite, Task, load_suite
+from .fixtures import Suite, Task, load_suite, require_tasks
 from .groundtruth import ground_truth
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
@@ -608,6 +608,8 @@ def start_run(
         raise TypeError(f"start_run: unknown run settings {unknown}; runtime settings go in `runtime`")
     tasks = suite.select(task_patterns)
     if not tasks:
+        if not task_patterns:
+            raise UsageError(f"suite {suite.name!r} holds no tasks")
         raise UsageError(f"no task of suite {suite.name!r} matches {task_patterns}")
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
@@ -654,13 +656,14 @@ def _long_lived() -> Iterator[None]:
 
 
 def open_suite(name: str | Path) -> Suite:
-    """A suite by name or path, kept for the rest of the process; a missing one is a usage error
-    (fixture errors already are)."""
+    """A suite by name or path, kept for the rest of the process; a missing one, or one that holds
+    no tasks, is a usage error (fixture errors already are)."""
     try:
         with _long_lived():
-            return load_suite(name)
+            suite = load_suite(name)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
+    return require_tasks(suite, name)
 
 
 def open_suite_for(cfg: RunConfig) -> Suite:

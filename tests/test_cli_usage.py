@@ -495,3 +495,27 @@ def test_fresh_report_folder_is_made_when_it_is_claimed(tmp_path):
     first, second = fresh_folder(tmp_path / "runs", now), fresh_folder(tmp_path / "runs", now)
     assert (first.name, second.name) == ("report-20260102-030405", "report-20260102-030405-2")
     assert first.is_dir() and second.is_dir()
+
+
+def test_run_on_a_suite_with_no_tasks_is_one_line_and_leaves_no_folder(tmp_path, capsys):
+    empty, out = tmp_path / "empty", tmp_path / "r"
+    empty.mkdir()
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", str(empty), "--out", str(out)])
+    )
+    assert err == f"fanout run: suite 'empty' holds no tasks: {empty} has no task file (*.yaml, *.yml)\n"
+    assert not out.exists()
+
+
+def test_no_task_matches_names_only_the_filters_given(tmp_path, capsys):
+    out = tmp_path / "r"
+    run = ["run", "--model", "policy/oracle", "--out", str(out)]
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*"]))
+    assert err == "fanout run: no task of suite 'core' matches ['nothing_*']\n"
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*", "--limit", "1"]))
+    assert err == "fanout run: no task of suite 'core' matches --task ['nothing_*']\n"
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*", "--sample-id", "orders_chain_01"]))
+    assert err == (
+        "fanout run: no task of suite 'core' matches --task ['nothing_*'] and --sample-id ['orders_chain_01']\n"
+    )
+    assert not out.exists()
