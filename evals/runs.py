@@ -42,7 +42,7 @@ from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
 from .files import claim_new_folder, io_error, write_bytes_atomic, write_json_atomic
-from .fixtures import Suite, Task, load_suite, require_tasks
+from .fixtures import FixtureErrors, Suite, Task, load_suite, require_tasks
 from .groundtruth import ground_truth
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
@@ -657,13 +657,33 @@ def _long_lived() -> Iterator[None]:
 
 def open_suite(name: str | Path) -> Suite:
     """A suite by name or path, kept for the rest of the process; a missing one, or one that holds
-    no tasks, is a usage error (fixture errors already are)."""
+    no tasks, is a usage error (fixture errors already are), and so is an export."""
     try:
         with _long_lived():
             suite = load_suite(name)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
+    except FixtureErrors:
+        _refuse_export(name)  # a JSONL export reads as bad YAML
+        raise
+    if not suite.tasks:
+        _refuse_export(name)  # a datasets folder holds no YAML
     return require_tasks(suite, name)
+
+
+def _refuse_export(name: str | Path) -> None:
+    """`fanout run` reads YAML suites only (docs/tasks.md): an export given as its suite is said to
+    be one, in one line, instead of a YAML syntax error or an empty suite. Checked only once the
+    suite did not load, so a run never imports the export module."""
+    from .suite_export import is_export
+
+    path = Path(name)
+    if is_export(path):
+        kind = "a JSONL export" if path.is_file() else "a datasets export"
+        raise UsageError(
+            f"{path}: {kind} is not a suite `fanout run` reads (YAML suites only, docs/tasks.md); "
+            "run the suite folder it was exported from, or give the export to `fanout tasks` commands"
+        )
 
 
 def open_suite_for(cfg: RunConfig) -> Suite:

@@ -519,3 +519,22 @@ def test_no_task_matches_names_only_the_filters_given(tmp_path, capsys):
         "fanout run: no task of suite 'core' matches --task ['nothing_*'] and --sample-id ['orders_chain_01']\n"
     )
     assert not out.exists()
+
+
+def test_run_on_a_suite_export_says_run_reads_yaml_suites_only(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tasks", "export", "core", "--format", "jsonl", "--out", "core.jsonl"]) == EXIT_OK
+    capsys.readouterr()
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", "core.jsonl", "--out", "r"])
+    )
+    assert err.startswith("fanout run: core.jsonl: a JSONL export is not a suite `fanout run` reads")
+    assert "YAML" in err and "docs/tasks.md" in err
+    dataset = tmp_path / "core_dataset"  # a `--format hf` folder, without building one
+    dataset.mkdir()
+    (dataset / "dataset_info.json").write_text("{}")
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", str(dataset), "--out", "r"])
+    )
+    assert err.startswith(f"fanout run: {dataset}: a datasets export is not a suite `fanout run` reads")
+    assert not (tmp_path / "r").exists()
