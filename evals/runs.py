@@ -43,7 +43,7 @@ from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
 from .files import claim_new_folder, io_error, write_bytes_atomic, write_json_atomic
 from .fixtures import FixtureErrors, Suite, Task, load_suite, require_tasks
-from .groundtruth import ground_truth
+from .groundtruth import GroundTruthError, ground_truth
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
@@ -614,6 +614,12 @@ def start_run(
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
+    seed = (runtime or RuntimeSettings()).seed
+    for t in tasks:  # or if a task's ground truth does not resolve (memoised: the episodes reuse it)
+        try:
+            ground_truth(t, seed)
+        except GroundTruthError as exc:  # the task's file, id and node: a fixture problem, exit 2
+            raise UsageError(str(exc)) from None
     shard = settings.get("shard")
     if shard is not None:
         settings["shard"] = shard = str(Shard.parse(shard))  # a bad K/N: exit 2 before any folder

@@ -538,3 +538,26 @@ def test_run_on_a_suite_export_says_run_reads_yaml_suites_only(tmp_path, monkeyp
     )
     assert err.startswith(f"fanout run: {dataset}: a datasets export is not a suite `fanout run` reads")
     assert not (tmp_path / "r").exists()
+
+
+def test_run_on_a_task_whose_ground_truth_does_not_resolve_is_one_line_and_leaves_no_folder(tmp_path, capsys):
+    suite, out = tmp_path / "gt", tmp_path / "r"
+    suite.mkdir()
+    (suite / "tasks.yaml").write_text(
+        "- id: nobody_single_01\n"
+        "  pattern: single\n"
+        '  prompt: "Who is nobody@nowhere.com?"\n'
+        "  tools: [find_user]\n"
+        "  calls:\n"
+        "    - {id: a, tool: find_user, args: {email: nobody@nowhere.com}}\n"
+    )
+    problem = (
+        "gt/tasks.yaml: task 'nobody_single_01': node 'a': ground-truth call "
+        """find_user({"email":"nobody@nowhere.com"}) failed: no user with email 'nobody@nowhere.com'"""
+    )
+    run = ["run", "--model", "policy/oracle", "--model", "policy/sequential", "--suite", str(suite)]
+    err = _one_line_usage_error(capsys, main([*run, "--out", str(out)]))  # with the progress bar
+    assert err == f"fanout run: {problem}\n"
+    assert not out.exists()
+    assert main(["tasks", "validate", str(suite)]) == 1  # validate lists the same problem
+    assert f"  - {problem}\n" in capsys.readouterr().err
