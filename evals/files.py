@@ -16,7 +16,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from .errors import LocalIOError
+from .errors import LocalIOError, UsageError
 
 
 def _replace_surrogates(exc: UnicodeError) -> tuple[bytes, int]:
@@ -49,6 +49,24 @@ def clean_text(text: str) -> str:
 def io_error(path: Path | str, exc: OSError, doing: str = "write") -> LocalIOError:
     """An OSError as the one-line error that stops a run: the file and the system's words."""
     return LocalIOError(f"cannot {doing} {path}: {exc.strerror or exc}")
+
+
+def claim_new_folder(parent: Path, name: str) -> Path:
+    """Make a new folder `parent/name` and return it; one that exists already (another run or
+    report started in the same second, in this process or another) gives the next free `-2`,
+    `-3`...: mkdir is atomic, so two callers never get the same folder. `parent` must exist. A
+    folder that cannot be made is a usage error naming it."""
+    n = 1
+    while True:
+        folder = parent / (name if n == 1 else f"{name}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            n += 1
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot create {folder}: {exc.strerror or exc}") from None
+        return folder
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:

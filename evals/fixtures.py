@@ -630,5 +630,21 @@ def load_suite(
     return Suite(sspec.name or folder.name, folder, sspec, sorted(tasks, key=lambda t: t.id), reg, errors)
 
 
+def require_tasks(suite: Suite, given: str | Path) -> Suite:
+    """`suite` (loaded from `given`), or a usage error naming the folder or file when it holds no
+    task and no problem: an empty folder, one without task files, or task files that define none.
+    A suite that has problems keeps them as its report."""
+    if suite.tasks or suite.errors:
+        return suite
+    path = resolve_suite_path(given)
+    if not path.is_dir():
+        why = f"{path} defines none"
+    elif any(p.name != "suite.yaml" for p in path.rglob("*.y*ml")):
+        why = f"the task files of {path} define none"
+    else:
+        why = f"{path} has no task file (*.yaml, *.yml)"
+    raise UsageError(f"suite {suite.name!r} holds no tasks: {why}")
+
+
 def canonical_task_dict(task: Task) -> dict:
     return json.loads(task.spec.model_dump_json(exclude_defaults=True))

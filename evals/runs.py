@@ -41,9 +41,9 @@ from .budget import Budget
 from .clocks import OverheadCheck
 from .episodes import EpisodeRecord, parse_line
 from .errors import FanoutError, InfrastructureError, RunLockedError, UsageError, describe_validation
-from .files import io_error, write_bytes_atomic, write_json_atomic
-from .fixtures import Suite, Task, load_suite
-from .groundtruth import ground_truth
+from .files import claim_new_folder, io_error, write_bytes_atomic, write_json_atomic
+from .fixtures import FixtureErrors, Suite, Task, load_suite, require_tasks
+from .groundtruth import GroundTruthError, ground_truth
 from .models import Model, make_model
 from .prices import PriceTable, load_prices
 from .prompts import PromptTemplates
@@ -572,7 +572,8 @@ def finalize(run_dir: Path, cfg: RunConfig, rows: ScoreRows | None = None) -> di
 def _claim(out: Path, rid: str, explicit: bool) -> Path:
     """Make and lock a new run folder. An automatic id that is taken (another run started in the
     same second, in this process or another) gets the next free `-2`, `-3`...: mkdir is atomic,
-    so two runs can never share a folder. An explicit id that holds a run is an error."""
+    so two runs can never share a folder (`files.claim_new_folder`, as reports are claimed). An
+    explicit id that holds a run is an error."""
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -585,18 +586,9 @@ def _claim(out: Path, rid: str, explicit: bool) -> Path:
             unlock_run(run_dir)
             raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
         return run_dir
-    n = 1
-    while True:
-        run_dir = out / (rid if n == 1 else f"{rid}-{n}")
-        try:
-            run_dir.mkdir()
-        except FileExistsError:
-            n += 1
-            continue
-        except OSError as exc:
-            raise UsageError(f"cannot create {run_dir}: {exc.strerror or exc}") from None
-        lock_run(run_dir)
-        return run_dir
+    run_dir = claim_new_folder(out, rid)
+    lock_run(run_dir)
+    return run_dir
 
 
 def start_run(
@@ -616,10 +608,18 @@ def start_run(
         raise TypeError(f"start_run: unknown run settings {unknown}; runtime settings go in `runtime`")
     tasks = suite.select(task_patterns)
     if not tasks:
+        if not task_patterns:
+            raise UsageError(f"suite {suite.name!r} holds no tasks")
         raise UsageError(f"no task of suite {suite.name!r} matches {task_patterns}")
     prompts = PromptTemplates.load(settings.get("system_prompt"), settings.get("user_prompt"))
     for t in tasks:  # fail before the run starts if the template needs what a task lacks
         prompts.render(t)
+    seed = (runtime or RuntimeSettings()).seed
+    for t in tasks:  # or if a task's ground truth does not resolve (memoised: the episodes reuse it)
+        try:
+            ground_truth(t, seed)
+        except GroundTruthError as exc:  # the task's file, id and node: a fixture problem, exit 2
+            raise UsageError(str(exc)) from None
     shard = settings.get("shard")
     if shard is not None:
         settings["shard"] = shard = str(Shard.parse(shard))  # a bad K/N: exit 2 before any folder
@@ -662,13 +662,34 @@ def _long_lived() -> Iterator[None]:
 
 
 def open_suite(name: str | Path) -> Suite:
-    """A suite by name or path, kept for the rest of the process; a missing one is a usage error
-    (fixture errors already are)."""
+    """A suite by name or path, kept for the rest of the process; a missing one, or one that holds
+    no tasks, is a usage error (fixture errors already are), and so is an export."""
     try:
         with _long_lived():
-            return load_suite(name)
+            suite = load_suite(name)
     except FileNotFoundError as exc:
         raise UsageError(str(exc)) from None
+    except FixtureErrors:
+        _refuse_export(name)  # a JSONL export reads as bad YAML
+        raise
+    if not suite.tasks:
+        _refuse_export(name)  # a datasets folder holds no YAML
+    return require_tasks(suite, name)
+
+
+def _refuse_export(name: str | Path) -> None:
+    """`fanout run` reads YAML suites only (docs/tasks.md): an export given as its suite is said to
+    be one, in one line, instead of a YAML syntax error or an empty suite. Checked only once the
+    suite did not load, so a run never imports the export module."""
+    from .suite_export import is_export
+
+    path = Path(name)
+    if is_export(path):
+        kind = "a JSONL export" if path.is_file() else "a datasets export"
+        raise UsageError(
+            f"{path}: {kind} is not a suite `fanout run` reads (YAML suites only, docs/tasks.md); "
+            "run the suite folder it was exported from, or give the export to `fanout tasks` commands"
+        )
 
 
 def open_suite_for(cfg: RunConfig) -> Suite:

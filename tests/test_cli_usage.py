@@ -457,3 +457,121 @@ def test_a_real_ctrl_c_prints_the_resume_command(tmp_path):
         env={**os.environ},
     )
     assert resumed.returncode == EXIT_USAGE and "--clock would be ignored" in resumed.stderr
+
+
+def test_two_reports_started_in_the_same_second_get_two_folders(tmp_path, monkeypatch, capsys):
+    """A second `fanout report` (or `fanout view RUNS`) that starts in the same second as the first,
+    and finishes while the first is still reading its runs, must not share the first's folder."""
+    import datetime as dt
+    import types
+
+    import evals.cli.report as report_cli
+    import evals.report.build as build
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--model", "policy/oracle", *TASK, "--out", "runs", "--no-progress"]) == 0
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[override]
+            return cls(2026, 1, 2, 3, 4, 5)
+
+    monkeypatch.setattr(report_cli, "_dt", types.SimpleNamespace(datetime=Frozen))
+    real_load_runs, inner = build.load_runs, []
+
+    def load_runs(dirs):  # the other report runs from start to end while this one reads
+        if not inner:
+            inner.append(None)
+            inner[0] = main(["report", "runs"])
+        return real_load_runs(dirs)
+
+    monkeypatch.setattr(build, "load_runs", load_runs)
+    capsys.readouterr()
+    assert main(["report", "runs"]) == EXIT_OK and inner == [EXIT_OK]
+    out = capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "runs").glob("report-*"))
+    assert names == ["report-20260102-030405", "report-20260102-030405-2"]
+    for name in names:  # each report names its own folder, and each holds all four files
+        assert f"fanout view {Path('runs') / name}" in out
+        assert len(list((tmp_path / "runs" / name).glob("leaderboard.*"))) == 4
+    assert main(["view", "--no-browser", "runs"]) == EXIT_OK  # a report of runs/: the next free suffix
+    assert "report-20260102-030405-3" in capsys.readouterr().out
+    assert main(["report", "nowhere"]) == EXIT_USAGE  # a report that fails claims no folder
+    assert len(list((tmp_path / "runs").glob("report-*"))) == 3
+
+
+def test_fresh_report_folder_is_made_when_it_is_claimed(tmp_path):
+    from datetime import datetime
+
+    from evals.cli.report import fresh_folder
+
+    now = datetime(2026, 1, 2, 3, 4, 5)
+    first, second = fresh_folder(tmp_path / "runs", now), fresh_folder(tmp_path / "runs", now)
+    assert (first.name, second.name) == ("report-20260102-030405", "report-20260102-030405-2")
+    assert first.is_dir() and second.is_dir()
+
+
+def test_run_on_a_suite_with_no_tasks_is_one_line_and_leaves_no_folder(tmp_path, capsys):
+    empty, out = tmp_path / "empty", tmp_path / "r"
+    empty.mkdir()
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", str(empty), "--out", str(out)])
+    )
+    assert err == f"fanout run: suite 'empty' holds no tasks: {empty} has no task file (*.yaml, *.yml)\n"
+    assert not out.exists()
+
+
+def test_no_task_matches_names_only_the_filters_given(tmp_path, capsys):
+    out = tmp_path / "r"
+    run = ["run", "--model", "policy/oracle", "--out", str(out)]
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*"]))
+    assert err == "fanout run: no task of suite 'core' matches ['nothing_*']\n"
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*", "--limit", "1"]))
+    assert err == "fanout run: no task of suite 'core' matches --task ['nothing_*']\n"
+    err = _one_line_usage_error(capsys, main([*run, "--task", "nothing_*", "--sample-id", "orders_chain_01"]))
+    assert err == (
+        "fanout run: no task of suite 'core' matches --task ['nothing_*'] and --sample-id ['orders_chain_01']\n"
+    )
+    assert not out.exists()
+
+
+def test_run_on_a_suite_export_says_run_reads_yaml_suites_only(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["tasks", "export", "core", "--format", "jsonl", "--out", "core.jsonl"]) == EXIT_OK
+    capsys.readouterr()
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", "core.jsonl", "--out", "r"])
+    )
+    assert err.startswith("fanout run: core.jsonl: a JSONL export is not a suite `fanout run` reads")
+    assert "YAML" in err and "docs/tasks.md" in err
+    dataset = tmp_path / "core_dataset"  # a `--format hf` folder, without building one
+    dataset.mkdir()
+    (dataset / "dataset_info.json").write_text("{}")
+    err = _one_line_usage_error(
+        capsys, main(["run", "--model", "policy/oracle", "--suite", str(dataset), "--out", "r"])
+    )
+    assert err.startswith(f"fanout run: {dataset}: a datasets export is not a suite `fanout run` reads")
+    assert not (tmp_path / "r").exists()
+
+
+def test_run_on_a_task_whose_ground_truth_does_not_resolve_is_one_line_and_leaves_no_folder(tmp_path, capsys):
+    suite, out = tmp_path / "gt", tmp_path / "r"
+    suite.mkdir()
+    (suite / "tasks.yaml").write_text(
+        "- id: nobody_single_01\n"
+        "  pattern: single\n"
+        '  prompt: "Who is nobody@nowhere.com?"\n'
+        "  tools: [find_user]\n"
+        "  calls:\n"
+        "    - {id: a, tool: find_user, args: {email: nobody@nowhere.com}}\n"
+    )
+    problem = (
+        "gt/tasks.yaml: task 'nobody_single_01': node 'a': ground-truth call "
+        """find_user({"email":"nobody@nowhere.com"}) failed: no user with email 'nobody@nowhere.com'"""
+    )
+    run = ["run", "--model", "policy/oracle", "--model", "policy/sequential", "--suite", str(suite)]
+    err = _one_line_usage_error(capsys, main([*run, "--out", str(out)]))  # with the progress bar
+    assert err == f"fanout run: {problem}\n"
+    assert not out.exists()
+    assert main(["tasks", "validate", str(suite)]) == 1  # validate lists the same problem
+    assert f"  - {problem}\n" in capsys.readouterr().err

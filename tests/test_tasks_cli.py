@@ -217,3 +217,31 @@ def test_export_hf(good, tmp_path, capsys):
     assert (out / "dataset_info.json").exists()
     assert main(["tasks", "show", "demo_pair_01", "--suite", str(out)]) == 0
     assert "prompt:  Weather in Lisbon and in Paris, please." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("files", [{}, {"suite.yaml": "name: empty\n", "README.md": "# notes\n"}])
+def test_validate_a_suite_with_no_task_file_is_a_usage_error(tmp_path, capsys, files):
+    d = tmp_path / "empty"
+    d.mkdir()
+    for name, text in files.items():
+        (d / name).write_text(text)
+    assert main(["tasks", "validate", str(d)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"fanout tasks validate: suite 'empty' holds no tasks: {d} has no task file (*.yaml, *.yml)\n"
+    )
+
+
+def test_validate_task_files_that_define_no_task_is_a_usage_error(tmp_path, capsys):
+    d = tmp_path / "hollow"
+    d.mkdir()
+    (d / "tasks.yaml").write_text("[]\n")
+    assert main(["tasks", "validate", str(d)]) == 2
+    assert capsys.readouterr().err == (
+        f"fanout tasks validate: suite 'hollow' holds no tasks: the task files of {d} define none\n"
+    )
+    assert main(["tasks", "validate", str(d / "tasks.yaml")]) == 2
+    assert capsys.readouterr().err == (
+        f"fanout tasks validate: suite 'tasks' holds no tasks: {d / 'tasks.yaml'} defines none\n"
+    )

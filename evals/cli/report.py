@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from ..errors import EXIT_OK, UsageError
+from ..files import claim_new_folder
 from . import Subparsers, command, env, out_folder
 
 DEFAULT_PARENT = Path("runs")
@@ -42,31 +43,34 @@ def register(sub: Subparsers) -> None:
 
 
 def fresh_folder(parent: Path = DEFAULT_PARENT, now: _dt.datetime | None = None) -> Path:
-    """A report folder that does not exist yet: runs/report-YYYYmmdd-HHMMSS[-N]."""
+    """A new report folder, made now: runs/report-YYYYmmdd-HHMMSS[-N]. It is claimed as a run
+    folder is (an atomic mkdir, `files.claim_new_folder`), so two reports started in the same
+    second, in this process or another, never share one. `build_report` calls it only when the
+    runs have loaded, so a report that fails leaves no folder."""
     stamp = (now or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    out = parent / f"report-{stamp}"
-    n = 2
-    while out.exists():
-        out = parent / f"report-{stamp}-{n}"
-        n += 1
-    return out
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {parent}: {exc.strerror or exc}") from None
+    return claim_new_folder(parent, f"report-{stamp}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report.build import DEFAULT_TITLE, build_report
 
-    out = out_folder(args.out, "the report files") if args.out else fresh_folder()
+    named = out_folder(args.out, "the report files") if args.out else None
     t0 = time.perf_counter()
     try:
         files = build_report(
             args.runs,
-            out,
+            named or fresh_folder,
             title=args.title or DEFAULT_TITLE,
             whatif=args.whatif,
             agent_runtimes=args.agent_runtimes,
         )
     except OSError as exc:  # --out is not writable: the caller named a bad place
-        raise UsageError(f"cannot write to {out}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot write to {named or DEFAULT_PARENT}: {exc.strerror or exc}") from None
+    out = files.html.parent
     dt = time.perf_counter() - t0
     episodes = sum(r["episodes"] or 0 for r in files.rows)
     print(f"report: {len(files.rows)} runs, {episodes} episodes in {dt:.2f} s")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_OK, EXIT_USAGE, FanoutError, LocalIOError, UsageError
-from ..fixtures import FixtureErrors, Suite, Task, load_suite
+from ..fixtures import FixtureErrors, Suite, Task, load_suite, require_tasks
 from ..groundtruth import GroundTruthError, resolve
 from . import Subparsers
 
@@ -316,6 +316,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     except (FixtureErrors, ExportError) as exc:  # the suite itself (suite.yaml, export) does not load
         errs = [str(e) for e in getattr(exc, "errors", [exc])]
         raise SuiteInvalid(f"{len(errs)} problem(s) loading {args.suite!r}:", errs) from None
+    require_tasks(suite, args.suite)
     warnings: list[str] = []
     problems = validate_suite(suite, seeds, warnings)
     if args.strict:

@@ -65,7 +65,7 @@ def page_for(paths: list[str]) -> Path:
             raise UsageError(f"{p}: no such file or folder")
     from ..report.build import build_report
 
-    files = build_report(list(paths), fresh_folder())
+    files = build_report(list(paths), fresh_folder)
     print(f"report: {files.html.parent}")
     return files.html
 

@@ -6,6 +6,7 @@ and nothing depends on the time of generation, so the same runs always give the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def _charts(
 
 def build_report(
     run_dirs: list[str | Path],
-    out: str | Path,
+    out: str | Path | Callable[[], Path],
     title: str = DEFAULT_TITLE,
     whatif: str | Path | None = None,
     agent_runtimes: str | Path | None = None,
@@ -192,7 +193,7 @@ def build_report(
     for p in patterns:
         p["label"] = label_of[(p["model"], p["suite"], p["run_id"])]
     palette = ch.model_colors(r["model"] for r in rows)
-    out_dir = Path(out)
+    out_dir = out() if callable(out) else Path(out)  # a function claims a new folder, made now
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(
         title=title,
