@@ -108,9 +108,27 @@ def main() -> None:
                 print(
                     f"{label}: peak RSS at --epochs {args.epochs} is {100 * (b / a - 1):+.1f}% of --epochs 1"
                 )
+        floor(args.tasks, args.rounds)
         print(machine().replace("machine", "at the end"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# What every `fanout run` imports before it can do anything: no run of any design built on them
+# can start faster (this interpreter; numpy is for the summary's bootstrap intervals).
+FLOOR_IMPORTS = "import asyncio, jinja2.sandbox, numpy, pydantic, yaml"
+
+
+def floor(tasks: int, rounds: int) -> None:
+    """The fixed cost below which no whole-process figure can go, beside the target's budget."""
+    py = sys.executable
+    bare = statistics.median(measured([py, "-c", "pass"]).wall_s for _ in range(3 * rounds))
+    imports = statistics.median(measured([py, "-c", FLOOR_IMPORTS]).wall_s for _ in range(3 * rounds))
+    print(
+        f"floor: interpreter start-up {bare:.3f} s; with the third-party imports of a run "
+        f"({FLOOR_IMPORTS[7:]}) {imports:.3f} s; 1,500 episodes/s on {tasks} tasks allows {tasks / 1500:.3f} s "
+        f"for the whole process, {1000 * (tasks / 1500 - imports) / tasks:.2f} ms per task after these imports"
+    )
 
 
 if __name__ == "__main__":
