@@ -211,7 +211,7 @@ def test_schemas_and_nodes(imported):
     assert c1.accept == {"dims": [[]]} and c1.omissible == ["dims"]
     drink = suite.by_id["live_parallel_multiple_0-0-0"].node_by_id["c1"].spec
     assert drink.args["prefs"] == {"size": "large", "milk": "oat"}
-    assert drink.accept["prefs"] == [{"size": "large"}]
+    assert drink.accept["prefs"] == [{"size": "large"}, {"size": "large", "milk": ""}]  # "" = absent or ""
     oslo = suite.by_id["live_parallel_multiple_0-0-0"].node_by_id["c2"].spec
     assert oslo.args == {"city": "Oslo"} and oslo.accept == {"unit": [""]}
 
@@ -507,3 +507,109 @@ def test_each_task_shows_bfcl_s_own_names(tmp_path):
         cls, _, sc = classes(t, calls)
         assert cls == ["correct", "correct"] and sc.success
     assert validate_suite(suite) == []
+
+
+CHANGE_DRINK = {
+    "name": "ChaDri.change_drink",
+    "description": "Change a drink order.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "drink_id": {"type": "string", "description": "id"},
+            "new_preferences": {
+                "type": "dict",
+                "description": "preferences",
+                "properties": {
+                    "size": {"type": "string", "enum": ["small", "medium", "large"]},
+                    "sweetness_level": {"type": "string", "enum": ["none", "light", "regular", "extra"]},
+                    "shots": {"type": "integer"},
+                    "special_instructions": {"type": "string"},
+                },
+            },
+        },
+        "required": ["drink_id", "new_preferences"],
+    },
+}
+
+
+def test_dict_key_with_an_empty_answer_takes_the_empty_string_too(tmp_path):
+    """live_parallel_multiple_0-0-0's shape: BFCL's `dict_checker` standardises the model's value and
+    looks it up among the key's answers, so a key answered `["", "regular"]` or `[""]` may be left
+    out *or* given as `""` (whatever the key's type: dict values have no type check)."""
+    q = {
+        "id": "live_parallel_multiple_0-0-0",
+        "question": [[{"role": "user", "content": "Make drink 123 large, regular sweetness."}]],
+        "function": [CHANGE_DRINK],
+    }
+    a = {
+        "id": "live_parallel_multiple_0-0-0",
+        "ground_truth": [
+            {
+                "ChaDri.change_drink": {
+                    "drink_id": ["123"],
+                    "new_preferences": [
+                        {
+                            "size": ["large"],
+                            "sweetness_level": ["", "regular"],
+                            "shots": ["", 2],
+                            "special_instructions": [""],
+                        }
+                    ],
+                }
+            }
+        ],
+    }
+    _, suite = import_entries(tmp_path, "live_parallel_multiple", [(q, a)])
+    task = suite.by_id["live_parallel_multiple_0-0-0"]
+    tool = task.nodes[0].tool
+    base = {"drink_id": "123"}
+    for prefs in (
+        {"size": "large"},
+        {"size": "large", "sweetness_level": "regular", "shots": 2},
+        {"size": "large", "sweetness_level": "", "special_instructions": ""},
+        {"size": "LARGE", "sweetness_level": "Regular", "shots": "", "special_instructions": ""},
+    ):
+        assert classes(task, [(tool, {**base, "new_preferences": prefs})])[0] == ["correct"], prefs
+    for prefs in (
+        {"size": "large", "sweetness_level": "extra"},
+        {"size": "large", "special_instructions": "none"},
+        {"size": "", "sweetness_level": "regular"},  # "size" has no "" answer
+        {"size": "large", "shots": []},
+    ):
+        assert classes(task, [(tool, {**base, "new_preferences": prefs})])[0] == ["wrong_args"], prefs
+
+
+def test_list_of_dicts_reuses_the_dict_expansion(tmp_path):
+    fn = {
+        "name": "db_query",
+        "description": "Query.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "conditions": {
+                    "type": "array",
+                    "description": "c",
+                    "items": {
+                        "type": "dict",
+                        "properties": {"field": {"type": "string"}, "note": {"type": "string"}},
+                    },
+                }
+            },
+            "required": ["conditions"],
+        },
+    }
+    q = {
+        "id": "simple_python_96",
+        "question": [[{"role": "user", "content": "Age over 25."}]],
+        "function": [fn],
+    }
+    a = {
+        "id": "simple_python_96",
+        "ground_truth": [{"db_query": {"conditions": [[{"field": ["age"], "note": ["", "adults"]}]]}}],
+    }
+    _, suite = import_entries(tmp_path, "simple", [(q, a)])
+    task = suite.by_id["simple_python_96"]
+    tool = task.nodes[0].tool
+    for conds in ([{"field": "age"}], [{"field": "age", "note": ""}], [{"field": "age", "note": "Adults"}]):
+        assert classes(task, [(tool, {"conditions": conds})])[0] == ["correct"], conds
+    assert classes(task, [(tool, {"conditions": [{"field": "age", "note": "kids"}]})])[0] == ["wrong_args"]

@@ -327,13 +327,18 @@ def _floats(v: Any) -> Any:
     return v
 
 
+_ABSENT = object()
+
+
 def _expand_dict(alt: dict, param: str) -> list[dict]:
-    """BFCL writes a dict answer as {key: [alternatives]}; `""` = the key may be absent."""
+    """BFCL writes a dict answer as {key: [alternatives]}; `""` = the key may be absent, or given as
+    `""`: its `dict_checker` skips a missing key whose answers hold `""`, and looks a given value up
+    among the (standardised) answers, where `""` is one (dict values have no type check)."""
     keys = list(alt)
     choices = []
     for k in keys:
         vs = alt[k] if isinstance(alt[k], list) else [alt[k]]
-        choices.append(vs)
+        choices.append([x for v in vs for x in ((_ABSENT, "") if v == "" else (v,))])
     n = 1
     for c in choices:
         n *= max(1, len(c))
@@ -341,7 +346,7 @@ def _expand_dict(alt: dict, param: str) -> list[dict]:
         raise EntrySkip(f"dict argument {param!r} expands to {n} alternatives (> {MAX_ALTERNATIVES})")
     out = []
     for combo in itertools.product(*choices):
-        out.append({k: v for k, v in zip(keys, combo, strict=True) if v != ""})
+        out.append({k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT})
     return out
 
 
