@@ -8,8 +8,8 @@ its default or be declared acceptable.
 `exact`: like default but strings must match exactly (no trimming or case-folding).
 `bfcl`: BFCL's AST checker rules (see `bfcl_normalize` and docs/importing.md): strings compared
 after removing spaces and the punctuation `,./-_*^`, lower-casing and `'` -> `"`; numbers keep their
-type (an int is accepted for a float, not the reverse) except inside dicts, where BFCL compares them
-numerically; an argument the node does not list is unexpected, and a missing one must be omissible
+type (an int is accepted for a float, not the reverse) at the top level and as a list's items, and
+compare numerically inside dicts and below the first level of lists, as BFCL's `==` does; an argument the node does not list is unexpected, and a missing one must be omissible
 (BFCL's `""`), whatever the tool's default.
 """
 
@@ -39,21 +39,23 @@ def exact_normalize(value: Any) -> Any:
     return value
 
 
-def bfcl_normalize(value: Any, _in_dict: bool = False) -> Any:
-    """BFCL's `standardize_string` on every string; ints and floats stay apart (its type check)
-    except under a dict, whose values its `dict_checker` compares with Python `==`."""
+def bfcl_normalize(value: Any, _numeric: bool = False, _in_list: bool = False) -> Any:
+    """BFCL's `standardize_string` on every string; ints and floats stay apart at the top level and
+    in a list's own items (its type check, which goes one list level deep), and compare as numbers
+    (10.0 == 10) under a dict, whose values its `dict_checker` compares with Python `==`, and below
+    the first level of a list, which its `list_checker` compares with `==` unchecked."""
     if isinstance(value, str):
         return _BFCL_STRIP.sub("", value).lower().replace("'", '"')
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, float) and _in_dict and math.isfinite(value) and value.is_integer():
+    if isinstance(value, float) and _numeric and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, int | float):
         return value
     if isinstance(value, dict):
         return {str(k): bfcl_normalize(v, True) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [bfcl_normalize(v, _in_dict) for v in value]
+        return [bfcl_normalize(v, _numeric or _in_list, True) for v in value]
     return value
 
 

@@ -613,3 +613,31 @@ def test_list_of_dicts_reuses_the_dict_expansion(tmp_path):
     for conds in ([{"field": "age"}], [{"field": "age", "note": ""}], [{"field": "age", "note": "Adults"}]):
         assert classes(task, [(tool, {"conditions": conds})])[0] == ["correct"], conds
     assert classes(task, [(tool, {"conditions": [{"field": "age", "note": "kids"}]})])[0] == ["wrong_args"]
+
+
+def test_nested_list_rows_compare_numerically(tmp_path):
+    """simple_python_122: `table` is an array of arrays of integers; BFCL type-checks the rows
+    (lists) only and compares with `==`, so float cells equal to the answer's integers pass."""
+    fn = {
+        "name": "chi_squared_test",
+        "description": "Chi-squared test.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "table": {"type": "array", "items": {"type": "array"}, "description": "2x2 table"},
+                "alpha": {"type": "float", "description": "level"},
+            },
+            "required": ["table"],
+        },
+    }
+    q = {"id": "simple_python_122", "question": [[{"role": "user", "content": "Test [[10,20],[30,40]]."}]]}
+    q["function"] = [fn]
+    a = {"id": "simple_python_122", "ground_truth": [{"chi_squared_test": {"table": [[[10, 20], [30, 40]]]}}]}
+    a["ground_truth"][0]["chi_squared_test"]["alpha"] = [0.05, ""]
+    _, suite = import_entries(tmp_path, "simple", [(q, a)])
+    task = suite.by_id["simple_python_122"]
+    tool = task.nodes[0].tool
+    for table in ([[10, 20], [30, 40]], [[10.0, 20.0], [30.0, 40.0]], [[10, 20.0], [30, 40]]):
+        assert classes(task, [(tool, {"table": table, "alpha": 0.05})])[0] == ["correct"], table
+    for table in ([[10, 20], [40, 30]], [[10.5, 20], [30, 40]], [10, 20, 30, 40]):
+        assert classes(task, [(tool, {"table": table})])[0] == ["wrong_args"], table

@@ -61,3 +61,17 @@ def test_alternatives():
     m = NodeMatcher({"loc": "Boston, MA"}, accept={"loc": ["Boston"]}, mode="bfcl")
     assert m.matches({"loc": "boston ma"}) and m.matches({"loc": "Boston"})
     assert not m.matches({"loc": "Cambridge"})
+
+
+def test_nested_lists_compare_numerically_below_the_first_level():
+    """simple_python_122's shape (`table`: array of array of integer): BFCL's nested type check goes
+    one level deep (each row is a list), then its list_checker compares with Python `==`, where
+    10.0 == 10."""
+    m = NodeMatcher({"table": [[10, 20], [30, 40]]}, mode="bfcl")
+    assert m.matches({"table": [[10, 20], [30, 40]]})
+    assert m.matches({"table": [[10.0, 20.0], [30.0, 40.0]]})
+    assert m.matches({"table": [[10, 20.0], [30.0, 40]]})
+    assert not m.matches({"table": [[10.5, 20], [30, 40]]})
+    # the first level keeps its type rule
+    assert not NodeMatcher({"xs": [1, 2]}, mode="bfcl").matches({"xs": [1.0, 2.0]})
+    assert bfcl_normalize([[1.0, [2.0]], 3.0]) == [[1, [2]], 3.0]
