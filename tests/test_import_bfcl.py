@@ -208,7 +208,8 @@ def test_schemas_and_nodes(imported):
     t = suite.by_id["parallel_1"]
     c1 = t.node_by_id["c1"].spec
     assert c1.args == {"radius": 2.0, "dims": [1, 2]}  # a float parameter's value written as a float
-    assert c1.accept == {"dims": [[]]} and c1.omissible == ["dims"]
+    # `""` among the answers: BFCL's item type check passes anything, so floats equal to the ints too
+    assert c1.accept == {"dims": [[1.0, 2.0], []]} and c1.omissible == ["dims"]
     drink = suite.by_id["live_parallel_multiple_0-0-0"].node_by_id["c1"].spec
     assert drink.args["prefs"] == {"size": "large", "milk": "oat"}
     assert drink.accept["prefs"] == [{"size": "large"}, {"size": "large", "milk": ""}]  # "" = absent or ""
@@ -641,3 +642,51 @@ def test_nested_list_rows_compare_numerically(tmp_path):
         assert classes(task, [(tool, {"table": table, "alpha": 0.05})])[0] == ["correct"], table
     for table in ([[10, 20], [40, 30]], [[10.5, 20], [30, 40]], [10, 20, 30, 40]):
         assert classes(task, [(tool, {"table": table})])[0] == ["wrong_args"], table
+
+
+def test_float_lists_follow_bfcls_item_type_check(tmp_path):
+    """BFCL type-checks each item of a list against the schema's item type *or* the type of the
+    answer's first item (its "variable" case), then compares with `==`. So a float list answered in
+    ints (parallel_multiple_187: `[23, 45, 12]`) takes any mix of ints and floats, while one
+    answered in floats (simple_python_13: `[1.0, 3.0]`) takes floats only, and an integer list
+    takes ints only."""
+    fn = {
+        "name": "array_sort",
+        "description": "Sort numbers.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "list": {"type": "array", "items": {"type": "float"}, "description": "numbers"},
+                "interval": {"type": "array", "items": {"type": "float"}, "description": "bounds"},
+                "ranks": {"type": "array", "items": {"type": "integer"}, "description": "ranks"},
+            },
+            "required": ["list"],
+        },
+    }
+    q = {"id": "parallel_multiple_187", "question": [[{"role": "user", "content": "Sort 23, 45, 12."}]]}
+    q["function"] = [fn]
+    a = {
+        "id": "parallel_multiple_187",
+        "ground_truth": [
+            {"array_sort": {"list": [[23, 45, 12]], "interval": [[1.0, 3.0]], "ranks": [[1, 2]]}},
+        ],
+    }
+    _, suite = import_entries(tmp_path, "parallel_multiple", [(q, a)])
+    task = suite.by_id["parallel_multiple_187"]
+    tool = task.nodes[0].tool
+    good = {"list": [23, 45, 12], "interval": [1.0, 3.0], "ranks": [1, 2]}
+    assert classes(task, [(tool, good)])[0] == ["correct"]
+    for change in (
+        {"list": [23.0, 45, 12]},
+        {"list": [23, 45.0, 12.0]},
+        {"list": [23.0, 45.0, 12.0]},
+    ):
+        assert classes(task, [(tool, {**good, **change})])[0] == ["correct"], change
+    for change in (
+        {"list": [23.0, 45, 13]},
+        {"interval": [1, 3.0]},
+        {"interval": [1, 3]},
+        {"ranks": [1.0, 2]},
+        {"ranks": [1.0, 2.0]},
+    ):
+        assert classes(task, [(tool, {**good, **change})])[0] == ["wrong_args"], change

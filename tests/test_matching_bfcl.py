@@ -75,3 +75,22 @@ def test_nested_lists_compare_numerically_below_the_first_level():
     # the first level keeps its type rule
     assert not NodeMatcher({"xs": [1, 2]}, mode="bfcl").matches({"xs": [1.0, 2.0]})
     assert bfcl_normalize([[1.0, [2.0]], 3.0]) == [[1, [2]], 3.0]
+
+
+def test_a_list_mixing_ints_and_floats_matches_when_both_forms_are_accepted():
+    """parallel_multiple_187's shape: the importer writes a float list answered in ints as its
+    all-float and its integer form (BFCL passes an int item there, then compares with `==`); a list
+    mixing the two matches when both of its own forms are accepted, whatever the mix."""
+    m = NodeMatcher({"list": [23.0, 45.0, 12.0]}, accept={"list": [[23, 45, 12]]}, mode="bfcl")
+    for xs in ([23, 45, 12], [23.0, 45.0, 12.0], [23.0, 45, 12], [23, 45.0, 12], [23, 45, 12.0]):
+        assert m.matches({"list": xs}), xs
+    assert not m.matches({"list": [23.0, 45, 13]})
+    assert not m.matches({"list": [45, 23.0, 12]})
+    assert not m.matches({"list": [23.5, 45, 12]})
+    # a non-integral item stays a float in the integer form: [0, 2.5]
+    m = NodeMatcher({"interval": [0.0, 2.5]}, accept={"interval": [[0, 2.5]]}, mode="bfcl")
+    assert m.matches({"interval": [0, 2.5]}) and m.matches({"interval": [0.0, 2.5]})
+    # only the all-float form accepted (an answer written in floats): no int item passes
+    m = NodeMatcher({"interval": [1.0, 3.0]}, mode="bfcl")
+    assert m.matches({"interval": [1.0, 3.0]})
+    assert not m.matches({"interval": [1, 3.0]}) and not m.matches({"interval": [1, 3]})
