@@ -31,7 +31,7 @@ def test_lists_keep_order_and_item_types():
     m = NodeMatcher({"xs": [1.0, 2.0]}, mode="bfcl")
     assert m.matches({"xs": [1.0, 2.0]})
     assert not m.matches({"xs": [2.0, 1.0]})
-    assert not m.matches({"xs": [1, 2]})  # no promotion inside lists (BFCL's nested type check)
+    assert not m.matches({"xs": [1, 2]})  # answered in floats: BFCL's item type check takes no int
 
 
 def test_dict_values_compare_numerically():
