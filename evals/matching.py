@@ -8,8 +8,8 @@ its default or be declared acceptable.
 `exact`: like default but strings must match exactly (no trimming or case-folding).
 `bfcl`: BFCL's AST checker rules (see `bfcl_normalize` and docs/importing.md): strings compared
 after removing spaces and the punctuation `,./-_*^`, lower-casing and `'` -> `"`; numbers keep their
-type (an int is accepted for a float, not the reverse) except inside dicts, where BFCL compares them
-numerically; an argument the node does not list is unexpected, and a missing one must be omissible
+type (an int is accepted for a float, not the reverse) at the top level and as a list's items, and
+compare numerically inside dicts and below the first level of lists, as BFCL's `==` does; an argument the node does not list is unexpected, and a missing one must be omissible
 (BFCL's `""`), whatever the tool's default.
 """
 
@@ -39,22 +39,30 @@ def exact_normalize(value: Any) -> Any:
     return value
 
 
-def bfcl_normalize(value: Any, _in_dict: bool = False) -> Any:
-    """BFCL's `standardize_string` on every string; ints and floats stay apart (its type check)
-    except under a dict, whose values its `dict_checker` compares with Python `==`."""
+def bfcl_normalize(value: Any, _numeric: bool = False, _in_list: bool = False) -> Any:
+    """BFCL's `standardize_string` on every string; ints and floats stay apart at the top level and
+    in a list's own items (its type check, which goes one list level deep), and compare as numbers
+    (10.0 == 10) under a dict, whose values its `dict_checker` compares with Python `==`, and below
+    the first level of a list, which its `list_checker` compares with `==` unchecked."""
     if isinstance(value, str):
         return _BFCL_STRIP.sub("", value).lower().replace("'", '"')
     if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, float) and _in_dict and math.isfinite(value) and value.is_integer():
+    if isinstance(value, float) and _numeric and math.isfinite(value) and value.is_integer():
         return int(value)
     if isinstance(value, int | float):
         return value
     if isinstance(value, dict):
         return {str(k): bfcl_normalize(v, True) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [bfcl_normalize(v, _in_dict) for v in value]
+        return [bfcl_normalize(v, _numeric or _in_list, True) for v in value]
     return value
+
+
+def _mixes_numbers(v: list) -> bool:
+    """Whether a list holds both an int and an integral float (booleans are not numbers)."""
+    kinds = {type(x) for x in v if type(x) is int or (type(x) is float and x.is_integer())}
+    return len(kinds) == 2
 
 
 NORMALIZERS = {"default": normalize, "exact": exact_normalize, "bfcl": bfcl_normalize}
@@ -165,6 +173,13 @@ class NodeMatcher:
                 # BFCL promotes an int to float where a float is expected (top level only).
                 if self.mode == "bfcl" and type(v) is int and self._key(float(v)) in allowed:
                     continue
+                # BFCL passes int items in a float list answered in ints, then compares with `==`:
+                # the importer accepts both forms of such a list, so any mix of the two matches.
+                if self.mode == "bfcl" and type(v) is list and _mixes_numbers(v):
+                    as_floats = [float(x) if type(x) is int else x for x in v]
+                    as_ints = [int(x) if type(x) is float and x.is_integer() else x for x in v]
+                    if self._key(as_floats) in allowed and self._key(as_ints) in allowed:
+                        continue
                 yield "value", k, v
         for k, v in call_args.items():
             if k in self.allowed:

@@ -208,10 +208,11 @@ def test_schemas_and_nodes(imported):
     t = suite.by_id["parallel_1"]
     c1 = t.node_by_id["c1"].spec
     assert c1.args == {"radius": 2.0, "dims": [1, 2]}  # a float parameter's value written as a float
-    assert c1.accept == {"dims": [[]]} and c1.omissible == ["dims"]
+    # `""` among the answers: BFCL's item type check passes anything, so floats equal to the ints too
+    assert c1.accept == {"dims": [[1.0, 2.0], []]} and c1.omissible == ["dims"]
     drink = suite.by_id["live_parallel_multiple_0-0-0"].node_by_id["c1"].spec
     assert drink.args["prefs"] == {"size": "large", "milk": "oat"}
-    assert drink.accept["prefs"] == [{"size": "large"}]
+    assert drink.accept["prefs"] == [{"size": "large"}, {"size": "large", "milk": ""}]  # "" = absent or ""
     oslo = suite.by_id["live_parallel_multiple_0-0-0"].node_by_id["c2"].spec
     assert oslo.args == {"city": "Oslo"} and oslo.accept == {"unit": [""]}
 
@@ -507,3 +508,185 @@ def test_each_task_shows_bfcl_s_own_names(tmp_path):
         cls, _, sc = classes(t, calls)
         assert cls == ["correct", "correct"] and sc.success
     assert validate_suite(suite) == []
+
+
+CHANGE_DRINK = {
+    "name": "ChaDri.change_drink",
+    "description": "Change a drink order.",
+    "parameters": {
+        "type": "dict",
+        "properties": {
+            "drink_id": {"type": "string", "description": "id"},
+            "new_preferences": {
+                "type": "dict",
+                "description": "preferences",
+                "properties": {
+                    "size": {"type": "string", "enum": ["small", "medium", "large"]},
+                    "sweetness_level": {"type": "string", "enum": ["none", "light", "regular", "extra"]},
+                    "shots": {"type": "integer"},
+                    "special_instructions": {"type": "string"},
+                },
+            },
+        },
+        "required": ["drink_id", "new_preferences"],
+    },
+}
+
+
+def test_dict_key_with_an_empty_answer_takes_the_empty_string_too(tmp_path):
+    """live_parallel_multiple_0-0-0's shape: BFCL's `dict_checker` standardises the model's value and
+    looks it up among the key's answers, so a key answered `["", "regular"]` or `[""]` may be left
+    out *or* given as `""` (whatever the key's type: dict values have no type check)."""
+    q = {
+        "id": "live_parallel_multiple_0-0-0",
+        "question": [[{"role": "user", "content": "Make drink 123 large, regular sweetness."}]],
+        "function": [CHANGE_DRINK],
+    }
+    a = {
+        "id": "live_parallel_multiple_0-0-0",
+        "ground_truth": [
+            {
+                "ChaDri.change_drink": {
+                    "drink_id": ["123"],
+                    "new_preferences": [
+                        {
+                            "size": ["large"],
+                            "sweetness_level": ["", "regular"],
+                            "shots": ["", 2],
+                            "special_instructions": [""],
+                        }
+                    ],
+                }
+            }
+        ],
+    }
+    _, suite = import_entries(tmp_path, "live_parallel_multiple", [(q, a)])
+    task = suite.by_id["live_parallel_multiple_0-0-0"]
+    tool = task.nodes[0].tool
+    base = {"drink_id": "123"}
+    for prefs in (
+        {"size": "large"},
+        {"size": "large", "sweetness_level": "regular", "shots": 2},
+        {"size": "large", "sweetness_level": "", "special_instructions": ""},
+        {"size": "LARGE", "sweetness_level": "Regular", "shots": "", "special_instructions": ""},
+    ):
+        assert classes(task, [(tool, {**base, "new_preferences": prefs})])[0] == ["correct"], prefs
+    for prefs in (
+        {"size": "large", "sweetness_level": "extra"},
+        {"size": "large", "special_instructions": "none"},
+        {"size": "", "sweetness_level": "regular"},  # "size" has no "" answer
+        {"size": "large", "shots": []},
+    ):
+        assert classes(task, [(tool, {**base, "new_preferences": prefs})])[0] == ["wrong_args"], prefs
+
+
+def test_list_of_dicts_reuses_the_dict_expansion(tmp_path):
+    fn = {
+        "name": "db_query",
+        "description": "Query.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "conditions": {
+                    "type": "array",
+                    "description": "c",
+                    "items": {
+                        "type": "dict",
+                        "properties": {"field": {"type": "string"}, "note": {"type": "string"}},
+                    },
+                }
+            },
+            "required": ["conditions"],
+        },
+    }
+    q = {
+        "id": "simple_python_96",
+        "question": [[{"role": "user", "content": "Age over 25."}]],
+        "function": [fn],
+    }
+    a = {
+        "id": "simple_python_96",
+        "ground_truth": [{"db_query": {"conditions": [[{"field": ["age"], "note": ["", "adults"]}]]}}],
+    }
+    _, suite = import_entries(tmp_path, "simple", [(q, a)])
+    task = suite.by_id["simple_python_96"]
+    tool = task.nodes[0].tool
+    for conds in ([{"field": "age"}], [{"field": "age", "note": ""}], [{"field": "age", "note": "Adults"}]):
+        assert classes(task, [(tool, {"conditions": conds})])[0] == ["correct"], conds
+    assert classes(task, [(tool, {"conditions": [{"field": "age", "note": "kids"}]})])[0] == ["wrong_args"]
+
+
+def test_nested_list_rows_compare_numerically(tmp_path):
+    """simple_python_122: `table` is an array of arrays of integers; BFCL type-checks the rows
+    (lists) only and compares with `==`, so float cells equal to the answer's integers pass."""
+    fn = {
+        "name": "chi_squared_test",
+        "description": "Chi-squared test.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "table": {"type": "array", "items": {"type": "array"}, "description": "2x2 table"},
+                "alpha": {"type": "float", "description": "level"},
+            },
+            "required": ["table"],
+        },
+    }
+    q = {"id": "simple_python_122", "question": [[{"role": "user", "content": "Test [[10,20],[30,40]]."}]]}
+    q["function"] = [fn]
+    a = {"id": "simple_python_122", "ground_truth": [{"chi_squared_test": {"table": [[[10, 20], [30, 40]]]}}]}
+    a["ground_truth"][0]["chi_squared_test"]["alpha"] = [0.05, ""]
+    _, suite = import_entries(tmp_path, "simple", [(q, a)])
+    task = suite.by_id["simple_python_122"]
+    tool = task.nodes[0].tool
+    for table in ([[10, 20], [30, 40]], [[10.0, 20.0], [30.0, 40.0]], [[10, 20.0], [30, 40]]):
+        assert classes(task, [(tool, {"table": table, "alpha": 0.05})])[0] == ["correct"], table
+    for table in ([[10, 20], [40, 30]], [[10.5, 20], [30, 40]], [10, 20, 30, 40]):
+        assert classes(task, [(tool, {"table": table})])[0] == ["wrong_args"], table
+
+
+def test_float_lists_follow_bfcls_item_type_check(tmp_path):
+    """BFCL type-checks each item of a list against the schema's item type *or* the type of the
+    answer's first item (its "variable" case), then compares with `==`. So a float list answered in
+    ints (parallel_multiple_187: `[23, 45, 12]`) takes any mix of ints and floats, while one
+    answered in floats (simple_python_13: `[1.0, 3.0]`) takes floats only, and an integer list
+    takes ints only."""
+    fn = {
+        "name": "array_sort",
+        "description": "Sort numbers.",
+        "parameters": {
+            "type": "dict",
+            "properties": {
+                "list": {"type": "array", "items": {"type": "float"}, "description": "numbers"},
+                "interval": {"type": "array", "items": {"type": "float"}, "description": "bounds"},
+                "ranks": {"type": "array", "items": {"type": "integer"}, "description": "ranks"},
+            },
+            "required": ["list"],
+        },
+    }
+    q = {"id": "parallel_multiple_187", "question": [[{"role": "user", "content": "Sort 23, 45, 12."}]]}
+    q["function"] = [fn]
+    a = {
+        "id": "parallel_multiple_187",
+        "ground_truth": [
+            {"array_sort": {"list": [[23, 45, 12]], "interval": [[1.0, 3.0]], "ranks": [[1, 2]]}},
+        ],
+    }
+    _, suite = import_entries(tmp_path, "parallel_multiple", [(q, a)])
+    task = suite.by_id["parallel_multiple_187"]
+    tool = task.nodes[0].tool
+    good = {"list": [23, 45, 12], "interval": [1.0, 3.0], "ranks": [1, 2]}
+    assert classes(task, [(tool, good)])[0] == ["correct"]
+    for change in (
+        {"list": [23.0, 45, 12]},
+        {"list": [23, 45.0, 12.0]},
+        {"list": [23.0, 45.0, 12.0]},
+    ):
+        assert classes(task, [(tool, {**good, **change})])[0] == ["correct"], change
+    for change in (
+        {"list": [23.0, 45, 13]},
+        {"interval": [1, 3.0]},
+        {"interval": [1, 3]},
+        {"ranks": [1.0, 2]},
+        {"ranks": [1.0, 2.0]},
+    ):
+        assert classes(task, [(tool, {**good, **change})])[0] == ["wrong_args"], change

@@ -361,3 +361,88 @@ def test_registered_suite_metrics_match_the_verdicts(tb_task, bfcl_suite):
             rows.append({**score(resolve(t, 0), trace).model_dump(), "epoch": len(rows)})
     s = summarize(frame(rows))
     assert s["bfcl_accuracy"] == 0.5 and s["taskbench_node_f1"] is None
+
+
+def import_one(tmp_path, domain: str, tools: dict, record: dict):
+    src = tmp_path / domain
+    src.mkdir()
+    (src / "tool_desc.json").write_text(json.dumps(tools))
+    (src / "data.json").write_text(json.dumps(record))
+    import_suite("taskbench", tmp_path / "suite", source=str(src))
+    suite = load_suite(tmp_path / "suite")
+    return suite, suite.tasks[0]
+
+
+def test_a_link_without_an_argument_is_no_gold_link_in_a_resource_domain(tmp_path):
+    """TaskBench's evaluate.py (default `--dependency_type resource`) takes the gold links from the
+    `<node-j>` arguments only: a task_link no argument stands behind (imported as an `after` edge,
+    which still orders the calls) is neither a gold link nor predicted from the call order."""
+    record = {
+        "id": "2",
+        "type": "chain",
+        "instruction": "Find a video about owls and transcribe it; then say 'hoot'.",
+        "task_nodes": [
+            {"task": "Video Search", "arguments": ["owls"]},
+            {"task": "Video-to-Text", "arguments": ["<node-0>"]},
+            {"task": "Text-to-Speech", "arguments": ["hoot"]},
+        ],
+        "task_links": [
+            {"source": "Video Search", "target": "Video-to-Text"},
+            {"source": "Video-to-Text", "target": "Text-to-Speech"},
+        ],
+    }
+    suite, task = import_one(tmp_path, "data_multimedia", TOOLS, record)
+    assert task.node_by_id["n2"].spec.after == ["n1"]
+    gt = resolve(task, 0)
+    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), task, RuntimeSettings()))
+    g = taskbench_graph(gt, trace)
+    assert g.gold_links == {("Video_Search", "Video-to-Text")}
+    assert g.pred_links == g.gold_links and edge_f1([g]) == 1.0
+    # speaking first changes nothing TaskBench reads: no argument links the two
+    video = gt.outputs["n0"]["video"]
+    batches = [
+        [("Video_Search", {"text": "owls"}), ("Text-to-Speech", {"text": "hoot"})],
+        [("Video-to-Text", {"video": video})],
+    ]
+    trace = asyncio.run(run_episode(Scripted(batches), task, RuntimeSettings()))
+    g = taskbench_graph(gt, trace)
+    assert g.pred_links == {("Video_Search", "Video-to-Text")} and edge_f1([g]) == 1.0
+
+
+DAILY = {
+    "nodes": [
+        {
+            "id": "get_weather",
+            "desc": "Weather.",
+            "parameters": [{"name": "city", "type": "string", "desc": "c"}],
+        },
+        {
+            "id": "send_email",
+            "desc": "Mail.",
+            "parameters": [{"name": "content", "type": "string", "desc": "c"}],
+        },
+    ]
+}
+
+
+def test_dailylife_links_are_its_task_links(tmp_path):
+    """DailyLife (`--dependency_type temporal`): evaluate.py reads `task_links` themselves, all of
+    them order only; Fanout predicts u -> v when u was called in an earlier turn than v."""
+    record = {
+        "id": "d2",
+        "type": "chain",
+        "instruction": "Check the weather in Oslo, then email me 'umbrella'.",
+        "task_nodes": [
+            {"task": "get_weather", "arguments": [{"name": "city", "value": "Oslo"}]},
+            {"task": "send_email", "arguments": [{"name": "content", "value": "umbrella"}]},
+        ],
+        "task_links": [{"source": "get_weather", "target": "send_email"}],
+    }
+    suite, task = import_one(tmp_path, "data_dailylifeapis", DAILY, record)
+    gt = resolve(task, 0)
+    trace = asyncio.run(run_episode(PolicyModel("oracle", [suite]), task, RuntimeSettings()))
+    g = taskbench_graph(gt, trace)
+    assert g.gold_links == {("get_weather", "send_email")} and g.pred_links == g.gold_links
+    both = [[("get_weather", {"city": "Oslo"}), ("send_email", {"content": "umbrella"})]]
+    g = taskbench_graph(gt, asyncio.run(run_episode(Scripted(both), task, RuntimeSettings())))
+    assert g.pred_links == set() and edge_f1([g]) == 0.0

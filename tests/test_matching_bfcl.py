@@ -31,7 +31,7 @@ def test_lists_keep_order_and_item_types():
     m = NodeMatcher({"xs": [1.0, 2.0]}, mode="bfcl")
     assert m.matches({"xs": [1.0, 2.0]})
     assert not m.matches({"xs": [2.0, 1.0]})
-    assert not m.matches({"xs": [1, 2]})  # no promotion inside lists (BFCL's nested type check)
+    assert not m.matches({"xs": [1, 2]})  # answered in floats: BFCL's item type check takes no int
 
 
 def test_dict_values_compare_numerically():
@@ -61,3 +61,36 @@ def test_alternatives():
     m = NodeMatcher({"loc": "Boston, MA"}, accept={"loc": ["Boston"]}, mode="bfcl")
     assert m.matches({"loc": "boston ma"}) and m.matches({"loc": "Boston"})
     assert not m.matches({"loc": "Cambridge"})
+
+
+def test_nested_lists_compare_numerically_below_the_first_level():
+    """simple_python_122's shape (`table`: array of array of integer): BFCL's nested type check goes
+    one level deep (each row is a list), then its list_checker compares with Python `==`, where
+    10.0 == 10."""
+    m = NodeMatcher({"table": [[10, 20], [30, 40]]}, mode="bfcl")
+    assert m.matches({"table": [[10, 20], [30, 40]]})
+    assert m.matches({"table": [[10.0, 20.0], [30.0, 40.0]]})
+    assert m.matches({"table": [[10, 20.0], [30.0, 40]]})
+    assert not m.matches({"table": [[10.5, 20], [30, 40]]})
+    # the first level keeps its type rule
+    assert not NodeMatcher({"xs": [1, 2]}, mode="bfcl").matches({"xs": [1.0, 2.0]})
+    assert bfcl_normalize([[1.0, [2.0]], 3.0]) == [[1, [2]], 3.0]
+
+
+def test_a_list_mixing_ints_and_floats_matches_when_both_forms_are_accepted():
+    """parallel_multiple_187's shape: the importer writes a float list answered in ints as its
+    all-float and its integer form (BFCL passes an int item there, then compares with `==`); a list
+    mixing the two matches when both of its own forms are accepted, whatever the mix."""
+    m = NodeMatcher({"list": [23.0, 45.0, 12.0]}, accept={"list": [[23, 45, 12]]}, mode="bfcl")
+    for xs in ([23, 45, 12], [23.0, 45.0, 12.0], [23.0, 45, 12], [23, 45.0, 12], [23, 45, 12.0]):
+        assert m.matches({"list": xs}), xs
+    assert not m.matches({"list": [23.0, 45, 13]})
+    assert not m.matches({"list": [45, 23.0, 12]})
+    assert not m.matches({"list": [23.5, 45, 12]})
+    # a non-integral item stays a float in the integer form: [0, 2.5]
+    m = NodeMatcher({"interval": [0.0, 2.5]}, accept={"interval": [[0, 2.5]]}, mode="bfcl")
+    assert m.matches({"interval": [0, 2.5]}) and m.matches({"interval": [0.0, 2.5]})
+    # only the all-float form accepted (an answer written in floats): no int item passes
+    m = NodeMatcher({"interval": [1.0, 3.0]}, mode="bfcl")
+    assert m.matches({"interval": [1.0, 3.0]})
+    assert not m.matches({"interval": [1, 3.0]}) and not m.matches({"interval": [1, 3]})

@@ -5,7 +5,8 @@ One task per entry; every function of the entry becomes a table tool; every expe
 alternatives become `accept`, `""` becomes `omissible` (and, for string and array parameters, the
 literal `""` / `[]` that BFCL's checker also lets through). Values are written in the types BFCL's
 checker compares in: a `float` parameter's numbers as floats, so the matcher's int-to-float
-promotion applies exactly where BFCL's does.
+promotion applies exactly where BFCL's does; a number list's answer in the item types BFCL's item
+type check passes there (all floats, integral items as ints, or both, when any mix then matches).
 """
 
 from __future__ import annotations
@@ -236,8 +237,8 @@ def _node(nid: str, tool: str, parameters: dict, expected: Any) -> tuple[dict, d
                 continue
             raise EntrySkip(f"possible_answer argument {param!r} is not in the schema of {tool}")
         given = [a for a in alts if a != ""]
-        values = _alternatives(types[param], given, param)
         optional = "" in alts
+        values = _alternatives(types[param], given, param, optional)
         literals = _empty_literals(types[param], given) if optional else []
         if values:
             args[param] = values[0]
@@ -289,8 +290,9 @@ def _empty_literals(spec: dict, given: list) -> list:
     return []
 
 
-def _alternatives(spec: dict, alts: list, param: str) -> list:
+def _alternatives(spec: dict, alts: list, param: str, optional: bool = False) -> list:
     t = spec.get("type")
+    item_t = (spec.get("items") or {}).get("type")
     out: list = []
     for a in alts:
         if t == "float":
@@ -298,9 +300,10 @@ def _alternatives(spec: dict, alts: list, param: str) -> list:
         elif t == "dict" and isinstance(a, dict):
             out.extend(_expand_dict(a, param))
         elif t in ("array", "tuple") and isinstance(a, list):
-            item_t = (spec.get("items") or {}).get("type")
             if item_t == "dict" and all(isinstance(x, dict) for x in a):
                 out.extend(_expand_list_of_dicts(a, param))
+            elif item_t in ("float", "integer") and a and all(_is_number(x) for x in a):
+                out.extend(_number_lists(a, _item_types(item_t, alts, optional)))
             else:
                 out.append(a)
                 if item_t == "float":
@@ -319,6 +322,37 @@ def _alternatives(spec: dict, alts: list, param: str) -> list:
     return uniq
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _item_types(item_t: str, alts: list, optional: bool) -> set[type]:
+    """The number types BFCL's nested type check passes as items of a float or integer list: the
+    schema's item type, or the type of an answer's first item (its "variable" case, so a float list
+    answered `[23, 45, 12]` takes ints); anything when `""` is among the answers (its check then
+    passes without looking at the items)."""
+    types: set[type] = {float if item_t == "float" else int}
+    if optional:
+        return {int, float}
+    for a in alts:
+        first = next((x for x in a if x != ""), None) if isinstance(a, list) else None
+        if _is_number(first):
+            types.add(type(first))
+    return types
+
+
+def _number_lists(a: list, types: set[type]) -> list[list]:
+    """The forms of a number-list answer a call may take, for BFCL's `==` after its item type check,
+    the answer's own first: all floats when floats pass, integral items as ints when ints pass
+    (with both, the matcher takes any mix of the two whose two forms are both accepted)."""
+    floats = [float(x) for x in a] if float in types else None
+    ints = [int(x) if float(x).is_integer() else x for x in a] if int in types else None
+    if ints is not None and floats is None and not all(type(x) is int for x in ints):
+        ints = None  # a non-integral item, and no float passes
+    forms = [ints, floats] if type(a[0]) is int else [floats, ints]  # the answer's own form first
+    return [f for f in forms if f is not None]
+
+
 def _floats(v: Any) -> Any:
     if isinstance(v, bool):
         return v
@@ -327,13 +361,18 @@ def _floats(v: Any) -> Any:
     return v
 
 
+_ABSENT = object()
+
+
 def _expand_dict(alt: dict, param: str) -> list[dict]:
-    """BFCL writes a dict answer as {key: [alternatives]}; `""` = the key may be absent."""
+    """BFCL writes a dict answer as {key: [alternatives]}; `""` = the key may be absent, or given as
+    `""`: its `dict_checker` skips a missing key whose answers hold `""`, and looks a given value up
+    among the (standardised) answers, where `""` is one (dict values have no type check)."""
     keys = list(alt)
     choices = []
     for k in keys:
         vs = alt[k] if isinstance(alt[k], list) else [alt[k]]
-        choices.append(vs)
+        choices.append([x for v in vs for x in ((_ABSENT, "") if v == "" else (v,))])
     n = 1
     for c in choices:
         n *= max(1, len(c))
@@ -341,7 +380,7 @@ def _expand_dict(alt: dict, param: str) -> list[dict]:
         raise EntrySkip(f"dict argument {param!r} expands to {n} alternatives (> {MAX_ALTERNATIVES})")
     out = []
     for combo in itertools.product(*choices):
-        out.append({k: v for k, v in zip(keys, combo, strict=True) if v != ""})
+        out.append({k: v for k, v in zip(keys, combo, strict=True) if v is not _ABSENT})
     return out
 
 

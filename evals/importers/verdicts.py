@@ -17,9 +17,12 @@ edge F1 over (source tool, target tool) links, each pooled over a suite's sample
 (`evaluate.py`: `flatten` + sklearn's `precision_recall_fscore_support`). A Fanout episode's
 predicted graph is what the model did: the tools it called, and a link `u -> v` when a call of `v`
 used a value only `u`'s result held (data flow, traced by value: imported results are unique
-tokens) or, for a gold link without data flow (an `after` edge, all of DailyLife), when `u` was
-called in an earlier turn than `v` (the reverse order predicts the reversed link). As in TaskBench,
-a name outside the tool list (here: the task's tools) counts neither way.
+tokens) or, for DailyLife, whose links are order only (`ordering_only`), when `u` was called in an
+earlier turn than `v` (the reverse order predicts the reversed link). The gold links are the ones
+evaluate.py reads: in a resource domain (its default `--dependency_type resource`) the `<node-j>`
+arguments, so a task_link no argument stands behind (an `after` edge) is none; in DailyLife
+(`temporal`) the task_links. As in TaskBench, a name outside the tool list (here: the task's tools)
+counts neither way.
 """
 
 from __future__ import annotations
@@ -67,10 +70,18 @@ def taskbench_graph(gt: GroundTruth, trace: Trace) -> ToolGraph | None:
         return None
     nodes = gt.nodes
     tool = {v: nodes[v].tool for v in gt.required}
-    gold_links = {(tool[u], tool[v]) for v in gt.required for u in nodes[v].deps if u in tool}
-    ordering = {
-        (tool[u], tool[v]) for v in gt.required for u in gt.task.node_by_id[v].spec.after if u in tool
+    after = {v: set(gt.task.node_by_id[v].spec.after) for v in gt.required}
+    # evaluate.py's gold links: DailyLife (`--dependency_type temporal`) its task_links, here all
+    # `after` edges; a resource domain (the default, `resource`) the `<node-j>` arguments only, so
+    # an `after` edge there (a task_link no argument stands behind) is no link at all.
+    temporal = "ordering_only" in gt.task.spec.tags
+    gold_links = {
+        (tool[u], tool[v])
+        for v in gt.required
+        for u in nodes[v].deps
+        if u in tool and (temporal or u not in after[v])
     }
+    ordering = {(tool[u], tool[v]) for v in gt.required for u in after[v] if u in tool} if temporal else set()
     # TaskBench scores names from its tool list only (an invented tool is neither right nor wrong).
     calls = [c for c in trace.calls if c.name in gt.task.tool_by_name]
     pred_links: set[tuple[str, str]] = set()
