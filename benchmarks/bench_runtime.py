@@ -25,7 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -38,9 +40,21 @@ def _policies() -> list[str]:
     return [p for p in POLICIES if p != "prompt-sensitive"]
 
 
+def _ground_truth() -> Callable[[Any, int], Any]:
+    """`ground_truth(task, seed)`, or the per-run cache older code had in its place, so that
+    `--compare` can measure a checkout from before the function existed (the pre-issue baseline)."""
+    try:
+        from evals.groundtruth import ground_truth
+
+        return ground_truth
+    except ImportError:
+        from evals.groundtruth import GroundTruthCache  # type: ignore[attr-defined]
+
+        return GroundTruthCache().get  # type: ignore[no-any-return]
+
+
 def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[str, dict[str, float]]:
     from evals.episodes import EpisodeRecord
-    from evals.groundtruth import ground_truth
     from evals.models.policies import PolicyModel
     from evals.runs import open_suite
     from evals.runtime import run_episode
@@ -49,6 +63,7 @@ def bench_virtual(suite_name: str, seconds: float, policies: list[str]) -> dict[
 
     suite = open_suite(suite_name)  # as `fanout run` opens it (then out of the collector's reach)
     cfg = RuntimeSettings()
+    ground_truth = _ground_truth()
 
     async def loop(model: PolicyModel, tasks: list, budget: float) -> int:
         n = 0
