@@ -390,7 +390,8 @@ class NumberMention:
 _NUM = re.compile(r"([-+]?)(\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE]([-+]?\d+))?")
 _GROUPED = re.compile(r"^[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?$|^\d+(?:\.\d+)?$|^\.\d+$")
 # Scale words after a number: a letter is written against the digits ("1.22M", "12k"), a word may
-# follow a space ("2.31 million"). Lower-case "m" is metres or minutes, never millions.
+# follow a space ("2.31 million"). Lower-case "m" is metres or minutes, except against an amount
+# after a currency symbol ("€2.31m", `_money_millions`).
 _SCALE_AFTER = re.compile(r"(?:(k|K|M|B|mn|bn)|\s?(thousand|millions?|billions?|mn|bn))(?![^\W\d_])")
 _SCALES = {"k": 3, "thousand": 3, "m": 6, "mn": 6, "million": 6, "millions": 6, "b": 9, "bn": 9}
 _SCALES |= {"billion": 9, "billions": 9}
@@ -427,6 +428,17 @@ _DIGIT_DATE = re.compile(
 _MAX_EXPONENT = 100  # "1e999999": no count, amount or quantity a task checks is written so
 
 
+def _money_millions(raw: str, start: int, end: int) -> bool:
+    """A lower-case "m" written against an amount after a currency symbol is millions ("€2.31m",
+    "$5m"): after a symbol it cannot be metres or minutes."""
+    return (
+        start > 0
+        and raw[start - 1] in "$€£¥₹"
+        and raw.startswith("m", end)
+        and (end + 1 == len(raw) or not raw[end + 1].isalpha())
+    )
+
+
 def _number_mentions(raw: str) -> Iterator[NumberMention]:
     dates = [m.span() for m in _DIGIT_DATE.finditer(raw)] if any(c in raw for c in "-/.") else []
     for m in _NUM.finditer(raw):
@@ -451,6 +463,8 @@ def _number_mentions(raw: str) -> Iterator[NumberMention]:
             sm = _SCALE_AFTER.match(raw, end)
             if sm is not None:
                 scale, after_end = _SCALES[(sm.group(1) or sm.group(2)).lower()], sm.end()
+            elif _money_millions(raw, m.start(1), end):
+                scale, after_end = 6, end + 1
             elif not _right_ok(raw, end, "0"):
                 continue  # "1.33.7", "35459C54": not a whole number
         else:

@@ -85,6 +85,10 @@ CASES = [
     (1221456.78, "money", {"currency": "USD"}, "$1.2M revenue", False),
     (2311910.38, "money", {"currency": "EUR"}, "€2.31 million", True),
     (2311910.38, "money", {"currency": "EUR"}, "$2.31 million", False),
+    (2311910.38, "money", {"currency": "EUR"}, "about €2.31m in total", True),  # "m" after a symbol
+    (5, "money", {"currency": "USD"}, "a $5m budget", False),
+    (5000000, "money", {"currency": "USD"}, "a $5m budget", True),
+    (2.31, "quantity", {"unit": "m"}, "the wall is 2.31m high", True),  # no symbol: metres
     (2311910.38, "money", {"currency": "EUR"}, "2.31 million euros", True),
     (230.09, "money", {"currency": "EUR"}, "EUR 230.09", True),
     (0.921234, "money", {"currency": "EUR"}, "one dollar buys 0.92 EUR", True),  # to the cent
