@@ -555,6 +555,28 @@ def _inactive(gt: GroundTruth, v: str) -> StepNote:
     )
 
 
+# Finish reasons, as the adapters record them, of a response the provider cut short: what the
+# model wrote is scored as written, so the reader should know it was not all it meant to write.
+_CUT_OFF = frozenset({"length", "max_tokens", "incomplete", "max_output_tokens"})
+_FILTERED = frozenset({"content_filter", "safety", "prohibited_content", "blocklist", "spii", "recitation"})
+
+
+def _stopped_by_provider(trace: Trace) -> list[str]:
+    out = []
+    for t in trace.turns:
+        if t.finish_reason in _CUT_OFF:
+            out.append(
+                f"turn {t.index}: the response was cut off at the output token limit (finish_reason "
+                f"{t.finish_reason}): a call cut off has invalid arguments, an answer cut off may miss "
+                "values; a larger --max-tokens would have let it finish"
+            )
+        elif t.finish_reason in _FILTERED:
+            out.append(
+                f"turn {t.index}: the provider's filter stopped the response (finish_reason {t.finish_reason})"
+            )
+    return out
+
+
 def explain(gt: GroundTruth, trace: Trace, scores: Scores) -> Explanation:
     ex = _Explainer(gt, trace, scores)
     out = Explanation()
@@ -576,6 +598,7 @@ def explain(gt: GroundTruth, trace: Trace, scores: Scores) -> Explanation:
             out.penalties.append(f"step `{s.node}` never done: it needed {s.call}")
     if trace.stop == "answer" and not scores.answer_ok:
         out.penalties.append("the answer check failed (see above)")
+    out.penalties.extend(_stopped_by_provider(trace))
     limit = turn_limit(scores)
     if scores.turns > limit and trace.stop == "answer":
         plan = " | ".join(", ".join(level) for level in out.ideal_plan)

@@ -664,3 +664,29 @@ def test_docs_play_md_commands_run_as_written(tmp_path, capsys, monkeypatch):
             assert _in_order(errs, out.err.splitlines()) == [], (cmd, out.err)
             ran += 1
     assert ran == 4
+
+
+@pytest.mark.parametrize(
+    ("finish", "says"),
+    [
+        ("length", "cut off at the output token limit"),
+        ("max_tokens", "cut off"),
+        ("content_filter", "filter"),
+    ],
+)
+def test_a_response_the_provider_cut_short_is_named_among_the_penalties(finish, says):
+    """A truncated or filtered response is scored as written; the explanation says it was cut."""
+    from helpers import graph_suite, make_trace
+
+    from evals.explain import explain
+    from evals.scoring import score
+
+    suite = graph_suite({"one": {"a": []}})
+    gt = resolve(suite.by_id["one"], 0)
+    trace = make_trace(gt, [["a"]])
+    plain = explain(gt, trace, score(gt, trace)).penalties
+    trace.turns[-1].finish_reason = finish
+    cut = explain(gt, trace, score(gt, trace)).penalties
+    assert not any(says in p for p in plain)
+    assert [p for p in cut if p not in plain] == [p for p in cut if says in p and p.startswith("turn 2:")]
+    assert any(says in p for p in cut)
