@@ -129,6 +129,16 @@ class _GateFile(BaseModel):
     rules: dict[str, _RuleSpec] = Field(default_factory=dict)
 
 
+def _allowed_keys(loc: tuple[int | str, ...]) -> str:
+    """The keys of the table an unknown key stands in: a `[rules.<metric>]` table's, the
+    `[significance]` table's, or the file's own."""
+    if len(loc) == 3 and loc[0] == "rules":
+        return ", ".join(_RuleSpec.model_fields)
+    if len(loc) == 2 and loc[0] == "significance":
+        return ", ".join(_SignificanceSpec.model_fields)
+    return "defaults, [significance], [rules.<metric>]"
+
+
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     """A RuleSet from gate.toml text; every problem is a GateError naming the file and the key."""
     try:
@@ -145,9 +155,12 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
     except ValidationError as exc:
         errors = exc.errors()
         parts = [_describe_error(e) for e in errors]
-        unknown = [i for i, e in enumerate(errors) if e["type"] == "extra_forbidden"]
-        if unknown:  # the hint follows the last unknown key, never a value error
-            parts[unknown[-1]] += " (allowed: defaults, [significance], [rules.<metric>])"
+        last: dict[str, int] = {}  # the keys a table allows -> its last unknown key's error
+        for i, e in enumerate(errors):
+            if e["type"] == "extra_forbidden":
+                last[_allowed_keys(e["loc"])] = i
+        for allowed, i in last.items():  # the hint follows an unknown key, never a value error
+            parts[i] += f" (allowed: {allowed})"
         raise GateError(f"{source}: {'; '.join(parts)}") from None
     rules: dict[str, Rule | None] = {r.metric: r for r in DEFAULT_RULES} if spec.defaults else {}
     for name, rs in spec.rules.items():

@@ -129,13 +129,21 @@ def test_only_unknown_keys_get_the_allowed_keys_hint():
         "gate.toml: significance.resamples: Input should be greater than or equal to 100"
     )
     assert message("treshold = 3") == "gate.toml: treshold: unknown key" + allowed
+    # an unknown key inside a table gets that table's keys
+    assert message("[rules.fan_out_recall]\nmax_dorp = 0.1") == (
+        "gate.toml: rules.fan_out_recall.max_dorp: unknown key "
+        "(allowed: max_drop, max_rise, max_drop_pct, max_rise_pct, enabled)"
+    )
+    assert message("[significance]\nconfidance = 0.9") == (
+        "gate.toml: significance.confidance: unknown key (allowed: confidence, resamples, seed)"
+    )
     # several errors: the hint follows the unknown key, not the value error
     assert message("treshold = 3\n[rules.success_rate]\nmax_drop = -0.1") == (
         "gate.toml: rules.success_rate.max_drop: Input should be greater than or equal to 0; "
         "treshold: unknown key" + allowed
     )
     assert message("[significance]\nseeed = 1\n[rules.success_rate]\nmax_drop = -0.1") == (
-        "gate.toml: significance.seeed: unknown key" + allowed + "; "
+        "gate.toml: significance.seeed: unknown key (allowed: confidence, resamples, seed); "
         "rules.success_rate.max_drop: Input should be greater than or equal to 0"
     )
 
