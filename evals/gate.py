@@ -505,7 +505,7 @@ def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
         regression = worse
     significant = hi < 0 if m.better == "higher" else lo > 0
     exceeds = regression > rule.tolerance + EPS
-    level = f"{sig.confidence:.0%}"
+    level = confidence_label(sig.confidence)
     status: Literal["pass", "fail", "skip"]
     if not exceeds:
         status, reason = "pass", "within tolerance"
@@ -604,7 +604,13 @@ def run_pairs(baseline: str | Path, candidate: str | Path) -> list[tuple[Path, P
     return pairs
 
 
-CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash")
+def confidence_label(confidence: float) -> str:
+    """The interval's level as written in every output: 95%, 97.5%, 99.9% (never rounded to a
+    level it is not)."""
+    return f"{confidence * 100:.10g}%"
+
+
+CONFIG_FIELDS = ("model", "system_prompt", "user_prompt", "prompt_hash", "epochs", "max_concurrency")
 CONFIG_FIELDS_AFTER = ("model_options", "prices", "price_table_version", "harness_version")
 
 
@@ -629,6 +635,7 @@ __all__ = [
     "RuleSet",
     "RunData",
     "Significance",
+    "confidence_label",
     "config_changes",
     "evaluate_rule",
     "gate",

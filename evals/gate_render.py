@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .gate import Flip, GateResult, RuleResult, config_changes
+from .gate import Flip, GateResult, RuleResult, confidence_label, config_changes
 from .metrics import Metric
 
 # Decimals of a gated metric's values and changes, by the metric's unit.
@@ -70,7 +70,7 @@ def _flip_text(f: Flip) -> str:
 def _significance_text(res: GateResult) -> str:
     s = res.ruleset.significance
     return (
-        f"A rule fails only when the change is worse than its tolerance and the {s.confidence:.0%} paired "
+        f"A rule fails only when the change is worse than its tolerance and the {confidence_label(s.confidence)} paired "
         f"bootstrap interval of the change ({s.resamples} resamples over tasks, seed {s.seed}) excludes zero."
     )
 
@@ -93,7 +93,7 @@ def render_text(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
         lines.append(f"{'warning:':<11}{w}")
     lines.append("")
     rows = [["rule", "baseline", "candidate", "change", "tolerance", "95% CI of change", "verdict", "note"]]
-    rows[0][5] = f"{res.ruleset.significance.confidence:.0%} CI of change"
+    rows[0][5] = f"{confidence_label(res.ruleset.significance.confidence)} CI of change"
     for r in res.results:
         rows.append(
             [
@@ -147,7 +147,7 @@ def render_markdown(res: GateResult, baseline_arg: str, candidate_arg: str) -> s
         out.append(f"\n> **Warning:** {_md_escape(w)}")
     out += [
         "",
-        f"| rule | baseline | candidate | change | tolerance | {res.ruleset.significance.confidence:.0%} CI of change | verdict |",
+        f"| rule | baseline | candidate | change | tolerance | {confidence_label(res.ruleset.significance.confidence)} CI of change | verdict |",
     ]
     out.append("|---|---:|---:|---:|---|---|---|")
     for r in res.results:

@@ -528,3 +528,24 @@ def test_allow_subset_and_incomplete_runs_are_reported(tmp_path, capsys):
     assert "paired:    3 tasks x 1 epoch (3 episode pairs) of suite synthetic (hash abc123); " in out
     assert "--allow-subset left out 1 baseline and 0 candidate episodes" in out
     assert f"warning:   the candidate run {c} is interrupted, not complete" in out
+
+
+def test_the_interval_level_is_written_as_set_and_epochs_are_a_listed_change(tmp_path):
+    """0.999 is "99.9%", not a rounded "100%"; a run of more epochs is a listed difference."""
+    from evals.gate import Significance, confidence_label, config_changes
+
+    assert [confidence_label(c) for c in (0.95, 0.9, 0.975, 0.999)] == ["95%", "90%", "97.5%", "99.9%"]
+    worse = [scores(t, success=False) for t in tasks(20)]
+    b, c = _pair(tmp_path, [scores(t) for t in tasks(20)], worse)
+    strict = RuleSet(significance=Significance(confidence=0.999))
+    rules = tmp_path / "gate.toml"
+    rules.write_text(rules_toml(strict))
+    res = gate(b, c, rules)
+    failed = [r for r in res.results if r.status == "fail"]
+    assert failed and all("99.9% interval" in r.reason for r in failed)
+    assert "99.9% CI of change" in render_markdown(res, str(b), str(c))
+    two = write_run(
+        tmp_path / "two", [scores(t) for t in tasks(20)] * 2, epochs={i: i // 20 for i in range(40)}
+    )
+    res2 = gate(b, two, allow_subset=True)
+    assert "epochs" in config_changes(res2.pairing)
