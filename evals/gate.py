@@ -106,20 +106,22 @@ class RuleSet:
     source: str = "shipped defaults"
 
 
+# TOML has numbers and booleans of its own: a value written as a string ("2000", "no") is a
+# mistake in the file, refused rather than read (strict fields; an integer still counts as a float).
 class _RuleSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    max_drop: float | None = Field(None, ge=0)
-    max_rise: float | None = Field(None, ge=0)
-    max_drop_pct: float | None = Field(None, ge=0)
-    max_rise_pct: float | None = Field(None, ge=0)
+    max_drop: float | None = Field(None, ge=0, strict=True)
+    max_rise: float | None = Field(None, ge=0, strict=True)
+    max_drop_pct: float | None = Field(None, ge=0, strict=True)
+    max_rise_pct: float | None = Field(None, ge=0, strict=True)
     enabled: bool = Field(True, strict=True)  # a TOML boolean: a quoted "no" is not false
 
 
 class _SignificanceSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    confidence: float = Field(0.95, gt=0, lt=1)
-    resamples: int = Field(DEFAULT_RESAMPLES, ge=100, le=100_000)
-    seed: int = Field(0, ge=0)
+    confidence: float = Field(0.95, gt=0, lt=1, strict=True)
+    resamples: int = Field(DEFAULT_RESAMPLES, ge=100, le=100_000, strict=True)
+    seed: int = Field(0, ge=0, strict=True)
 
 
 class _GateFile(BaseModel):

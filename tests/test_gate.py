@@ -99,6 +99,11 @@ def test_defaults_false_keeps_only_the_file_rules():
             "gate.toml: treshold: unknown key (allowed: defaults, [significance], [rules.<metric>])",
         ),
         ("[significance]\nconfidence = 1.5", "significance.confidence: Input should be less than 1"),
+        ('[significance]\nresamples = "2000"', "significance.resamples: Input should be a valid integer"),
+        (
+            '[rules.fan_out_recall]\nmax_drop = "0.1"',
+            "rules.fan_out_recall.max_drop: Input should be a valid number",
+        ),
         (
             "[significance]\nresamples = 10",
             "significance.resamples: Input should be greater than or equal to 100",
