@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -307,3 +308,89 @@ def test_unknown_agents_and_bad_configs_are_usage_errors(suite, tmp_path, capsys
     assert "timeout" in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
     assert os.environ.get("MY_SECRET_API_KEY") is None
+
+
+LEFT_RUNNING = """
+    import subprocess, sys
+    # answers and exits at once, leaving a child that holds its stdout and stderr open
+    subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"], start_new_session={detached})
+    print("found", flush=True)
+"""
+
+
+@pytest.mark.parametrize("detached", [False, True])
+def test_an_agent_that_exits_leaving_a_child_running_is_not_timed_out(suite, tmp_path, detached):
+    """docs/agents.md: process_s is spawn -> exit, and whatever the agent left running is killed.
+    Python 3.11's `Process.wait()` also waits for the pipes, which the child holds open: the agent
+    was reported as timed out (in its own process group), or the run waited out the child's 30 s
+    (in a session of its own, beyond the group kill)."""
+    toml = agent_toml(tmp_path, "leaves", LEFT_RUNNING.format(detached=detached), timeout=10)
+    t0 = time.monotonic()
+    (d,) = run(suite, tmp_path / "runs", [f"agent/{toml}"], ["wide2"])
+    took = time.monotonic() - t0
+    (ep,) = episodes(d).values()
+    agent = ep["trace"]["agent"]
+    assert agent["exit_code"] == 0 and not agent["timed_out"]
+    assert ep["trace"]["final_text"] == "found"  # read though the child still held the pipe
+    assert agent["process_s"] < 2 and took < 8
+
+
+SLEEPER = """
+    import json, os, pathlib, time
+    pathlib.Path(os.environ["SEEN"]).write_text(json.dumps([os.getpid(), os.environ["FANOUT_EPISODE_DIR"]]))
+    time.sleep(60)
+"""
+
+
+def test_sigterm_stops_a_run_as_ctrl_c_does_and_leaves_no_agent(suite, tmp_path):
+    """SIGTERM (CI cancelling a job): the agent, in a session of its own, is killed and its
+    scratch folder removed, the run is `interrupted` and says how to resume (exit 130)."""
+    import signal
+    import subprocess
+    import sys
+
+    seen = tmp_path / "seen.json"
+    toml = agent_toml(tmp_path, "sleeper", SLEEPER, timeout=120, env={"SEEN": str(seen)})
+    out = tmp_path / "runs"
+    argv = [sys.executable, "-m", "evals", "run", "--suite", str(suite), "--model", f"agent/{toml}"]
+    argv += ["--task", "wide2", "--clock", "real", "--out", str(out), "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not seen.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert seen.exists(), proc.communicate(timeout=30)
+    time.sleep(0.2)  # the file is written whole
+    pid, workdir = json.loads(seen.read_text())
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "Traceback" not in stderr, stderr
+    assert "interrupted; resume with:" in stderr
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    assert not Path(workdir).exists()
+    (run_dir,) = out.iterdir()
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "interrupted"
+
+
+def test_no_credential_reaches_the_agent():
+    from evals.agents.runner import agent_environment
+
+    base = {
+        name: "x"
+        for name in (
+            "OPENAI_API_KEY",
+            "AZURE_OPENAI_KEY",
+            "OPENAI_ADMIN_KEY",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "GITHUB_TOKEN",
+            "DB_PASSWORD",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "CLIENT_SECRET",
+            "HOME",
+            "PATH",
+            "LANG",
+        )
+    }
+    env = agent_environment(base, {"MY_SETTING": "1"})
+    assert sorted(env) == ["AWS_ACCESS_KEY_ID", "HOME", "LANG", "MY_SETTING", "PATH"]

@@ -43,32 +43,59 @@ from .session import EpisodeSession
 
 MAX_OUTPUT_BYTES = 1 << 20  # an answer longer than 1 MiB is cut: output is data, never a memory hazard
 STDERR_TAIL = 4000
-_SECRET_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET", "_SECRET_KEY", "_PASSWORD")
+# Names of credentials: any *_KEY (API, access, admin, Azure's AZURE_OPENAI_KEY), tokens,
+# passwords, credentials, and anything naming a secret (AWS_SECRET_ACCESS_KEY, CLIENT_SECRET).
+_SECRET_SUFFIXES = ("_KEY", "_TOKEN", "_PASSWORD", "_PASSWD", "_CREDENTIALS")
+
+
+def _is_secret(name: str) -> bool:
+    n = name.upper()
+    return n.endswith(_SECRET_SUFFIXES) or "SECRET" in n
 
 
 def agent_environment(base: dict[str, str], extra: dict[str, str]) -> dict[str, str]:
     """The parent's environment without credentials, plus the agent's own settings and ours."""
-    env = {k: v for k, v in base.items() if not k.upper().endswith(_SECRET_SUFFIXES)}
+    env = {k: v for k, v in base.items() if not _is_secret(k)}
     for k in ("OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID"):
         env.pop(k, None)
     env.update(extra)
     return env
 
 
-async def _drain(stream: asyncio.StreamReader | None, keep_head: int, keep_tail: int) -> bytes:
-    """Read a pipe to its end, keeping its first `keep_head` or last `keep_tail` bytes."""
+async def _drain(stream: asyncio.StreamReader | None, buf: bytearray, keep_head: int, keep_tail: int) -> None:
+    """Read a pipe to its end into `buf`, keeping its first `keep_head` or last `keep_tail` bytes.
+    What was read is in `buf` even when the read is cancelled (a process the agent left running
+    can hold the pipe open after the agent exited)."""
     if stream is None:
-        return b""
-    buf = bytearray()
+        return
     while True:
         chunk = await stream.read(65536)
         if not chunk:
-            return bytes(buf)
+            return
         buf += chunk
         if keep_head and len(buf) > keep_head:
             del buf[keep_head:]
         elif keep_tail and len(buf) > keep_tail:
             del buf[: len(buf) - keep_tail]
+
+
+_EXIT_POLL_S = 0.05
+PIPE_GRACE_S = 2.0  # after the agent exited: the longest wait for the rest of its output
+
+
+async def _exit(proc: asyncio.subprocess.Process) -> int:
+    """The agent's exit status, as soon as it exits. `Process.wait()` also waits for every pipe to
+    close (Python 3.11), which a child the agent left running keeps open: it alone would report
+    an agent that answered and exited as timed out, or wait out a detached child's lifetime. The
+    return code is set at the exit itself, so it is watched too."""
+    wait = asyncio.ensure_future(proc.wait())
+    try:
+        while not wait.done() and proc.returncode is None:
+            await asyncio.wait({wait}, timeout=_EXIT_POLL_S)
+    finally:
+        wait.cancel()
+    assert proc.returncode is not None
+    return proc.returncode
 
 
 def _kill_group(pid: int) -> None:
@@ -206,36 +233,45 @@ class AgentModel(Model):
             shutil.rmtree(workdir, ignore_errors=True)
             now = time.perf_counter()
             return AgentOutcome(spawn, now, None, False, None, failure=f"agent could not start: {exc}")
+        out_buf, err_buf = bytearray(), bytearray()
         readers = (
-            asyncio.ensure_future(_drain(proc.stdout, MAX_OUTPUT_BYTES, 0)),
-            asyncio.ensure_future(_drain(proc.stderr, 0, STDERR_TAIL)),
+            asyncio.ensure_future(_drain(proc.stdout, out_buf, MAX_OUTPUT_BYTES, 0)),
+            asyncio.ensure_future(_drain(proc.stderr, err_buf, 0, STDERR_TAIL)),
         )
         if proc.stdin is not None:
             with contextlib.suppress(ConnectionError):
                 proc.stdin.write(user.encode())
                 await proc.stdin.drain()
             proc.stdin.close()
-        waiter = asyncio.ensure_future(proc.wait())
+        waiter = asyncio.ensure_future(_exit(proc))
         aborted = asyncio.ensure_future(session.aborted.wait())
-        timed_out = False
+        timed_out = finished = False
         try:
             done, _ = await asyncio.wait({waiter, aborted}, timeout=c.timeout, return_when="FIRST_COMPLETED")
             if waiter not in done:
                 timed_out = not aborted.done()
                 _kill_group(proc.pid)
                 await waiter
+            end = time.perf_counter()
+            _kill_group(proc.pid)  # children it left running
+            # The rest of its output; a detached child may hold the pipes: keep what was read.
+            await asyncio.wait(readers, timeout=PIPE_GRACE_S)
+            finished = True
         finally:
             aborted.cancel()
-            if not waiter.done():  # cancelled (Ctrl-C): leave no agent behind
-                _kill_group(proc.pid)
-            _kill_group(proc.pid)  # children it left running
-        end = time.perf_counter()
-        try:
-            stdout, stderr = await asyncio.wait_for(asyncio.gather(*readers), 5)
-        except TimeoutError:
             for r in readers:
                 r.cancel()
-            stdout, stderr = b"", b""
+            if not waiter.done():  # cancelled (Ctrl-C): leave no agent behind
+                waiter.cancel()
+                _kill_group(proc.pid)
+            if not finished or c.output != "file":  # the output file is read below
+                shutil.rmtree(workdir, ignore_errors=True)
+            # A child the agent left running may still hold the pipes: the transport would stay
+            # open past the event loop (asyncio has no public way to close a Process).
+            transport = getattr(proc, "_transport", None)
+            if transport is not None:
+                transport.close()
+        stdout, stderr = bytes(out_buf), bytes(err_buf)
         answer: str | None = stdout.decode("utf-8", "replace").strip()
         failure = None
         if c.output == "file":
@@ -245,7 +281,8 @@ class AgentModel(Model):
                 answer = None
                 if proc.returncode == 0 and not timed_out:
                     failure = f"agent {c.name} wrote no output file (FANOUT_OUTPUT_FILE)"
-        shutil.rmtree(workdir, ignore_errors=True)
+            finally:
+                shutil.rmtree(workdir, ignore_errors=True)
         return AgentOutcome(
             spawn,
             end,

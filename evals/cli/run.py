@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import difflib
 import glob
 import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import UnionType
 from typing import Any, Literal, TextIO, Union, get_args, get_origin
@@ -226,7 +230,32 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
     return True
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a CI job cancelled, `timeout`, `kill`) stops a run as Ctrl-C does: the episodes in
+    flight are cancelled, agents and what they left running are killed, their scratch folders
+    removed, the run marked `interrupted` and the resume command printed. Left alone, SIGTERM
+    would end the process at once and leave agents (in sessions of their own) running."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    with _sigterm_interrupts():
+        return _cmd_run(args)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         _refuse_settings_on_resume(args)
         return _resume(Path(args.resume), not args.no_progress, args.retry_errors, args.max_cost_usd)
