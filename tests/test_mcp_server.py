@@ -223,3 +223,16 @@ def test_stdio_relay_reaches_the_episode(core):
     (upd, read), calls = asyncio.run(_with_host(task, core, body))
     assert read["status"] == "open" and upd.get("status") == "resolved"
     assert sorted(c.position for c in calls) == [0, 1]
+
+
+def test_the_sdks_invalid_request_warning_stays_off_the_terminal(caplog):
+    """The SDK logs each request that fails validation (about 90 lines) through the root logger;
+    the agent already gets a JSON-RPC error. Other warnings still pass."""
+    import logging
+
+    import evals.agents.mcp_server  # noqa: F401  (installs the filter)
+
+    with caplog.at_level(logging.WARNING):
+        logging.warning("Failed to validate request: 1 validation error for CallToolRequest ...")
+        logging.warning("something else")
+    assert [r.getMessage() for r in caplog.records] == ["something else"]

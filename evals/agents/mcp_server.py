@@ -35,6 +35,18 @@ logging.getLogger("mcp.server.lowlevel.server").setLevel(logging.ERROR)
 logging.getLogger("mcp.server.streamable_http").setLevel(logging.CRITICAL)
 
 
+class _InvalidRequestNoise(logging.Filter):
+    """The SDK logs each request that fails validation through the *root* logger, with the whole
+    pydantic error (about 90 lines): the agent already gets a JSON-RPC "invalid params" error,
+    so a misbehaving agent must not flood the run's terminal."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.name == "root" and str(record.msg).startswith("Failed to validate request"))
+
+
+logging.getLogger().addFilter(_InvalidRequestNoise())
+
+
 def mcp_tools(session: EpisodeSession) -> list[types.Tool]:
     return [
         types.Tool(name=t.name, description=t.description, inputSchema=t.parameters)
