@@ -242,12 +242,12 @@ class _Explainer:
                 f"But its result was an error ({c.error}), so the step stayed open: "
                 "the same call again at a later turn would have completed it."
             )
-            if c.timed_out and v in self.res.parallelizable and self.issued.get(v) == c.turn:
-                if ready_turn(self.gt, v, self.sat) == c.turn:
-                    parts.append(
-                        "A timeout is the tool's, not the model's: issued at the first turn it could "
-                        "be, the step counts as on time for fan-out recall once a retry completes it."
-                    )
+            on_time = self.issued.get(v) == c.turn == ready_turn(self.gt, v, self.sat)
+            if c.timed_out and v in self.res.parallelizable and on_time:
+                parts.append(
+                    "A timeout is the tool's, not the model's: issued at the first turn it could "
+                    "be, the step counts as on time for fan-out recall once a retry completes it."
+                )
             return " ".join(parts)
         if self.sat.get(v) != c.turn:
             parts.append(f"The step was already done at turn {self.sat.get(v)}.")
