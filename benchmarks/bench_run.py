@@ -20,10 +20,12 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import shutil
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,7 +110,7 @@ def main() -> None:
                 print(
                     f"{label}: peak RSS at --epochs {args.epochs} is {100 * (b / a - 1):+.1f}% of --epochs 1"
                 )
-        floor(args.tasks, args.rounds)
+        floor(args.tasks, args.rounds, suite)
         print(machine().replace("machine", "at the end"))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -119,16 +121,66 @@ def main() -> None:
 FLOOR_IMPORTS = "import asyncio, jinja2.sandbox, numpy, pydantic, yaml"
 
 
-def floor(tasks: int, rounds: int) -> None:
-    """The fixed cost below which no whole-process figure can go, beside the target's budget."""
+def floor(tasks: int, rounds: int, suite: Path) -> None:
+    """The fixed cost below which no whole-process figure can go, beside the target's budget: the
+    imports, then what every task costs at the least, with every per-task memo already warm (as
+    in a run's later epochs): its two reference schedules (an oracle and a sequential episode on
+    the virtual clock, DESIGN 5) and the model's own episode, before loading, ground truth,
+    scoring and writing."""
     py = sys.executable
     bare = statistics.median(measured([py, "-c", "pass"]).wall_s for _ in range(3 * rounds))
     imports = statistics.median(measured([py, "-c", FLOOR_IMPORTS]).wall_s for _ in range(3 * rounds))
+    budget_ms = 1000 * (tasks / 1500 - imports) / tasks
     print(
         f"floor: interpreter start-up {bare:.3f} s; with the third-party imports of a run "
         f"({FLOOR_IMPORTS[7:]}) {imports:.3f} s; 1,500 episodes/s on {tasks} tasks allows {tasks / 1500:.3f} s "
-        f"for the whole process, {1000 * (tasks / 1500 - imports) / tasks:.2f} ms per task after these imports"
+        f"for the whole process, {budget_ms:.2f} ms per task after these imports"
     )
+    refs_ms, episode_ms = warm_per_task(suite, rounds)
+    print(
+        f"floor: per task, every memo warm: the two reference schedules {refs_ms:.2f} ms, the oracle's "
+        f"own episode {episode_ms:.2f} ms; together {refs_ms + episode_ms:.2f} ms against the "
+        f"{budget_ms:.2f} ms left"
+    )
+
+
+def warm_per_task(suite_folder: Path, rounds: int) -> tuple[float, float]:
+    """CPU ms per task of the two reference schedules and of the oracle's episode, in this
+    process, after a first pass has built every per-task memo (best of `rounds`)."""
+    from evals.groundtruth import ground_truth
+    from evals.models.policies import PolicyModel
+    from evals.reference import reference
+    from evals.runs import open_suite
+    from evals.runtime import run_episode
+    from evals.settings import RuntimeSettings
+
+    suite = open_suite(str(suite_folder))
+    settings = RuntimeSettings()
+    gts = [ground_truth(t, settings.seed) for t in suite.tasks]
+
+    def references() -> float:
+        t0 = time.process_time()
+        for gt in gts:
+            vars(gt.task).pop("_references", None)  # the schedules run again; nothing else does
+            reference(gt, settings)
+        return time.process_time() - t0
+
+    def episodes() -> float:
+        model = PolicyModel("oracle", [suite], seed=settings.seed)  # a new one: no decision memoised
+
+        async def loop() -> None:
+            for task in suite.tasks:
+                await run_episode(model, task, settings)
+
+        t0 = time.process_time()
+        asyncio.run(loop())
+        return time.process_time() - t0
+
+    references(), episodes()  # the first pass: every per-task memo built
+    n = len(gts)
+    refs = min(references() for _ in range(rounds))
+    eps = min(episodes() for _ in range(rounds))
+    return 1000 * refs / n, 1000 * eps / n
 
 
 if __name__ == "__main__":
