@@ -342,11 +342,19 @@ def _right_ok(s: str, j: int, last: str, plural: bool = False) -> bool:
     return not c.isalnum()
 
 
+# Where a code turns from letters to digits or back ("UA538", "12B"), the answer may put one space
+# or hyphen: "UA 538" and "UA-538" are the same flight.
+_LETTER_DIGIT = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
 @functools.lru_cache(maxsize=65536)
 def _form_regex(form: str) -> re.Pattern[str]:
     """A folded form as a pattern: runs of spaces or hyphens between words match each other
-    ("noise-cancelling" = "noise cancelling"). A lookahead, so overlapping starts are all seen."""
-    parts = [re.escape(p) for p in re.split(r"[\s\-]+", form) if p]
+    ("noise-cancelling" = "noise cancelling"), and a code may be split where letters meet digits.
+    A lookahead, so overlapping starts are all seen."""
+    parts = [
+        r"[\s\-]?".join(re.escape(q) for q in _LETTER_DIGIT.split(p)) for p in re.split(r"[\s\-]+", form) if p
+    ]
     body = r"[\s\-]+".join(parts) if parts else re.escape(form)
     if form[:1] in "- " and parts:
         body = re.escape(form[:1]) + body

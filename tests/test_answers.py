@@ -40,6 +40,14 @@ CASES = [
     ("SKU-1001", None, {}, "Order SKU-10012 shipped", False),
     ("Grace Kim", None, {}, "Her manager is Grace  Kim.", True),
     ("Noise-Cancelling Headphones", None, {}, "the noise cancelling headphones", True),
+    # a code may be split where its letters meet its digits, by one space or hyphen
+    ("UA538", None, {}, "Flight UA 538 boards at gate B12.", True),
+    ("UA538", None, {}, "Flight UA-538 boards at gate B12.", True),
+    ("UA538", None, {}, "Flight UA 5380 boards at gate B12.", False),
+    ("UA538", None, {}, "Flight UA 539 boards at gate B12.", False),
+    ("UA538", None, {}, "Flight UA, 538 passengers", False),
+    ("12B", None, {}, "your seat is 12 B", True),
+    ("B12", "entity", {}, "gates B 12 and C3", True),
     # a unit or affix attached to a value keeps it whole
     ("1.33.7", None, {}, "checkout runs v1.33.7 on 2 replicas", True),
     ("1.33.7", None, {}, "checkout runs 1.33.70", False),
