@@ -228,19 +228,25 @@ def openai_failure(status: int, headers: httpx.Headers, text: str) -> Failure:
     return status_failure(status, headers, text)
 
 
-class OpenAIChatModel(WireModel):
-    provider = "openai"
+class OpenAIEndpoint(WireModel):
+    """Where OpenAI's two APIs (and the servers compatible with them) are reached and how they
+    authenticate: one base URL (`OPENAI_BASE_URL`), one key, a bearer header."""
+
     default_base_url = DEFAULT_BASE_URL
     key_env = ("OPENAI_API_KEY",)
 
     def resolve_base_url(self, given: str | None) -> str:
         return (given or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
-    def url(self, stream: bool) -> str:
-        return f"{self.base_url}/chat/completions"
-
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+
+
+class OpenAIChatModel(OpenAIEndpoint):
+    provider = "openai"
+
+    def url(self, stream: bool) -> str:
+        return f"{self.base_url}/chat/completions"
 
     def encode(self, request: ModelRequest, stream: bool) -> dict:
         body: dict[str, Any] = {"model": self.model, "messages": encode_messages(request)}

@@ -21,7 +21,6 @@ Tools are declared with `strict: false` explicitly, the field the API types as r
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -32,7 +31,6 @@ from .http import (
     Failure,
     RetryableError,
     StreamState,
-    WireModel,
     args_text,
     call_args,
     error_body,
@@ -40,7 +38,7 @@ from .http import (
     own_parts,
     text_or_none,
 )
-from .openai import DEFAULT_BASE_URL, REFUSAL, openai_failure
+from .openai import REFUSAL, OpenAIEndpoint, openai_failure
 
 FORMAT = "responses"
 
@@ -203,19 +201,11 @@ def responses_failure(status: int, headers: httpx.Headers, text: str) -> Failure
     return openai_failure(status, headers, text)
 
 
-class ResponsesModel(WireModel):
+class ResponsesModel(OpenAIEndpoint):
     provider = "openai-responses"
-    default_base_url = DEFAULT_BASE_URL
-    key_env = ("OPENAI_API_KEY",)
-
-    def resolve_base_url(self, given: str | None) -> str:
-        return (given or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
 
     def url(self, stream: bool) -> str:
         return f"{self.base_url}/responses"
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     def encode(self, request: ModelRequest, stream: bool) -> dict:
         settings = self.settings(request)
