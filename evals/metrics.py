@@ -3,8 +3,9 @@
 A metric here is one number about a run (a `summary.json` key, a leaderboard column, a gate rule)
 together with the per-episode value it is built from. `summary.json`, the report (HTML, Markdown,
 CSV, JSON), the gate, `compare`, `whatif` and `fanout run`'s summary row all iterate this registry,
-so adding a metric is one `METRICS.add(...)` below (plus its docs and tests), and its aggregation,
-interval, direction and formatting cannot disagree between two outputs.
+so adding a metric is one `METRICS.add(...)` below (plus its docs and tests; docs/metrics.md is
+rendered from this registry by `make docs-metrics`), and its aggregation, interval, direction and
+formatting cannot disagree between two outputs.
 
 Per-episode values come from a `Scores` field (counted by the scorer) or from an `EpisodeValue`
 function over the trace and its timeline; those functions are run by the scorer, stored in the
@@ -123,14 +124,25 @@ class Metric:
 
     @property
     def per_episode(self) -> str:
-        """The key of the per-episode value this metric aggregates (the one `compare` shows)."""
+        """The key of the per-episode value this metric aggregates (the one `compare` shows): a
+        ratio's is the metric's own name (the episode's ratio; see `per_episode_value`)."""
         if self.episode_key:
             return self.episode_key
+        if isinstance(self.agg, Ratio):
+            return self.name
         if isinstance(self.episode, EpisodeValue):
             return self.episode.name
-        if isinstance(self.agg, Ratio):
-            return self.name  # the scorer stores each episode's own ratio under the metric's name
         return self.agg.fields[0]
+
+    def per_episode_value(self, row: Mapping[str, Any]) -> Any:
+        """This metric's value for one episode (a row of its scores): the stored value under
+        `per_episode`, else, for a ratio, the episode's own numerator over its denominator (None
+        when either is missing or the denominator is 0), so a ratio declared over two per-episode
+        values needs no third one for `compare`."""
+        if self.per_episode in row or not isinstance(self.agg, Ratio):
+            return row.get(self.per_episode)
+        n, d = row.get(self.agg.num), row.get(self.agg.den)
+        return None if n is None or d is None or d == 0 else n / d
 
     @property
     def worse_word(self) -> str:

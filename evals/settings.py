@@ -4,7 +4,9 @@ One frozen model carries them whole: `fanout run` builds it from its flags and F
 run.json stores it (`runtime`), each trace records the one it ran under, the runtime and the
 scorer read it, `whatif` varies it and `gate` lists which of its fields changed between two runs.
 Adding a setting is one field here (its constraints and description included) plus the code that
-uses it: the CLI flag, run.json, the trace and the gate's "changed" line follow from the field.
+uses it: the CLI flag, run.json, the trace, `--resume`'s refusal of the flag, the gate's "changed"
+line and the report's comparability groups follow from the field, and with `whatif=True` the
+`fanout whatif` flag, sweep dimension and column (docs/extending.md, tests/test_extending.py).
 """
 
 from __future__ import annotations
