@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 MODELS := policy/oracle policy/sequential policy/greedy policy/redundant policy/lazy
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-docs lint fmt venv bench clean gate-demo reports view venv-stale bytecode
+.PHONY: run test test-docs lint fmt venv bench clean gate-demo reports view venv-stale bytecode docs-metrics
 
 venv: $(STAMP)
 
@@ -46,6 +46,10 @@ run: $(STAMP) bytecode
 PUBLISHED_STAMP = git log -1 --format=%ct -- . ':(exclude)reports' ':(exclude)docs/leaderboard.png'
 reports: $(STAMP)
 	SOURCE_DATE_EPOCH=$${SOURCE_DATE_EPOCH:-$$($(PUBLISHED_STAMP) 2>/dev/null || echo 0)} $(BIN)/python scripts/demo.py --publish
+
+# docs/metrics.md, the metric reference, from the registry (evals/metrics.py); tests fail while it is stale.
+docs-metrics: $(STAMP)
+	$(BIN)/python -m evals.metric_doc --write
 
 # Open the newest report (runs/report-*, runs/demo/report, else reports/) in the browser.
 view: $(STAMP)

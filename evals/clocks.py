@@ -20,7 +20,7 @@ from mock_tools import error_result, is_error
 
 from .errors import InfrastructureError
 from .settings import RuntimeSettings
-from .timing import batch_times
+from .timing import batch_times, request_s
 from .trace import CallRecord, Trace, fill
 
 Writes = list[tuple[int, Any]]  # (call index, the writes it made), applied in issue order
@@ -159,7 +159,7 @@ class RealClock(Clock):
                     pass
                 elif simple:  # no timeout, no hedge: the call just takes its latency
                     c.hedged = c.timed_out = False
-                    await sleep_until(self.t0 + c.start_s + c.sample_s * s.latency_scale)
+                    await sleep_until(self.t0 + c.start_s + request_s(s, c.sample_s))
                     result, ws = tools.request(c)
                     answer(c, result)
                     writes.append((c.index, ws))
@@ -184,7 +184,6 @@ class RealClock(Clock):
         """Every call issued now, each answered when its latency has passed: the waits overlap,
         so one coroutine waits for them in deadline order (ties in issue order) instead of a task
         per call, and no other episode's work runs between the batch's start and its calls'."""
-        scale = self.settings.latency_scale
         due = []
         for c in calls:
             c.start_s = self._now()
@@ -192,7 +191,7 @@ class RealClock(Clock):
                 c.end_s = c.start_s
                 continue
             c.hedged = c.timed_out = False
-            due.append((self.t0 + c.start_s + c.sample_s * scale, c.index, c))
+            due.append((self.t0 + c.start_s + request_s(self.settings, c.sample_s), c.index, c))
         for deadline, _, c in sorted(due, key=lambda d: (d[0], d[1])):
             await sleep_until(deadline)
             result, ws = tools.request(c)
@@ -217,7 +216,7 @@ class RealClock(Clock):
         loop = asyncio.get_running_loop()
         begin = loop.time()
         timeout, hedge_after = s.tool_timeout, s.hedge_after
-        racers = [asyncio.ensure_future(request(c.sample_s * s.latency_scale, issued))]
+        racers = [asyncio.ensure_future(request(request_s(s, c.sample_s), issued))]
         c.hedged = c.timed_out = False
         try:
             if (
@@ -229,9 +228,7 @@ class RealClock(Clock):
                 if not done:
                     c.hedged = True
                     racers.append(
-                        asyncio.ensure_future(
-                            request(c.hedge_sample_s * s.latency_scale, time.perf_counter())
-                        )
+                        asyncio.ensure_future(request(request_s(s, c.hedge_sample_s), time.perf_counter()))
                     )
             left = None if timeout is None else max(0.0, timeout - (loop.time() - begin))
             done, _ = await asyncio.wait(racers, timeout=left, return_when=asyncio.FIRST_COMPLETED)

@@ -82,7 +82,7 @@ def _side(sc: dict) -> Side:
         turns=sc["turns"],
         classes={k: sc["classes"].get(k, 0) for k in CLASSES},
         stop=sc["stop"],
-        **{m.per_episode: sc.get(m.per_episode) for m in COMPARED},
+        **{m.per_episode: m.per_episode_value(sc) for m in COMPARED},
     )
 
 

@@ -3,8 +3,9 @@
 A metric here is one number about a run (a `summary.json` key, a leaderboard column, a gate rule)
 together with the per-episode value it is built from. `summary.json`, the report (HTML, Markdown,
 CSV, JSON), the gate, `compare`, `whatif` and `fanout run`'s summary row all iterate this registry,
-so adding a metric is one `METRICS.add(...)` below (plus its docs and tests), and its aggregation,
-interval, direction and formatting cannot disagree between two outputs.
+so adding a metric is one `METRICS.add(...)` below (plus its docs and tests; docs/metrics.md is
+rendered from this registry by `make docs-metrics`), and its aggregation, interval, direction and
+formatting cannot disagree between two outputs.
 
 Per-episode values come from a `Scores` field (counted by the scorer) or from an `EpisodeValue`
 function over the trace and its timeline; those functions are run by the scorer, stored in the
@@ -107,6 +108,9 @@ class Metric:
     # the per-episode value(s), when the scorer does not count them (several: a ratio's two sums)
     episode: EpisodeValue | tuple[EpisodeValue, ...] | None = None
     episode_key: str | None = None  # per-episode value shown by `compare` (default: see per_episode)
+    narrow: bool = (
+        True  # False: the page hides its leaderboard column on narrow screens (detail, not ranking)
+    )
 
     def __post_init__(self) -> None:
         if not self.show <= SURFACES:
@@ -123,14 +127,25 @@ class Metric:
 
     @property
     def per_episode(self) -> str:
-        """The key of the per-episode value this metric aggregates (the one `compare` shows)."""
+        """The key of the per-episode value this metric aggregates (the one `compare` shows): a
+        ratio's is the metric's own name (the episode's ratio; see `per_episode_value`)."""
         if self.episode_key:
             return self.episode_key
+        if isinstance(self.agg, Ratio):
+            return self.name
         if isinstance(self.episode, EpisodeValue):
             return self.episode.name
-        if isinstance(self.agg, Ratio):
-            return self.name  # the scorer stores each episode's own ratio under the metric's name
         return self.agg.fields[0]
+
+    def per_episode_value(self, row: Mapping[str, Any]) -> Any:
+        """This metric's value for one episode (a row of its scores): the stored value under
+        `per_episode`, else, for a ratio, the episode's own numerator over its denominator (None
+        when either is missing or the denominator is 0), so a ratio declared over two per-episode
+        values needs no third one for `compare`."""
+        if self.per_episode in row or not isinstance(self.agg, Ratio):
+            return row.get(self.per_episode)
+        n, d = row.get(self.agg.num), row.get(self.agg.den)
+        return None if n is None or d is None or d == 0 else n / d
 
     @property
     def worse_word(self) -> str:
@@ -376,7 +391,7 @@ add(Metric("success_rate", "Success",
 add(Metric("successful_episodes", "Successful",
            "successful episodes: the ones every speed figure (wall percentiles, speedup vs sequential, "
            "wall / ideal) is computed over, so a model that skips work never looks fast",
-           Count("success", True), "int", None, _on("summary board whatif")))
+           Count("success", True), "int", None, _on("summary board whatif"), narrow=False))
 add(Metric("fan_out_recall", "Fan-out recall",
            "parallelisable nodes issued at the first turn they were ready, over all parallelisable "
            "nodes (micro-averaged)",
@@ -431,7 +446,7 @@ add(Metric("straggler_wait_s_mean", "Straggler wait",
            "minus the latest end among its other calls)",
            Mean(("straggler_wait_s",)), "seconds", "lower", _on("summary board patterns whatif compare"),
            short="straggler", interval=True, gate=True,
-           episode=EpisodeValue("straggler_wait_s", straggler_wait)))
+           episode=EpisodeValue("straggler_wait_s", straggler_wait), narrow=False))
 add(Metric("ideal_wall_s_mean", "Ideal wall",
            "mean wall-clock of the oracle on the tasks (its retries of timed-out calls included) at the "
            "run's fixed model latency per turn", Mean(("ideal_wall_s",)), "seconds", None, _on("summary whatif"),
@@ -443,7 +458,7 @@ add(Metric("model_share", "Model share", "share of wall-clock spent in model tur
 add(Metric("tool_share", "Tool share", "share of wall-clock spent waiting on tools",
            Ratio("tool_time_s", "wall_s"), "share", None, _on("whatif"), short="tool%"))
 add(Metric("tokens_per_task", "Tokens/task", "prompt + completion tokens per episode",
-           Mean(("prompt_tokens", "completion_tokens")), "tokens", "lower", _on("board"), gate=True))
+           Mean(("prompt_tokens", "completion_tokens")), "tokens", "lower", _on("board"), gate=True, narrow=False))
 add(Metric("prompt_tokens", "Prompt tokens", "prompt tokens (cached included)", Sum(("prompt_tokens",)),
            "int", None, _on("summary")))
 add(Metric("completion_tokens", "Completion tokens", "completion tokens", Sum(("completion_tokens",)),
@@ -459,9 +474,9 @@ add(Metric("cost_usd", "Cost", "USD for the run; unknown when the model has no p
 add(Metric("cost_per_task_usd", "Cost/task",
            "USD per episode from the price table; unknown when the model has no price",
            Mean(("cost_usd",), unknown_if_missing=True), "usd", "lower", _on("summary board"),
-           gate=True, gate_name="cost_per_task"))
+           gate=True, gate_name="cost_per_task", narrow=False))
 add(Metric("errors", "Errors", "episodes that ended in a model error", Count("stop", "error"), "int", None,
-           _on("summary board run"), short="errors"))
+           _on("summary board run"), short="errors", narrow=False))
 add(Metric("calls", "Calls", "tool calls", Sum(("n_calls",)), "int", None, _on("summary whatif")))
 add(Metric("timed_out_calls", "Timed-out calls", "calls cut by the tool timeout", Sum(("timed_out_calls",)),
            "int", None, _on("summary whatif"), short="timeouts"))

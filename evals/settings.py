@@ -4,7 +4,9 @@ One frozen model carries them whole: `fanout run` builds it from its flags and F
 run.json stores it (`runtime`), each trace records the one it ran under, the runtime and the
 scorer read it, `whatif` varies it and `gate` lists which of its fields changed between two runs.
 Adding a setting is one field here (its constraints and description included) plus the code that
-uses it: the CLI flag, run.json, the trace and the gate's "changed" line follow from the field.
+uses it: the CLI flag, run.json, the trace, `--resume`'s refusal of the flag, the gate's "changed"
+line and the report's comparability groups follow from the field, and with `whatif=True` the
+`fanout whatif` flag, sweep dimension and column (docs/extending.md, tests/test_extending.py).
 """
 
 from __future__ import annotations
@@ -25,15 +27,18 @@ MEASURED = "measured"  # the inference profile that means "each turn as the mode
 NONE_WORDS = ("none", "off", "unbounded")  # how a command line says None for an optional setting
 
 
-def _setting(default: Any, description: str, *, whatif: bool = False, **constraints: Any) -> Any:
-    """A RuntimeSettings field: its default, what it does (the flag's help), its constraints, and
-    `whatif`: `fanout whatif` can re-time stored traces under it."""
-    return Field(
-        default,
-        description=description,
-        json_schema_extra={"whatif": True} if whatif else None,
-        **constraints,
-    )
+def _setting(
+    default: Any, description: str, *, whatif: bool = False, none: str = "none", **constraints: Any
+) -> Any:
+    """A RuntimeSettings field: its default, what it does (the flag's help), its constraints,
+    `whatif`: `fanout whatif` can re-time stored traces under it, and `none`: how a table writes
+    the setting when it is None."""
+    extra: dict[str, Any] = {}
+    if whatif:
+        extra["whatif"] = True
+    if none != "none":
+        extra["none"] = none
+    return Field(default, description=description, json_schema_extra=extra or None, **constraints)
 
 
 class RuntimeSettings(BaseModel):
@@ -51,10 +56,11 @@ class RuntimeSettings(BaseModel):
         "model latency per turn: fast|typical|slow, or measured; unset: measured for providers, typical "
         "for reference policies (a custom InferenceProfile from Python)",
         whatif=True,
+        none="default",
     )
     latency_scale: Finite = _setting(1.0, "multiply every tool latency sample", whatif=True, gt=0)
     latency_profile: str | None = _setting(
-        None, f"replace every tool's latency model: {'|'.join(LATENCY_PROFILES)}", whatif=True
+        None, f"replace every tool's latency model: {'|'.join(LATENCY_PROFILES)}", whatif=True, none="default"
     )
     fan_out_cap: int | None = _setting(
         None, "max concurrent tool calls per batch (none: unbounded)", whatif=True, ge=1
@@ -113,6 +119,16 @@ class RuntimeSettings(BaseModel):
     def replace(self, **changes: Any) -> RuntimeSettings:
         """A copy with `changes`, validated like a new object."""
         return type(self).model_validate({**self.model_dump(), **changes})
+
+    @classmethod
+    def text(cls, name: str, value: Any) -> str:
+        """A setting's value as the terminal tables write it (None: the field's `none` word)."""
+        if value is None:
+            extra = cls.model_fields[name].json_schema_extra
+            return str(extra.get("none", "none")) if isinstance(extra, dict) else "none"
+        if isinstance(value, InferenceProfile):
+            return value.name
+        return f"{value:g}" if isinstance(value, float) else str(value)
 
     @classmethod
     def whatif_fields(cls) -> tuple[str, ...]:

@@ -84,31 +84,39 @@ class CallTime(NamedTuple):
     hedged: bool
 
 
+def request_s(settings: RuntimeSettings, sample: float) -> float:
+    """How long one request to a tool takes under the run's settings, from its raw latency sample:
+    the one place a setting that stretches or shifts tool latency acts. The virtual arithmetic
+    (`time_call`, so the runtime, the reference schedules and `whatif`) and the real clock's
+    waits (`clocks.RealClock`) both read it, so the two clocks cannot disagree on such a setting."""
+    return sample * settings.latency_scale
+
+
 def call_time(
-    sample: float,
-    scale: float,
+    request: float,
     timeout: float | None,
     hedge_after: float | None = None,
-    hedge_sample: float | None = None,
+    hedge_request: float | None = None,
 ) -> CallTime:
-    """A call's effective duration from its raw samples under scale, timeout and hedging.
+    """A call's effective duration from its requests' latencies (`request_s`) under timeout and
+    hedging.
 
     A hedge fires when the first request has not answered `hedge_after` seconds in (and the call
-    has not timed out by then); the hedge's own latency is `hedge_sample` (the next attempt's raw
-    sample), and the first answer wins: min(d0, hedge_after + d1). The timeout bounds the logical
-    call from its start, hedge included. `hedge_sample=None` means the call may not be hedged
-    (write tools, calls without a tool).
+    has not timed out by then); the hedge's own latency is `hedge_request` (from the next
+    attempt's raw sample), and the first answer wins: min(d0, hedge_after + d1). The timeout
+    bounds the logical call from its start, hedge included. `hedge_request=None` means the call
+    may not be hedged (write tools, calls without a tool).
     """
-    d = sample * scale
+    d = request
     hedged = False
     if (
         hedge_after is not None
-        and hedge_sample is not None
+        and hedge_request is not None
         and d > hedge_after
         and (timeout is None or hedge_after < timeout)
     ):
         hedged = True
-        d = min(d, hedge_after + hedge_sample * scale)
+        d = min(d, hedge_after + hedge_request)
     if timeout is not None and d > timeout:
         return CallTime(timeout, True, hedged)
     return CallTime(d, False, hedged)
@@ -164,7 +172,8 @@ def time_call(
     elif hedge is None:
         lm = settings.latency_model(tool, overrides)
         hedge = lm.sample(settings.seed, task_id, tool.name, canon_args, attempt + 1)
-    ct = call_time(sample, settings.latency_scale, settings.tool_timeout, settings.hedge_after, hedge)
+    hedge_request = None if hedge is None else request_s(settings, hedge)
+    ct = call_time(request_s(settings, sample), settings.tool_timeout, settings.hedge_after, hedge_request)
     return CallTiming(sample, hedge, straggler, ct.duration_s, ct.timed_out, ct.hedged)
 
 

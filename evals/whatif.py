@@ -17,7 +17,7 @@ import functools
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -63,21 +63,44 @@ AS_RUN = "as-run"
 NO_SERVER_ERRORS = ("invalid_json", "unknown_tool")  # calls that never reached a tool: no latency
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One what-if point: the runtime settings it changes (`RuntimeSettings.whatif_fields`); every
-    field left at KEEP takes the run's own value. `None` for the cap, timeout and hedge means
-    unbounded / none / off."""
+SETTING_KEYS = RuntimeSettings.whatif_fields()  # the settings declared with whatif=True, in field order
 
-    inference_profile: InferenceProfile | _Keep = KEEP
-    latency_scale: float | _Keep = KEEP
-    latency_profile: str | None | _Keep = KEEP  # a LATENCY_PROFILES name
-    fan_out_cap: int | None | _Keep = KEEP
-    tool_timeout: float | None | _Keep = KEEP
-    hedge_after: float | None | _Keep = KEEP
+
+class Setting:
+    """One what-if point: the runtime settings it changes, any of `SETTING_KEYS` (read from the
+    `RuntimeSettings` declarations, so a setting declared with `whatif=True` is one here without
+    another edit); every setting left at KEEP takes the run's own value. `None` for an optional
+    setting means unbounded / none / off. Immutable and compared by value, like a frozen dataclass."""
+
+    __slots__ = ("_changes",)
+    _changes: dict[str, Any]
+
+    def __init__(self, **changes: Any) -> None:
+        unknown = sorted(set(changes) - set(SETTING_KEYS))
+        if unknown:
+            raise TypeError(f"what-if cannot vary {', '.join(unknown)}; it varies {', '.join(SETTING_KEYS)}")
+        kept = {k: changes[k] for k in SETTING_KEYS if k in changes and changes[k] is not KEEP}
+        object.__setattr__(self, "_changes", kept)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in SETTING_KEYS:
+            return self._changes.get(name, KEEP)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("a what-if Setting is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Setting) and self._changes == other._changes
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._changes.items()))
+
+    def __repr__(self) -> str:
+        return f"Setting({', '.join(f'{k}={v!r}' for k, v in self._changes.items())})"
 
     def changes(self) -> dict[str, Any]:
-        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) is not KEEP}
+        return dict(self._changes)
 
 
 @dataclass(frozen=True)
@@ -338,8 +361,10 @@ _WHATIF = [METRICS[k] for k in METRIC_COLUMNS]
 
 class WhatIfRow(BaseModel):
     """One line of the what-if table / CSV / JSON: a model (run) under one setting, over all its
-    episodes (`pattern` None) or one pattern's. The JSON file is a list of these. The metric values
-    (`METRIC_COLUMNS`, the registry's `whatif` metrics) follow the fields below as extra fields."""
+    episodes (`pattern` None) or one pattern's. The JSON file is a list of these. The effective
+    value of each what-if setting (`SETTING_KEYS`; `inference_profile` as its label), then the
+    metric values (`METRIC_COLUMNS`, the registry's `whatif` metrics), follow the fields below as
+    extra fields: both lists come from their declarations, so neither is repeated here."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -348,19 +373,12 @@ class WhatIfRow(BaseModel):
     run_id: str
     clock: str
     pattern: str | None
-    inference_profile: str
-    latency_scale: float
-    latency_profile: str | None
-    fan_out_cap: int | None
-    tool_timeout: float | None
-    hedge_after: float | None
 
     def metric(self, name: str) -> Any:
         return (self.model_extra or {}).get(name)
 
 
-SETTING_KEYS = RuntimeSettings.whatif_fields()
-COLUMNS = [*WhatIfRow.model_fields, *METRIC_COLUMNS]
+COLUMNS = [*WhatIfRow.model_fields, *SETTING_KEYS, *METRIC_COLUMNS]
 
 
 def whatif_rows(
@@ -373,19 +391,19 @@ def whatif_rows(
         for setting in settings:
             eff = effective(setting, cfg.runtime)
             s = eff.settings
-            head = {
+            head: dict[str, Any] = {
                 "model": cfg.model,
                 "suite": cfg.suite,
                 "run_id": cfg.run_id,
                 "clock": s.clock,
-                "inference_profile": eff.profile_label,
-                **{k: getattr(s, k) for k in SETTING_KEYS if k != "inference_profile"},
+                "pattern": None,
+                **{k: eff.profile_label if k == "inference_profile" else getattr(s, k) for k in SETTING_KEYS},
             }
             df = frame(retime_run(run, setting))
-            rows.append(WhatIfRow(**head, pattern=None, **aggregate(df, _WHATIF)))
+            rows.append(WhatIfRow(**head, **aggregate(df, _WHATIF)))
             if by_pattern:
                 for pattern, values in aggregate_by(df, "pattern", _WHATIF).items():
-                    rows.append(WhatIfRow(**head, pattern=pattern, **values))
+                    rows.append(WhatIfRow(**{**head, "pattern": pattern}, **values))
     return rows
 
 

@@ -188,3 +188,17 @@ def test_lines_written_before_the_metric_get_it_from_their_trace():
     rec = parse(old, RuntimeSettings(inference_profile=ONE_SECOND))
     assert rec.schema_version == 2 and rec.scores.model_dump()["straggler_wait_s"] == 0.5
     assert rec.trace.runtime.inference_profile == ONE_SECOND  # completed from run.json
+
+
+def test_the_page_hides_on_narrow_screens_what_the_declaration_says():
+    for c in LEADERBOARD:
+        if c.metric is not None:
+            assert c.optional is (not c.metric.narrow), c.key
+    hidden = {c.key for c in LEADERBOARD if c.optional}
+    assert hidden == {
+        "straggler_wait_s_mean",
+        "tokens_per_task",
+        "cost_per_task_usd",
+        "errors",
+        "successful_episodes",
+    }

@@ -86,18 +86,18 @@ def run(clock: str = "virtual", **kw):
 
 
 def test_call_time_hedge_is_first_answer_of_two_requests():
-    assert call_time(1.0, 1.0, None, 0.3, 0.2) == pytest.approx((0.5, False, True))
-    assert call_time(1.0, 1.0, None, 0.3, 0.9) == (1.0, False, True)  # hedge sent, but it loses
-    assert call_time(0.25, 1.0, None, 0.3, 0.01) == (0.25, False, False)  # answered before the bound
-    assert call_time(1.0, 1.0, None, 0.3, None) == (1.0, False, False)  # not hedgeable (a write)
-    assert call_time(1.0, 0.5, None, 0.3, 0.2) == pytest.approx((0.4, False, True))  # scale hits both
+    assert call_time(1.0, None, 0.3, 0.2) == pytest.approx((0.5, False, True))
+    assert call_time(1.0, None, 0.3, 0.9) == (1.0, False, True)  # hedge sent, but it loses
+    assert call_time(0.25, None, 0.3, 0.01) == (0.25, False, False)  # answered before the bound
+    assert call_time(1.0, None, 0.3, None) == (1.0, False, False)  # not hedgeable (a write)
+    assert call_time(0.5, None, 0.3, 0.1) == pytest.approx((0.4, False, True))  # scaled requests
 
 
 def test_call_time_timeout_bounds_the_whole_call_hedge_included():
-    assert call_time(1.0, 1.0, 0.4, 0.3, 0.05) == pytest.approx((0.35, False, True))
-    assert call_time(1.0, 1.0, 0.4, 0.3, 0.5) == (0.4, True, True)  # both requests too slow
-    assert call_time(1.0, 1.0, 0.3, 0.3, 0.01) == (0.3, True, False)  # times out before it could hedge
-    assert call_time(0.2, 1.0, 0.3) == (0.2, False, False)
+    assert call_time(1.0, 0.4, 0.3, 0.05) == pytest.approx((0.35, False, True))
+    assert call_time(1.0, 0.4, 0.3, 0.5) == (0.4, True, True)  # both requests too slow
+    assert call_time(1.0, 0.3, 0.3, 0.01) == (0.3, True, False)  # times out before it could hedge
+    assert call_time(0.2, 0.3) == (0.2, False, False)
 
 
 def test_batch_times_queue_in_issue_order_on_the_cap():

@@ -26,7 +26,7 @@ def test_attempt_n_draws_sample_n_and_its_hedge_draws_n_plus_1():
     assert t.sample_s == LM.sample(4, "task", "r", '{"key":"k"}', 3)
     assert t.hedge_sample_s == LM.sample(4, "task", "r", '{"key":"k"}', 4)
     assert t.straggler == LM.is_straggler(4, "task", "r", '{"key":"k"}', 3)
-    ct = call_time(t.sample_s, 2.0, 5.0, 0.1, t.hedge_sample_s)
+    ct = call_time(t.sample_s * 2.0, 5.0, 0.1, t.hedge_sample_s * 2.0)
     assert (t.duration_s, t.timed_out, t.hedged) == tuple(ct)
 
 

@@ -35,7 +35,7 @@ from ..errors import (
 from ..files import write_json_atomic
 from ..fixtures import Suite
 from ..metrics import METRICS
-from ..models import Model
+from ..models import Model, model_strings
 from ..prices import load_prices
 from ..prompts import PromptTemplates
 from ..runs import (
@@ -111,8 +111,7 @@ def register(sub: Subparsers) -> None:
         "--model",
         action="append",
         default=None,
-        help="model string, repeatable: policy/<oracle|sequential|greedy|redundant|lazy|prompt-sensitive>, openai/<m>, "
-        "anthropic/<m>, openai-responses/<m>, google/<m>, replay/<run dir> [FANOUT_MODEL, comma-separated]",
+        help=f"model string, repeatable: {', '.join(model_strings())} [FANOUT_MODEL, comma-separated]",
     )
     p.add_argument("--suite", default=env("suite", "core"), help="suite name or folder [FANOUT_SUITE]")
     p.add_argument(

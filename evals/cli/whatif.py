@@ -86,12 +86,6 @@ def _dimensions(args: argparse.Namespace) -> dict[str, list[Any]]:
     return dims
 
 
-def _setting_text(key: str, v: object) -> str:
-    if v is None:
-        return {"fan_out_cap": "none", "tool_timeout": "none", "hedge_after": "none"}.get(key, "default")
-    return f"{v:g}" if isinstance(v, float) else str(v)
-
-
 def table(rows: list[WhatIfRow], shown: list[str], by_pattern: bool) -> tuple[list[str], list[list[str]]]:
     metrics = [METRICS[k] for k in METRIC_COLUMNS if METRICS[k].short]
     header = ["model", *(["pattern"] if by_pattern else []), *shown, *(m.short or m.name for m in metrics)]
@@ -100,7 +94,7 @@ def table(rows: list[WhatIfRow], shown: list[str], by_pattern: bool) -> tuple[li
         if r.pattern is not None and not by_pattern:
             continue
         line = [r.model, *([r.pattern or "(all)"] if by_pattern else [])]
-        line += [_setting_text(k, getattr(r, k)) for k in shown]
+        line += [RuntimeSettings.text(k, getattr(r, k)) for k in shown]
         values = r.model_extra or {}
         line += [m.terminal(values) for m in metrics]
         out.append(line)

@@ -5,7 +5,7 @@ registered with `@modelapi` (see `registry.py` and `providers.py`)."""
 from __future__ import annotations
 
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
-from .registry import ModelContext, kinds, make_model, modelapi, split_model
+from .registry import ModelContext, kinds, make_model, model_strings, modelapi, split_model
 
 __all__ = [
     "Message",
@@ -19,6 +19,7 @@ __all__ = [
     "Usage",
     "kinds",
     "make_model",
+    "model_strings",
     "modelapi",
     "split_model",
 ]

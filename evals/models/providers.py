@@ -10,7 +10,7 @@ from .base import Model
 from .registry import ModelContext, modelapi
 
 
-@modelapi("policy")
+@modelapi("policy", "<oracle|sequential|greedy|redundant|lazy|prompt-sensitive>")
 def policy(name: str, ctx: ModelContext) -> Model:
     if name == "prompt-sensitive":
         from .prompt_sensitive import PromptSensitiveModel  # demo model for `make gate-demo`
@@ -49,14 +49,14 @@ def google(name: str, ctx: ModelContext) -> Model:
     return GeminiModel(name, ctx.options, http_transport=ctx.http_transport)
 
 
-@modelapi("replay")
+@modelapi("replay", "<run dir>")
 def replay(name: str, ctx: ModelContext) -> Model:
     from .replay import ReplayModel
 
     return ReplayModel(name, ctx.suites)
 
 
-@modelapi("agent")
+@modelapi("agent", "<name>")
 def agent(name: str, ctx: ModelContext) -> Model:
     """An agent program as the candidate (issue 14): its model calls go through Fanout's proxy."""
     from ..agents.runner import make

@@ -32,10 +32,12 @@ class ModelContext:
 ModelFactory = Callable[[str, ModelContext], "Model"]
 
 _KINDS: dict[str, ModelFactory] = {}
+_USAGE: dict[str, str] = {}  # kind -> what follows the slash, as `fanout run --help` shows it
 
 
-def modelapi(kind: str) -> Callable[[ModelFactory], ModelFactory]:
-    """Register the factory of `<kind>/<name>` model strings."""
+def modelapi(kind: str, usage: str = "<model>") -> Callable[[ModelFactory], ModelFactory]:
+    """Register the factory of `<kind>/<name>` model strings; `usage` is what `fanout run --help`
+    shows after the slash."""
     if not kind or "/" in kind:
         raise ValueError(f"a model kind is a non-empty name without '/', not {kind!r}")
 
@@ -44,6 +46,7 @@ def modelapi(kind: str) -> Callable[[ModelFactory], ModelFactory]:
         if known is not None and known.__qualname__ != factory.__qualname__:
             raise ValueError(f"model kind {kind!r} is already registered by {known.__module__}")
         _KINDS[kind] = factory
+        _USAGE[kind] = usage
         return factory
 
     return register
@@ -58,6 +61,11 @@ def _builtin() -> dict[str, ModelFactory]:
 def kinds() -> list[str]:
     """The registered kinds, in registration order."""
     return list(_builtin())
+
+
+def model_strings() -> list[str]:
+    """`<kind>/<usage>` of every registered kind, for help texts."""
+    return [f"{kind}/{_USAGE.get(kind, '<model>')}" for kind in _builtin()]
 
 
 def split_model(spec: str) -> tuple[str, str]:

@@ -51,6 +51,24 @@ def _policies(r: RunData) -> str:
     return ", ".join(parts)
 
 
+# The runtime settings the aspects above describe in their own words; every other RuntimeSettings
+# field is compared as it is (`_other_settings`), so a setting declared later separates runs
+# without an edit here.
+DESCRIBED_SETTINGS = frozenset(
+    ("seed", "clock", "inference_profile", "latency_scale", "latency_profile")
+    + ("fan_out_cap", "tool_timeout", "hedge_after", "max_turns")
+)
+
+
+def _other_settings(r: RunData) -> str:
+    rt = r.config.runtime
+    return ", ".join(
+        f"{name} {rt.text(name, getattr(rt, name))}"
+        for name in type(rt).model_fields
+        if name not in DESCRIBED_SETTINGS
+    )
+
+
 @dataclass(frozen=True)
 class Aspect:
     name: str
@@ -70,6 +88,7 @@ ASPECTS: tuple[Aspect, ...] = (
     Aspect("inference profile", _timing),
     Aspect("tool latency", _latency),
     Aspect("runtime policies", _policies),
+    Aspect("other runtime settings", _other_settings),
     Aspect("prompts", lambda r: r.config.prompt_hash, within=_tasks),
     Aspect("epochs", lambda r: str(r.config.epochs), separates=False),
 )

@@ -34,13 +34,11 @@ class Column:
     optional: bool = False  # hidden on narrow screens (below 1,180 px), where the table must still fit
 
 
-# Columns a narrow screen drops first: useful detail, not the ranking's story.
-OPTIONAL = {"straggler_wait_s_mean", "tokens_per_task", "cost_per_task_usd", "errors", "successful_episodes"}
-
-
 def _metric_column(m: Metric) -> Column:
     first = "asc" if m.better == "lower" else "desc"
-    return Column(m.name, m.label, m.help(), first=first, metric=m, optional=m.name in OPTIONAL)
+    return Column(
+        m.name, m.label, m.help(), first=first, metric=m, optional=not m.narrow
+    )  # declared with the metric
 
 
 LEADERBOARD = [
