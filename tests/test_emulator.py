@@ -289,6 +289,14 @@ def test_missing_key_is_401_in_provider_shape(server, task, fmt, expected):
     assert bad.status_code == 401
 
 
+@pytest.mark.parametrize("fmt", ["chat", "responses"])
+def test_openai_routes_accept_bearer_and_api_key_headers(server, task, fmt):
+    path, body = _minimal(task)[fmt]
+    for headers in ({"Authorization": "Bearer k"}, {"api-key": "k"}):
+        assert httpx.post(server.base_url + path, json=body, headers=headers).status_code == 200
+    assert httpx.post(server.base_url + path, json=body, headers={"api-key": ""}).status_code == 401
+
+
 def test_anthropic_accepts_x_api_key_and_bearer(server, task):
     path, body = _minimal(task)["messages"]
     for headers in ({"x-api-key": "k", "anthropic-version": "2023-06-01"}, {"Authorization": "Bearer k"}):

@@ -27,6 +27,7 @@ from wire_server import WireServer, ok
 
 import evals.models.providers as providers
 from evals.cli import build_parser, main
+from evals.emulator.server import EmulatorServer
 from evals.fixtures import load_suite
 from evals.groundtruth import resolve
 from evals.importers import base as importer_base
@@ -37,6 +38,7 @@ from evals.models.base import ModelRequest
 from evals.models.policies import POLICIES, PolicyModel
 from evals.runtime import run_episode
 from evals.scoring import score
+from evals.settings import RuntimeSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "extending.md"
@@ -142,6 +144,20 @@ def test_an_openai_compatible_server_with_another_auth_header(monkeypatch):
     monkeypatch.delenv("MYCO_API_KEY")
     with pytest.raises(ValueError, match="MYCO_API_KEY"):  # the default endpoint needs its key
         make_model("myco/m1", [])
+
+
+def test_the_auth_quirk_runs_the_oracle_through_the_emulator(core_suite, monkeypatch):
+    """As the page says: the emulator takes the `api-key` header, so the adapter runs end to end."""
+    as_module("evals.models.myco", snippet("evals/models/myco.py", "MyCoModel"), monkeypatch)
+    register_factory(snippet("evals/models/providers.py", '"myco"'))
+    monkeypatch.setenv("MYCO_API_KEY", "k")
+    task = core_suite.tasks[0]
+    with EmulatorServer([core_suite]) as srv:
+        model = make_model(
+            "myco/oracle", [core_suite], options={"base_url": srv.base_url + "/v1", "cache": False}
+        )
+        trace = asyncio.run(run_episode(model, task, RuntimeSettings()))
+    assert trace.error is None and score(resolve(task), trace).success
 
 
 # -- importers --------------------------------------------------------------------------------

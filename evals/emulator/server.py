@@ -266,7 +266,7 @@ def _auth_hint(route: str) -> str:
         return "missing or invalid API key: send an 'x-api-key' or 'Authorization: Bearer' header"
     if route == "gemini":
         return "missing or invalid API key: send an 'x-goog-api-key' header or a 'key' query parameter"
-    return "missing or invalid API key: send an 'Authorization: Bearer <key>' header"
+    return "missing or invalid API key: send an 'Authorization: Bearer <key>' or an 'api-key' header"
 
 
 def _dumps(obj: Any) -> bytes:

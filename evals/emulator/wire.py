@@ -60,7 +60,9 @@ class WireFormat(ABC):
     name: str = "wire"
 
     def authorized(self, req: Request) -> bool:
-        return bearer(req) is not None
+        """A bearer token, or an `api-key` header as Azure OpenAI and other OpenAI-compatible
+        services take it (so an adapter for one runs against the emulator end to end)."""
+        return bearer(req) is not None or bool((req.header("api-key") or "").strip())
 
     @abstractmethod
     def parse(self, body: Any, req: Request, path_model: str | None) -> Conversation: ...
