@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -411,3 +412,39 @@ def test_models_after_a_stopped_run_are_left_resumable_not_running(
     assert fanout(["run", "--resume", str(second), "--no-progress"]) == 0
     cfg, rows = load_run(second)
     assert cfg.status == "complete" and len(rows) == n_orders
+
+
+def test_a_server_that_cannot_be_reached_stops_the_run_and_nothing_is_scored(
+    tmp_path, core, monkeypatch, capsys, n_orders
+):
+    """Connection refused (the emulator went down mid-run, or was never up) is the network, not
+    the model: the run stops (exit 4) instead of writing every remaining episode as a failure,
+    and a resume once the server is back finishes it with every episode scored once."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    out = tmp_path / "runs"
+    server = EmulatorServer([core], policy="oracle").start()
+    port = server.port
+    served = server.requests_served
+
+    def kill_when_busy() -> None:
+        while server.requests_served < served + 6:
+            time.sleep(0.005)
+        server.stop()
+
+    killer = threading.Thread(target=kill_when_busy)
+    killer.start()
+    argv = http_run(server, out, "--no-cache", "--max-concurrency", "2", "--max-retries", "1")
+    assert fanout(argv) == 4
+    killer.join()
+    (d,) = run_dirs(out)
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith(f"fanout run: openai/oracle: cannot reach {server.base_url}/v1/chat/completions")
+    assert err.endswith(f"[run stopped; continue it with: fanout run --resume {d}]")
+    cfg, rows = load_run(d)
+    assert cfg.status == "stopped" and "cannot reach" in (cfg.stop_reason or "")
+    assert len(rows) < n_orders and all(r["trace"]["stop"] != "error" for r in rows)
+    with EmulatorServer([core], policy="oracle", port=port):  # the server is back
+        assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+    cfg, rows = load_run(d)
+    assert cfg.status == "complete" and len(rows) == n_orders == len(set(task_epochs(d)))
+    assert all(r["scores"]["success"] for r in rows)
