@@ -17,7 +17,7 @@ EXIT_OK = 0
 EXIT_FAIL = 1  # a gate found a regression; an unexpected internal error
 EXIT_USAGE = 2  # bad flags, paths or fixtures: nothing was started, no run folder was left behind
 EXIT_EPISODE_ERRORS = 3  # the run finished, but some episodes ended in provider errors (--retry-errors)
-EXIT_INFRASTRUCTURE = 4  # the run stopped: credentials, quota, unknown model, unreachable server, disk or cache
+EXIT_INFRASTRUCTURE = 4  # the run stopped: credentials, quota, unknown model, network, disk or cache
 EXIT_BUDGET = 5  # the run stopped at --max-cost-usd before every episode ran; it resumes with --resume
 EXIT_INTERRUPTED = 130  # Ctrl-C; the run folder resumes with --resume
 

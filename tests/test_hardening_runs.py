@@ -448,3 +448,64 @@ def test_a_server_that_cannot_be_reached_stops_the_run_and_nothing_is_scored(
     cfg, rows = load_run(d)
     assert cfg.status == "complete" and len(rows) == n_orders == len(set(task_epochs(d)))
     assert all(r["scores"]["success"] for r in rows)
+
+
+def test_a_full_disk_with_several_models_reports_the_first_failure_and_how_to_resume(
+    tmp_path, monkeypatch, capsys, n_orders
+):
+    """The models after the stopped one cannot be marked `interrupted` on a full disk either:
+    that second failure must not replace the first one's line (which names the file and the
+    resume command), and every folder resumes to the same summary once there is room."""
+    real_write = os.write
+    full = {"on": False, "lines": 0}
+
+    def write(fd, data):
+        if full["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        if bytes(data[-1:]) == b"\n" and b'"task_id"' in bytes(data[:200]):
+            full["lines"] += 1
+            if full["lines"] == 4:
+                full["on"] = True
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(runs.os, "write", write)
+    out = tmp_path / "runs"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/lazy", "--task", ORDERS]
+    argv += ["--out", str(out), "--no-progress", "--max-concurrency", "1"]
+    assert fanout(argv) == 4
+    monkeypatch.undo()
+    first, second = sorted(run_dirs(out), key=lambda d: load_run(d)[0].model != "policy/oracle")
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"fanout run: cannot write {first}/episodes.jsonl: No space left on device "
+        f"[run stopped; continue it with: fanout run --resume {first}]\n"
+    )
+    assert f"these runs did not start; resume with:\n  fanout run --resume {second}\n" in err
+    for d in (first, second):
+        assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+        assert len(task_epochs(d)) == n_orders == len(set(task_epochs(d)))
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
+def test_a_run_folder_that_cannot_be_started_is_removed(tmp_path, monkeypatch, capsys, failure):
+    """A full disk while run.json is written, or a Ctrl-C/SIGTERM while the folders are made:
+    nothing ran, so nothing is left behind (no folder without run.json, which nothing can read or
+    resume, no folder claiming to be `running`, no temporary file)."""
+    write = files.os.replace
+    calls = {"n": 0}
+
+    def fail_third(src, dst):  # the third model's run.json
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise failure
+        return write(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", fail_third)
+    out = tmp_path / "runs"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/greedy", "--model", "policy/lazy"]
+    argv += ["--task", ORDERS, "--out", str(out), "--no-progress"]
+    assert fanout(argv) == (130 if isinstance(failure, KeyboardInterrupt) else 4)
+    assert not out.exists()
+    if isinstance(failure, OSError):
+        assert capsys.readouterr().err.startswith("fanout run: cannot write ")

@@ -287,7 +287,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
         for model, (_, cfg) in zip(built, started, strict=True):
             _refuse_unservable(model, cfg)
-    except (FanoutError, OSError) as exc:
+    except (FanoutError, OSError, KeyboardInterrupt) as exc:
+        # Nothing ran yet: a Ctrl-C or SIGTERM here leaves no folder behind, as a usage error does
+        # (not folders claiming to be `running`, or one without a run.json that cannot resume).
         asyncio.run(_close(built))
         _remove_unstarted(started, out, out_existed)
         if isinstance(exc, OSError):  # --out cannot be written: the caller named a bad place
@@ -454,8 +456,8 @@ def _not_started(runs: list[tuple[Path, RunConfig]], stopped_model: str) -> None
         cfg.stop_reason = f"not started: the run of {stopped_model} before it stopped"
         try:
             write_json_atomic(run_dir / "run.json", cfg.model_dump())
-        except OSError:
-            pass  # the disk may be what stopped the run: its error is the one to report
+        except FanoutError:  # write_json_atomic's LocalIOError: the disk may be what stopped the
+            pass  # run, and its first error (with the resume command) is the one to report
 
 
 def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_existed: bool) -> None:
