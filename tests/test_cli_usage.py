@@ -126,6 +126,18 @@ def test_resume_refuses_settings_it_would_ignore(tmp_path, monkeypatch, capsys):
         assert err.startswith("fanout run: --resume continues a run with the settings in its run.json; ")
         assert f"{extra[0]} would be ignored" in err
     assert (run_dir / "run.json").read_text() == before
+    # A flag typed with its default value is refused too: `--epochs 1` on a three-epoch run
+    # would be ignored as surely as `--epochs 5` (abbreviated and `=` forms included).
+    typed = {
+        "--epochs": ["--epochs", "1"],
+        "--epochs ": ["--epo", "1"],
+        "--max-concurrency": ["--max-concurrency=32"],
+        "--suite": ["--suite", "core"],
+    }
+    for flag, extra in typed.items():
+        err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), *extra]))
+        assert f"; {flag.strip()} would be ignored" in err
+    assert (run_dir / "run.json").read_text() == before
     # A budget is checked on resume as on a new run: an unpriced model's spending cannot be counted.
     err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), "--max-cost-usd", "1"]))
     assert err.startswith("fanout run: --max-cost-usd: no price for policy/oracle")

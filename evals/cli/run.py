@@ -414,10 +414,11 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
     defaults = vars(parser.parse_args(["run"]))  # FANOUT_* values included
     (run_parser,) = (a.choices["run"] for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     names = {a.dest: a.option_strings[-1] for a in run_parser._actions if a.option_strings}
+    typed = _typed_flags(run_parser, getattr(args, "argv", None))
     given = sorted(
         names[k]
         for k, v in vars(args).items()
-        if k in names and k not in RESUME_FLAGS and defaults.get(k) != v
+        if k in names and k not in RESUME_FLAGS and (defaults.get(k) != v or k in typed)
     )
     if given:
         flags = ", ".join(given)
@@ -425,6 +426,23 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
             f"--resume continues a run with the settings in its run.json; {flags} would be ignored: "
             "drop it, or start a new run to change it"
         )
+
+
+def _typed_flags(run_parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+    """The dests of the flags typed on the command line, even with their default value
+    (`--epochs 1` on a three-epoch run would be ignored as surely as `--epochs 5`). argparse
+    keeps a value already in the namespace instead of its default, so each flag starts as a
+    marker and the ones still holding it were not typed. FANOUT_* values are not typed flags."""
+    if not argv or "run" not in argv:
+        return set()
+    rest = argv[argv.index("run") + 1 :]
+    unset = object()
+    ns = argparse.Namespace()
+    for a in run_parser._actions:
+        if a.option_strings and a.dest != "help":  # an append action must start from None
+            setattr(ns, a.dest, None if isinstance(a, argparse._AppendAction) else unset)
+    run_parser.parse_known_args(rest, namespace=ns)
+    return {k for k, v in vars(ns).items() if v is not unset and v is not None}
 
 
 def _budget_stop(started: list[tuple[Path, RunConfig]], budget: Budget | None) -> bool:
