@@ -587,3 +587,30 @@ def test_run_on_a_task_whose_ground_truth_does_not_resolve_is_one_line_and_leave
     assert not out.exists()
     assert main(["tasks", "validate", str(suite)]) == 1  # validate lists the same problem
     assert f"  - {problem}\n" in capsys.readouterr().err
+
+
+def test_sigterm_cancels_a_run_at_an_await_as_ctrl_c_does():
+    """SIGTERM is handed to the SIGINT handler: inside asyncio.run that cancels the main task at
+    its next await, so no write is cut short (raising KeyboardInterrupt in the handler once hit
+    pydantic mid-serialisation: a traceback, exit 1, the run marked `stopped`)."""
+    import asyncio
+    import signal
+
+    from evals.cli.run import _sigterm_interrupts
+
+    steps: list[str] = []
+
+    async def run() -> None:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("the code between awaits finished")
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            steps.append("cancelled at the await")
+            raise
+
+    with _sigterm_interrupts(), pytest.raises(KeyboardInterrupt):
+        asyncio.run(run())
+    assert steps == ["the code between awaits finished", "cancelled at the await"]
+    with _sigterm_interrupts(), pytest.raises(KeyboardInterrupt):  # outside a loop: Ctrl-C's own
+        signal.raise_signal(signal.SIGTERM)

@@ -230,7 +230,16 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
     return True
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: handed to whatever handles SIGINT now. While episodes run that is
+    asyncio's, which cancels the run at its next await, so no episode line, run.json or cache
+    write is cut short; raising KeyboardInterrupt here instead lands at any bytecode, even inside
+    pydantic serialising a line (which then surfaced as a PydanticSerializationError traceback,
+    exit 1, the run marked `stopped`)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+        return
     raise KeyboardInterrupt
 
 
