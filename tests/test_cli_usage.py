@@ -614,3 +614,33 @@ def test_sigterm_cancels_a_run_at_an_await_as_ctrl_c_does():
     assert steps == ["the code between awaits finished", "cancelled at the await"]
     with _sigterm_interrupts(), pytest.raises(KeyboardInterrupt):  # outside a loop: Ctrl-C's own
         signal.raise_signal(signal.SIGTERM)
+
+
+def test_an_interrupt_a_library_wrapped_while_folders_are_made_is_still_an_interrupt(
+    tmp_path, monkeypatch, capsys
+):
+    """SIGTERM landing inside pydantic while a task is serialised came out as a
+    PydanticSerializationError: a traceback, exit 1, and the folders made so far left `running`.
+    It is an interrupt: exit 130 and, since nothing ran, no folder."""
+    import signal
+
+    import evals.runs as runs
+
+    write = runs.write_json_atomic
+    calls = {"n": 0}
+
+    def wrapped_interrupt(path, data):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second model's run.json
+            try:
+                signal.raise_signal(signal.SIGTERM)
+            except KeyboardInterrupt:
+                raise ValueError("Error serializing to JSON: KeyboardInterrupt: ") from None
+        return write(path, data)
+
+    monkeypatch.setattr(runs, "write_json_atomic", wrapped_interrupt)
+    out = tmp_path / "r"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/lazy", *TASK, "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == EXIT_INTERRUPTED
+    assert "Traceback" not in capsys.readouterr().err
+    assert not out.exists()

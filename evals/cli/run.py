@@ -259,6 +259,27 @@ def _sigterm_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _noted_interrupts() -> Iterator[list[int]]:
+    """While the run folders are made (no event loop runs yet), Ctrl-C and SIGTERM raise
+    KeyboardInterrupt as usual and are also noted in the list yielded, so an interrupt that a
+    library caught and re-raised as its own error is still known to be one."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     with _sigterm_interrupts():
         return _cmd_run(args)
@@ -289,18 +310,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     built: list[Model] = []
     started: list[tuple[Path, RunConfig]] = []
     out_existed = out.exists()
+    signals: list[int] = []
     try:  # every model string (and its key) is checked before any folder is made or any model run
-        built = build_models(models, suite, runtime.seed, settings["model_options"])
-        budget = _budget(args.max_cost_usd, built, args.prices)
-        for spec in models:
-            started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
-        for model, (_, cfg) in zip(built, started, strict=True):
-            _refuse_unservable(model, cfg)
-    except (FanoutError, OSError, KeyboardInterrupt) as exc:
+        with _noted_interrupts() as signals:
+            built = build_models(models, suite, runtime.seed, settings["model_options"])
+            budget = _budget(args.max_cost_usd, built, args.prices)
+            for spec in models:
+                started.append(
+                    start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
+                )
+            for model, (_, cfg) in zip(built, started, strict=True):
+                _refuse_unservable(model, cfg)
+    except BaseException as exc:
         # Nothing ran yet: a Ctrl-C or SIGTERM here leaves no folder behind, as a usage error does
         # (not folders claiming to be `running`, or one without a run.json that cannot resume).
         asyncio.run(_close(built))
         _remove_unstarted(started, out, out_existed)
+        if signals and not isinstance(exc, KeyboardInterrupt):
+            # The interrupt landed inside a library that wrapped it (pydantic serialising a task
+            # reports it as a PydanticSerializationError): it is still the interrupt.
+            raise KeyboardInterrupt from None
         if isinstance(exc, OSError):  # --out cannot be written: the caller named a bad place
             raise UsageError(f"--out {out}: cannot make a run folder there ({exc.strerror or exc})") from None
         raise
