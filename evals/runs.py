@@ -10,8 +10,8 @@ the kernel releases when the holder dies, so a crash never leaves a folder locke
 holds it until the run ends. A second `fanout run --resume` of the folder fails at once with
 `RunLockedError`. Readers count each (task, epoch) once, whatever the file holds.
 
-An `InfrastructureError` from any episode (credentials, quota, the disk, the cache, a runtime too
-loaded to measure) stops the run: the episodes in flight are cancelled and not written, run.json
+An `InfrastructureError` from any episode (credentials, quota, a server that cannot be reached,
+the disk, the cache, a runtime too loaded to measure) stops the run: the episodes in flight are cancelled and not written, run.json
 says `stopped` and why, and `--resume` continues it. Episodes that ended in provider errors are
 written (the run is scored as it happened) and rerun by `--resume --retry-errors`.
 """
