@@ -267,8 +267,10 @@ OVERHEAD_MIN_EPISODES = 20  # judged on the mean of at least this many episodes 
 
 def overhead_share(trace: Trace) -> float | None:
     """The share of the episode's wall-clock that was the runtime's own overhead (real clock);
-    None on the virtual clock, which has none."""
-    if trace.runtime_overhead_s is None or trace.wall_s <= 0:
+    None on the virtual clock, which has none, and for an episode that ended in a provider error:
+    its wall-clock holds the retries' backoff waits, which no timeline accounts for, so they would
+    read as runtime overhead (a server gone down mid-run once stopped the run as "100% overhead")."""
+    if trace.runtime_overhead_s is None or trace.wall_s <= 0 or trace.stop == "error":
         return None
     return max(0.0, trace.runtime_overhead_s) / trace.wall_s
 

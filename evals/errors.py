@@ -17,7 +17,7 @@ EXIT_OK = 0
 EXIT_FAIL = 1  # a gate found a regression; an unexpected internal error
 EXIT_USAGE = 2  # bad flags, paths or fixtures: nothing was started, no run folder was left behind
 EXIT_EPISODE_ERRORS = 3  # the run finished, but some episodes ended in provider errors (--retry-errors)
-EXIT_INFRASTRUCTURE = 4  # the run stopped: credentials, quota, unknown model, local disk or cache
+EXIT_INFRASTRUCTURE = 4  # the run stopped: credentials, quota, unknown model, network, disk or cache
 EXIT_BUDGET = 5  # the run stopped at --max-cost-usd before every episode ran; it resumes with --resume
 EXIT_INTERRUPTED = 130  # Ctrl-C; the run folder resumes with --resume
 
@@ -44,6 +44,12 @@ class ProviderFatalError(InfrastructureError):
     """A provider answered in a way no retry can fix: 401/403 (credentials), 404 (unknown model or
     endpoint), an exhausted quota or credit, a billing error (402). The message carries the
     provider's own words, never the key."""
+
+
+class ProviderUnreachableError(InfrastructureError):
+    """No connection to the provider could be made on any retry (connection refused, a host name
+    that does not resolve, a connect timeout): the network or the server is down, and every
+    remaining episode would fail the same way without the model being asked anything."""
 
 
 class LocalIOError(InfrastructureError):

@@ -84,12 +84,14 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         finally:
             os.close(fd)
         os.replace(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:  # a Ctrl-C or SIGTERM mid-write must not leave the temporary either
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise io_error(path, exc) from None
+        if isinstance(exc, OSError):
+            raise io_error(path, exc) from None
+        raise
 
 
 def write_text_atomic(path: Path, text: str) -> None:

@@ -10,8 +10,8 @@ the kernel releases when the holder dies, so a crash never leaves a folder locke
 holds it until the run ends. A second `fanout run --resume` of the folder fails at once with
 `RunLockedError`. Readers count each (task, epoch) once, whatever the file holds.
 
-An `InfrastructureError` from any episode (credentials, quota, the disk, the cache, a runtime too
-loaded to measure) stops the run: the episodes in flight are cancelled and not written, run.json
+An `InfrastructureError` from any episode (credentials, quota, a server that cannot be reached,
+the disk, the cache, a runtime too loaded to measure) stops the run: the episodes in flight are cancelled and not written, run.json
 says `stopped` and why, and `--resume` continues it. Episodes that ended in provider errors are
 written (the run is scored as it happened) and rerun by `--resume --retry-errors`.
 """
@@ -147,8 +147,12 @@ def lock_run(run_dir: Path) -> None:
     except OSError as exc:
         os.close(fd)
         raise io_error(lock, exc, "lock") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as exc:  # a full disk: one line naming the file, as any other write
+        os.close(fd)
+        raise io_error(lock, exc) from None
     _HELD[key] = fd
 
 
@@ -587,7 +591,11 @@ def _claim(out: Path, rid: str, explicit: bool) -> Path:
             raise UsageError(f"{run_dir} already holds a run; use --resume {run_dir}")
         return run_dir
     run_dir = claim_new_folder(out, rid)
-    lock_run(run_dir)
+    try:
+        lock_run(run_dir)
+    except BaseException:
+        _unclaim(run_dir)
+        raise
     return run_dir
 
 
@@ -626,6 +634,41 @@ def start_run(
     prices = load_prices(settings.get("prices"))
     rid = run_id or new_run_id(model_spec) + (f"-shard{shard.replace('/', 'of')}" if shard else "")
     run_dir = _claim(out, rid, explicit=run_id is not None)
+    try:
+        return run_dir, _new_run(
+            run_dir, model_spec, suite, tasks, prompts, prices, runtime, task_patterns, settings
+        )
+    except BaseException:
+        # A full disk (run.json or episodes.jsonl cannot be written) or a Ctrl-C: the folder
+        # would hold no run.json, which no command can read or resume. Nothing ran: remove it.
+        _unclaim(run_dir)
+        raise
+
+
+def _unclaim(run_dir: Path) -> None:
+    """Undo `_claim` for a folder no run was started in: what a run writes is removed, and the
+    folder too once empty (an explicit id's folder may have held something else before)."""
+    unlock_run(run_dir)
+    for name in (LOCK_NAME, "run.json", "episodes.jsonl"):
+        (run_dir / name).unlink(missing_ok=True)
+    for tmp in run_dir.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        run_dir.rmdir()
+
+
+def _new_run(
+    run_dir: Path,
+    model_spec: str,
+    suite: Suite,
+    tasks: list[Task],
+    prompts: PromptTemplates,
+    prices: PriceTable,
+    runtime: RuntimeSettings | None,
+    task_patterns: list[str] | None,
+    settings: dict[str, Any],
+) -> RunConfig:
+    """Write a claimed folder's run.json and its empty episodes.jsonl."""
     cfg = RunConfig(
         run_id=run_dir.name,
         model=model_spec,
@@ -642,7 +685,7 @@ def start_run(
     )
     write_json_atomic(run_dir / "run.json", cfg.model_dump())
     RunWriter(run_dir).close()  # an empty episodes.jsonl
-    return run_dir, cfg
+    return cfg
 
 
 @contextlib.contextmanager

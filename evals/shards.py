@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import UsageError
+from .errors import LocalIOError, UsageError
 from .files import write_json_atomic
 
 if TYPE_CHECKING:
@@ -97,7 +97,16 @@ def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[P
     The episodes are gathered in a temporary file first: a shard that turns out not to belong
     leaves no folder behind. The folder is then claimed and locked as a run's is (`runs._claim`)."""
     from .aggregate import ScoreRows
-    from .runs import _claim, finalize, iter_records, new_run_id, read_run_config, unlock_run, warn_duplicates
+    from .runs import (
+        _claim,
+        _unclaim,
+        finalize,
+        iter_records,
+        new_run_id,
+        read_run_config,
+        unlock_run,
+        warn_duplicates,
+    )
 
     if not dirs:
         raise UsageError("no shard folders given")
@@ -112,7 +121,10 @@ def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[P
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create {out}: {exc.strerror or exc}") from None
-    fd, tmp_name = tempfile.mkstemp(prefix=".merge-", suffix=".jsonl", dir=out)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=".merge-", suffix=".jsonl", dir=out)
+    except OSError as exc:
+        raise LocalIOError(f"cannot write the merged episodes to {out}: {exc.strerror or exc}") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -134,8 +146,11 @@ def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[P
                     rows.add_record(rec)  # with its turns: measured references need the run's median
         run_dir = _claim(out, run_id or new_run_id(first.model), explicit=run_id is not None)
         os.replace(tmp, run_dir / "episodes.jsonl")
+    except OSError as exc:  # a full disk: one line (exit 4), not a traceback
+        raise LocalIOError(f"cannot write the merged episodes to {out}: {exc.strerror or exc}") from None
     finally:
         tmp.unlink(missing_ok=True)
+    made = False
     try:
         cfg.run_id = run_dir.name
         cfg.shard = None
@@ -150,7 +165,12 @@ def merge(dirs: Sequence[Path], out: Path, run_id: str | None = None) -> tuple[P
                 file=sys.stderr,
             )
         write_json_atomic(run_dir / "run.json", cfg.model_dump())
+        made = True  # a run folder from here on: a failure to summarise leaves it resumable
         return run_dir, finalize(run_dir, cfg, rows)
+    except BaseException:
+        if not made:  # episodes without a run.json: a folder no command can read, so none at all
+            _unclaim(run_dir)
+        raise
     finally:
         unlock_run(run_dir)
 

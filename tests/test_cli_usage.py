@@ -126,6 +126,18 @@ def test_resume_refuses_settings_it_would_ignore(tmp_path, monkeypatch, capsys):
         assert err.startswith("fanout run: --resume continues a run with the settings in its run.json; ")
         assert f"{extra[0]} would be ignored" in err
     assert (run_dir / "run.json").read_text() == before
+    # A flag typed with its default value is refused too: `--epochs 1` on a three-epoch run
+    # would be ignored as surely as `--epochs 5` (abbreviated and `=` forms included).
+    typed = {
+        "--epochs": ["--epochs", "1"],
+        "--epochs ": ["--epo", "1"],
+        "--max-concurrency": ["--max-concurrency=32"],
+        "--suite": ["--suite", "core"],
+    }
+    for flag, extra in typed.items():
+        err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), *extra]))
+        assert f"; {flag.strip()} would be ignored" in err
+    assert (run_dir / "run.json").read_text() == before
     # A budget is checked on resume as on a new run: an unpriced model's spending cannot be counted.
     err = _one_line_usage_error(capsys, main(["run", "--resume", str(run_dir), "--max-cost-usd", "1"]))
     assert err.startswith("fanout run: --max-cost-usd: no price for policy/oracle")
@@ -575,3 +587,60 @@ def test_run_on_a_task_whose_ground_truth_does_not_resolve_is_one_line_and_leave
     assert not out.exists()
     assert main(["tasks", "validate", str(suite)]) == 1  # validate lists the same problem
     assert f"  - {problem}\n" in capsys.readouterr().err
+
+
+def test_sigterm_cancels_a_run_at_an_await_as_ctrl_c_does():
+    """SIGTERM is handed to the SIGINT handler: inside asyncio.run that cancels the main task at
+    its next await, so no write is cut short (raising KeyboardInterrupt in the handler once hit
+    pydantic mid-serialisation: a traceback, exit 1, the run marked `stopped`)."""
+    import asyncio
+    import signal
+
+    from evals.cli.run import _sigterm_interrupts
+
+    steps: list[str] = []
+
+    async def run() -> None:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("the code between awaits finished")
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            steps.append("cancelled at the await")
+            raise
+
+    with _sigterm_interrupts(), pytest.raises(KeyboardInterrupt):
+        asyncio.run(run())
+    assert steps == ["the code between awaits finished", "cancelled at the await"]
+    with _sigterm_interrupts(), pytest.raises(KeyboardInterrupt):  # outside a loop: Ctrl-C's own
+        signal.raise_signal(signal.SIGTERM)
+
+
+def test_an_interrupt_a_library_wrapped_while_folders_are_made_is_still_an_interrupt(
+    tmp_path, monkeypatch, capsys
+):
+    """SIGTERM landing inside pydantic while a task is serialised came out as a
+    PydanticSerializationError: a traceback, exit 1, and the folders made so far left `running`.
+    It is an interrupt: exit 130 and, since nothing ran, no folder."""
+    import signal
+
+    import evals.runs as runs
+
+    write = runs.write_json_atomic
+    calls = {"n": 0}
+
+    def wrapped_interrupt(path, data):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second model's run.json
+            try:
+                signal.raise_signal(signal.SIGTERM)
+            except KeyboardInterrupt:
+                raise ValueError("Error serializing to JSON: KeyboardInterrupt: ") from None
+        return write(path, data)
+
+    monkeypatch.setattr(runs, "write_json_atomic", wrapped_interrupt)
+    out = tmp_path / "r"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/lazy", *TASK, "--out", str(out)]
+    assert main([*argv, "--no-progress"]) == EXIT_INTERRUPTED
+    assert "Traceback" not in capsys.readouterr().err
+    assert not out.exists()

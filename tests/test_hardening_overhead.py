@@ -102,3 +102,14 @@ def test_runs_record_the_overhead_share(tmp_path):
         rows
     )
     assert share == pytest.approx(expected) and 0 <= share < 1
+
+
+def test_an_episode_that_ended_in_a_provider_error_is_not_counted_as_overhead():
+    """Its wall-clock holds the retries' backoff waits: a server that went down mid-run must not
+    stop the run as "100% runtime overhead" (it is an infrastructure failure of its own)."""
+    check = OverheadCheck(32)
+    failed = Trace(task_id="t", suite="s", model="m", wall_s=9.0, runtime_overhead_s=9.0, stop="error")
+    for _ in range(2 * OVERHEAD_MIN_EPISODES):
+        assert check.add(failed) is None
+    assert check.n == 0 and check.finish() is None
+    assert check.add(trace(1.0, 0.5)) is None and check.n == 1  # the others still count

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -411,3 +412,100 @@ def test_models_after_a_stopped_run_are_left_resumable_not_running(
     assert fanout(["run", "--resume", str(second), "--no-progress"]) == 0
     cfg, rows = load_run(second)
     assert cfg.status == "complete" and len(rows) == n_orders
+
+
+def test_a_server_that_cannot_be_reached_stops_the_run_and_nothing_is_scored(
+    tmp_path, core, monkeypatch, capsys, n_orders
+):
+    """Connection refused (the emulator went down mid-run, or was never up) is the network, not
+    the model: the run stops (exit 4) instead of writing every remaining episode as a failure,
+    and a resume once the server is back finishes it with every episode scored once."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    out = tmp_path / "runs"
+    server = EmulatorServer([core], policy="oracle").start()
+    port = server.port
+    served = server.requests_served
+
+    def kill_when_busy() -> None:
+        while server.requests_served < served + 6:
+            time.sleep(0.005)
+        server.stop()
+
+    killer = threading.Thread(target=kill_when_busy)
+    killer.start()
+    argv = http_run(server, out, "--no-cache", "--max-concurrency", "2", "--max-retries", "1")
+    assert fanout(argv) == 4
+    killer.join()
+    (d,) = run_dirs(out)
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith(f"fanout run: openai/oracle: cannot reach {server.base_url}/v1/chat/completions")
+    assert err.endswith(f"[run stopped; continue it with: fanout run --resume {d}]")
+    cfg, rows = load_run(d)
+    assert cfg.status == "stopped" and "cannot reach" in (cfg.stop_reason or "")
+    assert len(rows) < n_orders and all(r["trace"]["stop"] != "error" for r in rows)
+    with EmulatorServer([core], policy="oracle", port=port):  # the server is back
+        assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+    cfg, rows = load_run(d)
+    assert cfg.status == "complete" and len(rows) == n_orders == len(set(task_epochs(d)))
+    assert all(r["scores"]["success"] for r in rows)
+
+
+def test_a_full_disk_with_several_models_reports_the_first_failure_and_how_to_resume(
+    tmp_path, monkeypatch, capsys, n_orders
+):
+    """The models after the stopped one cannot be marked `interrupted` on a full disk either:
+    that second failure must not replace the first one's line (which names the file and the
+    resume command), and every folder resumes to the same summary once there is room."""
+    real_write = os.write
+    full = {"on": False, "lines": 0}
+
+    def write(fd, data):
+        if full["on"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        if bytes(data[-1:]) == b"\n" and b'"task_id"' in bytes(data[:200]):
+            full["lines"] += 1
+            if full["lines"] == 4:
+                full["on"] = True
+                raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(runs.os, "write", write)
+    out = tmp_path / "runs"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/lazy", "--task", ORDERS]
+    argv += ["--out", str(out), "--no-progress", "--max-concurrency", "1"]
+    assert fanout(argv) == 4
+    monkeypatch.undo()
+    first, second = sorted(run_dirs(out), key=lambda d: load_run(d)[0].model != "policy/oracle")
+    err = capsys.readouterr().err
+    assert err.endswith(
+        f"fanout run: cannot write {first}/episodes.jsonl: No space left on device "
+        f"[run stopped; continue it with: fanout run --resume {first}]\n"
+    )
+    assert f"these runs did not start; resume with:\n  fanout run --resume {second}\n" in err
+    for d in (first, second):
+        assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
+        assert len(task_epochs(d)) == n_orders == len(set(task_epochs(d)))
+
+
+@pytest.mark.parametrize("failure", [OSError(errno.ENOSPC, "No space left on device"), KeyboardInterrupt()])
+def test_a_run_folder_that_cannot_be_started_is_removed(tmp_path, monkeypatch, capsys, failure):
+    """A full disk while run.json is written, or a Ctrl-C/SIGTERM while the folders are made:
+    nothing ran, so nothing is left behind (no folder without run.json, which nothing can read or
+    resume, no folder claiming to be `running`, no temporary file)."""
+    write = files.os.replace
+    calls = {"n": 0}
+
+    def fail_third(src, dst):  # the third model's run.json
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise failure
+        return write(src, dst)
+
+    monkeypatch.setattr(files.os, "replace", fail_third)
+    out = tmp_path / "runs"
+    argv = ["run", "--model", "policy/oracle", "--model", "policy/greedy", "--model", "policy/lazy"]
+    argv += ["--task", ORDERS, "--out", str(out), "--no-progress"]
+    assert fanout(argv) == (130 if isinstance(failure, KeyboardInterrupt) else 4)
+    assert not out.exists()
+    if isinstance(failure, OSError):
+        assert capsys.readouterr().err.startswith("fanout run: cannot write ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 
 import httpx
@@ -11,6 +12,7 @@ import pytest
 from conftest import TOOLS, conversation, generate
 from wire_server import Reply, WireServer, ok
 
+from evals.errors import ProviderUnreachableError
 from evals.models.base import ModelError, ModelRequest
 from evals.models.http import RateLimiter, backoff_s, parse_options, retry_after_s
 from evals.models.openai import OpenAIChatModel
@@ -62,6 +64,30 @@ def test_timeout_is_retried_then_gives_up_with_model_error():
         with pytest.raises(ModelError, match=r"gave up after 2 attempt\(s\): timed out after 0.2 s"):
             run(model(srv.url, request_timeout=0.2, max_retries=1))
     assert len(srv.seen) == 2
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_server_that_refuses_every_attempt_is_unreachable_not_a_model_error():
+    """No attempt reached a server: the network is down, which stops the run (exit 4) instead of
+    failing the episode as if the model had answered badly."""
+    url = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(
+        ProviderUnreachableError,
+        match=r"cannot reach .* after 2 attempt\(s\): connection failed: ConnectError",
+    ):
+        run(model(url, max_retries=1))
+
+
+def test_a_connection_dropped_by_the_server_on_every_attempt_stays_a_model_error():
+    with WireServer([Reply(drop=True), Reply(drop=True)]) as srv:
+        with pytest.raises(ModelError, match=r"gave up after 2 attempt\(s\)") as exc:
+            run(model(srv.url, max_retries=1))
+    assert not isinstance(exc.value, ProviderUnreachableError)
 
 
 def test_final_failure_is_model_error_and_scrubs_the_key(monkeypatch, caplog):

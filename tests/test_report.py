@@ -491,3 +491,25 @@ def test_runs_that_do_not_compare_are_grouped_and_warned_about_in_the_output(
         assert set(groups.values()) == {None}
     else:
         assert groups["policy/oracle"] == groups["policy/greedy"] != groups["policy/sequential"]
+
+
+def test_a_run_that_is_not_complete_is_reported_with_a_warning(tmp_path, capsys):
+    """A report of a run still in progress, killed or interrupted scores only the episodes it
+    has: the files are written as for any run, and stderr says which runs are partial."""
+    suite = write_suite(tmp_path)
+    (done, partial) = run_policies(suite, tmp_path / "runs", ["policy/oracle", "policy/greedy"])
+    lines = (partial / "episodes.jsonl").read_bytes().splitlines(keepends=True)
+    (partial / "episodes.jsonl").write_bytes(b"".join(lines[:2]) + lines[2][:40])  # killed mid-line
+    cfg = json.loads((partial / "run.json").read_text())
+    cfg["status"] = "running"
+    (partial / "run.json").write_text(json.dumps(cfg))
+    capsys.readouterr()
+    assert fanout(["report", str(done), str(partial), "--out", str(tmp_path / "rep")]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"fanout report: warning: {partial} is running (in progress, or killed), not complete "
+        f"(2 of {len(lines)} episodes): its row scores only those; finish it with: "
+        f"fanout run --resume {partial}\n"
+    )
+    rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
+    assert sorted((r["status"], r["episodes"]) for r in rows) == [("complete", len(lines)), ("running", 2)]

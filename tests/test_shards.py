@@ -145,3 +145,34 @@ def test_a_merge_of_measured_turns_completes_the_references_at_the_run_median(tm
     assert doc["speedup_vs_sequential"] is not None and doc["ideal_wall_s_mean"] is not None
     finalize(merged, read_run_config(merged))  # summarised again from episodes.jsonl, as a resume does
     assert (merged / "summary.json").read_text() == written
+
+
+@pytest.mark.parametrize("fails", ["episodes", "run.json"])
+def test_a_merge_onto_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, fails):
+    """A full disk while the merged episodes or its run.json are written: exit 4, one line, and no
+    folder holding episodes without a run.json (which no command could read or resume); once
+    there is room the same merge gives the unsharded summary."""
+    import errno
+
+    from evals import files, shards
+
+    full = run(tmp_path / "full", model="policy/oracle", epochs=1)
+    parts = [run(tmp_path / f"s{k}", "--shard", f"{k}/2", model="policy/oracle", epochs=1) for k in (1, 2)]
+    out = tmp_path / "m"
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if fails == "episodes":
+        monkeypatch.setattr(shards.os, "fdopen", no_space)
+    else:
+        monkeypatch.setattr(files.os, "fsync", no_space)
+    capsys.readouterr()
+    assert fanout(["merge", *map(str, parts), "--out", str(out)]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device" in err and "Traceback" not in err
+    assert list(out.iterdir()) == []
+    monkeypatch.undo()
+    assert fanout(["merge", *map(str, parts), "--out", str(out)]) == 0
+    (merged,) = out.iterdir()
+    assert summary_text(merged) == summary_text(full)

@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     if bad is not None:
         print(f"{args.command_name}: {bad}", file=sys.stderr)
         return EXIT_USAGE
+    args.argv = argv  # what was typed, for a command that must tell a flag given from its default
     try:
         return int(args.func(args) or EXIT_OK)
     except FanoutError as exc:

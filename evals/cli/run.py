@@ -229,7 +229,16 @@ def _errors_note(cfg: RunConfig, summary: dict[str, Any], run_dir: Path) -> bool
     return True
 
 
-def _interrupt(signum: int, frame: object) -> None:
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM as Ctrl-C: handed to whatever handles SIGINT now. While episodes run that is
+    asyncio's, which cancels the run at its next await, so no episode line, run.json or cache
+    write is cut short; raising KeyboardInterrupt here instead lands at any bytecode, even inside
+    pydantic serialising a line (which then surfaced as a PydanticSerializationError traceback,
+    exit 1, the run marked `stopped`)."""
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+        return
     raise KeyboardInterrupt
 
 
@@ -247,6 +256,27 @@ def _sigterm_interrupts() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _noted_interrupts() -> Iterator[list[int]]:
+    """While the run folders are made (no event loop runs yet), Ctrl-C and SIGTERM raise
+    KeyboardInterrupt as usual and are also noted in the list yielded, so an interrupt that a
+    library caught and re-raised as its own error is still known to be one."""
+    seen: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        seen.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -279,16 +309,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     built: list[Model] = []
     started: list[tuple[Path, RunConfig]] = []
     out_existed = out.exists()
+    signals: list[int] = []
     try:  # every model string (and its key) is checked before any folder is made or any model run
-        built = build_models(models, suite, runtime.seed, settings["model_options"])
-        budget = _budget(args.max_cost_usd, built, args.prices)
-        for spec in models:
-            started.append(start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings))
-        for model, (_, cfg) in zip(built, started, strict=True):
-            _refuse_unservable(model, cfg)
-    except (FanoutError, OSError) as exc:
+        with _noted_interrupts() as signals:
+            built = build_models(models, suite, runtime.seed, settings["model_options"])
+            budget = _budget(args.max_cost_usd, built, args.prices)
+            for spec in models:
+                started.append(
+                    start_run(spec, suite, out, runtime=runtime, task_patterns=patterns, **settings)
+                )
+            for model, (_, cfg) in zip(built, started, strict=True):
+                _refuse_unservable(model, cfg)
+    except BaseException as exc:
+        # Nothing ran yet: a Ctrl-C or SIGTERM here leaves no folder behind, as a usage error does
+        # (not folders claiming to be `running`, or one without a run.json that cannot resume).
         asyncio.run(_close(built))
         _remove_unstarted(started, out, out_existed)
+        if signals and not isinstance(exc, KeyboardInterrupt):
+            # The interrupt landed inside a library that wrapped it (pydantic serialising a task
+            # reports it as a PydanticSerializationError): it is still the interrupt.
+            raise KeyboardInterrupt from None
         if isinstance(exc, OSError):  # --out cannot be written: the caller named a bad place
             raise UsageError(f"--out {out}: cannot make a run folder there ({exc.strerror or exc})") from None
         raise
@@ -411,10 +451,11 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
     defaults = vars(parser.parse_args(["run"]))  # FANOUT_* values included
     (run_parser,) = (a.choices["run"] for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     names = {a.dest: a.option_strings[-1] for a in run_parser._actions if a.option_strings}
+    typed = _typed_flags(run_parser, getattr(args, "argv", None))
     given = sorted(
         names[k]
         for k, v in vars(args).items()
-        if k in names and k not in RESUME_FLAGS and defaults.get(k) != v
+        if k in names and k not in RESUME_FLAGS and (defaults.get(k) != v or k in typed)
     )
     if given:
         flags = ", ".join(given)
@@ -422,6 +463,23 @@ def _refuse_settings_on_resume(args: argparse.Namespace) -> None:
             f"--resume continues a run with the settings in its run.json; {flags} would be ignored: "
             "drop it, or start a new run to change it"
         )
+
+
+def _typed_flags(run_parser: argparse.ArgumentParser, argv: list[str] | None) -> set[str]:
+    """The dests of the flags typed on the command line, even with their default value
+    (`--epochs 1` on a three-epoch run would be ignored as surely as `--epochs 5`). argparse
+    keeps a value already in the namespace instead of its default, so each flag starts as a
+    marker and the ones still holding it were not typed. FANOUT_* values are not typed flags."""
+    if not argv or "run" not in argv:
+        return set()
+    rest = argv[argv.index("run") + 1 :]
+    unset = object()
+    ns = argparse.Namespace()
+    for a in run_parser._actions:
+        if a.option_strings and a.dest != "help":  # an append action must start from None
+            setattr(ns, a.dest, None if isinstance(a, argparse._AppendAction) else unset)
+    run_parser.parse_known_args(rest, namespace=ns)
+    return {k for k, v in vars(ns).items() if v is not unset and v is not None}
 
 
 def _budget_stop(started: list[tuple[Path, RunConfig]], budget: Budget | None) -> bool:
@@ -453,8 +511,8 @@ def _not_started(runs: list[tuple[Path, RunConfig]], stopped_model: str) -> None
         cfg.stop_reason = f"not started: the run of {stopped_model} before it stopped"
         try:
             write_json_atomic(run_dir / "run.json", cfg.model_dump())
-        except OSError:
-            pass  # the disk may be what stopped the run: its error is the one to report
+        except FanoutError:  # write_json_atomic's LocalIOError: the disk may be what stopped the
+            pass  # run, and its first error (with the resume command) is the one to report
 
 
 def _remove_unstarted(started: list[tuple[Path, RunConfig]], out: Path, out_existed: bool) -> None:

@@ -19,7 +19,9 @@ share, so resilience behaves the same for every wire format:
   with its wait; the jitter comes from a generator seeded by the request's cache key and the
   attempt number, so two runs wait alike, and waiting never enters the recorded latency;
 - failures no retry can fix (401/403, unknown model, exhausted quota) raise `ProviderFatalError`,
-  which stops the run instead of failing every episode in turn;
+  which stops the run instead of failing every episode in turn; a server that cannot be connected
+  to on the last retry (refused, DNS, connect timeout) raises `ProviderUnreachableError`, for the
+  same reason: the network is down, the model was never asked;
 - the response cache (`evals.cache`), consulted before any HTTP and filled after a success only.
 
 API keys are read from the environment when the model is built, kept only in request headers and
@@ -49,7 +51,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..cache import ResponseCache, default_cache_path
-from ..errors import ProviderFatalError
+from ..errors import ProviderFatalError, ProviderUnreachableError
 from .base import Message, Model, ModelError, ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
 from .capabilities import Capability, capability, check_settings
 from .connection import OneConnection
@@ -483,6 +485,7 @@ class Transport:
         loop = asyncio.get_running_loop()
         for attempt in range(tries):
             retry_after = None
+            unreachable = False  # this attempt never reached the server (no connection was made)
             try:
                 client = await self._acquire(url)
                 try:
@@ -505,8 +508,10 @@ class Transport:
                 last, retry_after = str(exc), exc.retry_after
             except (httpx.TimeoutException, TimeoutError) as exc:
                 last = f"timed out after {self.timeout_s:g} s ({type(exc).__name__})"
+                unreachable = isinstance(exc, httpx.ConnectTimeout)
             except httpx.RequestError as exc:  # connection, protocol and decoding failures
                 last = f"connection failed: {type(exc).__name__}: {exc}"
+                unreachable = isinstance(exc, httpx.ConnectError)
             if attempt == self.opts.max_retries:
                 break
             if not isinstance(key, str):
@@ -525,6 +530,14 @@ class Transport:
                 capped,
             )
             await asyncio.sleep(wait)
+        if unreachable:
+            # The last attempt could not even connect (refused, DNS, connect timeout): the server
+            # or the network is down, not the model. Stop the run rather than score every
+            # remaining episode as a failure the model never had a chance to avoid.
+            where = self.label or "provider"
+            raise ProviderUnreachableError(
+                self.scrub(f"{where}: cannot reach {url} after {tries} attempt(s): {last}")
+            )
         raise ModelError(self.scrub(f"{url}: gave up after {tries} attempt(s): {last}"))
 
     def _log_slow(self, url: str, attempt: int) -> None:

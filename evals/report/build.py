@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..files import write_text_atomic
 from ..metrics import METRICS
+from ..shards import assigned
 from . import charts as ch
 from .agents import load_agent_runtimes
 from .comparability import comparability
@@ -165,6 +166,23 @@ def _charts(
     return out
 
 
+def unfinished(runs: list[RunData]) -> list[str]:
+    """A warning per run that is not complete (still running, killed, interrupted, stopped): its
+    row scores only the episodes it has, which the page's numbers do not say by themselves."""
+    out = []
+    for r in runs:
+        c = r.config
+        if c.status == "complete":
+            continue
+        expected = len(assigned(c.task_ids, c.epochs, c.shard))
+        status = "running (in progress, or killed)" if c.status == "running" else c.status
+        out.append(
+            f"{r.path} is {status}, not complete ({len(r.traces)} of {expected} episodes): its row "
+            f"scores only those; finish it with: fanout run --resume {r.path}"
+        )
+    return out
+
+
 def build_report(
     run_dirs: list[str | Path],
     out: str | Path | Callable[[], Path],
@@ -211,7 +229,7 @@ def build_report(
         csv=out_dir / "leaderboard.csv",
         json=out_dir / "leaderboard.json",
         rows=rows,
-        warnings=comp.warnings,
+        warnings=comp.warnings + unfinished(ordered),
     )
     # Each file replaces the old one whole (a page being served never shows half a report).
     write_text_atomic(files.html, html)
