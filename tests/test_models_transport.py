@@ -272,6 +272,39 @@ def test_a_long_retry_after_is_capped_and_the_wait_logged(monkeypatch, caplog):
     assert "asked for 3600 s; capped at retry_max_s 0.2 s" in line
 
 
+def _failing_requests(n: int, caplog) -> list[str]:
+    """`n` concurrent requests of one model to a server that answers every attempt 503: the
+    retry warnings logged."""
+
+    def handler(request):
+        return httpx.Response(503, json={"error": {"message": "overloaded"}})
+
+    m = mock("openai/gpt-4.1", handler, max_retries=2, retry_max_s=0.01)
+
+    async def go():
+        try:
+            return await asyncio.gather(*(m.generate(REQ) for _ in range(n)), return_exceptions=True)
+        finally:
+            await m.aclose()
+
+    caplog.set_level(logging.WARNING)
+    results = asyncio.run(go())
+    assert all(isinstance(r, ModelError) for r in results)
+    return [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+
+
+def test_one_cause_met_by_every_episode_is_one_warning_line_not_one_per_attempt(caplog):
+    lines = _failing_requests(32, caplog)
+    assert len(lines) == 1 and "HTTP 503: overloaded" in lines[0]
+
+
+def test_each_attempt_is_a_line_when_they_are_far_enough_apart(caplog, monkeypatch):
+    monkeypatch.setattr("evals.models.http.RETRY_LOG_EVERY_S", 0.0)
+    lines = _failing_requests(3, caplog)
+    assert len(lines) == 6  # 3 requests, 2 retries each
+    assert not any("more attempt" in line for line in lines)
+
+
 # -- bounded waits ---------------------------------------------------------------------------------
 
 

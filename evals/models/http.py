@@ -372,6 +372,7 @@ class StreamState(ABC):
 
 
 Classifier = Callable[[int, httpx.Headers, str], Failure]
+RETRY_LOG_EVERY_S = 5.0  # the same retry cause is logged at most this often per model
 BASE_HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 BASE_HEADERS["user-agent"] = "fanout-evals"
 
@@ -417,6 +418,10 @@ class Transport:
         t = self.timeout_s
         self._timeouts = {"connect": t, "read": t, "write": t, "pool": t}
         self.requests_sent = 0
+        # Retry warnings by cause: when every episode in flight meets the same failure (a server
+        # down, a rate limit), one line per cause every RETRY_LOG_EVERY_S says so, with how many
+        # attempts it stands for, instead of a line per attempt (32 episodes, 6 retries: 192).
+        self._retry_log: dict[str, tuple[float, int]] = {}
 
     @property
     def clients_created(self) -> int:
@@ -520,15 +525,7 @@ class Transport:
             capped = ""
             if retry_after is not None and retry_after > self.opts.retry_max_s:
                 capped = f" (the server asked for {retry_after:g} s; capped at retry_max_s {self.opts.retry_max_s:g} s)"
-            log.warning(
-                "%s: attempt %d/%d failed: %s; retrying in %.1f s%s",
-                self.label or url,
-                attempt + 1,
-                tries,
-                self.scrub(last)[:300],
-                wait,
-                capped,
-            )
+            self._warn_retry(url, attempt, tries, self.scrub(last)[:300], wait, capped)
             await asyncio.sleep(wait)
         if unreachable:
             # The last attempt could not even connect (refused, DNS, connect timeout): the server
@@ -539,6 +536,27 @@ class Transport:
                 self.scrub(f"{where}: cannot reach {url} after {tries} attempt(s): {last}")
             )
         raise ModelError(self.scrub(f"{url}: gave up after {tries} attempt(s): {last}"))
+
+    def _warn_retry(self, url: str, attempt: int, tries: int, cause: str, wait: float, capped: str) -> None:
+        now = time.monotonic()
+        last, held = self._retry_log.get(cause, (-RETRY_LOG_EVERY_S, 0))
+        if now - last < RETRY_LOG_EVERY_S:
+            self._retry_log[cause] = (last, held + 1)
+            return
+        if len(self._retry_log) >= 256:  # causes that name a request each: keep the memo bounded
+            self._retry_log.clear()
+        self._retry_log[cause] = (now, 0)
+        more = f" ({held} more attempt(s) failed the same way since the last such line)" if held else ""
+        log.warning(
+            "%s: attempt %d/%d failed: %s; retrying in %.1f s%s%s",
+            self.label or url,
+            attempt + 1,
+            tries,
+            cause,
+            wait,
+            capped,
+            more,
+        )
 
     def _log_slow(self, url: str, attempt: int) -> None:
         log.warning(
