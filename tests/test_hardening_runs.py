@@ -226,7 +226,7 @@ def test_a_401_stops_the_run_scores_nothing_and_resume_finishes_it(
     err = capsys.readouterr().err
     assert err == (
         "fanout run: openai/oracle: HTTP 401: missing or invalid API key: send an 'Authorization: "
-        "Bearer <key>' header (the API key is missing, invalid or not allowed this model) "
+        "Bearer <key>' or an 'api-key' header (the API key is missing, invalid or not allowed this model) "
         f"[run stopped; continue it with: fanout run --resume {d}]\n"
     )
     cfg, rows = load_run(d)
