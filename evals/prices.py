@@ -11,6 +11,7 @@ same models as Chat Completions, so `openai-responses/<m>` falls back to `openai
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from importlib import resources
@@ -83,7 +84,8 @@ def load_prices(override: str | Path | None = None) -> PriceTable:
     if not override:
         return table
     try:
-        user = json.loads(Path(override).read_text(encoding="utf-8"))
+        raw = Path(override).read_text(encoding="utf-8")
+        user = json.loads(raw)
     except OSError as exc:
         raise UsageError(f"cannot read the price file {override}: {exc.strerror}") from None
     except ValueError as exc:
@@ -93,7 +95,8 @@ def load_prices(override: str | Path | None = None) -> PriceTable:
     doc = user if "models" in user else {"models": user}
     extra = _table({"version": "user", "read_on": "user", **doc}, str(override), UsageError)
     return PriceTable(
-        version=f"{table.version}+user",
+        # the user file's content in the version: a run and its resume price alike, or are refused
+        version=f"{table.version}+user:{hashlib.sha256(raw.encode()).hexdigest()[:8]}",
         read_on=table.read_on,
         notes=table.notes,
         source={**table.source, **extra.source},

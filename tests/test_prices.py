@@ -150,7 +150,9 @@ def test_user_file_overrides_and_adds(tmp_path):
         )
     )
     t = load_prices(f)
-    assert t.version == "2026-11-25+user"
+    assert t.version.startswith("2026-11-25+user:") and len(t.version) == len("2026-11-25+user:") + 8
+    f.write_text(f.read_text().replace("2.0", "2.5"))
+    assert load_prices(f).version != t.version  # another file, another version
     assert (t.lookup("openai/gpt-4.1").input, t.lookup("openai/gpt-4.1").cached_input) == (1.0, None)
     assert t.lookup("openai/oracle").output == 0
     assert t.lookup("anthropic/claude-haiku-4-5").input == 1.0  # shipped entries kept

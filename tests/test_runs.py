@@ -15,6 +15,7 @@ import pytest
 
 from evals.aggregate import SUMMARY_KEYS
 from evals.cli import main as fanout
+from evals.prices import load_prices
 from evals.runs import load_run, read_episodes, run_folders_in
 
 
@@ -247,6 +248,27 @@ def test_resume_refuses_a_changed_suite(tmp_path, capsys):
     (suite / "tasks.yaml").write_text(json.dumps(data))
     assert fanout(["run", "--resume", str(run_dirs(out)[0])]) == 2
     assert "changed" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_changed_price_table(tmp_path, capsys):
+    """Each episode is priced when scored: a resume under another table would price one run two
+    ways (a shipped table updated by an upgrade, or the run's --prices file edited)."""
+    suite = make_suite(tmp_path, n=2)
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"policy/oracle": {"input": 1.0, "output": 2.0}}))
+    out = tmp_path / "runs"
+    run = ["run", "--model", "policy/oracle", "--suite", str(suite), "--out", str(out), "--no-progress"]
+    assert fanout([*run, "--prices", str(prices)]) == 0
+    d = run_dirs(out)[0]
+    assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0  # unchanged: fine
+    prices.write_text(json.dumps({"policy/oracle": {"input": 1.0, "output": 3.0}}))
+    assert fanout(["run", "--resume", str(d)]) == 2
+    assert "price table changed" in capsys.readouterr().err
+    cfg = json.loads((d / "run.json").read_text())
+    cfg["prices"], cfg["price_table_version"] = None, "2020-01-01"  # run before an upgrade
+    (d / "run.json").write_text(json.dumps(cfg))
+    assert fanout(["run", "--resume", str(d)]) == 2
+    assert f"version {load_prices().version} != 2020-01-01" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("flag", ["--help"])

@@ -545,6 +545,13 @@ def _resume(
             f"--resume: the prompt templates changed since the run started "
             f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
         )
+    if cfg.price_table_version is not None:
+        version = load_prices(cfg.prices).version
+        if version != cfg.price_table_version:
+            raise UsageError(
+                f"--resume: the price table changed since the run started (version {version} != "
+                f"{cfg.price_table_version}); resuming would price one run two ways"
+            )
     model = build_model(cfg, [suite])
     budget = _budget(max_cost_usd, [model], cfg.prices)
     started = [(run_dir, cfg)]
