@@ -27,8 +27,8 @@ from typing import Any
 import jinja2
 from jinja2 import meta, nodes
 from jinja2.filters import FILTERS
-from jinja2.visitor import NodeTransformer
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 from .errors import UsageError
 
@@ -164,8 +164,15 @@ def _amplified(name: str, value: Any, args: tuple, kwargs: dict) -> int:
         if name == "wordwrap":
             return len(str(value)) * (1 + weight(arg(3, "wrapstring", "")))
         if name in ("batch", "slice"):
-            return int(arg(0, "linecount" if name == "batch" else "slices", 0)) * (1 + weight(arg(1, "fill_with", None)))
-        if name == "sum" and isinstance(value, list | tuple) and value and not isinstance(value[0], int | float):
+            return int(arg(0, "linecount" if name == "batch" else "slices", 0)) * (
+                1 + weight(arg(1, "fill_with", None))
+            )
+        if (
+            name == "sum"
+            and isinstance(value, list | tuple)
+            and value
+            and not isinstance(value[0], int | float)
+        ):
             # sum() concatenating lists copies the running total each time: quadratic
             return len(value) * weight(value)
     except (TypeError, ValueError, OverflowError):
@@ -199,7 +206,9 @@ class _BoundedNodes(NodeTransformer):
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         self.generic_visit(node)
-        return nodes.Call(nodes.EnvironmentAttribute("bounded_concat"), [nodes.List(node.nodes)], [], None, None)
+        return nodes.Call(
+            nodes.EnvironmentAttribute("bounded_concat"), [nodes.List(node.nodes)], [], None, None
+        )
 
 
 class BoundedOperators(ImmutableSandboxedEnvironment):
@@ -213,7 +222,7 @@ class BoundedOperators(ImmutableSandboxedEnvironment):
         self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
 
     def _generate(self, source: nodes.Template, *args: Any, **kwargs: Any) -> str:
-        return super()._generate(_BoundedNodes().visit(source), *args, **kwargs)  # type: ignore[no-any-return]
+        return super()._generate(_BoundedNodes().visit(source), *args, **kwargs)
 
     @staticmethod
     def bounded_iter(items: Any) -> Any:

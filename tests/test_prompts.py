@@ -54,7 +54,10 @@ def test_undefined_variable_names_file_line_and_variable(tmp_path):
         # no output, 10**10 iterations: a hang
         ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "steps"),
         # no loop, 2**60 macro calls: a hang
-        ("{% macro f(n) %}{% if n < 60 %}{{ f(n+1) }}{{ f(n+1) }}{% endif %}{% endmacro %}{{ f(0) }}", "steps"),
+        (
+            "{% macro f(n) %}{% if n < 60 %}{{ f(n+1) }}{{ f(n+1) }}{% endif %}{% endmacro %}{{ f(0) }}",
+            "steps",
+        ),
         # a macro without a base case: a RecursionError traceback
         ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recursion too deep"),
         ("{% for i in range(100000) %}{{ 'a' * 99999 }}{% endfor %}", "renders over 1,000,000"),
