@@ -31,6 +31,8 @@ FILE_LEVEL = {
     "impossible_date",
     "deep_json",
     "deep_block_yaml",
+    "duplicate_keys",
+    "duplicate_keys_json",
 }  # refused before any task is read
 
 
@@ -201,3 +203,44 @@ def test_imported_data_cannot_break_out_of_its_quoting(tmp_path):
     node = suite.tasks[0].nodes[0]
     assert node.args_fn({})["city"] == payload  # the value is data, exactly as BFCL wrote it
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/etc/hostname", "fifo"])
+def test_a_suite_file_that_is_a_device_a_fifo_or_a_symlink_out_is_refused(tmp_path, capsys, target):
+    """A symlink to /dev/zero or a FIFO named *.yaml hung validation; a symlink out of the suite
+    read files the suite's author chose on the reader's machine."""
+    import os
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    if target == "fifo":
+        os.mkfifo(suite / "t.yaml")
+        expected = "t.yaml: not a regular file"
+    else:
+        (suite / "t.yaml").symlink_to(target)
+        expected = "t.yaml: a symlink to a file outside the suite folder"
+    with deadline(20):
+        code = main(["tasks", "validate", str(suite)])
+    out = capsys.readouterr()
+    assert code == 1 and expected in out.out + out.err
+
+
+def test_a_symlink_inside_the_suite_folder_is_read(tmp_path):
+    suite = tmp_path / "suite"
+    (suite / "shared").mkdir(parents=True)
+    (suite / "shared" / "t.yml.txt").write_text(
+        "id: linked\npattern: single\nprompt: What is the weather in Paris?\ntools: [get_weather]\n"
+        "calls:\n  - {id: w, tool: get_weather, args: {city: Paris}}\n"
+    )
+    (suite / "t.yaml").symlink_to(suite / "shared" / "t.yml.txt")
+    assert [t.id for t in load_suite(suite).tasks] == ["linked"]
+
+
+def test_yaml_merge_keys_may_override_what_they_merge(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text(
+        "- &base {id: a, pattern: single, prompt: What is the weather in Paris?, tools: [get_weather],"
+        " calls: [{id: w, tool: get_weather, args: {city: Paris}}]}\n"
+        "- {<<: *base, id: b, prompt: What is the weather in Rome?, calls: [{id: w, tool: get_weather, args: {city: Rome}}]}\n"
+    )
+    assert [t.id for t in load_suite(f).tasks] == ["a", "b"]
