@@ -213,12 +213,17 @@ def _validate(kind: str, text: str, opts: Mapping[str, Any]) -> None:
             raise AnswerValueError(f"duration unit {unit!r} is not one of s, min, h, d")
 
 
+_MAX_EXPECTED_EXPONENT = 10_000
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         d = Decimal(text.strip())
     except InvalidOperation:
         return None
-    return d if d.is_finite() else None
+    # 1e999999999 is finite but past what Decimal's context can normalise (an Overflow
+    # traceback): no value a task checks is written so.
+    return d if d.is_finite() and abs(d.adjusted()) <= _MAX_EXPECTED_EXPONENT else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from evals.answers import VOCABULARIES, AnswerText, Expected, check_values, found, render
+from evals.answers import VOCABULARIES, AnswerText, AnswerValueError, Expected, check_values, found, render
 from evals.fixtures import FixtureError, build_task
 from evals.groundtruth import GroundTruthError, resolve
 from evals.schema import TaskSpec
@@ -615,3 +615,17 @@ def test_every_core_check_accepts_a_differently_worded_correct_answer(seed):
         if not check_values(gt.answer_contains, gt.answer_any, gt.answer_not, text):
             failures.append((t.id, text))
     assert not failures, failures[:5]
+
+
+@pytest.mark.parametrize("kind", ["number", "money", "duration", None])
+def test_an_expected_number_past_decimals_range_is_refused_not_a_traceback(kind):
+    """`number: "1e999999999"` in a task file was a decimal.Overflow traceback in validate and run."""
+    with pytest.raises(AnswerValueError, match="is not a number"):
+        render("1e999999999", kind)
+
+
+def test_expected_numbers_with_large_exponents_still_check():
+    (e,) = render("1e9999", "number")
+    assert found(e, AnswerText("about 1e9999")) is False  # mentions stop at exponent 100
+    (e,) = render("1.5e20", "number")
+    assert found(e, AnswerText("1.5e20"))
