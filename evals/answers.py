@@ -432,6 +432,7 @@ _DIGIT_DATE = re.compile(
     r"(?<![\w.,/-])(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!(?!T\d)[\w/-]|[.,]\d)"
 )
 _MAX_EXPONENT = 100  # "1e999999": no count, amount or quantity a task checks is written so
+_MAX_DIGITS = 100_000  # a number written out in more digits is no mention either
 
 
 def _money_millions(raw: str, start: int, end: int) -> bool:
@@ -465,6 +466,8 @@ def _number_mentions(raw: str) -> Iterator[NumberMention]:
             sign = ""  # "SKU-1001", "06-11": a separator, not a sign
         body = body.rstrip(",")
         end = start + len(body)
+        if len(body) > _MAX_DIGITS:
+            continue  # past what Decimal's context can subtract (an Overflow): no count a task checks
         if not _GROUPED.match(body):
             continue  # "12,15" is not one number
         if not _left_ok(raw, start, "0"):

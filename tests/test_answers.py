@@ -673,3 +673,10 @@ def test_a_long_answer_is_checked_in_linear_time(answer):
     with deadline(10):
         assert [found(e, AnswerText(answer)) for e in values] == [False, False]
         assert [found(e, AnswerText(answer + " took 3 h, giving 12.3")) for e in values] == [True, True]
+
+
+def test_a_number_of_a_million_digits_in_an_answer_is_no_mention_not_a_traceback():
+    """decimal.Overflow when a 1,100,000-digit number was compared with the expected value."""
+    (e,) = render("12.3", "number")
+    assert found(e, AnswerText("9" * 1_100_000 + " and 12.3")) is True
+    assert found(e, AnswerText("9" * 1_100_000)) is False
