@@ -30,6 +30,7 @@ deterministic and cheap (patterns and vocabularies are compiled once per distinc
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -213,12 +214,17 @@ def _validate(kind: str, text: str, opts: Mapping[str, Any]) -> None:
             raise AnswerValueError(f"duration unit {unit!r} is not one of s, min, h, d")
 
 
+_MAX_EXPECTED_EXPONENT = 10_000
+
+
 def _decimal(text: str) -> Decimal | None:
     try:
         d = Decimal(text.strip())
     except InvalidOperation:
         return None
-    return d if d.is_finite() else None
+    # 1e999999999 is finite but past what Decimal's context can normalise (an Overflow
+    # traceback): no value a task checks is written so.
+    return d if d.is_finite() and abs(d.adjusted()) <= _MAX_EXPECTED_EXPONENT else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -434,6 +440,7 @@ _DIGIT_DATE = re.compile(
     r"(?<![\w.,/-])(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!(?!T\d)[\w/-]|[.,]\d)"
 )
 _MAX_EXPONENT = 100  # "1e999999": no count, amount or quantity a task checks is written so
+_MAX_DIGITS = 100_000  # a number written out in more digits is no mention either
 
 
 def _money_millions(raw: str, start: int, end: int) -> bool:
@@ -447,17 +454,28 @@ def _money_millions(raw: str, start: int, end: int) -> bool:
     )
 
 
+def _inside(spans: list[tuple[int, int]], starts: list[int], pos: int) -> bool:
+    """Whether `pos` is inside one of `spans` (in order, disjoint; `starts` their starts)."""
+    k = bisect.bisect_right(starts, pos) - 1
+    return k >= 0 and pos < spans[k][1]
+
+
 def _number_mentions(raw: str) -> Iterator[NumberMention]:
+    # Dates do not overlap and come in order: the one that could hold a number is found by
+    # bisection (testing every date for every number was quadratic in a long answer).
     dates = [m.span() for m in _DIGIT_DATE.finditer(raw)] if any(c in raw for c in "-/.") else []
+    date_starts = [a for a, _ in dates]
     for m in _NUM.finditer(raw):
         sign, body, exp = m.group(1), m.group(2), m.group(3)
         start = m.start(2)
-        if dates and any(a <= start < b for a, b in dates):
+        if dates and _inside(dates, date_starts, start):
             continue
         if sign and m.start(1) > 0 and raw[m.start(1) - 1].isalnum():
             sign = ""  # "SKU-1001", "06-11": a separator, not a sign
         body = body.rstrip(",")
         end = start + len(body)
+        if len(body) > _MAX_DIGITS:
+            continue  # past what Decimal's context can subtract (an Overflow): no count a task checks
         if not _GROUPED.match(body):
             continue  # "12,15" is not one number
         if not _left_ok(raw, start, "0"):
@@ -767,7 +785,12 @@ _DURATION_UNITS = {
     "days": Decimal(86400),
 }
 _DUR_UNIT = r"(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|hr|h|days?|d)"
-_DUR_PART = re.compile(r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?" + _DUR_UNIT + r"(?![a-z])")
+# Starts only where `_left_ok` could keep a part (not after a digit, `_`, or a digit's `.`/`,`):
+# tried at every digit of a long run, the digits were re-read each time, quadratic in the run
+# (100,000 digits in an answer: minutes). The parts it finds are the same.
+_DUR_PART = re.compile(
+    r"(?<![\d_])(?<!\d[.,])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?" + _DUR_UNIT + r"(?![a-z])"
+)
 _DUR_JOIN = re.compile(r"^(?:,?\s?(?:and\s)?)$")
 _CLOCK = re.compile(r"(?<![\d:.])(\d{1,3})(:|h\s?)(\d{2})(?![\d:])")
 

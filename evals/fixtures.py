@@ -26,8 +26,38 @@ from .graph import CallGraph, CycleError
 from .schema import AnswerItem, AnswerValue, NodeSpec, SuiteSpec, TaskDefaults, TaskSpec
 from .templating import Compiled, TemplateError, compile_value, refs_in
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _UniqueKeys:
+    """A mapping that says one key twice is refused: YAML and JSON readers keep the last value
+    silently, so a reviewer reading the first would approve data that says something else."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        own = [k for k, _ in node.value if k.tag != _MERGE] if isinstance(node, yaml.MappingNode) else []
+        mapping: dict = super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+        if len(own) > len(mapping):
+            seen: set = set()
+            for k in own:
+                key = self.construct_object(k, deep=deep)  # type: ignore[attr-defined]
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        "while reading a mapping", node.start_mark, f"duplicate key {key!r}", k.start_mark
+                    )
+                seen.add(key)
+        return mapping
+
+
+class _CLoader(_UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    pass
+
+
+class _PyLoader(_UniqueKeys, yaml.SafeLoader):
+    pass
+
+
 # libyaml's loader when PyYAML was built with it (its wheels are): loading a suite is 5-10x faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YAML_LOADER: type = _CLoader
 
 
 class FixtureError(UsageError, ValueError):
@@ -359,6 +389,13 @@ def _no_constant(text: str) -> Any:
     raise _Differs
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Differs  # YAML reads it again and names the duplicate key and its line
+    return out
+
+
 def json_as_yaml(text: str) -> Any:
     """The data of a fixture file that is a JSON document (generated suites, importers' output),
     read by the json module, many times faster than libyaml, or NOT_JSON when it is not JSON or
@@ -368,7 +405,9 @@ def json_as_yaml(text: str) -> Any:
     if not head.startswith(("[", "{")) or _NOT_AS_JSON.search(text):
         return NOT_JSON
     try:
-        return json.loads(text, parse_float=_yaml_float, parse_constant=_no_constant)
+        return json.loads(
+            text, parse_float=_yaml_float, parse_constant=_no_constant, object_pairs_hook=_unique
+        )
     except (ValueError, _Differs):
         return NOT_JSON
     # RecursionError: nested past what the json module reads, far past MAX_YAML_DEPTH: not handed
@@ -384,6 +423,9 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     aliases that would make the data recursive or expand it past MAX_YAML_VALUES (an alias bomb
     is a few lines of YAML that every later step would walk billions of times)."""
     disp = display or str(path)
+    if path.exists() and not path.is_file():
+        # a FIFO or a device (a symlink to /dev/zero) would block or never end
+        raise FixtureError(disp, None, None, "not a regular file")
     try:
         text = path.read_text(encoding="utf-8")
         data = json_as_yaml(text)
@@ -392,9 +434,8 @@ def read_yaml(path: Path, display: str | None = None) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise FixtureError(
-            disp, None, None, f"YAML syntax error{where}: {getattr(exc, 'problem', exc)}"
-        ) from exc
+        kind = "YAML error" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error"
+        raise FixtureError(disp, None, None, f"{kind}{where}: {getattr(exc, 'problem', exc)}") from exc
     except UnicodeDecodeError as exc:
         raise FixtureError(
             disp, None, None, f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
@@ -558,11 +599,19 @@ def resolve_suite_path(name_or_path: str | Path) -> Path:
     )
 
 
+def _inside(folder: Path, f: Path, display: str) -> None:
+    """A suite is its folder: a file that is a symlink out of it (to a home directory's files, to
+    /dev/zero) is refused, as the importer of a shared suite would not expect it to be read."""
+    if f.is_symlink() and not f.resolve().is_relative_to(folder.resolve()):
+        raise FixtureError(display, None, None, "a symlink to a file outside the suite folder")
+
+
 def load_suite_spec(folder: Path) -> SuiteSpec:
     f = folder / "suite.yaml"
-    if not f.exists():
+    if not f.exists() and not f.is_symlink():
         return SuiteSpec(name=folder.name)
     try:
+        _inside(folder, f, str(f))
         raw = read_yaml(f) or {}
         spec = SuiteSpec.model_validate(raw)
     except ValidationError as exc:
@@ -603,6 +652,7 @@ def load_suite(
         except ValueError:
             rel = str(f)
         try:
+            _inside(folder, f, rel)
             raws = parse_task_file(f, rel)
         except FixtureError as exc:
             errors.append(exc)

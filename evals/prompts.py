@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from .errors import UsageError
-from .templating import BoundedOperators
+from .templating import BoundedOperators, render_bounded
 
 if TYPE_CHECKING:
     from .fixtures import Task
@@ -188,7 +188,11 @@ class PromptTemplates:
     @staticmethod
     def _render(template: jinja2.Template, name: str, ctx: dict, task_id: str) -> str:
         try:
-            return template.render(**ctx).strip()
+            return render_bounded(template, ctx).strip()
+        except RecursionError:
+            raise PromptTemplateError(
+                f"{name}: recursion too deep while rendering task {task_id!r} (a macro that calls itself?)"
+            ) from None
         except jinja2.UndefinedError as exc:
             line = _template_line(exc.__traceback__)
             where = f"{name}, line {line}" if line else name

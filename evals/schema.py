@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from mock_tools.latency import LatencyModel
 from mock_tools.table import TableToolSpec
@@ -13,14 +14,29 @@ from .answers import KINDS, NUMERIC_KINDS, VOCABULARIES
 
 MATCHING_MODES = ("default", "exact", "bfcl")
 
+# Control characters but tab, newline and carriage return: ESC and CSI start the terminal escapes
+# that `fanout tasks list`, `show` and the run tables would print as they are (clear the screen,
+# hide the lines after, retitle the window). Arguments and results are data, printed as JSON.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _printable(value: str) -> str:
+    m = _CONTROL.search(value)
+    if m:
+        raise ValueError(f"control character {m.group()!r} at position {m.start()}")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_printable)]
+
 
 class NodeSpec(BaseModel):
     """One ground-truth tool call."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1)
-    tool: str = Field(min_length=1)
+    id: Text = Field(min_length=1)
+    tool: Text = Field(min_length=1)
     args: dict[str, Any] = Field(default_factory=dict)
     after: list[str] = Field(default_factory=list, description="ordering dependencies without data flow")
     optional: bool = False
@@ -146,14 +162,14 @@ class TaskSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.:\-]+$")
-    pattern: str = Field(min_length=1)
-    prompt: str = Field(min_length=1)
-    tools: list[str] = Field(default_factory=list)
+    pattern: Text = Field(min_length=1)
+    prompt: Text = Field(min_length=1)
+    tools: list[Text] = Field(default_factory=list)
     calls: list[NodeSpec] = Field(default_factory=list)
     answer: AnswerCheck | None = None
     latency: dict[str, LatencyModel] = Field(default_factory=dict, description="per-tool latency overrides")
     matching: Literal["default", "exact", "bfcl"] | None = None
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Text] = Field(default_factory=list)
     notes: str | None = None
     source: dict[str, Any] | None = Field(None, description="provenance for imported tasks")
 
@@ -163,7 +179,7 @@ class TaskDefaults(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tools: list[str] | None = Field(
+    tools: list[Text] | None = Field(
         None, description="the tools exposed to a task that has no `tools:` of its own"
     )
 
@@ -173,8 +189,8 @@ class SuiteSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
-    description: str = ""
+    name: Text | None = None
+    description: Text = ""
     version: str = "1"
     matching: Literal["default", "exact", "bfcl"] = "default"
     tools: list[TableToolSpec] = Field(default_factory=list, description="table tools declared as data")
@@ -194,3 +210,17 @@ class SuiteSpec(BaseModel):
         description="validation: every task without a write must have an answer check (the core suite's rule)",
     )
     license: str | None = None
+
+    @model_validator(mode="after")
+    def _printable_tools(self) -> SuiteSpec:
+        """Table tools are declared in mock_tools (below evals): their names and descriptions are
+        checked here, where the suite file is read."""
+        for i, t in enumerate(self.tools):
+            for fld in ("name", "expose_as", "description"):
+                v = getattr(t, fld, None)
+                if isinstance(v, str):
+                    try:
+                        _printable(v)
+                    except ValueError as exc:
+                        raise ValueError(f"tools[{i}].{fld}: {exc}") from None
+        return self

@@ -17,6 +17,7 @@ error when a lookup fails.
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import math
 import re
@@ -27,11 +28,15 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.filters import FILTERS
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.visitor import NodeTransformer
 
 from .errors import UsageError
 
 MAX_TEMPLATE_CHARS = 100_000  # longer templated strings are refused before parsing
-MAX_VALUE_CHARS = 100_000  # a string or list an operator or filter may build
+MAX_VALUE_CHARS = 100_000  # a string or list `*` may build
+MAX_BUILT = 1_000_000  # what any one operator, filter, method or render may take in or build
+MAX_WORK = 10_000_000  # steps (loop items, calls, items read by filters) one render may take
+_CALL_STEPS = 100
 
 # Methods of data values an expression may call; everything else (and every `_name`) is refused.
 _SAFE_METHODS: dict[type, frozenset[str]] = {
@@ -64,6 +69,75 @@ def _sized(value: Any) -> int:
     return len(value) if isinstance(value, str | list | tuple) else 0
 
 
+def weight(value: Any, limit: int = MAX_BUILT) -> int:
+    """How big a value is once written out: the characters of its strings plus the items of its
+    lists and dicts, counted through nesting (a list holding one string 100,000 times weighs what
+    joining it would build) and big integers by their digits. Stops counting past `limit`, so it
+    costs at most `limit` steps."""
+    total = 0
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            total += len(v)
+        elif isinstance(v, list | tuple | set | frozenset):
+            total += len(v)
+            stack.extend(x for x in v if not isinstance(x, bool | float | None))
+        elif isinstance(v, dict):
+            total += len(v)
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, int) and v.bit_length() > 64:
+            total += v.bit_length() // 3
+        if total > limit:
+            break
+    return total
+
+
+class _Budget:
+    """The work one render may do: loops and macro recursion in a template of a few lines can ask
+    for billions of steps while building nothing."""
+
+    def __init__(self, steps: int = MAX_WORK):
+        self.left = steps
+
+    def charge(self, steps: int) -> None:
+        self.left -= steps
+        if self.left < 0:
+            raise SecurityError(f"the template takes over {MAX_WORK:,} steps to evaluate")
+
+
+_BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("template_budget", default=None)
+
+
+def _charge(steps: int) -> None:
+    budget = _BUDGET.get()
+    if budget is not None:
+        budget.charge(steps)
+
+
+def _refuse_big(what: str, size: int) -> None:
+    if size > MAX_BUILT:
+        raise SecurityError(f"{what} would take in or build over {MAX_BUILT:,} items")
+    _charge(size)
+
+
+def render_bounded(template: jinja2.Template, ctx: dict) -> str:
+    """`template.render(**ctx)` under one work budget and an output of at most MAX_BUILT characters."""
+    token = _BUDGET.set(_Budget())
+    try:
+        out: list[str] = []
+        size = 0
+        for chunk in template.generate(**ctx):
+            size += len(chunk)
+            if size > MAX_BUILT:
+                raise SecurityError(f"the template renders over {MAX_BUILT:,} characters")
+            out.append(chunk)
+        return "".join(out)
+    finally:
+        _BUDGET.reset(token)
+
+
 def _bounded_replace(s: Any, old: Any, new: Any, count: int | None = None) -> str:
     s, old, new = str(s), str(old), str(new)
     hits = (len(s) + 1 if old == "" else s.count(old)) if count is None else max(0, int(count))
@@ -72,18 +146,111 @@ def _bounded_replace(s: Any, old: Any, new: Any, count: int | None = None) -> st
     return s.replace(old, new) if count is None else s.replace(old, new, int(count))
 
 
+# What a filter builds beyond its input: a separator or padding repeated per item, line or width.
+def _amplified(name: str, value: Any, args: tuple, kwargs: dict) -> int:
+    def arg(i: int, key: str, default: Any) -> Any:
+        return args[i] if len(args) > i else kwargs.get(key, default)
+
+    try:
+        if name == "join":
+            n = len(value) if hasattr(value, "__len__") else 0
+            return n * weight(arg(0, "d", ""))
+        if name == "center":
+            return int(arg(0, "width", 80))
+        if name == "indent":
+            width = arg(0, "width", 4)
+            pad = len(width) if isinstance(width, str) else int(width)
+            return pad * (str(value).count("\n") + 1)
+        if name == "wordwrap":
+            return len(str(value)) * (1 + weight(arg(3, "wrapstring", "")))
+        if name in ("batch", "slice"):
+            return int(arg(0, "linecount" if name == "batch" else "slices", 0)) * (
+                1 + weight(arg(1, "fill_with", None))
+            )
+        if (
+            name == "sum"
+            and isinstance(value, list | tuple)
+            and value
+            and not isinstance(value[0], int | float)
+        ):
+            # sum() concatenating lists copies the running total each time: quadratic
+            return len(value) * weight(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0  # the filter itself will refuse these arguments
+    return 0
+
+
+def _bounded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter that refuses inputs and arguments, or output they would amplify to, over MAX_BUILT."""
+    passes = getattr(func, "jinja_pass_arg", None)
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        data = args[1:] if passes is not None else args
+        value, rest = (data[0], data[1:]) if data else (None, ())
+        size = weight(value) + weight(rest) + weight(kwargs)
+        _refuse_big(f"the '{name}' filter", size + _amplified(name, value, rest, kwargs))
+        return func(*args, **kwargs)
+
+    if passes is not None:
+        bounded.jinja_pass_arg = passes  # type: ignore[attr-defined]
+    return bounded
+
+
+class _BoundedNodes(NodeTransformer):
+    """Routes every loop and every `~` through the environment, where they are bounded."""
+
+    def visit_For(self, node: nodes.For) -> nodes.Node:
+        self.generic_visit(node)
+        node.iter = nodes.Call(nodes.EnvironmentAttribute("bounded_iter"), [node.iter], [], None, None)
+        return node
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return nodes.Call(
+            nodes.EnvironmentAttribute("bounded_concat"), [nodes.List(node.nodes)], [], None, None
+        )
+
+
 class BoundedOperators(ImmutableSandboxedEnvironment):
     """A sandbox whose operators cannot build huge values: shared by fixture templates and the
     prompt templates of `fanout run --system-prompt`."""
 
-    intercepted_binops = frozenset({"*", "**", "%", "//"})
+    intercepted_binops = frozenset({"*", "**", "%", "//", "+"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+
+    def _generate(self, source: nodes.Template, *args: Any, **kwargs: Any) -> str:
+        return super()._generate(_BoundedNodes().visit(source), *args, **kwargs)
+
+    @staticmethod
+    def bounded_iter(items: Any) -> Any:
+        for item in items:
+            _charge(1)
+            yield item
+
+    @staticmethod
+    def bounded_concat(parts: list) -> str:
+        texts = [str(p) for p in parts]
+        _refuse_big("'~'", sum(len(t) for t in texts))
+        return "".join(texts)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        # A call (a macro's above all) costs far more than a loop step: 100,000 per render at most.
+        _refuse_big("a call", _CALL_STEPS + weight(args) + weight(kwargs))
+        if getattr(__obj, "__name__", None) == "zfill" and args and isinstance(args[0], int):
+            _refuse_big("zfill", args[0])
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "*":
             n = right if _sized(left) else left
-            size = max(_sized(left), _sized(right))
-            if size and isinstance(n, int) and size * max(0, n) > MAX_VALUE_CHARS:
+            size = weight(left if _sized(left) else right)
+            if _sized(left) + _sized(right) and isinstance(n, int) and size * max(0, n) > MAX_VALUE_CHARS:
                 raise SecurityError(f"'*' would build a value over {MAX_VALUE_CHARS:,} items")
+            if isinstance(n, int):
+                _charge(size * max(0, n))
         elif operator == "**":
             if not isinstance(left, int | float) or not isinstance(right, int | float):
                 raise SecurityError("'**' takes numbers")
@@ -92,6 +259,8 @@ class BoundedOperators(ImmutableSandboxedEnvironment):
                 raise SecurityError("'**' result too large")
         elif operator == "%" and isinstance(left, str) and _WIDE_FORMAT.search(left):
             raise SecurityError("'%' formatting with a width or precision over 99 or '*'")
+        if operator in ("+", "%") and (_sized(left) or _sized(right)):
+            _refuse_big(f"'{operator}'", weight(left) + weight(right))
         return super().call_binop(context, operator, left, right)
 
 
@@ -102,8 +271,8 @@ class FixtureEnvironment(BoundedOperators):
     def __init__(self) -> None:
         super().__init__(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
         self.globals.clear()
-        self.filters = {name: FILTERS[name] for name in _FILTERS}
-        self.filters["replace"] = _bounded_replace
+        self.filters = {name: _bounded_filter(name, FILTERS[name]) for name in _FILTERS}
+        self.filters["replace"] = _bounded_filter("replace", _bounded_replace)
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr.startswith("_"):
@@ -286,10 +455,13 @@ def _expression(value: str, src: str) -> Compiled:
         raise TemplateError(f"expression nested too deeply: {_short(value)}") from None
 
     def slow(ns: dict) -> Any:
+        token = _BUDGET.set(_Budget())
         try:
             out = expr(**ns)
         except Exception as exc:
             raise _evaluation_error(value, exc) from None
+        finally:
+            _BUDGET.reset(token)
         if isinstance(out, jinja2.Undefined):
             raise TemplateError(f"{_short(value)} is undefined")
         return out
@@ -331,7 +503,7 @@ def _compile_string(value: str) -> Compiled:
 
     def render(ns: dict) -> Any:
         try:
-            return tmpl.render(**ns)
+            return render_bounded(tmpl, ns)
         except Exception as exc:
             raise _evaluation_error(value, exc) from None
 

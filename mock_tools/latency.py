@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 _NORMAL = NormalDist()
+MAX_SAMPLE_S = 3600.0  # a lognormal's far tail (sigma 5, a one-in-10**19 draw) stops at an hour
 
 
 def unit_hash(*parts: object) -> float:
@@ -30,13 +31,15 @@ class LatencyModel(BaseModel):
     `straggler_mult` (the heavy tail that bounds a fan-out by its slowest call).
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Task files set these: bounded so a sample is a finite number of seconds a real clock can
+    # wait out (sigma 1e308 overflowed math.exp into a traceback; median .inf hung --clock real).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     kind: Literal["fixed", "lognormal"] = "lognormal"
-    median_s: float = Field(0.2, ge=0)
-    sigma: float = Field(0.25, ge=0)
+    median_s: float = Field(0.2, ge=0, le=600)
+    sigma: float = Field(0.25, ge=0, le=5)
     straggler_p: float = Field(0.0, ge=0, le=1)
-    straggler_mult: float = Field(1.0, ge=1)
+    straggler_mult: float = Field(1.0, ge=1, le=1000)
 
     def sample(self, seed: int, task: str, tool: str, canon_args: str, attempt: int = 0) -> float:
         if self.kind == "fixed":
@@ -48,7 +51,7 @@ class LatencyModel(BaseModel):
             u2 = unit_hash("strag", seed, task, tool, canon_args, attempt)
             if u2 < self.straggler_p:
                 value *= self.straggler_mult
-        return value
+        return min(value, MAX_SAMPLE_S)
 
     def is_straggler(self, seed: int, task: str, tool: str, canon_args: str, attempt: int = 0) -> bool:
         return (

@@ -3,13 +3,15 @@ for every rule (the issue's cases among them), the fixture syntax, and hypothesi
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from evals.answers import VOCABULARIES, AnswerText, Expected, check_values, found, render
+from evals import answers
+from evals.answers import VOCABULARIES, AnswerText, AnswerValueError, Expected, check_values, found, render
 from evals.fixtures import FixtureError, build_task
 from evals.groundtruth import GroundTruthError, resolve
 from evals.schema import TaskSpec
@@ -623,3 +625,66 @@ def test_every_core_check_accepts_a_differently_worded_correct_answer(seed):
         if not check_values(gt.answer_contains, gt.answer_any, gt.answer_not, text):
             failures.append((t.id, text))
     assert not failures, failures[:5]
+
+
+@pytest.mark.parametrize("kind", ["number", "money", "duration", None])
+def test_an_expected_number_past_decimals_range_is_refused_not_a_traceback(kind):
+    """`number: "1e999999999"` in a task file was a decimal.Overflow traceback in validate and run."""
+    with pytest.raises(AnswerValueError, match="is not a number"):
+        render("1e999999999", kind)
+
+
+def test_expected_numbers_with_large_exponents_still_check():
+    (e,) = render("1e9999", "number")
+    assert found(e, AnswerText("about 1e9999")) is False  # mentions stop at exponent 100
+    (e,) = render("1.5e20", "number")
+    assert found(e, AnswerText("1.5e20"))
+
+
+_OLD_DUR_PART = re.compile(
+    r"(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)\s?" + answers._DUR_UNIT + r"(?![a-z])"
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789.,_ -:hsmind2a"), max_size=60))
+def test_duration_mentions_are_those_of_the_pattern_that_tried_every_digit(text):
+    """`_DUR_PART` no longer starts inside a number (quadratic in a long run of digits); the
+    mentions it yields are the same as the old pattern's, whose inside matches `_left_ok` dropped."""
+    new = list(answers._duration_mentions(text))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(answers, "_DUR_PART", _OLD_DUR_PART)
+        old = list(answers._duration_mentions(text))
+    assert new == old
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("0123456789-/., T"), max_size=80))
+def test_numbers_inside_dates_are_found_by_bisection_as_by_testing_every_date(text):
+    spans = [m.span() for m in answers._DIGIT_DATE.finditer(text)]
+    starts = [a for a, _ in spans]
+    for m in answers._NUM.finditer(text):
+        pos = m.start(2)
+        assert answers._inside(spans, starts, pos) == any(a <= pos < b for a, b in spans)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["1234567890" * 10_000, "the fox ran 12.5 km at 9:00 on 2026-01-02 " * 20_000, "1,234," * 20_000],
+)
+def test_a_long_answer_is_checked_in_linear_time(answer):
+    """100,000 digits took minutes in the duration check (the pattern re-read the run from every
+    digit); 20,000 dates beside 60,000 numbers took seconds (every date tested for every number)."""
+    from helpers import deadline
+
+    values = render("3", "duration", options={"unit": "h"}) + render("12.3", "number")
+    with deadline(10):
+        assert [found(e, AnswerText(answer)) for e in values] == [False, False]
+        assert [found(e, AnswerText(answer + " took 3 h, giving 12.3")) for e in values] == [True, True]
+
+
+def test_a_number_of_a_million_digits_in_an_answer_is_no_mention_not_a_traceback():
+    """decimal.Overflow when a 1,100,000-digit number was compared with the expected value."""
+    (e,) = render("12.3", "number")
+    assert found(e, AnswerText("9" * 1_100_000 + " and 12.3")) is True
+    assert found(e, AnswerText("9" * 1_100_000)) is False

@@ -160,3 +160,25 @@ def test_shipped_suite_resolves_from_any_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     s = load_suite("core")
     assert len(s.tasks) >= 2 and s.path.name == "core"
+
+
+def test_control_characters_in_names_and_prompts_are_refused_but_data_keeps_them(tmp_path):
+    """Terminal escapes in a pattern, prompt, node id or table tool name reached the terminal
+    through `fanout tasks list` and `show`; tabs and newlines are text, and arguments are data."""
+    suite = tmp_path / "s"
+    suite.mkdir()
+    (suite / "suite.yaml").write_text('tools:\n  - {name: "look\\u009bup", description: x}\n')
+    (suite / "t.yaml").write_text(
+        'id: t\npattern: single\nprompt: "What is the weather\\tin Paris?\\r\\n"\ntools: [get_weather]\n'
+        'calls:\n  - {id: "w\\e[1A", tool: get_weather, args: {city: "Paris\\e[2J"}}\n'
+    )
+    with pytest.raises(FixtureErrors) as exc:
+        load_suite(suite)
+    assert "tools[0].name: control character '\\x9b' at position 4" in str(exc.value)
+    (suite / "suite.yaml").unlink()
+    with pytest.raises(FixtureErrors) as exc:
+        load_suite(suite)
+    assert "task 't': calls[0].id: Value error, control character '\\x1b' at position 1" in str(exc.value)
+    (suite / "t.yaml").write_text((suite / "t.yaml").read_text().replace('"w\\e[1A"', "w"))
+    (task,) = load_suite(suite).tasks
+    assert task.prompt == "What is the weather\tin Paris?\r\n"

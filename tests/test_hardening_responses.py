@@ -331,3 +331,72 @@ def test_arguments_sent_as_an_object_are_what_their_recorded_text_says(core, tas
     c = trace.calls[0]
     assert c.raw_arguments == f'{{"{key}":["a",1],"1":true}}'
     assert c.arguments == json.loads(c.raw_arguments) == {key: ["a", 1], "1": True}
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": -5, "completion_tokens": 3},
+        {"prompt_tokens": 10**30, "completion_tokens": 3},
+        {"prompt_tokens": 10, "completion_tokens": 1e300},
+        {"prompt_tokens": 10, "completion_tokens": 2.5},
+        {"prompt_tokens": "lots", "completion_tokens": 3},
+        {"prompt_tokens": True, "completion_tokens": 3},
+        {"prompt_tokens": 10, "completion_tokens": 3, "cached": [1]},
+        {"prompt_tokens": 10, "completion_tokens": 3, "cached": 11},
+    ],
+)
+def test_garbage_usage_is_no_usage_in_every_wire_format(usage):
+    """A negative count made a negative cost, 10**30 an astronomical one, and a string lost the
+    model's whole answer to an episode error; each is now no usage: tokens are estimated."""
+    from evals.models import anthropic, google, openai, responses
+
+    p, c, cached = usage["prompt_tokens"], usage["completion_tokens"], usage.get("cached", 0)
+    assert (
+        openai.usage_of(
+            {"prompt_tokens": p, "completion_tokens": c, "prompt_tokens_details": {"cached_tokens": cached}}
+        )
+        is None
+    )
+    assert (
+        responses.usage_of(
+            {"input_tokens": p, "output_tokens": c, "input_tokens_details": {"cached_tokens": cached}}
+        )
+        is None
+    )
+    assert (
+        google.usage_of({"promptTokenCount": p, "candidatesTokenCount": c, "cachedContentTokenCount": cached})
+        is None
+    )
+    if cached != 11:  # Anthropic counts cache reads apart from input tokens: 11 is no garbage there
+        read = {"cache_read_input_tokens": cached} if cached else {}
+        assert anthropic.usage_of({"input_tokens": p, "output_tokens": c, **read}) is None
+
+
+def test_usable_usage_is_kept_as_sent():
+    from evals.models import anthropic, google, openai, responses
+
+    u = openai.usage_of(
+        {"prompt_tokens": "12", "completion_tokens": 5.0, "prompt_tokens_details": {"cached_tokens": 4}}
+    )
+    assert (u.prompt_tokens, u.completion_tokens, u.cached_tokens, u.reasoning_tokens) == (12, 5, 4, None)
+    u = responses.usage_of(
+        {"input_tokens": 12, "output_tokens": 5, "output_tokens_details": {"reasoning_tokens": 2}}
+    )
+    assert (u.prompt_tokens, u.completion_tokens, u.reasoning_tokens) == (12, 5, 2)
+    u = google.usage_of({"promptTokenCount": 12, "candidatesTokenCount": 5, "thoughtsTokenCount": 3})
+    assert (u.prompt_tokens, u.completion_tokens, u.reasoning_tokens) == (12, 8, 3)
+    u = anthropic.usage_of({"input_tokens": 2, "output_tokens": 5, "cache_read_input_tokens": 10})
+    assert (u.prompt_tokens, u.completion_tokens, u.cached_tokens) == (12, 5, 10)
+
+
+@pytest.mark.parametrize(
+    "name", ["usage_negative", "usage_astronomical", "usage_not_numbers", "usage_cached_over_prompt"]
+)
+def test_garbage_usage_over_http_is_estimated(tmp_path, core, monkeypatch, name):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with WireServer([Reply(body=(RESPONSES / f"{name}.json").read_bytes()), FINAL]) as server:
+        d = run_over_http(core, "orders_chain_01", server, tmp_path, tmp_path / "c.sqlite")
+    _, (rec,) = load_records(d)
+    assert rec.trace.stop == "answer" and rec.scores.usage_estimated
+    assert 0 < rec.scores.prompt_tokens < 100_000 and 0 <= rec.scores.completion_tokens < 100_000

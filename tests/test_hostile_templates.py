@@ -31,6 +31,8 @@ FILE_LEVEL = {
     "impossible_date",
     "deep_json",
     "deep_block_yaml",
+    "duplicate_keys",
+    "duplicate_keys_json",
 }  # refused before any task is read
 
 
@@ -114,6 +116,15 @@ def test_hostile_fixture_is_refused_without_side_effects(path, tmp_path, capsys)
         "{{ 'x' | center(10**9) }}",
         "{{ 'x' | indent(10**9) }}",
         "{{ 'x' | format(1) }}",
+        "{{ 'a'.zfill(10**9) }}",
+        "{{ (['a' * 100000] * 100000) | join }}",
+        "{{ ('a' * 100000) | list | join('x' * 100000) }}",
+        "{{ ('a' * 100000) | list | string | list | string | list | string }}",
+        "{{ ([[0]] * 50000) | sum(start=[]) }}",
+        "{{ [10**1000] * 1000 }}",
+        "{{ " + " ~ ".join(["('a' * 99999)"] * 2000) + " }}",
+        "{{ (" + ", ".join(["'a' * 99999"] * 2000) + ") | length }}",
+        "x" + "{{ 'a' * 99999 }}" * 2000,
         "{{ x | attr('__class__') }}",
         "{% set y = 1 %}{{ y }}",
         "{% macro m() %}{% endmacro %}",
@@ -138,6 +149,11 @@ def test_sandbox_refuses(template):
         ("{{ {'rain': 'rainy'}.get(w, w) }}", "rainy"),
         ("{{ s | replace('-', ' ') }}", "12 30"),
         ("at {{ a.b[0].c }}!", "at 7!"),
+        ("{{ ([0] * 100000) | length }}", 100000),
+        ("{{ ('ab' * 50000) | length }}", 100000),
+        ("{{ s ~ '/' ~ w ~ (a.b | length) }}", "12-30/rain1"),
+        ("{{ [a.b[0].c] + [1] }}", [7, 1]),
+        ("{{ ([[1], [2]]) | sum(start=[]) }}", [1, 2]),
     ],
 )
 def test_sandbox_keeps_what_fixtures_use(template, expected):
@@ -187,3 +203,44 @@ def test_imported_data_cannot_break_out_of_its_quoting(tmp_path):
     node = suite.tasks[0].nodes[0]
     assert node.args_fn({})["city"] == payload  # the value is data, exactly as BFCL wrote it
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/etc/hostname", "fifo"])
+def test_a_suite_file_that_is_a_device_a_fifo_or_a_symlink_out_is_refused(tmp_path, capsys, target):
+    """A symlink to /dev/zero or a FIFO named *.yaml hung validation; a symlink out of the suite
+    read files the suite's author chose on the reader's machine."""
+    import os
+
+    suite = tmp_path / "suite"
+    suite.mkdir()
+    if target == "fifo":
+        os.mkfifo(suite / "t.yaml")
+        expected = "t.yaml: not a regular file"
+    else:
+        (suite / "t.yaml").symlink_to(target)
+        expected = "t.yaml: a symlink to a file outside the suite folder"
+    with deadline(20):
+        code = main(["tasks", "validate", str(suite)])
+    out = capsys.readouterr()
+    assert code == 1 and expected in out.out + out.err
+
+
+def test_a_symlink_inside_the_suite_folder_is_read(tmp_path):
+    suite = tmp_path / "suite"
+    (suite / "shared").mkdir(parents=True)
+    (suite / "shared" / "t.yml.txt").write_text(
+        "id: linked\npattern: single\nprompt: What is the weather in Paris?\ntools: [get_weather]\n"
+        "calls:\n  - {id: w, tool: get_weather, args: {city: Paris}}\n"
+    )
+    (suite / "t.yaml").symlink_to(suite / "shared" / "t.yml.txt")
+    assert [t.id for t in load_suite(suite).tasks] == ["linked"]
+
+
+def test_yaml_merge_keys_may_override_what_they_merge(tmp_path):
+    f = tmp_path / "t.yaml"
+    f.write_text(
+        "- &base {id: a, pattern: single, prompt: What is the weather in Paris?, tools: [get_weather],"
+        " calls: [{id: w, tool: get_weather, args: {city: Paris}}]}\n"
+        "- {<<: *base, id: b, prompt: What is the weather in Rome?, calls: [{id: w, tool: get_weather, args: {city: Rome}}]}\n"
+    )
+    assert [t.id for t in load_suite(f).tasks] == ["a", "b"]

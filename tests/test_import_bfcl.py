@@ -690,3 +690,29 @@ def test_float_lists_follow_bfcls_item_type_check(tmp_path):
         {"ranks": [1.0, 2.0]},
     ):
         assert classes(task, [(tool, {**good, **change})])[0] == ["wrong_args"], change
+
+
+def test_a_source_that_is_not_utf8_or_a_corrupt_archive_is_one_line(tmp_path, capsys):
+    """A byte 0xff in a data file was a UnicodeDecodeError traceback; a bad CRC a BadZipFile one."""
+    data = tmp_path / "src" / "data"
+    (data / "possible_answer").mkdir(parents=True)
+    (data / "BFCL_v4_parallel.json").write_bytes(b'{"id": "parallel_0", "question": "\xff"}\n')
+    (data / "possible_answer" / "BFCL_v4_parallel.json").write_text('{"id": "parallel_0"}\n')
+    assert (
+        main(["tasks", "import", "bfcl", "--source", str(tmp_path / "src"), "--out", str(tmp_path / "o1")])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "BFCL_v4_parallel.json: not UTF-8 text (byte 0xff" in err and "Traceback" not in err
+    wheel = tmp_path / "bfcl_eval-0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("bfcl_eval/data/BFCL_v4_parallel.json", '{"id": "parallel_0"}\n')
+        z.writestr("bfcl_eval/data/possible_answer/BFCL_v4_parallel.json", '{"id": "parallel_0"}\n')
+    raw = wheel.read_bytes()
+    wheel.write_bytes(
+        raw.replace(b'{"id": "parallel_0"}', b'{"id": "parallel_X"}', 1)
+    )  # CRC no longer matches
+    assert main(["tasks", "import", "bfcl", "--source", str(wheel), "--out", str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read bfcl_eval/data/" in err and "Bad CRC-32" in err and "Traceback" not in err
+    assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()

@@ -330,3 +330,12 @@ def test_v1_answer_checks_all_check_something(v1_suite):
         assert answer_problem(t.prompt, gt.answer_contains, gt.answer_any) is None, t.id
         if t.spec.answer is None:
             assert "calls_only" in t.spec.tags
+
+
+def test_a_jsonl_source_that_is_not_utf8_is_one_line(tmp_path):
+    from evals.importers.common import SourceError
+
+    f = tmp_path / "nestful.jsonl"
+    f.write_bytes(b'{"sample_id": "a", "input": "\xc3"}\n')
+    with pytest.raises(SourceError, match=r"nestful.jsonl: not UTF-8 text \(byte 0xc3"):
+        import_suite("nestful", tmp_path / "o", source=str(f))

@@ -434,3 +434,17 @@ def test_dailylife_is_calls_only_with_typed_arguments(tmp_path):
     assert t.spec.answer is None and "calls_only" in t.spec.tags
     assert t.nodes[0].spec.args == {"location": "7", "date": "2024-05-01"}
     assert "get_weather.location: 7 given as the string '7'" in notes(report)
+
+
+def test_a_data_file_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "data.json").write_bytes(b"\xff\xfe{}")
+    (tmp_path / "src" / "tool_desc.json").write_text('{"nodes": []}')
+    assert (
+        main(
+            ["tasks", "import", "taskbench", "--source", str(tmp_path / "src"), "--out", str(tmp_path / "o")]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "data.json: not UTF-8 text (byte 0xff at offset 0)" in err and "Traceback" not in err

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import batches_of, graph_suite, run_model
+from helpers import batches_of, deadline, graph_suite, run_model
 
 from evals.cli import main
 from evals.models import make_model
@@ -46,6 +46,44 @@ def test_undefined_variable_names_file_line_and_variable(tmp_path):
         f"{f}, line 3: 'toolz' is undefined while rendering task 'g' "
         "(variables available: pattern, prompt, task_id, tool_names, tools)"
     )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        # no output, 10**10 iterations: a hang
+        ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}", "steps"),
+        # no loop, 2**60 macro calls: a hang
+        (
+            "{% macro f(n) %}{% if n < 60 %}{{ f(n+1) }}{{ f(n+1) }}{% endif %}{% endmacro %}{{ f(0) }}",
+            "steps",
+        ),
+        # a macro without a base case: a RecursionError traceback
+        ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "recursion too deep"),
+        ("{% for i in range(100000) %}{{ 'a' * 99999 }}{% endfor %}", "renders over 1,000,000"),
+        ("{{ 'x' | center(10**9) }}", "'center' filter"),
+        ("{{ 'x' | indent(10**9, true) }}", "'indent' filter"),
+        ("{{ (range(10)|list) | batch(10**9, 'x') | list }}", "'batch' filter"),
+        ("{{ 'x'.zfill(10**9) }}", "zfill"),
+        ("{{ (range(100000)|list) | join('x' * 99999) }}", "'join' filter"),
+    ],
+)
+def test_hostile_prompt_template_is_one_error_not_a_hang_or_traceback(tmp_path, source, message):
+    """A candidate prompt arrives in a pull request that `fanout gate` runs in CI."""
+    f = tmp_path / "sys.j2"
+    f.write_text(source)
+    with deadline(20), pytest.raises(PromptTemplateError, match=message) as exc:
+        PromptTemplates.load(f).render(TASK)
+    assert str(exc.value).startswith(f"{f}: ") and "\n" not in str(exc.value)
+
+
+def test_prompt_templates_keep_loops_filters_and_tool_schemas():
+    source = (
+        "{% for t in tools %}{{ loop.index }}. {{ t.name }} {{ t.parameters | tojson }}\n{% endfor %}"
+        "{{ tool_names | join(', ') | upper }} {{ pattern ~ '/' ~ task_id }}"
+    )
+    system, _ = PromptTemplates(source).render(TASK)
+    assert system.startswith("1. ") and system.endswith(f"{TASK.pattern}/g")
 
 
 def test_undefined_attribute_in_user_template(tmp_path):

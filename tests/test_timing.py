@@ -53,3 +53,34 @@ def test_latency_profile_and_task_overrides_pick_the_model():
     assert time_call(uniform, READ, "t", "{}", 0, {"r": fixed(0.7)}).sample_s == 0.3  # the profile wins
     default = RuntimeSettings(latency_profile="default")
     assert time_call(default, READ, "t", "{}", 0, {"r": fixed(0.7)}).sample_s == 0.7
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ("{kind: lognormal, median_s: 0.2, sigma: 1.0e+308}", "sigma"),  # math.exp overflowed: a traceback
+        ("{kind: fixed, median_s: .inf}", "median_s"),  # --clock real slept forever
+        ("{kind: fixed, median_s: .nan}", "median_s"),
+        ("{kind: fixed, median_s: 1.0e+9}", "median_s"),
+        ("{kind: fixed, median_s: 1, straggler_p: 1, straggler_mult: 1.0e+308}", "straggler_mult"),
+    ],
+)
+def test_a_task_latency_override_past_any_clock_is_a_fixture_error(tmp_path, capsys, override, field):
+    from evals.cli import main
+
+    f = tmp_path / "t.yaml"
+    f.write_text(
+        "id: lat\npattern: single\nprompt: What is the weather in Paris?\ntools: [get_weather]\n"
+        f"latency:\n  get_weather: {override}\ncalls:\n  - {{id: w, tool: get_weather, args: {{city: Paris}}}}\n"
+    )
+    assert main(["tasks", "validate", str(f)]) == 1
+    out = capsys.readouterr()
+    assert f"task 'lat': latency.get_weather.{field}: " in out.out + out.err and "Traceback" not in out.err
+
+
+def test_the_widest_latency_a_task_may_set_samples_to_at_most_an_hour():
+    from mock_tools.latency import MAX_SAMPLE_S, LatencyModel
+
+    m = LatencyModel(kind="lognormal", median_s=600, sigma=5, straggler_p=1, straggler_mult=1000)
+    samples = [m.sample(0, "t", "x", str(i)) for i in range(200)]
+    assert max(samples) == MAX_SAMPLE_S and min(samples) > 0

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import tarfile
 import zipfile
+import zlib
 from pathlib import Path
 
-from .common import SourceError
+from .common import SourceError, decode_source
 
 
 class SourceFiles:
@@ -34,16 +35,20 @@ class SourceFiles:
             raise SourceError(f"source {path} is neither a folder, a wheel/zip nor a tar archive (sdist)")
 
     def read_text(self, name: str) -> str:
-        if self._zip is not None:
-            data = self._zip.read(name)
-        elif self._tar is not None:
-            f = self._tar.extractfile(name)
-            if f is None:
-                raise SourceError(f"{self.path}: {name} is not a regular file")
-            data = f.read()
-        else:
-            data = (self.path / name).read_bytes()
-        return data.decode("utf-8")
+        try:
+            if self._zip is not None:
+                data = self._zip.read(name)
+            elif self._tar is not None:
+                f = self._tar.extractfile(name)
+                if f is None:
+                    raise SourceError(f"{self.path}: {name} is not a regular file")
+                data = f.read()
+            else:
+                data = (self.path / name).read_bytes()
+        except (OSError, EOFError, zipfile.BadZipFile, tarfile.TarError, zlib.error) as exc:
+            # a corrupt or truncated archive member (bad CRC, bad deflate stream)
+            raise SourceError(f"{self.path}: cannot read {name}: {exc}") from None
+        return decode_source(data, f"{self.path}: {name}")
 
     def close(self) -> None:
         if self._zip is not None:

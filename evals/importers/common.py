@@ -16,6 +16,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from pydantic import ValidationError
@@ -45,6 +46,25 @@ def loads(text: str | bytes) -> Any:
 
 class SourceError(UsageError):
     """A source that cannot be imported at all (missing file, unreadable archive): one clear line."""
+
+
+def decode_source(data: bytes, where: str) -> str:
+    """Source bytes as text, or a SourceError naming the file and the first byte that is no UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            f"{where}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+        ) from None
+
+
+def read_source(path: Path) -> str:
+    """A source file's text, or one SourceError line (not UTF-8, unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return decode_source(data, str(path))
 
 
 class EntrySkip(Exception):

@@ -49,6 +49,7 @@ from .common import (
     literal,
     loads,
     malformed,
+    read_source,
     synth_value,
 )
 from .schemas import infer_schema, loose_schema, loose_type
@@ -201,7 +202,7 @@ def discover(source: Path) -> list[Source]:
         return [s for f in data_files for s in discover(f)]
     if source.suffix == ".jsonl":
         samples = []
-        for i, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        for i, line in enumerate(read_source(source).splitlines(), start=1):
             if line.strip():
                 try:
                     rec = loads(line)

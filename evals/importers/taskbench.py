@@ -45,6 +45,7 @@ from .common import (
     graph_pattern,
     literal,
     loads,
+    read_source,
 )
 from .schemas import loose_type, tool_name
 
@@ -92,7 +93,7 @@ def _maybe_json(v: Any) -> Any:
 
 # -- reading ----------------------------------------------------------------------------------
 def _read_records(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
+    text = read_source(path)
     if text.lstrip().startswith("["):
         try:
             data = loads(text)

@@ -31,7 +31,7 @@ import httpx
 from mock_tools import is_error
 
 from ..tokens import estimate_text
-from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage, token_counts
 from .http import (
     Failure,
     StreamState,
@@ -136,14 +136,21 @@ def thinking_tokens(blocks: list[dict]) -> int | None:
 def usage_of(u: Any, blocks: list[dict] | None = None) -> Usage | None:
     if not isinstance(u, dict) or u.get("input_tokens") is None:
         return None
-    read = int(u.get("cache_read_input_tokens") or 0)
-    write = int(u.get("cache_creation_input_tokens") or 0)
+    counts = token_counts(
+        u["input_tokens"],
+        u.get("output_tokens") or 0,
+        u.get("cache_read_input_tokens") or 0,
+        u.get("cache_creation_input_tokens") or 0,
+    )
+    if counts is None:
+        return None
+    fresh, output, read, write = counts
     details = u.get("output_tokens_details")
     reported = details.get("thinking_tokens") if isinstance(details, dict) else None
-    reported_ok = isinstance(reported, int) and not isinstance(reported, bool)
+    reported_ok = token_counts(reported) is not None and isinstance(reported, int)
     return Usage(
-        int(u["input_tokens"]) + read + write,
-        int(u.get("output_tokens") or 0),
+        fresh + read + write,
+        output,
         read,
         reasoning_tokens=reported if reported_ok else thinking_tokens(blocks or []),
         cache_write_tokens=write,

@@ -13,6 +13,7 @@ that produced it. Nothing else reads it.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +64,27 @@ class Message:
     # What a policy reads of this message, as a hashable key, once per message: a conversation's
     # key (`policies._conversation_key`) is rebuilt at every turn from the same message objects.
     policy_key: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+
+MAX_TOKEN_COUNT = 100_000_000  # no model reads or writes this many tokens in one response
+_DIGITS = re.compile(r"\s*\d{1,12}\s*", re.ASCII)
+
+
+def token_counts(*values: Any) -> list[int] | None:
+    """A response's usage counts as ints, or None when any is no count: negative, fractional,
+    not a number, or past any context window. A server's garbage usage is treated as no usage
+    (tokens then estimated and flagged), not as an error that loses the model's answer, nor as a
+    negative or astronomical cost. A missing optional count is passed in as 0."""
+    out: list[int] = []
+    for v in values:
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        elif isinstance(v, str) and _DIGITS.fullmatch(v):
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_TOKEN_COUNT:
+            return None
+        out.append(v)
+    return out
 
 
 @dataclass

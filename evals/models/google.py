@@ -34,7 +34,7 @@ from typing import Any
 
 import httpx
 
-from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage, token_counts
 from .http import (
     Failure,
     StreamState,
@@ -119,12 +119,17 @@ def usage_of(u: Any) -> Usage | None:
     if not isinstance(u, dict) or u.get("promptTokenCount") is None:
         return None
     thoughts = u.get("thoughtsTokenCount")
-    completion = int(u.get("candidatesTokenCount") or 0) + int(thoughts or 0)
+    counts = token_counts(
+        u["promptTokenCount"],
+        u.get("candidatesTokenCount") or 0,
+        u.get("cachedContentTokenCount") or 0,
+        thoughts or 0,
+    )
+    if counts is None or counts[2] > counts[0]:
+        return None
+    prompt, candidates, cached, thought = counts
     return Usage(
-        int(u["promptTokenCount"]),
-        completion,
-        int(u.get("cachedContentTokenCount") or 0),
-        reasoning_tokens=int(thoughts) if thoughts is not None else None,
+        prompt, candidates + thought, cached, reasoning_tokens=thought if thoughts is not None else None
     )
 
 

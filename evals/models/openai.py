@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from .base import ModelRequest, ModelResponse, ToolCall, Usage
+from .base import ModelRequest, ModelResponse, ToolCall, Usage, token_counts
 from .http import (
     Failure,
     StreamState,
@@ -92,14 +92,15 @@ def usage_of(u: Any) -> Usage | None:
     """Chat Completions counts cached tokens inside `prompt_tokens`, reasoning inside completion."""
     if not isinstance(u, dict) or u.get("prompt_tokens") is None:
         return None
-    details = u.get("prompt_tokens_details") or {}
-    cached = details.get("cached_tokens") or 0
-    reasoning = (u.get("completion_tokens_details") or {}).get("reasoning_tokens")
+    details = u.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    out_details = u.get("completion_tokens_details")
+    reasoning = out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None
+    counts = token_counts(u["prompt_tokens"], u.get("completion_tokens") or 0, cached or 0, reasoning or 0)
+    if counts is None or counts[2] > counts[0] or counts[3] > counts[1]:
+        return None
     return Usage(
-        int(u["prompt_tokens"]),
-        int(u.get("completion_tokens") or 0),
-        int(cached),
-        reasoning_tokens=int(reasoning) if reasoning is not None else None,
+        counts[0], counts[1], counts[2], reasoning_tokens=counts[3] if reasoning is not None else None
     )
 
 

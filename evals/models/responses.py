@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage, token_counts
 from .http import (
     Failure,
     RetryableError,
@@ -104,13 +104,15 @@ def encode_input(request: ModelRequest, stored: bool = False) -> tuple[str | Non
 def usage_of(u: Any) -> Usage | None:
     if not isinstance(u, dict) or u.get("input_tokens") is None:
         return None
-    cached = (u.get("input_tokens_details") or {}).get("cached_tokens") or 0
-    reasoning = (u.get("output_tokens_details") or {}).get("reasoning_tokens")
+    details = u.get("input_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    out_details = u.get("output_tokens_details")
+    reasoning = out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None
+    counts = token_counts(u["input_tokens"], u.get("output_tokens") or 0, cached or 0, reasoning or 0)
+    if counts is None or counts[2] > counts[0] or counts[3] > counts[1]:
+        return None
     return Usage(
-        int(u["input_tokens"]),
-        int(u.get("output_tokens") or 0),
-        int(cached),
-        reasoning_tokens=int(reasoning) if reasoning is not None else None,
+        counts[0], counts[1], counts[2], reasoning_tokens=counts[3] if reasoning is not None else None
     )
 
 
