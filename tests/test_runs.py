@@ -264,11 +264,16 @@ def test_resume_refuses_a_changed_price_table(tmp_path, capsys):
     prices.write_text(json.dumps({"policy/oracle": {"input": 1.0, "output": 3.0}}))
     assert fanout(["run", "--resume", str(d)]) == 2
     assert "price table changed" in capsys.readouterr().err
+    prices.write_text(json.dumps({"policy/oracle": {"input": 1.0, "output": 2.0}}))
     cfg = json.loads((d / "run.json").read_text())
-    cfg["prices"], cfg["price_table_version"] = None, "2020-01-01"  # run before an upgrade
+    cfg["price_table_version"] = "2020-01-01+user:00000000"  # the run started before an upgrade
     (d / "run.json").write_text(json.dumps(cfg))
     assert fanout(["run", "--resume", str(d)]) == 2
-    assert f"version {load_prices().version} != 2020-01-01" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"version {load_prices(prices).version} != 2020-01-01+user:00000000" in err
+    cfg["prices"] = None  # a model no table prices has an unknown cost either way: resumes
+    (d / "run.json").write_text(json.dumps(cfg))
+    assert fanout(["run", "--resume", str(d), "--no-progress"]) == 0
 
 
 @pytest.mark.parametrize("flag", ["--help"])

@@ -545,14 +545,8 @@ def _resume(
             f"--resume: the prompt templates changed since the run started "
             f"(hash {prompts.hash} != {cfg.prompt_hash}); resuming would mix two prompts in one run"
         )
-    if cfg.price_table_version is not None:
-        version = load_prices(cfg.prices).version
-        if version != cfg.price_table_version:
-            raise UsageError(
-                f"--resume: the price table changed since the run started (version {version} != "
-                f"{cfg.price_table_version}); resuming would price one run two ways"
-            )
     model = build_model(cfg, [suite])
+    _same_prices(cfg, model)
     budget = _budget(max_cost_usd, [model], cfg.prices)
     started = [(run_dir, cfg)]
     try:
@@ -570,6 +564,20 @@ def _resume(
     if stopped:
         return EXIT_BUDGET
     return EXIT_EPISODE_ERRORS if errors else EXIT_OK
+
+
+def _same_prices(cfg: RunConfig, model: Model) -> None:
+    """Each episode is priced when it is scored: a resume under another price table (an upgrade
+    shipped a new one, the run's --prices file was edited) would price one run two ways. A model
+    the table does not price is unaffected (its cost is unknown either way)."""
+    if cfg.price_table_version is None:
+        return
+    prices = load_prices(cfg.prices)
+    if prices.version != cfg.price_table_version and prices.lookup(model.priced_as()) is not None:
+        raise UsageError(
+            f"--resume: the price table changed since the run started (version {prices.version} != "
+            f"{cfg.price_table_version}); resuming would price {cfg.model} two ways in one run"
+        )
 
 
 async def _execute_and_close(
