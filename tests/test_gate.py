@@ -512,17 +512,6 @@ def test_show_rules(capsys):
     assert parse_rules(capsys.readouterr().out).rules == DEFAULT_RULES
 
 
-def test_example_workflow_runs_the_gate():
-    import yaml
-
-    wf = yaml.safe_load((Path(__file__).parent.parent / "examples" / "github-actions-gate.yml").read_text())
-    runs = [s.get("run", "") for s in wf["jobs"]["gate"]["steps"]]
-    gate_step = next(r for r in runs if r.startswith("fanout gate"))
-    assert "--junit gate.xml" in gate_step and "--rules gate.toml" in gate_step
-    assert sum(r.startswith("fanout run") for r in runs) == 2
-    assert wf["jobs"]["gate-demo"]["steps"][-1]["run"] == "make gate-demo"
-
-
 def test_allow_subset_and_incomplete_runs_are_reported(tmp_path, capsys):
     b = write_run(tmp_path / "b", [scores(t) for t in tasks(4)])
     c = write_run(tmp_path / "c", [scores(t) for t in tasks(3)], status="interrupted")

@@ -115,18 +115,6 @@ def test_merge_refuses_folders_that_are_not_shards_of_one_run(tmp_path, capsys):
     assert not (tmp_path / "m").exists()
 
 
-def test_the_matrix_workflow_example_runs_every_shard_then_merges():
-    import yaml
-
-    wf = yaml.safe_load((Path(__file__).parent.parent / "examples" / "github-actions-matrix.yml").read_text())
-    n = int(wf["env"]["SHARDS"])
-    assert wf["jobs"]["shard"]["strategy"]["matrix"]["shard"] == list(range(1, n + 1))
-    runs = " ".join(s.get("run", "") for s in wf["jobs"]["shard"]["steps"])
-    assert '--shard "${{ matrix.shard }}/$SHARDS"' in runs
-    merges = " ".join(s.get("run", "") for s in wf["jobs"]["merge"]["steps"])
-    assert '"fanout", "merge"' in merges and wf["jobs"]["merge"]["needs"] == "shard"
-
-
 def test_a_merge_of_measured_turns_completes_the_references_at_the_run_median(tmp_path, monkeypatch):
     """A provider's turns are measured: the reference figures wait for the run's median turn
     latency, which the merge must gather from every shard's traces as a run does."""
