@@ -393,8 +393,8 @@ class GateResult:
     pairing: Pairing
     ruleset: RuleSet
     results: list[RuleResult]
-    regressed: list[Flip]  # tasks that pass less often in the candidate
-    fixed: list[Flip]  # tasks that pass more often
+    regressed: list[Flip]  # tasks with parallel success in fewer epochs of the candidate
+    fixed: list[Flip]  # in more
 
     @property
     def passed(self) -> bool:
@@ -529,11 +529,15 @@ def evaluate_rule(rule: Rule, p: Pairing, sig: Significance) -> RuleResult:
 
 
 def flips(p: Pairing) -> tuple[list[Flip], list[Flip]]:
+    """Tasks whose number of epochs with parallel success (the headline, docs/scoring.md) went
+    down or up. A failed task has no parallel success either, so a task that now fails is listed
+    too; a prompt that makes a model sequential shows its tasks here though every one still
+    succeeds (plain success would list none)."""
     passed: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for k in p.keys:
         row = passed[k[0]]
-        row[0] += bool(p.baseline.episodes[k]["success"])
-        row[1] += bool(p.candidate.episodes[k]["success"])
+        row[0] += bool(p.baseline.episodes[k]["parallel_success"])
+        row[1] += bool(p.candidate.episodes[k]["parallel_success"])
         row[2] += 1
     worse = [Flip(t, b, c, n) for t, (b, c, n) in sorted(passed.items()) if c < b]
     better = [Flip(t, b, c, n) for t, (b, c, n) in sorted(passed.items()) if c > b]

@@ -67,6 +67,15 @@ def _flip_text(f: Flip) -> str:
     return f"{f.task_id} ({f.baseline_passed}/{f.epochs} -> {f.candidate_passed}/{f.epochs})"
 
 
+FLIPS_LISTED = 40  # past this many, the rest is counted (fanout compare lists every task)
+
+
+def _flip_list(flips: list[Flip], form: str) -> str:
+    names = [form.format(_flip_text(f)) for f in flips[:FLIPS_LISTED]]
+    more = len(flips) - len(names)
+    return (", ".join(names) or "none") + (f" and {more} more" if more > 0 else "")
+
+
 def _significance_text(res: GateResult) -> str:
     s = res.ruleset.significance
     return (
@@ -110,12 +119,9 @@ def render_text(res: GateResult, baseline_arg: str, candidate_arg: str) -> str:
     lines.append(_table(rows))
     lines.append("")
     lines.append(
-        f"tasks that now fail ({len(res.regressed)}): "
-        + (", ".join(map(_flip_text, res.regressed)) or "none")
+        f"tasks that lost parallel success ({len(res.regressed)}): " + _flip_list(res.regressed, "{}")
     )
-    lines.append(
-        f"tasks that now pass ({len(res.fixed)}): " + (", ".join(map(_flip_text, res.fixed)) or "none")
-    )
+    lines.append(f"tasks that gained parallel success ({len(res.fixed)}): " + _flip_list(res.fixed, "{}"))
     if not res.passed:
         lines.append(f"per-task diff: fanout compare {baseline_arg} {candidate_arg}")
     return "\n".join(lines) + "\n"
@@ -164,14 +170,8 @@ def render_markdown(res: GateResult, baseline_arg: str, candidate_arg: str) -> s
         out.append("")
     out.append(_significance_text(res) + f" Rules: {_md_escape(res.ruleset.source)}.")
     out += ["", "### Tasks that flipped", ""]
-    out.append(
-        f"- passed before, fail now ({len(res.regressed)}): "
-        + (", ".join(f"`{_flip_text(f)}`" for f in res.regressed) or "none")
-    )
-    out.append(
-        f"- failed before, pass now ({len(res.fixed)}): "
-        + (", ".join(f"`{_flip_text(f)}`" for f in res.fixed) or "none")
-    )
+    out.append(f"- parallel success lost ({len(res.regressed)}): " + _flip_list(res.regressed, "`{}`"))
+    out.append(f"- parallel success gained ({len(res.fixed)}): " + _flip_list(res.fixed, "`{}`"))
     if not res.passed:
         out += ["", f"Per-task diff: `fanout compare {_md_escape(baseline_arg)} {_md_escape(candidate_arg)}`"]
     return "\n".join(out) + "\n"

@@ -435,7 +435,8 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert out.startswith("fanout gate: FAIL (4 of 8 rules regressed, 1 skipped)\n")
     assert "changed:   prompt_hash\n" in out
-    assert "tasks that now fail (2): t000, t001\n" in out
+    lost = ", ".join(f"t{i:03d}" for i in range(20))  # every task lost parallel success; two fail
+    assert f"tasks that lost parallel success (20): {lost}\n" in out
     text = md.read_text()
     assert text.startswith("## ❌ Fanout gate: FAIL (4 of 8 rules regressed, 1 skipped)\n")
     assert "| `fan_out_recall` | 1.000 | 0.333 | -0.667 | drop ≤ 0.02 |" in text
@@ -443,7 +444,7 @@ def test_cli_exit_codes_and_outputs(tmp_path, capsys, monkeypatch):
         "| `wall_s_p50` | 1.000 | 1.500 | +0.500 (+50.0%) | rise ≤ 10% | [+0.500, +0.500] | ❌ **FAIL** |"
         in text
     )
-    assert "- passed before, fail now (2): `t000`, `t001`" in text
+    assert "- parallel success lost (20): `t000`, `t001`, `t002`," in text
 
     root = ET.parse(junit).getroot()
     assert root.tag == "testsuites"
@@ -543,3 +544,16 @@ def test_the_interval_level_is_written_as_set_and_epochs_are_a_listed_change(tmp
     )
     res2 = gate(b, two, allow_subset=True)
     assert "epochs" in config_changes(res2.pairing)
+
+
+def test_tasks_that_stay_successful_but_go_sequential_are_listed_as_flipped(tmp_path, capsys):
+    """The demo's worse prompt: every task still succeeds, fan-out is lost; the flipped list follows
+    the headline (parallel success), and past FLIPS_LISTED names the rest is counted."""
+    base = [scores(t) for t in tasks(50)]
+    cand = [scores(t, on_time=1, fan_out_recall=1 / 3, turns=5) for t in tasks(50)]
+    b, c = _pair(tmp_path, base, cand)
+    assert main(["gate", str(b), str(c)]) == 1
+    out = capsys.readouterr().out
+    listed = ", ".join(f"t{i:03d}" for i in range(40))
+    assert f"tasks that lost parallel success (50): {listed} and 10 more\n" in out
+    assert "tasks that gained parallel success (0): none\n" in out
