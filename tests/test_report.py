@@ -455,8 +455,7 @@ def test_a_published_report_is_reproducible_byte_for_byte(tmp_path, monkeypatch)
         ),
         (
             ["--inference-profile", "fast"],
-            "the runs differ in inference profile (fast: 1 run; typical (the policies' default): 2 runs): "
-            "ranked in separate groups",
+            "the runs differ in inference profile (fast: 1 run; typical: 2 runs): ranked in separate groups",
         ),
         (["--fan-out-cap", "2"], "the runs differ in runtime policies (cap 2, "),
         (["--system-prompt", "neutral"], "the runs differ in prompts ("),
@@ -491,6 +490,23 @@ def test_runs_that_do_not_compare_are_grouped_and_warned_about_in_the_output(
         assert set(groups.values()) == {None}
     else:
         assert groups["policy/oracle"] == groups["policy/greedy"] != groups["policy/sequential"]
+
+
+def test_the_policies_default_profile_compares_with_the_profile_named(tmp_path, runs_dir, capsys):
+    """A policy run without --inference-profile is timed by the default profile (typical): it ran
+    under the same conditions as one given `--inference-profile typical`, so no warning, one ranking."""
+    import shutil
+
+    mixed = tmp_path / "runs"
+    (src,) = [p for p in runs_dir.iterdir() if p.name.endswith("policy-oracle")]
+    shutil.copytree(src, mixed / src.name)
+    suite = Path(json.loads((mixed / src.name / "run.json").read_text())["suite_path"])
+    run_policies(suite, mixed, ["policy/greedy"], "--inference-profile", "typical")
+    capsys.readouterr()
+    assert fanout(["report", str(mixed), "--out", str(tmp_path / "rep")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
+    assert [r["group"] for r in rows] == [None, None]
 
 
 def test_a_run_that_is_not_complete_is_reported_with_a_warning(tmp_path, capsys):
