@@ -31,7 +31,7 @@ MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/redunda
 
 
 @pytest.fixture(scope="module")
-def browser(built, hostile, full):
+def browser(built, hostile, full, crowded):
     # Playwright's sync API keeps an event loop running on this thread, so the runs (asyncio.run)
     # are all made before the browser starts.
     if not os.path.exists(CHROMIUM):
@@ -352,5 +352,66 @@ def test_agent_runtimes_table(browser, full):
         expected = f"{data['rows'][0]['runtime_concurrency']:.2f} / {data['rows'][0]['runtime_concurrency_ideal']:.2f}"
         assert first.nth(2).inner_text() == expected
         assert "## Agent runtimes" in files.markdown.read_text()
+    finally:
+        p.page.close()
+
+
+# -- ten models, one named with 200 characters; a phone-sized viewport ----------------------------
+
+LONG_MODEL = "openai/" + ("a-very-long-fine-tune-name-" * 8)[:193]
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """Ten runs, one of them a model named with 200 characters (a user's fine-tune can be)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("crowded")
+    suite = write_suite(root)
+    runs = run_policies(suite, root / "runs", FIVE)
+    for i, src in enumerate(runs):
+        copy = root / "runs" / f"{src.name}-copy"
+        shutil.copytree(src, copy)
+        cfg = json.loads((copy / "run.json").read_text())
+        cfg["model"] = LONG_MODEL if i == 0 else f"openai/variant-{i}"
+        cfg["run_id"] += "-copy"
+        cfg["runtime"]["inference_profile"] = "typical"  # as the policies' runs were timed: one group
+        (copy / "run.json").write_text(json.dumps(cfg))
+    assert len(LONG_MODEL) == 200
+    return build_report([root / "runs"], root / "out")
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 375])
+def test_ten_models_and_a_200_character_name_keep_the_layout(browser, crowded, width):
+    """The long name wraps in its cell and is shortened in the charts, so the figures stay on
+    screen; down to a phone's width the page itself never scrolls sideways (a wide table scrolls
+    in its own box)."""
+    p = Page(browser, crowded.html)
+    try:
+        p.page.set_viewport_size({"width": width, "height": 900})
+        p.page.wait_for_timeout(100)
+        sizes = p.page.evaluate(
+            """() => ({
+              page: document.scrollingElement.scrollWidth, view: window.innerWidth,
+              table: [document.querySelector('#leaderboard-table').scrollWidth,
+                      document.querySelector('#leaderboard-table').parentElement.clientWidth],
+            })"""
+        )
+        assert sizes["page"] <= sizes["view"], sizes
+        if width >= 1024:  # the leaderboard fits: the name wraps instead of pushing the figures off
+            assert sizes["table"][0] <= sizes["table"][1], sizes
+        texts = p.page.eval_on_selector_all(
+            "#leaderboard-table tbody td.model", "ts => ts.map(t => t.innerText)"
+        )
+        assert LONG_MODEL in [t.strip() for t in texts]  # the table keeps the full name
+        assert LONG_MODEL not in p.page.inner_html("#chart-success-wall")  # shortened in the chart
+        # the scatter's plot area is not squeezed to a strip by its labels: the axes' tick labels
+        # spread over most of the figure
+        xs = p.page.eval_on_selector_all(
+            "#chart-success-wall svg g[id*='xtick']", "gs => gs.map(g => g.getBoundingClientRect().x)"
+        )
+        fig = p.page.locator("#chart-success-wall svg").bounding_box()
+        assert xs and (max(xs) - min(xs)) > 0.5 * fig["width"], (xs, fig)
+        assert p.errors == [] and p.requests == [p.url]
     finally:
         p.page.close()

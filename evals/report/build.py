@@ -88,7 +88,8 @@ def _charts(
     palette: dict[str, str],
 ) -> list[Chart]:
     colors = [palette[r["model"]] for r in rows]
-    untimed = [lab for r, lab in zip(rows, labels, strict=True) if r["wall_s_p50"] is None]
+    full, labels = labels, [ch.short(lab) for lab in labels]  # the captions name models in full
+    untimed = [lab for r, lab in zip(rows, full, strict=True) if r["wall_s_p50"] is None]
     wall_caption = (
         "Median wall-clock of the successful episodes (x) against success rate with its 95% interval "
         "(y). Up and left is better; the dashed line joins the models no other model beats on both."
@@ -112,7 +113,7 @@ def _charts(
         ),
     ]
     known = [r for r in rows if r["cost_per_task_usd"] is not None]
-    unknown = [lab for r, lab in zip(rows, labels, strict=True) if r["cost_per_task_usd"] is None]
+    unknown = [lab for r, lab in zip(rows, full, strict=True) if r["cost_per_task_usd"] is None]
     cost_caption = "Cost per episode (x) against success rate (y); up and left is better."
     if known and unknown:
         cost_caption += " Not shown, cost unknown: " + ", ".join(unknown) + "."

@@ -62,6 +62,20 @@ def plain(text: str) -> str:
     return text.replace("\\", "\\\\").replace("$", r"\$")
 
 
+CHART_LABEL_MAX = 40
+
+
+def short(text: str, limit: int = CHART_LABEL_MAX) -> str:
+    """A label a chart can hold: a longer one (a model name can be anything the user typed) keeps
+    its start and its end (provider and version) around an ellipsis. Charts fit their bounding box,
+    so one 200-character name would otherwise shrink every chart to a strip; the tables keep the
+    full name."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 3 // 5
+    return text[:head] + "\u2026" + text[len(text) - (limit - 1 - head) :]
+
+
 def color(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
@@ -321,7 +335,7 @@ def whatif_speedup(rows: list[dict], prefix: str, colors: dict[str, str] | None 
         for i, (model, d) in enumerate(sorted(series.items())):
             xs = [k for k, p in enumerate(profiles) if p in d]
             ys = [d[profiles[k]] for k in xs]
-            ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(model))
+            ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(short(model)))
         ax.axhline(1.0, color="#999999", linewidth=0.8, linestyle=":")
         ax.set_xticks(range(len(profiles)), [plain(p) for p in profiles])
         ax.set_xlabel("inference profile (fast to slow model)")
