@@ -183,6 +183,25 @@ def test_markdown_is_a_gfm_table(report):
     assert "| wide |" in report.markdown.read_text()
 
 
+def test_every_interval_the_registry_declares_is_shown_on_the_page_and_in_markdown(report):
+    """metrics.md's "interval" column says the report shows it: speedup vs sequential and wall /
+    ideal (factors) had theirs in the CSV and JSON only, while the header's help promised them."""
+    from evals.report.html import LEADERBOARD
+
+    board = [c.metric for c in LEADERBOARD if c.metric is not None and c.metric.interval]
+    assert {"speedup_vs_sequential", "wall_over_ideal"} <= {m.name for m in board}
+    md = report.markdown.read_text()
+    page = report.html.read_text()
+    for row in report.rows:
+        for m in board:
+            lo, hi = row.get(f"{m.name}_lo"), row.get(f"{m.name}_hi")
+            text, interval = formatting.metric_cell(m, row)
+            assert bool(interval) == (lo is not None and hi is not None), (m.name, row["model"])
+            if interval:
+                assert f"{text} {interval}" in md, (m.name, row["model"])
+                assert f'{text}<span class="ci">{interval}</span>' in page, (m.name, row["model"])
+
+
 def test_markdown_cells_are_inert():
     assert cell("a|b") == "a\\|b"
     assert cell("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"

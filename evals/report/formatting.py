@@ -75,7 +75,7 @@ def metric_cell(m: Metric, row: Mapping[str, Any]) -> tuple[str, str]:
     if m.unit == "seconds":
         return seconds(v), interval_num(lo, hi)
     if m.unit == "factor":
-        return speedup(v), ""
+        return speedup(v), interval_num(lo, hi)
     if m.unit == "tokens":
         return tokens(v, bool(row.get("tokens_estimated"))), ""
     if m.unit == "usd":
