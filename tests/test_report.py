@@ -159,8 +159,8 @@ def test_cost_chart_replaced_by_a_note_when_no_price_is_known(runs_dir, tmp_path
     files = build_report([greedy], tmp_path)
     html = files.html.read_text()
     assert "Cost is unknown for every model in this report" in html
-    assert 'aria-label="success-cost"' not in html
-    assert 'aria-label="success-wall"' in html
+    assert 'aria-label="Success vs cost"' not in html  # a chart's accessible name is its title
+    assert 'aria-label="Success vs wall-clock"' in html
 
 
 def test_html_is_self_contained(report):
@@ -334,7 +334,10 @@ def test_whatif_chart(runs_dir, tmp_path):
     path.write_text(json.dumps(rows))
     files = build_report([runs_dir], tmp_path / "out", whatif=path)
     html = files.html.read_text()
-    assert 'aria-label="whatif"' in html and "Speedup vs sequential by inference speed" in html
+    assert (
+        'aria-label="Speedup vs sequential by inference speed"' in html
+        and "Speedup vs sequential by inference speed" in html
+    )
     assert charts.whatif_speedup([{"model": "m"}], "w") is None
 
 

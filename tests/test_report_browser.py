@@ -319,6 +319,52 @@ def test_heatmaps_and_pattern_matrices(browser, full):
             "#pattern-table-incorrect-fan-out-rate thead th", "hs => hs.map(h => h.innerText.trim())"
         )
         assert header == ["Pattern", "Tasks", *[r["model"] for r in files.rows]]
+
+        # keyboard, as the ARIA tabs pattern: only the selected tab is in the Tab order, arrows,
+        # Home and End move the selection and the focus; each panel is named by its tab
+        def state():
+            return p.page.evaluate(
+                """() => ({
+                  selected: Array.from(document.querySelectorAll('#pattern-tabs [role=tab]')).filter(
+                    t => t.getAttribute('aria-selected') === 'true').map(t => t.innerText),
+                  tabbable: Array.from(document.querySelectorAll('#pattern-tabs [role=tab]')).filter(
+                    t => t.tabIndex === 0).map(t => t.innerText),
+                  focused: document.activeElement.innerText,
+                  visible: Array.from(document.querySelectorAll('.matrix')).filter(m => !m.hidden).map(
+                    m => document.getElementById(m.getAttribute('aria-labelledby')).innerText),
+                })"""
+            )
+
+        tabs.nth(3).focus()
+        p.page.keyboard.press("ArrowRight")
+        assert state() == {
+            "selected": [names[4]],
+            "tabbable": [names[4]],
+            "focused": names[4],
+            "visible": [names[4]],
+        }
+        p.page.keyboard.press("End")
+        assert state()["selected"] == [names[-1]] == state()["visible"]
+        p.page.keyboard.press("ArrowRight")  # wraps
+        assert state()["selected"] == [names[0]] and state()["focused"] == names[0]
+        p.page.keyboard.press("ArrowLeft")
+        assert state()["selected"] == [names[-1]]
+        p.page.keyboard.press("Home")
+        assert state()["selected"] == [names[0]]
+        assert p.page.get_attribute("#pattern-tabs", "aria-label")
+        # a leaderboard header sorts from the keyboard too (a real button: Enter activates it)
+        p.page.locator("#leaderboard-table thead").get_by_role("button", name="Success", exact=True).focus()
+        p.page.keyboard.press("Enter")
+        sorted_by = p.page.locator("#leaderboard-table thead th[aria-sort]")
+        assert (sorted_by.inner_text().strip(), sorted_by.get_attribute("aria-sort")) == (
+            "Success",
+            "descending",
+        )
+        names_of_charts = p.page.eval_on_selector_all(
+            "#charts svg[role=img]", "ss => ss.map(s => s.getAttribute('aria-label'))"
+        )
+        titles = p.page.eval_on_selector_all("#charts figcaption strong", "ss => ss.map(s => s.innerText)")
+        assert names_of_charts and set(names_of_charts) <= set(titles)  # charts are named by their titles
         assert p.errors == []
     finally:
         p.page.close()
