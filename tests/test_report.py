@@ -551,3 +551,13 @@ def test_a_run_that_is_not_complete_is_reported_with_a_warning(tmp_path, capsys)
     )
     rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
     assert sorted((r["status"], r["episodes"]) for r in rows) == [("complete", len(lines)), ("running", 2)]
+    # the page and the Markdown say so too (a reader of a PR comment never sees the terminal),
+    # naming the run by its label, not a local path
+    note = (
+        f"The run {cfg['model']} is running (in progress, or killed), not complete (2 of {len(lines)} "
+        "episodes): its row scores only those episodes."
+    )
+    md = (tmp_path / "rep" / "leaderboard.md").read_text()
+    assert f"> **Warning:** {note}" in md
+    assert "| Epochs | Status |" in md and "| 1 | running |" in md and "| 1 | complete |" in md
+    assert f"<li>{note}</li>" in (tmp_path / "rep" / "leaderboard.html").read_text()
