@@ -202,6 +202,22 @@ def test_every_interval_the_registry_declares_is_shown_on_the_page_and_in_markdo
                 assert f'{text}<span class="ci">{interval}</span>' in page, (m.name, row["model"])
 
 
+def test_shares_never_round_to_perfect_or_to_nothing():
+    """One failure in 2,000 episodes is not a perfect score, nor one premature call in 2,000 nodes
+    a clean one: the rounding says which side of 100 and 0 the share is on."""
+    pct = formatting.pct
+    assert [pct(1.0), pct(0.0), pct(0.5), pct(0.9995), pct(1999 / 2000), pct(0.00049), pct(None)] == [
+        "100.0%",
+        "0.0%",
+        "50.0%",
+        ">99.9%",
+        ">99.9%",
+        "<0.1%",
+        "n/a",
+    ]
+    assert [pct(0.996, 0), pct(0.004, 0), pct(0.994, 0), pct(0.006, 0)] == [">99%", "<1%", "99%", "1%"]
+
+
 def test_markdown_cells_are_inert():
     assert cell("a|b") == "a\\|b"
     assert cell("<script>x</script>") == "&lt;script&gt;x&lt;/script&gt;"

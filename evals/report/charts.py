@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .formatting import percent
+
 # The reference policies keep one colour each in every report, whatever adapter serves them
 # (`policy/oracle`, `openai/oracle`); other models take a colour from PALETTE by a hash of their
 # name, so a model keeps its colour across charts and reports (a clash with a model already
@@ -296,7 +298,7 @@ def pattern_heatmap(
         for y, row in enumerate(grid):
             for x, v in enumerate(row):
                 if v is not None:
-                    ax.text(x + 0.5, y + 0.5, f"{100 * v:.0f}", ha="center", va="center", fontsize=7.5)
+                    ax.text(x + 0.5, y + 0.5, percent(v, 0), ha="center", va="center", fontsize=7.5)
                 elif present[y][x]:
                     ax.text(x + 0.5, y + 0.5, "n/a", ha="center", va="center", fontsize=6.5, color="#777777")
         ax.set_xticks([i + 0.5 for i in range(len(cols))], [plain(c) for c in cols], rotation=40, ha="right")
