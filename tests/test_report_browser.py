@@ -236,6 +236,14 @@ def test_layout_fits_without_sideways_scrolling(browser, full, tmp_path, width):
             })"""
         )
         assert sizes["page"] <= sizes["view"], sizes  # no sideways scrolling of the page
+        # a model name wraps only when it must: the reference names stay on one line
+        lines = p.page.eval_on_selector_all(
+            "#leaderboard-table tbody td.model",
+            """ts => ts.map(t => {
+              const r = document.createRange(); r.selectNodeContents(t.lastChild);
+              return r.getClientRects().length; })""",
+        )
+        assert lines == [1] * len(FIVE), lines
         assert all(table <= box for table, box in sizes["tables"]), sizes  # nor of the leaderboard
         assert all(right <= main + 1 for right, main in sizes["figures"]), sizes
         if width >= 1400:  # every column shown
