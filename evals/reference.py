@@ -166,9 +166,14 @@ def reference(
 
 def profile_timed(trace: Trace, settings: RuntimeSettings | None = None) -> bool:
     """Whether the turns are timed by an inference profile (set, or the default one a model that
-    measures no latency gets) rather than by measured latencies."""
+    measures no latency gets) rather than by measured latencies. An episode without a turn (its
+    first request failed) says nothing either way, so without a profile it waits for the run's
+    median turn like its run's other episodes: timed by the default profile instead, a measured
+    run's ideal wall mean would mix the profile's seconds into the run's own."""
     s = settings or trace.runtime
-    return s.profile is not None or all(t.measured_latency_s is None for t in trace.turns)
+    if s.profile is not None:
+        return True
+    return bool(trace.turns) and all(t.measured_latency_s is None for t in trace.turns)
 
 
 def values(ref: Reference, wall_s: float, turn_s: float | None) -> dict[str, Any]:

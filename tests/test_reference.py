@@ -18,7 +18,7 @@ from test_properties import run as run_policy
 from evals.aggregate import frame, summarize
 from evals.fixtures import Suite, build_task
 from evals.groundtruth import ground_truth, resolve
-from evals.models.base import Model, ModelRequest, ModelResponse, ToolCall
+from evals.models.base import Model, ModelError, ModelRequest, ModelResponse, ToolCall
 from evals.models.policies import POLICIES, PolicyModel
 from evals.reference import reference
 from evals.runs import execute, load_records, start_run
@@ -74,6 +74,40 @@ def test_measured_turns_use_the_runs_median_turn(tmp_path):
     assert oracle["speedup_vs_sequential"] == 7.5 / 4.75
     assert seq["wall_s_p50"] == 7.5 and seq["ideal_wall_s_mean"] == 4.75
     assert seq["speedup_vs_sequential"] == 1.0 and seq["wall_over_ideal"] == 7.5 / 4.75
+
+
+class FailsOn(Measured):
+    """Measured, but the first request of one task fails (a provider error after the retries)."""
+
+    def __init__(self, policy: str, suite: Suite, latencies: list[float], task_id: str):
+        super().__init__(policy, suite, latencies)
+        self.fail_task = task_id
+
+    async def generate(self, request: ModelRequest) -> ModelResponse:
+        if self.fail_task in str(request.messages[-1]):
+            raise ModelError("500 after the retries")
+        return await super().generate(request)
+
+
+def test_an_episode_that_failed_before_its_first_turn_waits_for_the_runs_median(tmp_path):
+    """A measured run's episode whose first request failed has no turn: its references take the
+    run's median turn (1.0 s) like every other episode of the run, not the default profile's
+    (which once put typical-profile seconds into a measured run's ideal_wall_s_mean)."""
+    suite = graph_suite(
+        {
+            "g": {"a": [], "b": [], "c": [], "d": ["a", "b", "c"]},
+            "h": {"a": [], "b": [], "c": [], "d": ["a", "b", "c"]},
+        },
+        latency_s=LAT,
+    )
+    run_dir, cfg = start_run("measured/oracle", suite, tmp_path)
+    model = FailsOn("oracle", suite, [1.0], "synthetic task h")
+    asyncio.run(execute(run_dir, cfg, model, suite, progress=False))
+    recs = {r.task_id: r for r in load_records(run_dir)[1]}
+    assert recs["h"].trace.stop == "error" and recs["h"].trace.turns == []
+    assert recs["h"].scores.reference_turn_s is None  # waits for the run, as measured episodes do
+    s = json.loads((run_dir / "summary.json").read_text())
+    assert s["errors"] == 1 and s["ideal_wall_s_mean"] == 4.75  # both at the median turn, 1.0 s
 
 
 def test_the_reference_turn_is_the_runs_median_not_the_episodes_own(tmp_path):

@@ -159,8 +159,8 @@ def test_cost_chart_replaced_by_a_note_when_no_price_is_known(runs_dir, tmp_path
     files = build_report([greedy], tmp_path)
     html = files.html.read_text()
     assert "Cost is unknown for every model in this report" in html
-    assert 'aria-label="success-cost"' not in html
-    assert 'aria-label="success-wall"' in html
+    assert 'aria-label="Success vs cost"' not in html  # a chart's accessible name is its title
+    assert 'aria-label="Success vs wall-clock"' in html
 
 
 def test_html_is_self_contained(report):
@@ -181,6 +181,41 @@ def test_markdown_is_a_gfm_table(report):
     body = lines[head + 2 : head + 2 + len(MODELS)]
     assert [line.count("|") for line in body] == [cols] * len(MODELS)
     assert "| wide |" in report.markdown.read_text()
+
+
+def test_every_interval_the_registry_declares_is_shown_on_the_page_and_in_markdown(report):
+    """metrics.md's "interval" column says the report shows it: speedup vs sequential and wall /
+    ideal (factors) had theirs in the CSV and JSON only, while the header's help promised them."""
+    from evals.report.html import LEADERBOARD
+
+    board = [c.metric for c in LEADERBOARD if c.metric is not None and c.metric.interval]
+    assert {"speedup_vs_sequential", "wall_over_ideal"} <= {m.name for m in board}
+    md = report.markdown.read_text()
+    page = report.html.read_text()
+    for row in report.rows:
+        for m in board:
+            lo, hi = row.get(f"{m.name}_lo"), row.get(f"{m.name}_hi")
+            text, interval = formatting.metric_cell(m, row)
+            assert bool(interval) == (lo is not None and hi is not None), (m.name, row["model"])
+            if interval:
+                assert f"{text} {interval}" in md, (m.name, row["model"])
+                assert f'{text}<span class="ci">{interval}</span>' in page, (m.name, row["model"])
+
+
+def test_shares_never_round_to_perfect_or_to_nothing():
+    """One failure in 2,000 episodes is not a perfect score, nor one premature call in 2,000 nodes
+    a clean one: the rounding says which side of 100 and 0 the share is on."""
+    pct = formatting.pct
+    assert [pct(1.0), pct(0.0), pct(0.5), pct(0.9995), pct(1999 / 2000), pct(0.00049), pct(None)] == [
+        "100.0%",
+        "0.0%",
+        "50.0%",
+        ">99.9%",
+        ">99.9%",
+        "<0.1%",
+        "n/a",
+    ]
+    assert [pct(0.996, 0), pct(0.004, 0), pct(0.994, 0), pct(0.006, 0)] == [">99%", "<1%", "99%", "1%"]
 
 
 def test_markdown_cells_are_inert():
@@ -315,7 +350,10 @@ def test_whatif_chart(runs_dir, tmp_path):
     path.write_text(json.dumps(rows))
     files = build_report([runs_dir], tmp_path / "out", whatif=path)
     html = files.html.read_text()
-    assert 'aria-label="whatif"' in html and "Speedup vs sequential by inference speed" in html
+    assert (
+        'aria-label="Speedup vs sequential by inference speed"' in html
+        and "Speedup vs sequential by inference speed" in html
+    )
     assert charts.whatif_speedup([{"model": "m"}], "w") is None
 
 
@@ -455,8 +493,7 @@ def test_a_published_report_is_reproducible_byte_for_byte(tmp_path, monkeypatch)
         ),
         (
             ["--inference-profile", "fast"],
-            "the runs differ in inference profile (fast: 1 run; typical (the policies' default): 2 runs): "
-            "ranked in separate groups",
+            "the runs differ in inference profile (fast: 1 run; typical: 2 runs): ranked in separate groups",
         ),
         (["--fan-out-cap", "2"], "the runs differ in runtime policies (cap 2, "),
         (["--system-prompt", "neutral"], "the runs differ in prompts ("),
@@ -493,6 +530,23 @@ def test_runs_that_do_not_compare_are_grouped_and_warned_about_in_the_output(
         assert groups["policy/oracle"] == groups["policy/greedy"] != groups["policy/sequential"]
 
 
+def test_the_policies_default_profile_compares_with_the_profile_named(tmp_path, runs_dir, capsys):
+    """A policy run without --inference-profile is timed by the default profile (typical): it ran
+    under the same conditions as one given `--inference-profile typical`, so no warning, one ranking."""
+    import shutil
+
+    mixed = tmp_path / "runs"
+    (src,) = [p for p in runs_dir.iterdir() if p.name.endswith("policy-oracle")]
+    shutil.copytree(src, mixed / src.name)
+    suite = Path(json.loads((mixed / src.name / "run.json").read_text())["suite_path"])
+    run_policies(suite, mixed, ["policy/greedy"], "--inference-profile", "typical")
+    capsys.readouterr()
+    assert fanout(["report", str(mixed), "--out", str(tmp_path / "rep")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
+    assert [r["group"] for r in rows] == [None, None]
+
+
 def test_a_run_that_is_not_complete_is_reported_with_a_warning(tmp_path, capsys):
     """A report of a run still in progress, killed or interrupted scores only the episodes it
     has: the files are written as for any run, and stderr says which runs are partial."""
@@ -513,3 +567,13 @@ def test_a_run_that_is_not_complete_is_reported_with_a_warning(tmp_path, capsys)
     )
     rows = json.loads((tmp_path / "rep" / "leaderboard.json").read_text())["rows"]
     assert sorted((r["status"], r["episodes"]) for r in rows) == [("complete", len(lines)), ("running", 2)]
+    # the page and the Markdown say so too (a reader of a PR comment never sees the terminal),
+    # naming the run by its label, not a local path
+    note = (
+        f"The run {cfg['model']} is running (in progress, or killed), not complete (2 of {len(lines)} "
+        "episodes): its row scores only those episodes."
+    )
+    md = (tmp_path / "rep" / "leaderboard.md").read_text()
+    assert f"> **Warning:** {note}" in md
+    assert "| Epochs | Status |" in md and "| 1 | running |" in md and "| 1 | complete |" in md
+    assert f"<li>{note}</li>" in (tmp_path / "rep" / "leaderboard.html").read_text()

@@ -31,7 +31,7 @@ MODELS = ["policy/oracle", "policy/greedy", "policy/sequential", "policy/redunda
 
 
 @pytest.fixture(scope="module")
-def browser(built, hostile, full):
+def browser(built, hostile, full, crowded):
     # Playwright's sync API keeps an event loop running on this thread, so the runs (asyncio.run)
     # are all made before the browser starts.
     if not os.path.exists(CHROMIUM):
@@ -236,6 +236,14 @@ def test_layout_fits_without_sideways_scrolling(browser, full, tmp_path, width):
             })"""
         )
         assert sizes["page"] <= sizes["view"], sizes  # no sideways scrolling of the page
+        # a model name wraps only when it must: the reference names stay on one line
+        lines = p.page.eval_on_selector_all(
+            "#leaderboard-table tbody td.model",
+            """ts => ts.map(t => {
+              const r = document.createRange(); r.selectNodeContents(t.lastChild);
+              return r.getClientRects().length; })""",
+        )
+        assert lines == [1] * len(FIVE), lines
         assert all(table <= box for table, box in sizes["tables"]), sizes  # nor of the leaderboard
         assert all(right <= main + 1 for right, main in sizes["figures"]), sizes
         if width >= 1400:  # every column shown
@@ -319,6 +327,52 @@ def test_heatmaps_and_pattern_matrices(browser, full):
             "#pattern-table-incorrect-fan-out-rate thead th", "hs => hs.map(h => h.innerText.trim())"
         )
         assert header == ["Pattern", "Tasks", *[r["model"] for r in files.rows]]
+
+        # keyboard, as the ARIA tabs pattern: only the selected tab is in the Tab order, arrows,
+        # Home and End move the selection and the focus; each panel is named by its tab
+        def state():
+            return p.page.evaluate(
+                """() => ({
+                  selected: Array.from(document.querySelectorAll('#pattern-tabs [role=tab]')).filter(
+                    t => t.getAttribute('aria-selected') === 'true').map(t => t.innerText),
+                  tabbable: Array.from(document.querySelectorAll('#pattern-tabs [role=tab]')).filter(
+                    t => t.tabIndex === 0).map(t => t.innerText),
+                  focused: document.activeElement.innerText,
+                  visible: Array.from(document.querySelectorAll('.matrix')).filter(m => !m.hidden).map(
+                    m => document.getElementById(m.getAttribute('aria-labelledby')).innerText),
+                })"""
+            )
+
+        tabs.nth(3).focus()
+        p.page.keyboard.press("ArrowRight")
+        assert state() == {
+            "selected": [names[4]],
+            "tabbable": [names[4]],
+            "focused": names[4],
+            "visible": [names[4]],
+        }
+        p.page.keyboard.press("End")
+        assert state()["selected"] == [names[-1]] == state()["visible"]
+        p.page.keyboard.press("ArrowRight")  # wraps
+        assert state()["selected"] == [names[0]] and state()["focused"] == names[0]
+        p.page.keyboard.press("ArrowLeft")
+        assert state()["selected"] == [names[-1]]
+        p.page.keyboard.press("Home")
+        assert state()["selected"] == [names[0]]
+        assert p.page.get_attribute("#pattern-tabs", "aria-label")
+        # a leaderboard header sorts from the keyboard too (a real button: Enter activates it)
+        p.page.locator("#leaderboard-table thead").get_by_role("button", name="Success", exact=True).focus()
+        p.page.keyboard.press("Enter")
+        sorted_by = p.page.locator("#leaderboard-table thead th[aria-sort]")
+        assert (sorted_by.inner_text().strip(), sorted_by.get_attribute("aria-sort")) == (
+            "Success",
+            "descending",
+        )
+        names_of_charts = p.page.eval_on_selector_all(
+            "#charts svg[role=img]", "ss => ss.map(s => s.getAttribute('aria-label'))"
+        )
+        titles = p.page.eval_on_selector_all("#charts figcaption strong", "ss => ss.map(s => s.innerText)")
+        assert names_of_charts and set(names_of_charts) <= set(titles)  # charts are named by their titles
         assert p.errors == []
     finally:
         p.page.close()
@@ -352,5 +406,66 @@ def test_agent_runtimes_table(browser, full):
         expected = f"{data['rows'][0]['runtime_concurrency']:.2f} / {data['rows'][0]['runtime_concurrency_ideal']:.2f}"
         assert first.nth(2).inner_text() == expected
         assert "## Agent runtimes" in files.markdown.read_text()
+    finally:
+        p.page.close()
+
+
+# -- ten models, one named with 200 characters; a phone-sized viewport ----------------------------
+
+LONG_MODEL = "openai/" + ("a-very-long-fine-tune-name-" * 8)[:193]
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory):
+    """Ten runs, one of them a model named with 200 characters (a user's fine-tune can be)."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("crowded")
+    suite = write_suite(root)
+    runs = run_policies(suite, root / "runs", FIVE)
+    for i, src in enumerate(runs):
+        copy = root / "runs" / f"{src.name}-copy"
+        shutil.copytree(src, copy)
+        cfg = json.loads((copy / "run.json").read_text())
+        cfg["model"] = LONG_MODEL if i == 0 else f"openai/variant-{i}"
+        cfg["run_id"] += "-copy"
+        cfg["runtime"]["inference_profile"] = "typical"  # as the policies' runs were timed: one group
+        (copy / "run.json").write_text(json.dumps(cfg))
+    assert len(LONG_MODEL) == 200
+    return build_report([root / "runs"], root / "out")
+
+
+@pytest.mark.parametrize("width", [1400, 1024, 375])
+def test_ten_models_and_a_200_character_name_keep_the_layout(browser, crowded, width):
+    """The long name wraps in its cell and is shortened in the charts, so the figures stay on
+    screen; down to a phone's width the page itself never scrolls sideways (a wide table scrolls
+    in its own box)."""
+    p = Page(browser, crowded.html)
+    try:
+        p.page.set_viewport_size({"width": width, "height": 900})
+        p.page.wait_for_timeout(100)
+        sizes = p.page.evaluate(
+            """() => ({
+              page: document.scrollingElement.scrollWidth, view: window.innerWidth,
+              table: [document.querySelector('#leaderboard-table').scrollWidth,
+                      document.querySelector('#leaderboard-table').parentElement.clientWidth],
+            })"""
+        )
+        assert sizes["page"] <= sizes["view"], sizes
+        if width >= 1024:  # the leaderboard fits: the name wraps instead of pushing the figures off
+            assert sizes["table"][0] <= sizes["table"][1], sizes
+        texts = p.page.eval_on_selector_all(
+            "#leaderboard-table tbody td.model", "ts => ts.map(t => t.innerText)"
+        )
+        assert LONG_MODEL in [t.strip() for t in texts]  # the table keeps the full name
+        assert LONG_MODEL not in p.page.inner_html("#chart-success-wall")  # shortened in the chart
+        # the scatter's plot area is not squeezed to a strip by its labels: the axes' tick labels
+        # spread over most of the figure
+        xs = p.page.eval_on_selector_all(
+            "#chart-success-wall svg g[id*='xtick']", "gs => gs.map(g => g.getBoundingClientRect().x)"
+        )
+        fig = p.page.locator("#chart-success-wall svg").bounding_box()
+        assert xs and (max(xs) - min(xs)) > 0.5 * fig["width"], (xs, fig)
+        assert p.errors == [] and p.requests == [p.url]
     finally:
         p.page.close()

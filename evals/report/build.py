@@ -7,7 +7,7 @@ and nothing depends on the time of generation, so the same runs always give the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..files import write_text_atomic
@@ -88,7 +88,8 @@ def _charts(
     palette: dict[str, str],
 ) -> list[Chart]:
     colors = [palette[r["model"]] for r in rows]
-    untimed = [lab for r, lab in zip(rows, labels, strict=True) if r["wall_s_p50"] is None]
+    full, labels = labels, [ch.short(lab) for lab in labels]  # the captions name models in full
+    untimed = [lab for r, lab in zip(rows, full, strict=True) if r["wall_s_p50"] is None]
     wall_caption = (
         "Median wall-clock of the successful episodes (x) against success rate with its 95% interval "
         "(y). Up and left is better; the dashed line joins the models no other model beats on both."
@@ -112,7 +113,7 @@ def _charts(
         ),
     ]
     known = [r for r in rows if r["cost_per_task_usd"] is not None]
-    unknown = [lab for r, lab in zip(rows, labels, strict=True) if r["cost_per_task_usd"] is None]
+    unknown = [lab for r, lab in zip(rows, full, strict=True) if r["cost_per_task_usd"] is None]
     cost_caption = "Cost per episode (x) against success rate (y); up and left is better."
     if known and unknown:
         cost_caption += " Not shown, cost unknown: " + ", ".join(unknown) + "."
@@ -166,20 +167,37 @@ def _charts(
     return out
 
 
+def _status(r: RunData) -> str | None:
+    """How an unfinished run stands ("interrupted, not complete (40 of 188 episodes)"); None when complete."""
+    c = r.config
+    if c.status == "complete":
+        return None
+    expected = len(assigned(c.task_ids, c.epochs, c.shard))
+    status = "running (in progress, or killed)" if c.status == "running" else c.status
+    return f"{status}, not complete ({len(r.traces)} of {expected} episodes)"
+
+
 def unfinished(runs: list[RunData]) -> list[str]:
     """A warning per run that is not complete (still running, killed, interrupted, stopped): its
     row scores only the episodes it has, which the page's numbers do not say by themselves."""
     out = []
     for r in runs:
-        c = r.config
-        if c.status == "complete":
-            continue
-        expected = len(assigned(c.task_ids, c.epochs, c.shard))
-        status = "running (in progress, or killed)" if c.status == "running" else c.status
-        out.append(
-            f"{r.path} is {status}, not complete ({len(r.traces)} of {expected} episodes): its row "
-            f"scores only those; finish it with: fanout run --resume {r.path}"
-        )
+        status = _status(r)
+        if status is not None:
+            out.append(
+                f"{r.path} is {status}: its row scores only those; finish it with: fanout run --resume {r.path}"
+            )
+    return out
+
+
+def unfinished_notes(runs: list[RunData], labels: list[str]) -> list[str]:
+    """The same warnings for the page and the Markdown, which a reader sees without the terminal:
+    the run named by its label (a local path means nothing on a published page)."""
+    out = []
+    for r, label in zip(runs, labels, strict=True):
+        status = _status(r)
+        if status is not None:
+            out.append(f"the run {label} is {status}: its row scores only those episodes")
     return out
 
 
@@ -211,6 +229,8 @@ def build_report(
     for p in patterns:
         p["label"] = label_of[(p["model"], p["suite"], p["run_id"])]
     palette = ch.model_colors(r["model"] for r in rows)
+    # What the reader must know beside the numbers: why runs do not compare, and which are partial.
+    shown_comp = replace(comp, warnings=comp.warnings + unfinished_notes(ordered, labels))
     out_dir = out() if callable(out) else Path(out)  # a function claims a new folder, made now
     out_dir.mkdir(parents=True, exist_ok=True)
     html = render_html(
@@ -220,7 +240,7 @@ def build_report(
         charts=_charts(rows, ordered, labels, patterns, whatif_rows, palette),
         timeline=timeline_data(ordered, labels),
         metadata=[_metadata(r, lab) for r, lab in zip(ordered, labels, strict=True)],
-        comparability=comp,
+        comparability=shown_comp,
         agents=agents,
     )
     files = ReportFiles(
@@ -233,7 +253,7 @@ def build_report(
     )
     # Each file replaces the old one whole (a page being served never shows half a report).
     write_text_atomic(files.html, html)
-    write_text_atomic(files.markdown, render_markdown(title, rows, patterns, label_of, comp, agents))
+    write_text_atomic(files.markdown, render_markdown(title, rows, patterns, label_of, shown_comp, agents))
     write_text_atomic(files.csv, to_csv(rows))
     write_text_atomic(files.json, to_json(rows, patterns, [fan_out_widths(r) for r in ordered]))
     return files

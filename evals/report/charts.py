@@ -19,6 +19,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from .formatting import percent
+
 # The reference policies keep one colour each in every report, whatever adapter serves them
 # (`policy/oracle`, `openai/oracle`); other models take a colour from PALETTE by a hash of their
 # name, so a model keeps its colour across charts and reports (a clash with a model already
@@ -60,6 +62,20 @@ _RC: dict[Any, Any] = {  # matplotlib types keys as a Literal of every rcParam
 def plain(text: str) -> str:
     """Label text shown literally: `$` would otherwise start matplotlib mathtext (and can raise)."""
     return text.replace("\\", "\\\\").replace("$", r"\$")
+
+
+CHART_LABEL_MAX = 40
+
+
+def short(text: str, limit: int = CHART_LABEL_MAX) -> str:
+    """A label a chart can hold: a longer one (a model name can be anything the user typed) keeps
+    its start and its end (provider and version) around an ellipsis. Charts fit their bounding box,
+    so one 200-character name would otherwise shrink every chart to a strip; the tables keep the
+    full name."""
+    if len(text) <= limit:
+        return text
+    head = (limit - 1) * 3 // 5
+    return text[:head] + "\u2026" + text[len(text) - (limit - 1 - head) :]
 
 
 def color(i: int) -> str:
@@ -282,7 +298,7 @@ def pattern_heatmap(
         for y, row in enumerate(grid):
             for x, v in enumerate(row):
                 if v is not None:
-                    ax.text(x + 0.5, y + 0.5, f"{100 * v:.0f}", ha="center", va="center", fontsize=7.5)
+                    ax.text(x + 0.5, y + 0.5, percent(v, 0), ha="center", va="center", fontsize=7.5)
                 elif present[y][x]:
                     ax.text(x + 0.5, y + 0.5, "n/a", ha="center", va="center", fontsize=6.5, color="#777777")
         ax.set_xticks([i + 0.5 for i in range(len(cols))], [plain(c) for c in cols], rotation=40, ha="right")
@@ -321,7 +337,7 @@ def whatif_speedup(rows: list[dict], prefix: str, colors: dict[str, str] | None 
         for i, (model, d) in enumerate(sorted(series.items())):
             xs = [k for k, p in enumerate(profiles) if p in d]
             ys = [d[profiles[k]] for k in xs]
-            ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(model))
+            ax.plot(xs, ys, marker="o", color=colors.get(model, color(i)), label=plain(short(model)))
         ax.axhline(1.0, color="#999999", linewidth=0.8, linestyle=":")
         ax.set_xticks(range(len(profiles)), [plain(p) for p in profiles])
         ax.set_xlabel("inference profile (fast to slow model)")

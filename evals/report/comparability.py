@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from string import ascii_uppercase
 
+from ..timing import DEFAULT_PROFILE
 from .load import RunData
 
 RunKey = tuple[str, str, str]
@@ -27,11 +28,13 @@ def _tasks(r: RunData) -> str:
 
 
 def _timing(r: RunData) -> str:
-    """How model turns were timed: a named profile, the policies' default, or measured."""
+    """How model turns were timed: a named profile or measured. A reference policy run without
+    `--inference-profile` is timed by the default profile, exactly as one that names it: the two
+    ran under the same conditions, so they must not be told apart (nor ranked apart)."""
     label = r.config.runtime.profile_label
     if label:
         return label
-    return "typical (the policies' default)" if r.config.model.startswith("policy/") else "measured"
+    return DEFAULT_PROFILE if r.config.model.startswith("policy/") else "measured"
 
 
 def _latency(r: RunData) -> str:

@@ -16,8 +16,21 @@ NA = "n/a"
 UNKNOWN_COST = "unknown"
 
 
+def percent(v: float, digits: int = 1) -> str:
+    """A share as a percentage without the sign. Rounding never reaches 100 for a share below 1 nor 0
+    for one above 0: 1,999 successes in 2,000 read ">99.9", not "100.0", the figure of a model that
+    never failed (and one premature call in 2,000 nodes reads "<0.1", not "0.0")."""
+    text = f"{100 * v:.{digits}f}"
+    step = 10.0**-digits
+    if v < 1 and float(text) >= 100:
+        return f">{100 - step:.{digits}f}"
+    if v > 0 and float(text) <= 0:
+        return f"<{step:.{digits}f}"
+    return text
+
+
 def pct(v: float | None, digits: int = 1) -> str:
-    return NA if v is None else f"{100 * v:.{digits}f}%"
+    return NA if v is None else percent(v, digits) + "%"
 
 
 def interval_pct(lo: float | None, hi: float | None) -> str:
@@ -75,7 +88,7 @@ def metric_cell(m: Metric, row: Mapping[str, Any]) -> tuple[str, str]:
     if m.unit == "seconds":
         return seconds(v), interval_num(lo, hi)
     if m.unit == "factor":
-        return speedup(v), ""
+        return speedup(v), interval_num(lo, hi)
     if m.unit == "tokens":
         return tokens(v, bool(row.get("tokens_estimated"))), ""
     if m.unit == "usd":

@@ -8,11 +8,12 @@ thing marked safe: matplotlib escapes the text it writes.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from importlib import resources
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..metrics import METRICS, Metric
@@ -101,6 +102,11 @@ class Chart:
     wide: bool = False  # spans the whole row of the chart grid
 
 
+def _named(svg: str, title: str) -> str:
+    """The chart's accessible name is its title (a screen reader read out the id prefix)."""
+    return re.sub(r'aria-label="[^"]*"', lambda _: f'aria-label="{escape(title)}"', svg, count=1)
+
+
 def shown(columns: list[Column], rows: list[dict]) -> list[Column]:
     """The columns some row has a value for: a suite-specific metric (BFCL accuracy, TaskBench F1)
     on another suite, or reasoning tokens no run reported, would be a column of n/a."""
@@ -177,7 +183,7 @@ def render_html(
         warnings=comp.warnings,
         pattern_labels=[r["label"] for r in rows],
         pattern_matrices=pattern_matrices(rows, pattern_rows),
-        charts=[{"chart": c, "svg": Markup(c.svg) if c.svg else None} for c in charts],
+        charts=[{"chart": c, "svg": Markup(_named(c.svg, c.title)) if c.svg else None} for c in charts],
         agents=as_dict(agents),
         timeline=timeline,
         metadata=metadata,

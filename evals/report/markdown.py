@@ -112,11 +112,25 @@ def render_markdown(
             r["inference_profile"] or "default",
             r["harness_version"],
             r["created"],
+            r["epochs"],
+            r["status"],
         ]
         for r in rows
     ]
     out += _table(
-        ["Model", "Suite", "Run", "Suite hash", "Prompt hash", "Clock", "Profile", "Harness", "Date"],
+        [
+            "Model",
+            "Suite",
+            "Run",
+            "Suite hash",
+            "Prompt hash",
+            "Clock",
+            "Profile",
+            "Harness",
+            "Date",
+            "Epochs",
+            "Status",
+        ],
         meta,
         set(),
     )

@@ -30,16 +30,31 @@
 })();
 
 // Per-pattern matrices: one visible at a time, picked by its tab (without script, all are shown).
+// Keyboard as the ARIA tabs pattern: Tab reaches the selected tab only, arrows, Home and End move.
 (function () {
   const tabs = Array.from(document.querySelectorAll("#pattern-tabs [role=tab]"));
   function pick(tab) {
     tabs.forEach(function (t) {
       const on = t === tab;
       t.setAttribute("aria-selected", on ? "true" : "false");
+      t.tabIndex = on ? 0 : -1;
       document.getElementById(t.dataset.target).hidden = !on;
     });
   }
-  tabs.forEach(function (t) { t.addEventListener("click", function () { pick(t); }); });
+  const KEYS = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 };
+  tabs.forEach(function (t, i) {
+    t.addEventListener("click", function () { pick(t); });
+    t.addEventListener("keydown", function (e) {
+      let j = null;
+      if (e.key in KEYS) { j = (i + KEYS[e.key] + tabs.length) % tabs.length; }
+      else if (e.key === "Home") { j = 0; }
+      else if (e.key === "End") { j = tabs.length - 1; }
+      if (j === null) { return; }
+      e.preventDefault();
+      pick(tabs[j]);
+      tabs[j].focus();
+    });
+  });
   if (tabs.length) { pick(tabs[0]); }
 })();
 
