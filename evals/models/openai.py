@@ -88,15 +88,16 @@ def passthrough(body: dict, settings: dict[str, Any], has_tools: bool) -> None:
         body["max_completion_tokens"] = int(settings["max_tokens"])
 
 
-def usage_of(u: Any) -> Usage | None:
-    """Chat Completions counts cached tokens inside `prompt_tokens`, reasoning inside completion."""
-    if not isinstance(u, dict) or u.get("prompt_tokens") is None:
+def usage_of(u: Any, prompt: str = "prompt_tokens", completion: str = "completion_tokens") -> Usage | None:
+    """Chat Completions counts cached tokens inside `prompt_tokens`, reasoning inside completion;
+    the Responses API does the same under `input_tokens` and `output_tokens` (its `usage_of`)."""
+    if not isinstance(u, dict) or u.get(prompt) is None:
         return None
-    details = u.get("prompt_tokens_details")
+    details = u.get(f"{prompt}_details")
     cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    out_details = u.get("completion_tokens_details")
+    out_details = u.get(f"{completion}_details")
     reasoning = out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None
-    counts = token_counts(u["prompt_tokens"], u.get("completion_tokens") or 0, cached or 0, reasoning or 0)
+    counts = token_counts(u[prompt], u.get(completion) or 0, cached or 0, reasoning or 0)
     if counts is None or counts[2] > counts[0] or counts[3] > counts[1]:
         return None
     return Usage(

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage, token_counts
+from .base import ModelRequest, ModelResponse, ProviderParts, ToolCall, Usage
 from .http import (
     Failure,
     RetryableError,
@@ -39,6 +39,7 @@ from .http import (
     text_or_none,
 )
 from .openai import REFUSAL, OpenAIEndpoint, openai_failure
+from .openai import usage_of as chat_usage_of
 
 FORMAT = "responses"
 
@@ -102,18 +103,7 @@ def encode_input(request: ModelRequest, stored: bool = False) -> tuple[str | Non
 
 
 def usage_of(u: Any) -> Usage | None:
-    if not isinstance(u, dict) or u.get("input_tokens") is None:
-        return None
-    details = u.get("input_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else None
-    out_details = u.get("output_tokens_details")
-    reasoning = out_details.get("reasoning_tokens") if isinstance(out_details, dict) else None
-    counts = token_counts(u["input_tokens"], u.get("output_tokens") or 0, cached or 0, reasoning or 0)
-    if counts is None or counts[2] > counts[0] or counts[3] > counts[1]:
-        return None
-    return Usage(
-        counts[0], counts[1], counts[2], reasoning_tokens=counts[3] if reasoning is not None else None
-    )
+    return chat_usage_of(u, "input_tokens", "output_tokens")
 
 
 def decode_response(body: dict) -> ModelResponse:
